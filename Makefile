@@ -1,0 +1,53 @@
+# talk2model — two commands: `make run` (set up + start the demo) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+
+.PHONY: run test setup models parser bench chat clean browser
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first, pinned to the CPU build on disk: anything that pulls a plain `torch` later
+# would otherwise fetch gigabytes of CUDA wheels.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+models: $(STAMP)
+	$(PY) -m talk2model.training
+
+# Demo models are rebuilt (about 10 s, fixed seeds) when missing or when the trainer changes.
+MODELS := models/credit.skops models/german.skops models/compas.skops models/diabetes.skops models/adult.skops
+$(MODELS) &: talk2model/training.py | $(STAMP)
+	$(PY) -m talk2model.training
+models/.built: $(MODELS)
+	@touch models/.built
+
+run: $(STAMP) models/.built
+	$(VENV)/bin/talk2model app
+
+chat: $(STAMP) models/.built
+	$(VENV)/bin/talk2model chat
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"
+
+test: $(STAMP) models/.built browser
+	$(PY) -m pytest -q
+
+bench: $(STAMP) models/.built
+	for f in bench/*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

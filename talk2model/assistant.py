@@ -1,0 +1,215 @@
+"""The Python API: `Assistant(workspace).ask(question) -> Answer`. The CLI and the app are thin
+layers over it.
+
+    >>> from talk2model import Assistant
+    >>> bot = Assistant("credit")
+    >>> print(bot.ask("filter age > 50 then count").text)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from talk2model.errors import OperationError, QueryError, Talk2ModelError
+from talk2model.ops.registry import jsonable
+from talk2model.parser import Parse, get_parser
+from talk2model.parser.base import looks_like_query, parse_formal
+from talk2model.query.ast import Query
+from talk2model.query.human import describe_query
+from talk2model.query.validate import validate
+from talk2model.state import Conversation
+from talk2model.verbalize import FigureSpec, Reply, say
+from talk2model.workspace import Workspace, load_workspace
+
+EMPTY_QUESTION = "Ask me something about the model or its data — for example: {example}"
+AI_NOTICE = ("You are talking to an AI system: answers are computed from a machine-learning model "
+             "and its data, and can be wrong.")
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str                                   # everything a person reads, "I understood" first
+    body: str = ""                              # the answer without the reading
+    reading: str | None = None                  # "the probability of ... for ..."
+    query: Query | None = None
+    replies: list[Reply] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)   # one per operation: {"op", "result"|"error"}
+    error: str | None = None
+    choices: list[Any] = field(default_factory=list)    # clarifying readings (parser.Choice)
+    latency_ms: float = 0.0
+    selection: str | None = None                # "Talking about: ..." after this turn
+
+    @property
+    def table(self):
+        return next((r.table for r in self.replies if r.table is not None), None)
+
+    @property
+    def figure(self) -> FigureSpec | None:
+        return next((r.figure for r in self.replies if r.figure is not None), None)
+
+    @property
+    def figures(self) -> list[FigureSpec]:
+        return [r.figure for r in self.replies if r.figure is not None]
+
+    @property
+    def result(self) -> dict | None:
+        ok = [r for r in self.results if "result" in r]
+        if not ok:
+            return None
+        if len(self.results) == 1:
+            return ok[0]["result"]
+        merged: dict[str, Any] = {"results": self.results}
+        for r in ok:
+            merged.setdefault(r["op"], r["result"])
+        return merged
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"text": self.text,
+                               "query": self.query.to_json() if self.query else None,
+                               "result": self.result}
+        if self.reading:
+            out["reading"] = self.reading
+        if self.error:
+            out["error"] = self.error
+        if self.choices:
+            out["choices"] = [{"label": c.label, "query": c.query.to_json()} for c in self.choices]
+        if self.table is not None:
+            out["table"] = jsonable(self.table)
+        return out
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Assistant:
+    """One conversation with one workspace. Not shared between users: make one per session."""
+
+    def __init__(self, workspace: Workspace | str = "credit", *, store=None, session_id: str | None = None,
+                 parser=None) -> None:
+        self.workspace = workspace if isinstance(workspace, Workspace) else load_workspace(workspace)
+        self.state = Conversation()
+        self._parser = parser
+        self.store = store
+        self.session_id = session_id
+        if store is not None and session_id is None:
+            self.session_id = store.new_session(self.workspace)
+
+    @property
+    def parser(self):
+        if self._parser is None:
+            self._parser = get_parser(self.workspace)
+        return self._parser
+
+    # ---- the one entry point --------------------------------------------------------------
+    def ask(self, question: str) -> Answer:
+        started = time.perf_counter()
+        answer = self._answer(question)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        if self.store is not None:
+            self.store.record_turn(self.session_id, self.workspace, answer)
+        return answer
+
+    def run(self, query: Query | dict | str, question: str | None = None) -> Answer:
+        """Run a query given in the query language (AST, JSON dict/string, or text)."""
+        started = time.perf_counter()
+        try:
+            if isinstance(query, dict):
+                query = Query.from_json(query)
+            elif isinstance(query, str):
+                query = parse_formal(query).query
+            answer = self._execute(question or query.to_text(), query)
+        except QueryError as exc:
+            answer = self._failure(question or str(query), f"I could not run that query: {exc}")
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        if self.store is not None:
+            self.store.record_turn(self.session_id, self.workspace, answer)
+        return answer
+
+    def parse(self, question: str) -> Parse:
+        question = question.strip()
+        if looks_like_query(question):
+            try:
+                return parse_formal(question)
+            except QueryError:
+                pass
+        return self.parser.parse(question, self.state)
+
+    # ---- internals ------------------------------------------------------------------------
+    def _answer(self, question: str) -> Answer:
+        if not question or not question.strip():
+            example = (self.workspace.schema.examples or ("What can you do?",))[0]
+            return self._failure(question, EMPTY_QUESTION.format(example=example))
+        try:
+            parsed = self.parse(question)
+        except Talk2ModelError as exc:
+            return self._failure(question, str(exc))
+        if parsed.query is None:
+            answer = self._failure(question, parsed.message or "I did not understand that.")
+            answer.choices = parsed.choices
+            return answer
+        return self._execute(question, parsed.query)
+
+    def _failure(self, question: str, message: str) -> Answer:
+        return Answer(question=question, text=message, body=message, error=message)
+
+    def _execute(self, question: str, query: Query) -> Answer:
+        from talk2model.engine import resolve, run_query
+
+        schema = self.workspace.schema
+        try:
+            query = validate(query, schema)
+        except QueryError as exc:
+            message = f"I could not use that question with this data: {exc}."
+            return Answer(question=question, text=message, body=message, error=str(exc), query=query)
+        reading = describe_query(resolve(query, self.state), schema, self.state.last_selection_text)
+        try:
+            run = run_query(self.workspace, query, self.state)
+        except (OperationError, QueryError) as exc:
+            body = _sentence(str(exc))
+            return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
+                          reading=reading, query=query, error=str(exc))
+        replies: list[Reply] = []
+        results: list[dict] = []
+        errors: list[str] = []
+        for outcome in run.outcomes:
+            if outcome.error is not None:
+                replies.append(Reply(_sentence(outcome.error)))
+                results.append({"op": outcome.step.op, "error": outcome.error})
+                errors.append(outcome.error)
+            else:
+                replies.append(say(outcome.result, run.context))
+                results.append({"op": outcome.step.op, "result": outcome.result.to_json()})
+        more = [r.more for r in replies if r.more is not None]
+        if more:
+            self.state.followup = more[0]
+        elif not any(o.step.op == "followup" for o in run.outcomes):
+            self.state.followup = None
+        if not replies:
+            n = len(run.context.frame)
+            replies.append(Reply(f"Selected {run.context.described()}. Ask what you would like to know "
+                                 f"about {'them' if n != 1 else 'this ' + schema.entity}."))
+        body = "\n\n".join(r.text for r in replies)
+        return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
+                      reading=reading, query=query, replies=replies, results=results,
+                      error="; ".join(errors) if errors else None,
+                      selection=self.selection_text)
+
+    @property
+    def selection_text(self) -> str | None:
+        if self.state.last_ids is None:
+            return None
+        n = len(self.state.last_ids)
+        return f"{self.state.last_selection_text} ({n:,} {self.workspace.schema.entity if n == 1 else self.workspace.schema.entity_plural})"
+
+    def clear_selection(self) -> None:
+        self.state.clear_selection()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."

@@ -1,0 +1,253 @@
+"""Run a validated query over a workspace, step by step, for one conversation.
+
+Steps run in order over this turn's selection (the whole data unless a step narrows it):
+`filter` narrows, `previous_filter` starts from the last turn's selection, `whatif` changes a
+copy of the selected rows, and every other step is an operation from the registry that returns a
+typed result. The workspace's data is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from talk2model.errors import OperationError, QueryError
+from talk2model.ops.registry import Result, load_all
+from talk2model.query import ast as q
+from talk2model.query.human import describe_selection, describe_whatif
+from talk2model.state import Conversation
+from talk2model.workspace import Workspace
+
+ERR_NO_PREVIOUS = ("there is no earlier selection to refer to yet; ask about a group first "
+                   "(for example \"applicants older than 50\")")
+ERR_NO_REPEAT = "there is no earlier question to repeat yet"
+ERR_NO_FOLLOWUP = "there is nothing more to show about the last answer"
+
+SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
+
+
+@dataclass
+class Context:
+    """What an operation sees: the workspace, the selected rows (after any what-if), and state."""
+
+    workspace: Workspace
+    state: Conversation
+    frame: pd.DataFrame                      # selected rows; what-if changes applied
+    original: pd.DataFrame                   # the same rows before any what-if
+    where: q.Expr | None = None
+    base_text: str | None = None             # "the same applicants as before", when referenced
+    whatifs: list[q.WhatIf] = field(default_factory=list)
+    _pred: pd.Series | None = None
+    _proba: pd.DataFrame | None = None
+
+    @property
+    def schema(self):
+        return self.workspace.schema
+
+    @property
+    def model(self):
+        return self.workspace.model
+
+    @property
+    def selection_text(self) -> str:
+        text = describe_selection(self.schema, self.where, self.base_text)
+        if self.whatifs:
+            text += ", " + " and ".join(describe_whatif(self.schema, w) for w in self.whatifs)
+        return text
+
+    def described(self) -> str:
+        """'applicant 12', 'all 1,000 applicants', 'the 113 applicants where age is above 50'."""
+        n = len(self.frame)
+        text = self.selection_text
+        if self.where is None and self.base_text is None:
+            text = f"all {n:,} {self.schema.entity_plural}"
+            if self.whatifs:
+                text += ", " + " and ".join(describe_whatif(self.schema, w) for w in self.whatifs)
+            return text
+        parts = q.conjuncts(self.where)
+        if len(parts) == 1 and isinstance(parts[0], q.Cmp) and parts[0].feature == "id" \
+                and parts[0].cmp == "==" and self.base_text is None:
+            return text
+        if text.startswith(self.schema.entity_plural):
+            return f"the {n:,} {text}"
+        return f"{text} ({n:,} {self.schema.entity if n == 1 else self.schema.entity_plural})"
+
+    @property
+    def is_whole_data(self) -> bool:
+        return self.where is None and self.base_text is None
+
+    @property
+    def single_id(self) -> Any | None:
+        return self.frame.index[0] if len(self.frame) == 1 else None
+
+    def predictions(self) -> pd.Series:
+        if self._pred is None:
+            if self.whatifs:
+                self._pred = self.workspace.predictions(self.frame)
+            else:
+                self._pred = self.workspace.predictions().loc[self.frame.index]
+        return self._pred
+
+    def probabilities(self) -> pd.DataFrame:
+        if self._proba is None:
+            if self.whatifs:
+                self._proba = self.workspace.probabilities(self.frame)
+            else:
+                self._proba = self.workspace.probabilities().loc[self.frame.index]
+        return self._proba
+
+    def original_predictions(self) -> pd.Series:
+        return self.workspace.predictions().loc[self.original.index]
+
+    def original_probabilities(self) -> pd.DataFrame:
+        return self.workspace.probabilities().loc[self.original.index]
+
+    @property
+    def labels(self) -> pd.Series:
+        return self.frame[self.schema.target]
+
+    def require_rows(self) -> None:
+        if len(self.frame) > 0:
+            return
+        ids = [c for c in q.conjuncts(self.where) if isinstance(c, q.Cmp) and c.feature == "id"]
+        if ids and ids[0].cmp == "==" and ids[0].value not in self.workspace.data.index:
+            index = self.workspace.data.index
+            raise OperationError(
+                f"there is no {self.schema.entity} {ids[0].value} in the data "
+                f"(ids run from {index.min()} to {index.max()}, {len(index):,} in all)")
+        raise OperationError(f"no {self.schema.entity_plural} match: {self.selection_text}")
+
+
+def mask(expr: q.Expr, frame: pd.DataFrame, ctx: Context) -> pd.Series:
+    if isinstance(expr, q.And):
+        out = pd.Series(True, index=frame.index)
+        for item in expr.items:
+            out &= mask(item, frame, ctx)
+        return out
+    if isinstance(expr, q.Or):
+        out = pd.Series(False, index=frame.index)
+        for item in expr.items:
+            out |= mask(item, frame, ctx)
+        return out
+    if isinstance(expr, q.Not):
+        return ~mask(expr.item, frame, ctx)
+    if expr.feature == "id":
+        column = pd.Series(frame.index, index=frame.index)
+    elif expr.feature == "label":
+        column = frame[ctx.schema.target]
+    elif expr.feature == "prediction":
+        column = _predictions_for(frame, ctx)
+    else:
+        column = frame[expr.feature]
+    value = expr.value
+    ops = {"==": column.eq, "!=": column.ne, ">": column.gt, ">=": column.ge, "<": column.lt,
+           "<=": column.le}
+    try:
+        result = ops[expr.cmp](value)
+    except TypeError:
+        raise QueryError(f"cannot compare {expr.feature} with {value!r}") from None
+    return result.fillna(False).astype(bool)
+
+
+def _predictions_for(frame: pd.DataFrame, ctx: Context) -> pd.Series:
+    if ctx.whatifs:
+        return ctx.workspace.predictions(frame)
+    return ctx.workspace.predictions().loc[frame.index]
+
+
+def apply_whatif(frame: pd.DataFrame, step: q.WhatIf, schema) -> pd.DataFrame:
+    """A changed copy of `frame`; the original is untouched."""
+    out = frame.copy()
+    column = out[step.feature]
+    if step.action == "set":
+        out[step.feature] = step.value
+    else:
+        delta = step.value if step.action == "increase" else -step.value
+        out[step.feature] = column + delta
+    return out
+
+
+@dataclass
+class StepOutcome:
+    step: q.Step
+    result: Result | None = None
+    error: str | None = None
+
+
+@dataclass
+class Run:
+    query: q.Query
+    outcomes: list[StepOutcome]
+    context: Context
+
+
+def resolve(query: q.Query, state: Conversation) -> q.Query:
+    """The query as it will run: "what if they were 20?" (whatif + repeat, no selection of its
+    own) keeps talking about the last selection."""
+    steps = list(query.steps)
+    has_selection_step = any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps)
+    if any(isinstance(s, q.Repeat) for s in steps) and not has_selection_step and state.last_ids is not None:
+        steps.insert(0, q.PreviousFilter())
+    return q.Query(tuple(steps))
+
+
+def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
+    registry = load_all()
+    data = workspace.data
+    steps = list(resolve(query, state).steps)
+    ctx = Context(workspace=workspace, state=state, frame=data, original=data)
+    outcomes: list[StepOutcome] = []
+    for step in steps:
+        if isinstance(step, q.PreviousFilter):
+            if state.last_ids is None:
+                raise OperationError(ERR_NO_PREVIOUS)
+            ids = [i for i in state.last_ids if i in data.index]
+            ctx.frame = ctx.original = data.loc[ids]
+            ctx.where, ctx.base_text = None, state.last_selection_text
+            ctx._pred = ctx._proba = None
+        elif isinstance(step, q.Filter):
+            keep = mask(step.where, ctx.frame, ctx)
+            ctx.frame = ctx.frame[keep]
+            ctx.original = ctx.original.loc[ctx.frame.index]
+            ctx.where = q.and_all([e for e in (ctx.where, step.where) if e is not None])
+            ctx._pred = ctx._proba = None
+        elif isinstance(step, q.WhatIf):
+            ctx.frame = apply_whatif(ctx.frame, step, workspace.schema)
+            ctx.whatifs.append(step)
+            ctx._pred = ctx._proba = None
+        elif isinstance(step, q.Repeat):
+            if not state.last_ops:
+                raise OperationError(ERR_NO_REPEAT)
+            for previous in state.last_ops:
+                outcomes.append(_run_op(registry, previous, ctx))
+        elif isinstance(step, q.Followup):
+            outcomes.append(_run_op(registry, step, ctx))
+        else:
+            outcomes.append(_run_op(registry, step, ctx))
+    _remember(state, steps, ctx, outcomes)
+    return Run(query=query, outcomes=outcomes, context=ctx)
+
+
+def _run_op(registry, step: q.Step, ctx: Context) -> StepOutcome:
+    operation = registry.get(step.op)
+    if operation is None:
+        return StepOutcome(step, error=f"'{step.op}' is not available in this version yet")
+    try:
+        return StepOutcome(step, result=operation.run(ctx, step))
+    except OperationError as exc:
+        return StepOutcome(step, error=str(exc))
+
+
+def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: list[StepOutcome]) -> None:
+    if any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps):
+        state.last_ids = list(ctx.frame.index)
+        state.last_where = ctx.where
+        state.last_selection_text = describe_selection(ctx.schema, ctx.where, ctx.base_text)
+    ops = tuple(o.step for o in outcomes if not isinstance(o.step, (q.Followup,)))
+    if ops:
+        state.last_ops = ops
+        state.last_whatifs = tuple(ctx.whatifs)
+    state.turns += 1

@@ -1,0 +1,1 @@
+"""Operations: one module each, registered in `registry.REGISTRY` (see registry.py)."""

@@ -1,0 +1,42 @@
+"""describe_data: what the data set is — rows, features, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from talk2model.ops.registry import Result, operation
+from talk2model.verbalize import Reply, pct, says
+
+
+@dataclass
+class DescribeDataResult(Result):
+    title: str
+    description: str
+    rows: int
+    features: list[dict[str, Any]]
+    target: str
+    outcome_counts: dict[Any, int]
+
+
+@operation("describe_data", description="What the data set is about: its rows, features and outcomes.",
+           examples=("What data is this?", "Tell me about the dataset.", "What features are there?"))
+def describe_data(ctx, step) -> DescribeDataResult:
+    ws = ctx.workspace
+    feats = [{"feature": f.name, "type": f.kind, "description": f.description or f.words,
+              "unit": f.unit} for f in ws.schema.features.values()]
+    return DescribeDataResult(title=ws.schema.title, description=ws.schema.description,
+                              rows=len(ws.data), features=feats, target=ws.schema.target,
+                              outcome_counts={k: int(v) for k, v in ws.y.value_counts().items()})
+
+
+@says(DescribeDataResult)
+def say_describe_data(r: DescribeDataResult, ctx) -> Reply:
+    schema = ctx.schema
+    outcomes = ", ".join(f"{pct(n / r.rows)} {schema.class_phrase(c)}" for c, n in r.outcome_counts.items()) \
+        if schema.task == "classification" else ""
+    text = (f"{r.title}: {r.description} There are {r.rows:,} {schema.entity_plural} and "
+            f"{len(r.features)} features; the outcome ({r.target}) is {outcomes}.")
+    return Reply(text, table=pd.DataFrame(r.features))

@@ -1,0 +1,68 @@
+"""likelihood: how sure the model is — class probabilities for one row or a group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from talk2model.errors import OperationError
+from talk2model.ops.registry import Result, operation
+from talk2model.verbalize import FigureSpec, Reply, page, pct, says
+
+
+@dataclass
+class LikelihoodResult(Result):
+    selection: str
+    n: int
+    probabilities: dict[Any, dict[Any, float]]   # id -> class -> probability
+    mean: dict[Any, float]                       # class -> mean probability over the selection
+    before_mean: dict[Any, float] | None = None
+
+
+@operation("likelihood", description="How likely each outcome is, according to the model.",
+           examples=("How likely is applicant 12 to be a good credit risk?",
+                     "What is the probability of diabetes for patients over 60?"))
+def likelihood(ctx, step) -> LikelihoodResult:
+    ctx.require_rows()
+    if not ctx.model.has_proba:
+        raise OperationError("this model does not give probabilities, only predictions")
+    proba = ctx.probabilities()
+    result = LikelihoodResult(
+        selection=ctx.described(), n=len(proba),
+        probabilities={i: {c: float(p) for c, p in row.items()} for i, row in proba.iterrows()},
+        mean={c: float(v) for c, v in proba.mean().items()})
+    if ctx.whatifs:
+        result.before_mean = {c: float(v) for c, v in ctx.original_probabilities().mean().items()}
+    return result
+
+
+@says(LikelihoodResult)
+def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
+    schema = ctx.schema
+    ordered = sorted(r.mean.items(), key=lambda kv: -kv[1])
+    figure = FigureSpec("bar", f"Probability of each outcome — {r.selection}",
+                        labels=[schema.class_phrase(c) for c, _ in ordered],
+                        values=[p for _, p in ordered], xlabel="probability")
+    if r.n == 1:
+        top, p = ordered[0]
+        text = (f"The model gives {r.selection} a {pct(p)} probability of {schema.class_phrase(top)}"
+                + "".join(f" and {pct(q)} of {schema.class_phrase(c)}" for c, q in ordered[1:]) + ".")
+    else:
+        text = (f"For {r.selection}, the model's average probability of "
+                + " and ".join(f"{schema.class_phrase(c)} is {pct(p)}" for c, p in ordered) + ".")
+    if r.before_mean is not None:
+        top = ordered[0][0]
+        before, after = r.before_mean[top], r.mean[top]
+        direction = "up" if after > before else "down" if after < before else "unchanged"
+        text += (f" Before the change it was {pct(before)} for {schema.class_phrase(top)}"
+                 f" ({direction}{'' if direction == 'unchanged' else f' {abs(after - before) * 100:.1f} points'}).")
+    table = None
+    more = None
+    if r.n > 1:
+        frame = pd.DataFrame(r.probabilities).T
+        frame.columns = [f"P({schema.class_phrase(c)})" for c in frame.columns]
+        frame.index.name = "id"
+        table, more = page(frame.round(3).reset_index(), "More probabilities")
+    return Reply(text, table=table, figure=figure, more=more)

@@ -1,0 +1,127 @@
+"""mistakes: where the model errs (plain rules), examples of errors, or how many."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+
+from talk2model.errors import OperationError
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.score import evaluation_rows
+from talk2model.verbalize import Reply, page, pct, says
+
+
+@dataclass
+class MistakeRule(Result):
+    conditions: list[str]
+    support: int           # rows the rule covers
+    errors: int            # of which the model got wrong
+    error_rate: float
+
+
+@dataclass
+class MistakesResult(Result):
+    mode: str
+    selection: str
+    rows_note: str
+    n: int
+    count: int
+    rate: float
+    rules: list[MistakeRule] = field(default_factory=list)
+    examples: pd.DataFrame | None = None
+
+
+def _encode(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    cols = {}
+    for name, spec in schema.features.items():
+        if name not in frame:
+            continue
+        if spec.kind == "categorical":
+            for value in spec.values:
+                cols[f"{name} == {value!r}"] = (frame[name] == value).astype(int)
+        else:
+            cols[name] = frame[name]
+    return pd.DataFrame(cols, index=frame.index)
+
+
+def _rules(frame: pd.DataFrame, wrong: np.ndarray, schema, *, max_depth: int = 3,
+           min_support: int = 10) -> list[MistakeRule]:
+    """Leaves of a shallow tree fit to 'did the model err?', worst first."""
+    X = _encode(frame, schema)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_support, random_state=0)
+    tree.fit(X, wrong)
+    t = tree.tree_
+    overall = wrong.mean()
+    rules: list[MistakeRule] = []
+
+    def walk(node: int, conds: list[str]) -> None:
+        if t.children_left[node] == -1:
+            support = int(t.n_node_samples[node])
+            leaf_rows = tree.apply(X) == node
+            errors = int(wrong[leaf_rows].sum())
+            rate = errors / support if support else 0.0
+            if rate > overall and errors > 0:
+                rules.append(MistakeRule(conds or ["all rows"], support, errors, rate))
+            return
+        name, thr = X.columns[t.feature[node]], t.threshold[node]
+        if " == " in name:  # one-hot of a category
+            left, right = name.replace(" == ", " is not "), name.replace(" == ", " is ")
+        elif schema.features.get(name) is not None and schema.features[name].kind == "flag":
+            label = schema.features[name].label
+            left, right = f"{label} is no", f"{label} is yes"
+        else:
+            label = schema.features[name].label if name in schema.features else name
+            shown = f"{thr:.4g}"
+            left, right = f"{label} ≤ {shown}", f"{label} > {shown}"
+        walk(t.children_left[node], conds + [left])
+        walk(t.children_right[node], conds + [right])
+
+    walk(0, [])
+    rules.sort(key=lambda r: (-r.error_rate, -r.support))
+    return rules[:4]
+
+
+@operation("mistakes", description="Where the model makes mistakes, examples, or how many.",
+           examples=("Where does the model make mistakes?", "Show me some applicants the model got wrong.",
+                     "How many mistakes does the model make on women?"))
+def mistakes(ctx, step) -> MistakesResult:
+    ctx.require_rows()
+    if ctx.schema.task != "classification":
+        raise OperationError("mistakes are counted for classification models; ask for the score (mae, rmse) instead")
+    rows, note = evaluation_rows(ctx)
+    if len(rows) == 0:
+        raise OperationError(f"the model was trained on all of {ctx.described()}, so its mistakes there say little")
+    pred = ctx.predictions().loc[rows.index]
+    y = rows[ctx.schema.target]
+    wrong = (pred != y).to_numpy()
+    result = MistakesResult(mode=step.mode, selection=ctx.described(), rows_note=note, n=len(rows),
+                            count=int(wrong.sum()), rate=float(wrong.mean()))
+    if step.mode == "typical" and 0 < wrong.sum() < len(wrong):
+        result.rules = _rules(rows, wrong, ctx.schema, min_support=max(5, len(rows) // 40))
+    if step.mode == "sample":
+        examples = rows[wrong].copy()
+        examples.insert(0, "prediction", pred[wrong].map(ctx.schema.class_phrase))
+        examples[ctx.schema.target] = examples[ctx.schema.target].map(ctx.schema.class_phrase)
+        result.examples = examples.rename(columns={ctx.schema.target: "true outcome"})
+    return result
+
+
+@says(MistakesResult)
+def say_mistakes(r: MistakesResult, ctx) -> Reply:
+    where = f" {r.rows_note}" if r.rows_note else ""
+    head = (f"The model gets {r.count:,} of {r.n:,} wrong ({pct(r.rate)}) for {r.selection}{where}.")
+    if r.mode == "count" or r.count == 0:
+        return Reply(head)
+    if r.mode == "sample":
+        shown, more = page(r.examples.reset_index(), "More mistakes", 5)
+        return Reply(head + " Some of them:", table=shown, more=more)
+    if not r.rules:
+        return Reply(head + " The mistakes are spread evenly: no simple group stands out.")
+    lines = [f"- when {' and '.join(rule.conditions)}: {rule.errors} of {rule.support} wrong "
+             f"({pct(rule.error_rate)})" for rule in r.rules]
+    table = pd.DataFrame([{"where": " and ".join(rule.conditions), "rows": rule.support,
+                           "wrong": rule.errors, "error rate": round(rule.error_rate, 3)} for rule in r.rules])
+    return Reply(head + " It errs most often:\n" + "\n".join(lines), table=table)

@@ -1,0 +1,43 @@
+"""show: the selected rows themselves, ten at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from talk2model.ops.registry import Result, operation
+from talk2model.verbalize import Reply, page, says
+
+PAGE = 10
+
+
+@dataclass
+class ShowResult(Result):
+    selection: str
+    n: int
+    rows: pd.DataFrame
+
+
+@operation("show", description="Show the data of one row or a group.",
+           examples=("Show me applicant 12.", "Show the women older than 60."))
+def show(ctx, step) -> ShowResult:
+    ctx.require_rows()
+    return ShowResult(selection=ctx.described(), n=len(ctx.frame), rows=ctx.frame)
+
+
+@says(ShowResult)
+def say_show(r: ShowResult, ctx) -> Reply:
+    table = r.rows.reset_index()
+    shown, more = page(table, "More rows", PAGE)
+    if r.n == 1:
+        row = r.rows.iloc[0]
+        schema = ctx.schema
+        facts = ", ".join(f"{schema.features[c].label if c in schema.features else c} {row[c]}"
+                          for c in r.rows.columns if c != schema.target)
+        text = (f"{r.selection[:1].upper() + r.selection[1:]}: {facts}; true outcome: "
+                f"{schema.class_phrase(row[schema.target])}.")
+        return Reply(text, table=shown)
+    text = f"Here {'are' if r.n > 1 else 'is'} {r.selection}"
+    text += f" (the first {PAGE}; say \"more\" for the rest)." if more else "."
+    return Reply(text, table=shown, more=more)

@@ -1,0 +1,398 @@
+"""The query AST: frozen dataclasses, one per expression node and one per step, and the JSON form.
+
+`Query.to_json()` / `Query.from_json()` are the public JSON interface (docs/query-language.md);
+the text form lives in `talk2model.query.text`. Each step class names its `op`; the JSON keys are
+its field names, and a field left at `None` is omitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Union
+
+from talk2model.errors import QueryError
+
+CMPS = ("==", "!=", ">", ">=", "<", "<=")
+ACTIONS = ("set", "increase", "decrease")
+METHODS = ("auto", "shap", "lime")
+MODES = ("typical", "sample", "count")
+CLASSIFICATION_METRICS = ("accuracy", "f1", "precision", "recall", "specificity", "roc_auc", "npv")
+REGRESSION_METRICS = ("mae", "rmse", "r2")
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+SPECIAL_FEATURES = ("id", "label", "prediction")
+
+Value = Union[int, float, str, bool]
+
+
+def _check_value(value: Any, where: str) -> Value:
+    if isinstance(value, bool) or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QueryError(f"{where}: the value must be a finite number")
+        return value
+    raise QueryError(f"{where}: the value must be a number or a string, not {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------------- expressions
+@dataclass(frozen=True)
+class Cmp:
+    feature: str
+    cmp: str
+    value: Value
+
+    def __post_init__(self) -> None:
+        if self.cmp not in CMPS:
+            raise QueryError(f"unknown comparison '{self.cmp}'; use one of {' '.join(CMPS)}")
+        _check_value(self.value, f"condition on '{self.feature}'")
+
+    def to_json(self) -> dict:
+        return {"feature": self.feature, "cmp": self.cmp, "value": self.value}
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Expr", ...]
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise QueryError("'and' needs at least two conditions")
+
+    def to_json(self) -> dict:
+        return {"and": [i.to_json() for i in self.items]}
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Expr", ...]
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise QueryError("'or' needs at least two conditions")
+
+    def to_json(self) -> dict:
+        return {"or": [i.to_json() for i in self.items]}
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Expr"
+
+    def to_json(self) -> dict:
+        return {"not": self.item.to_json()}
+
+
+Expr = Union[Cmp, And, Or, Not]
+
+
+def expr_from_json(obj: Any) -> Expr:
+    if not isinstance(obj, dict):
+        raise QueryError(f"a condition must be a JSON object, not {obj!r}")
+    if "and" in obj or "or" in obj:
+        key = "and" if "and" in obj else "or"
+        items = obj[key]
+        if not isinstance(items, list):
+            raise QueryError(f"'{key}' takes a list of conditions")
+        parts = tuple(expr_from_json(i) for i in items)
+        return And(parts) if key == "and" else Or(parts)
+    if "not" in obj:
+        return Not(expr_from_json(obj["not"]))
+    missing = [k for k in ("feature", "cmp", "value") if k not in obj]
+    if missing:
+        raise QueryError(f"a condition needs feature, cmp and value; missing {', '.join(missing)}")
+    extra = set(obj) - {"feature", "cmp", "value"}
+    if extra:
+        raise QueryError(f"unexpected key(s) in a condition: {', '.join(sorted(extra))}")
+    if not isinstance(obj["feature"], str):
+        raise QueryError("a condition's feature must be a string")
+    return Cmp(obj["feature"], obj["cmp"], obj["value"])
+
+
+def conjuncts(expr: Expr | None) -> list[Expr]:
+    """The conditions an expression ANDs together (flattening nested ands)."""
+    if expr is None:
+        return []
+    if isinstance(expr, And):
+        return [c for item in expr.items for c in conjuncts(item)]
+    return [expr]
+
+
+def and_all(exprs: list[Expr]) -> Expr | None:
+    flat = [c for e in exprs for c in conjuncts(e)]
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+# ---------------------------------------------------------------------------- steps
+STEP_TYPES: dict[str, type["Step"]] = {}
+
+
+def _step(op: str):
+    def register(cls):
+        cls.op = op
+        STEP_TYPES[op] = cls
+        return cls
+
+    return register
+
+
+@dataclass(frozen=True)
+class Step:
+    op: ClassVar[str] = ""
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"op": self.op}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[f.name] = value.to_json() if hasattr(value, "to_json") else value
+        return out
+
+
+@_step("filter")
+@dataclass(frozen=True)
+class Filter(Step):
+    where: Expr
+
+
+@_step("previous_filter")
+@dataclass(frozen=True)
+class PreviousFilter(Step):
+    pass
+
+
+@_step("whatif")
+@dataclass(frozen=True)
+class WhatIf(Step):
+    feature: str
+    action: str
+    value: Value
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise QueryError(f"what-if action must be one of {', '.join(ACTIONS)}, not '{self.action}'")
+        _check_value(self.value, f"what-if on '{self.feature}'")
+        if self.action != "set" and (isinstance(self.value, (str, bool))):
+            raise QueryError(f"can only {self.action} '{self.feature}' by a number")
+
+
+@_step("predict")
+@dataclass(frozen=True)
+class Predict(Step):
+    pass
+
+
+@_step("likelihood")
+@dataclass(frozen=True)
+class Likelihood(Step):
+    pass
+
+
+@_step("explain")
+@dataclass(frozen=True)
+class Explain(Step):
+    method: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise QueryError(f"explain method must be one of {', '.join(METHODS)}, not '{self.method}'")
+
+
+@_step("counterfactual")
+@dataclass(frozen=True)
+class Counterfactual(Step):
+    pass
+
+
+@_step("importance")
+@dataclass(frozen=True)
+class Importance(Step):
+    top: int | None = None
+    feature: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.top is not None and self.feature is not None:
+            raise QueryError("importance takes either top or feature, not both")
+        if self.top is not None and (isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1):
+            raise QueryError("importance top must be a whole number of at least 1")
+
+
+@_step("interactions")
+@dataclass(frozen=True)
+class Interactions(Step):
+    pass
+
+
+@_step("dependence")
+@dataclass(frozen=True)
+class Dependence(Step):
+    feature: str
+
+
+@_step("rules")
+@dataclass(frozen=True)
+class Rules(Step):
+    pass
+
+
+@_step("score")
+@dataclass(frozen=True)
+class Score(Step):
+    metric: str = "accuracy"
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise QueryError(f"unknown metric '{self.metric}'; use one of {', '.join(METRICS)}")
+
+
+@_step("mistakes")
+@dataclass(frozen=True)
+class Mistakes(Step):
+    mode: str = "typical"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise QueryError(f"mistakes mode must be one of {', '.join(MODES)}, not '{self.mode}'")
+
+
+@_step("labels")
+@dataclass(frozen=True)
+class Labels(Step):
+    pass
+
+
+@_step("count")
+@dataclass(frozen=True)
+class Count(Step):
+    pass
+
+
+@_step("show")
+@dataclass(frozen=True)
+class Show(Step):
+    pass
+
+
+@_step("statistic")
+@dataclass(frozen=True)
+class Statistic(Step):
+    feature: str
+
+
+@_step("bias")
+@dataclass(frozen=True)
+class Bias(Step):
+    attribute: str
+    metric: str | None = None
+
+
+@_step("describe_data")
+@dataclass(frozen=True)
+class DescribeData(Step):
+    pass
+
+
+@_step("describe_model")
+@dataclass(frozen=True)
+class DescribeModel(Step):
+    pass
+
+
+@_step("define")
+@dataclass(frozen=True)
+class Define(Step):
+    feature: str
+
+
+@_step("capabilities")
+@dataclass(frozen=True)
+class Capabilities(Step):
+    pass
+
+
+@_step("repeat")
+@dataclass(frozen=True)
+class Repeat(Step):
+    pass
+
+
+@_step("followup")
+@dataclass(frozen=True)
+class Followup(Step):
+    pass
+
+
+_REQUIRED = {
+    "filter": ("where",), "whatif": ("feature", "action", "value"), "dependence": ("feature",),
+    "statistic": ("feature",), "bias": ("attribute",), "define": ("feature",),
+}
+
+
+def step_from_json(obj: Any) -> Step:
+    if not isinstance(obj, dict) or "op" not in obj:
+        raise QueryError(f"each step must be a JSON object with an 'op', not {obj!r}")
+    op = obj["op"]
+    cls = STEP_TYPES.get(op)
+    if cls is None:
+        from talk2model.workspace.schema import did_you_mean
+
+        raise QueryError(f"unknown operation '{op}'{did_you_mean(str(op), list(STEP_TYPES))}")
+    args = {k: v for k, v in obj.items() if k != "op"}
+    names = {f.name for f in dataclasses.fields(cls)}
+    extra = set(args) - names
+    if extra:
+        raise QueryError(f"'{op}' does not take {', '.join(sorted(extra))}")
+    missing = [k for k in _REQUIRED.get(op, ()) if k not in args]
+    if missing:
+        raise QueryError(f"'{op}' needs {', '.join(missing)}")
+    if "where" in args:
+        args["where"] = expr_from_json(args["where"])
+    for key in ("feature", "attribute", "metric", "method", "mode", "action"):
+        if key in args and args[key] is not None and not isinstance(args[key], str):
+            raise QueryError(f"'{op}': {key} must be a string")
+    return cls(**args)
+
+
+@dataclass(frozen=True)
+class Query:
+    steps: tuple[Step, ...]
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise QueryError("a query needs at least one step")
+
+    def to_json(self) -> dict:
+        return {"steps": [s.to_json() for s in self.steps]}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Query":
+        if isinstance(obj, str):
+            import json
+
+            try:
+                obj = json.loads(obj)
+            except json.JSONDecodeError as exc:
+                raise QueryError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                                 position=exc.pos) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("steps"), list):
+            raise QueryError('a JSON query looks like {"steps": [{"op": ...}, ...]}')
+        return cls(tuple(step_from_json(s) for s in obj["steps"]))
+
+    def to_text(self) -> str:
+        from talk2model.query.text import to_text
+
+        return to_text(self)
+
+    @classmethod
+    def from_text(cls, text: str) -> "Query":
+        from talk2model.query.text import parse_text
+
+        return parse_text(text)
+
+    @property
+    def ops(self) -> list[str]:
+        return [s.op for s in self.steps]

@@ -1,0 +1,159 @@
+"""Plain-English renderings of queries: what the chat shows as "I understood: ...".
+
+Like datasette's `human_clause`, every node renders itself for people, so what a person reads
+always matches what ran.
+"""
+
+from __future__ import annotations
+
+from talk2model.query import ast as q
+from talk2model.workspace.schema import Schema
+
+_CMP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "", "!=": "not"}
+
+
+def fmt_number(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def feature_label(schema: Schema, name: str) -> str:
+    if name == "label":
+        return "true outcome"
+    if name == "prediction":
+        return "prediction"
+    if name in ("target", schema.target):
+        return f"true outcome ({schema.target})"
+    spec = schema.features.get(name)
+    return spec.label if spec else name
+
+
+def _value_text(schema: Schema, feature: str, value) -> str:
+    spec = schema.features.get(feature)
+    unit = f" {spec.unit}" if spec is not None and spec.unit and spec.kind == "numeric" else ""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return fmt_number(value) + unit
+
+
+def describe_expr(expr: q.Expr, schema: Schema) -> str:
+    if isinstance(expr, q.Not):
+        return f"not ({describe_expr(expr.item, schema)})"
+    if isinstance(expr, (q.And, q.Or)):
+        joiner = " and " if isinstance(expr, q.And) else " or "
+        parts = [describe_expr(i, schema) for i in expr.items]
+        nested = [f"({p})" if isinstance(i, (q.And, q.Or)) else p for p, i in zip(parts, expr.items)]
+        return joiner.join(nested)
+    feature, cmp, value = expr.feature, expr.cmp, expr.value
+    if feature == "id":
+        prefix = "" if cmp == "==" else f"{_CMP_WORDS[cmp]} "
+        return f"{schema.entity} {prefix}{value}".replace("  ", " ")
+    if feature in ("label", "prediction"):
+        phrase = schema.class_phrase(value)
+        noun = "the true outcome" if feature == "label" else "the prediction"
+        return f"{noun} is {'not ' if cmp == '!=' else ''}{phrase}"
+    spec = schema.features.get(feature)
+    label = feature_label(schema, feature)
+    if spec is not None and spec.kind == "flag" and cmp in ("==", "!=") and value in (0, 1):
+        yes = (value == 1) == (cmp == "==")
+        return f"{label} is {'yes' if yes else 'no'}"
+    verb = {"==": "is", "!=": "is not"}.get(cmp, f"is {_CMP_WORDS[cmp]}")
+    return f"{label} {verb} {_value_text(schema, feature, value)}"
+
+
+def describe_selection(schema: Schema, where: q.Expr | None, previous: str | None = None) -> str:
+    """'applicant 12', 'applicants with age above 50', 'all 1,000 applicants'."""
+    parts = q.conjuncts(where)
+    ids = [c for c in parts if isinstance(c, q.Cmp) and c.feature == "id" and c.cmp == "=="]
+    if len(parts) == 1 and ids:
+        return describe_expr(ids[0], schema)
+    base = previous or (f"all {schema.entity_plural}" if not parts else schema.entity_plural)
+    if not parts:
+        return base
+    return f"{base} where {describe_expr(q.and_all(parts), schema)}"
+
+
+def describe_whatif(schema: Schema, step: q.WhatIf) -> str:
+    label = feature_label(schema, step.feature)
+    value = _value_text(schema, step.feature, step.value)
+    if step.action == "set":
+        return f"if {label} were {value}"
+    return f"if {label} were {value} {'higher' if step.action == 'increase' else 'lower'}"
+
+
+def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
+    """One operation, about the selection `sel`; None for steps that only shape the selection."""
+    label = lambda name: feature_label(schema, name)  # noqa: E731
+    match step:
+        case q.Predict():
+            return f"the model's prediction for {sel}"
+        case q.Likelihood():
+            return f"how likely each outcome is for {sel}"
+        case q.Explain(method=method):
+            how = "" if method == "auto" else f" (using {method.upper()})"
+            return f"why the model predicts what it does for {sel}{how}"
+        case q.Counterfactual():
+            return f"what {sel} would need to change to get a different prediction"
+        case q.Importance(top=top, feature=feature):
+            if feature:
+                return f"how important {label(feature)} is for {sel}"
+            if top:
+                return f"the {top} most important feature{'s' if top > 1 else ''} for {sel}"
+            return f"how important each feature is for {sel}"
+        case q.Interactions():
+            return f"which features interact most for {sel}"
+        case q.Dependence(feature=feature):
+            return f"how the prediction depends on {label(feature)} for {sel}"
+        case q.Rules():
+            return f"the rules that describe the model's decisions for {sel}"
+        case q.Score(metric=metric):
+            return f"the model's {metric.replace('_', ' ')} on {sel}"
+        case q.Mistakes(mode="count"):
+            return f"how many mistakes the model makes on {sel}"
+        case q.Mistakes(mode="sample"):
+            return f"examples of the model's mistakes on {sel}"
+        case q.Mistakes():
+            return f"where the model makes mistakes on {sel}"
+        case q.Labels():
+            return f"the true outcomes of {sel}"
+        case q.Count():
+            return f"how many {sel.removeprefix('all ')} there are"
+        case q.Show():
+            return f"the data for {sel}"
+        case q.Statistic(feature=feature):
+            return f"summary statistics of {label(feature)} for {sel}"
+        case q.Bias(attribute=attribute):
+            return f"whether the model treats the groups of {label(attribute)} fairly, for {sel}"
+        case q.DescribeData():
+            return "a description of the data"
+        case q.DescribeModel():
+            return "a description of the model"
+        case q.Define(feature=feature):
+            return f"what {label(feature)} means"
+        case q.Capabilities():
+            return "what I can do"
+        case q.Repeat():
+            return f"the previous question again, for {sel}"
+        case q.Followup():
+            return "more of the previous answer"
+    return None
+
+
+def describe_query(query: q.Query, schema: Schema, previous: str | None = None) -> str:
+    """The whole query in one plain-English phrase."""
+    filters = [s.where for s in query.steps if isinstance(s, q.Filter)]
+    uses_previous = any(isinstance(s, q.PreviousFilter) for s in query.steps)
+    prev = (previous or f"the same {schema.entity_plural} as before") if uses_previous else None
+    sel = describe_selection(schema, q.and_all(filters), prev)
+    whatifs = [describe_whatif(schema, s) for s in query.steps if isinstance(s, q.WhatIf)]
+    if whatifs:
+        sel = f"{sel}, {' and '.join(whatifs)}"
+    phrases = [p for s in query.steps if (p := describe_step(s, schema, sel))]
+    if not phrases:
+        return f"the selection of {sel}"
+    return "; and ".join(phrases)

@@ -1,0 +1,229 @@
+"""The text form of queries: `grammar/talk2model.lark` parsed with LALR, and its printer.
+
+    filter age > 50 and housing == "rent" then likelihood
+
+Printing then parsing gives back the same AST, and the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from talk2model.errors import QueryError
+from talk2model.paths import grammar_path
+from talk2model.query import ast as q
+
+KEYWORDS = {
+    "filter", "previous_filter", "whatif", "predict", "likelihood", "explain", "counterfactual",
+    "importance", "top", "feature", "interactions", "dependence", "rules", "score", "mistakes",
+    "labels", "count", "show", "statistic", "bias", "metric", "describe_data", "describe_model",
+    "define", "capabilities", "repeat", "followup", "then", "and", "or", "not", "true", "false",
+    "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample",
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(grammar_path().read_text(), parser="lalr", maybe_placeholders=False)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer):
+    def start(self, *steps):
+        return q.Query(tuple(steps))
+
+    # expressions
+    def comparison(self, name, cmp, value):
+        return q.Cmp(name, str(cmp), value)
+
+    def and_(self, *items):
+        return q.And(tuple(items))
+
+    def or_(self, *items):
+        return q.Or(tuple(items))
+
+    def not_(self, item):
+        return q.Not(item)
+
+    def name(self, token: Token) -> str:
+        text = str(token)
+        return text[1:-1] if token.type == "QUOTED_NAME" else text
+
+    def int_(self, token):
+        return int(token)
+
+    def float_(self, token):
+        return float(token)
+
+    def string(self, token):
+        return json.loads(token)
+
+    def true(self):
+        return True
+
+    def false(self):
+        return False
+
+    # steps
+    def filter(self, expr):
+        return q.Filter(expr)
+
+    def previous_filter(self):
+        return q.PreviousFilter()
+
+    def whatif(self, name, action, value):
+        return q.WhatIf(name, str(action), value)
+
+    def explain(self, method):
+        return q.Explain(str(method))
+
+    def importance_all(self):
+        return q.Importance()
+
+    def importance_top(self, n):
+        return q.Importance(top=int(n))
+
+    def importance_feature(self, name):
+        return q.Importance(feature=name)
+
+    def dependence(self, name):
+        return q.Dependence(name)
+
+    def score(self, metric):
+        return q.Score(str(metric))
+
+    def mistakes(self, mode):
+        return q.Mistakes(str(mode))
+
+    def statistic(self, name):
+        return q.Statistic(name)
+
+    def bias(self, name, metric=None):
+        return q.Bias(name, str(metric) if metric is not None else None)
+
+    def define(self, name):
+        return q.Define(name)
+
+    def __default__(self, data, children, meta):
+        cls = q.STEP_TYPES.get(data)
+        if cls is not None and not children:
+            return cls()
+        return super().__default__(data, children, meta)
+
+
+def parse_text(text: str) -> q.Query:
+    try:
+        tree = _parser().parse(text)
+        return _ToAst().transform(tree)
+    except VisitError as exc:  # an AST constructor refused a value
+        if isinstance(exc.orig_exc, QueryError):
+            raise exc.orig_exc from None
+        raise
+    except UnexpectedInput as exc:
+        raise _friendly(text, exc) from None
+
+
+def _friendly(text: str, exc: UnexpectedInput) -> QueryError:
+    pos = getattr(exc, "pos_in_stream", None)
+    context = exc.get_context(text, span=30).rstrip("\n")
+    if isinstance(exc, UnexpectedEOF):
+        expected = tuple(sorted(exc.expected))
+        return QueryError(f"the query ends too early; expected {_pretty(expected)}",
+                          position=len(text), expected=expected)
+    if isinstance(exc, UnexpectedToken):
+        expected = tuple(sorted(exc.accepts or exc.expected))
+        got = exc.token
+        if got.type == "$END":
+            return QueryError(f"the query ends too early; expected {_pretty(expected)}",
+                              position=len(text), expected=expected)
+        return QueryError(f"did not expect '{got}' at position {got.start_pos + 1}; expected "
+                          f"{_pretty(expected)}\n{context}", position=got.start_pos, expected=expected)
+    if isinstance(exc, UnexpectedCharacters):
+        expected = tuple(sorted(exc.allowed or ()))
+        return QueryError(f"did not understand '{text[exc.pos_in_stream]}' at position "
+                          f"{exc.pos_in_stream + 1}\n{context}", position=exc.pos_in_stream,
+                          expected=expected)
+    return QueryError(str(exc), position=pos)
+
+
+_TERMINAL_WORDS = {"NAME": "a feature name", "QUOTED_NAME": "a `quoted name`", "CMP": "a comparison (== != > >= < <=)",
+                   "SIGNED_INT": "a number", "SIGNED_FLOAT": "a number", "ESCAPED_STRING": "a \"string\"",
+                   "ACTION": "set, increase or decrease", "METHOD": "auto, shap or lime",
+                   "MODE": "typical, sample or count", "WORD": "a metric name", "INT": "a whole number",
+                   "THEN": "'then'", "$END": "the end of the query", "AND": "'and'", "OR": "'or'", "NOT": "'not'", "LPAR": "'('", "RPAR": "')'"}
+
+
+def _pretty(expected: tuple[str, ...]) -> str:
+    words = []
+    for name in expected:
+        word = _TERMINAL_WORDS.get(name, name.lower().replace("_", " "))
+        if word not in words:
+            words.append(word)
+    return ", ".join(words[:8]) if words else "more"
+
+
+# ---------------------------------------------------------------------------- printing
+def name_text(name: str) -> str:
+    if _NAME.match(name) and name not in KEYWORDS:
+        return name
+    if "`" in name:
+        raise QueryError(f"feature name {name!r} cannot be written in the text form")
+    return f"`{name}`"
+
+
+def value_text(value: q.Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text if any(c in text for c in ".eE") else text + ".0"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def expr_text(expr: q.Expr, parent: str = "") -> str:
+    if isinstance(expr, q.Cmp):
+        return f"{name_text(expr.feature)} {expr.cmp} {value_text(expr.value)}"
+    if isinstance(expr, q.Not):
+        inner = expr_text(expr.item, "not")
+        return f"not {inner}"
+    kind = "and" if isinstance(expr, q.And) else "or"
+    text = f" {kind} ".join(expr_text(i, kind) for i in expr.items)
+    # parenthesise whenever nested, so the tree shape survives a round trip exactly
+    return f"({text})" if parent else text
+
+
+def step_text(step: q.Step) -> str:
+    if isinstance(step, q.Filter):
+        return f"filter {expr_text(step.where)}"
+    if isinstance(step, q.WhatIf):
+        return f"whatif {name_text(step.feature)} {step.action} {value_text(step.value)}"
+    if isinstance(step, q.Explain):
+        return f"explain {step.method}"
+    if isinstance(step, q.Importance):
+        if step.top is not None:
+            return f"importance top {step.top}"
+        if step.feature is not None:
+            return f"importance feature {name_text(step.feature)}"
+        return "importance"
+    if isinstance(step, (q.Dependence, q.Statistic, q.Define)):
+        return f"{step.op} {name_text(step.feature)}"
+    if isinstance(step, q.Score):
+        return f"score {step.metric}"
+    if isinstance(step, q.Mistakes):
+        return f"mistakes {step.mode}"
+    if isinstance(step, q.Bias):
+        text = f"bias {name_text(step.attribute)}"
+        return text + (f" metric {step.metric}" if step.metric else "")
+    return step.op
+
+
+def to_text(query: q.Query) -> str:
+    return " then ".join(step_text(s) for s in query.steps)

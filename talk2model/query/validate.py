@@ -1,0 +1,133 @@
+"""Check a query against a workspace's schema, and put its values in the data's own types.
+
+"no feature 'incme' — did you mean 'income'?" comes from here. Validation returns a new,
+normalised query: class phrases become class values ("good credit risk" -> 1), numbers given as
+strings become numbers, flags become 0/1, categorical values match the data's spelling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from talk2model.errors import QueryError
+from talk2model.query import ast as q
+from talk2model.workspace.schema import Schema, did_you_mean, plain_value
+
+ERR_NO_FEATURE = "no feature '{name}'{hint}"
+ERR_CATEGORY = "'{value}' is not a value of {feature}{hint}; its values are {values}"
+ERR_FLAG = "{feature} is a yes/no flag: compare it with 0 or 1, not {value!r}"
+ERR_NUMBER = "{feature} is a number: {value!r} is not one"
+ERR_CLASS = "'{value}' is not one of the classes ({classes})"
+ERR_ORDER_CATEGORY = "{feature} is categorical: use == or != with it, not {cmp}"
+ERR_CHANGE_CATEGORY = "{feature} is not a number, so it can only be set, not {action}d"
+ERR_ID = "ids are numbers or names, not {value!r}"
+ERR_BIAS_SPECIAL = "bias is checked across the groups of a feature, not '{name}'"
+
+
+def _feature_name(schema: Schema, name: str, *, allow: tuple[str, ...] = ()) -> str:
+    if name in schema.features or name in allow:
+        return name
+    lowered = {f.lower(): f for f in schema.features}
+    if name.lower() in lowered:  # casing is not a mistake worth stopping for
+        return lowered[name.lower()]
+    raise QueryError(ERR_NO_FEATURE.format(
+        name=name, hint=did_you_mean(name, schema.feature_names + list(allow))),
+        suggestion=(did_you_mean(name, schema.feature_names) or None))
+
+
+def _number(feature: str, value: Any) -> int | float:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return plain_value(value)
+    try:
+        return plain_value(float(str(value).replace(",", "")))
+    except ValueError:
+        raise QueryError(ERR_NUMBER.format(feature=feature, value=value)) from None
+
+
+def normalise_value(schema: Schema, feature: str, value: Any, cmp: str = "==") -> Any:
+    if feature in ("label", "prediction"):
+        value = schema.class_value(value)
+        if schema.task == "classification" and value not in schema.classes:
+            raise QueryError(ERR_CLASS.format(value=value, classes=", ".join(
+                f"{v} = {p}" for v, p in schema.classes.items())))
+        return value
+    if feature == "id":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise QueryError(ERR_ID.format(value=value))
+        if isinstance(value, str) and value.strip().lstrip("#").isdigit():
+            return int(value.strip().lstrip("#"))
+        return plain_value(value)
+    spec = schema.features[feature]
+    if spec.kind == "flag":
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            mapping = {"yes": 1, "true": 1, "no": 0, "false": 0, "1": 1, "0": 0}
+            for v, phrases in spec.value_phrases.items():
+                for p in phrases:
+                    mapping.setdefault(p.lower(), v)
+            if lowered in mapping:
+                return mapping[lowered]
+        elif plain_value(value) in (0, 1) or isinstance(value, bool):
+            return int(value)
+        raise QueryError(ERR_FLAG.format(feature=feature, value=value))
+    if spec.kind == "categorical":
+        if cmp not in ("==", "!="):
+            raise QueryError(ERR_ORDER_CATEGORY.format(feature=feature, cmp=cmp))
+        if value in spec.values:
+            return value
+        by_text = {str(v).lower(): v for v in spec.values}
+        if str(value).lower() in by_text:
+            return by_text[str(value).lower()]
+        for v, phrases in spec.value_phrases.items():
+            if str(value).lower() in {p.lower() for p in phrases}:
+                return v
+        raise QueryError(ERR_CATEGORY.format(
+            value=value, feature=feature, hint=did_you_mean(str(value), [str(v) for v in spec.values]),
+            values=", ".join(map(str, spec.values))))
+    return _number(feature, value)
+
+
+def _expr(schema: Schema, expr: q.Expr) -> q.Expr:
+    if isinstance(expr, q.Cmp):
+        name = _feature_name(schema, expr.feature, allow=q.SPECIAL_FEATURES)
+        return q.Cmp(name, expr.cmp, normalise_value(schema, name, expr.value, expr.cmp))
+    if isinstance(expr, q.Not):
+        return q.Not(_expr(schema, expr.item))
+    return type(expr)(tuple(_expr(schema, i) for i in expr.items))
+
+
+def validate(query: q.Query, schema: Schema) -> q.Query:
+    steps = []
+    for step in query.steps:
+        changes: dict[str, Any] = {}
+        if isinstance(step, q.Filter):
+            changes["where"] = _expr(schema, step.where)
+        elif isinstance(step, q.WhatIf):
+            name = _feature_name(schema, step.feature)
+            spec = schema.features[name]
+            if step.action != "set" and spec.kind != "numeric":
+                raise QueryError(ERR_CHANGE_CATEGORY.format(feature=name, action=step.action.rstrip("e")))
+            value = (normalise_value(schema, name, step.value) if step.action == "set"
+                     else _number(name, step.value))
+            changes.update(feature=name, value=value)
+        elif isinstance(step, q.Statistic):
+            if step.feature not in ("target", schema.target):
+                changes["feature"] = _feature_name(schema, step.feature, allow=("label", "prediction"))
+        elif isinstance(step, (q.Dependence, q.Define)):
+            changes["feature"] = _feature_name(schema, step.feature)
+        elif isinstance(step, q.Importance) and step.feature is not None:
+            changes["feature"] = _feature_name(schema, step.feature)
+        elif isinstance(step, q.Bias):
+            if step.attribute in q.SPECIAL_FEATURES:
+                raise QueryError(ERR_BIAS_SPECIAL.format(name=step.attribute))
+            changes["attribute"] = _feature_name(schema, step.attribute)
+        elif isinstance(step, q.Score):
+            allowed = q.CLASSIFICATION_METRICS if schema.task == "classification" else q.REGRESSION_METRICS
+            if step.metric not in allowed:
+                raise QueryError(f"'{step.metric}' does not apply to a {schema.task} model; "
+                                 f"use one of {', '.join(allowed)}")
+        steps.append(dataclasses.replace(step, **changes) if changes else step)
+    return q.Query(tuple(steps))

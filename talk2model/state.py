@@ -1,0 +1,23 @@
+"""Per-conversation state: what "those people", "again" and "tell me more" refer to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from talk2model.query import ast as q
+
+
+@dataclass
+class Conversation:
+    last_ids: list[Any] | None = None          # the last turn's selection that had a filter
+    last_where: q.Expr | None = None
+    last_selection_text: str | None = None
+    last_ops: tuple[q.Step, ...] = ()          # the last turn's operations (for `repeat`)
+    last_whatifs: tuple[q.WhatIf, ...] = ()
+    followup: Any = None                       # a verbalize.Reply: the rest of the last answer
+    turns: int = 0
+    history: list[dict] = field(default_factory=list)
+
+    def clear_selection(self) -> None:
+        self.last_ids = self.last_where = self.last_selection_text = None

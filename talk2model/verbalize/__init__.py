@@ -1,0 +1,85 @@
+"""Results -> words, tables and figures.
+
+An operation returns a typed result (data only); its verbaliser, registered with `@says`, turns
+that into a `Reply`: a sentence, an optional table (a DataFrame), an optional figure (a
+`FigureSpec`, plain data that `verbalize.plots` draws with matplotlib), and optionally `more`:
+the rest, given when the person says "tell me more".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from talk2model.query.human import fmt_number  # noqa: F401  (re-exported for verbalisers)
+
+
+@dataclass
+class FigureSpec:
+    """A chart as data: kind 'bar' (labels, values) or 'line' (x, series), with titles."""
+
+    kind: str
+    title: str
+    labels: list[Any] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    x: list[float] = field(default_factory=list)
+    series: dict[str, list[float]] = field(default_factory=dict)
+    xlabel: str = ""
+    ylabel: str = ""
+    colors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in ([], {}, "")}
+
+
+@dataclass
+class Reply:
+    text: str
+    table: pd.DataFrame | None = None
+    figure: FigureSpec | None = None
+    more: "Reply | None" = None
+
+
+SAYERS: dict[type, Callable[[Any, Any], Reply]] = {}
+
+
+def says(result_type: type):
+    def register(fn):
+        SAYERS[result_type] = fn
+        return fn
+
+    return register
+
+
+def say(result, ctx) -> Reply:
+    for cls in type(result).__mro__:
+        if cls in SAYERS:
+            return SAYERS[cls](result, ctx)
+    raise TypeError(f"no verbaliser for {type(result).__name__}")
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if n == 1 else (plural_form or singular + "s")
+    return f"{n:,} {word}"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def page(table: pd.DataFrame, title_more: str, size: int = 10, offset: int = 0) -> tuple[pd.DataFrame, Reply | None]:
+    """First `size` rows of `table`, and the rest as a chain of follow-up replies."""
+    shown = table.iloc[offset:offset + size]
+    rest = None
+    if len(table) > offset + size:
+        nxt_table, nxt_more = page(table, title_more, size, offset + size)
+        end = min(offset + 2 * size, len(table))
+        rest = Reply(f"{title_more} (rows {offset + size + 1}–{end} of {len(table):,}):",
+                     table=nxt_table, more=nxt_more)
+    return shown, rest

@@ -1,0 +1,191 @@
+"""A workspace: a data set + a model + a schema, described by one TOML file.
+
+    name = "credit"
+    [data]    path = "../data/credit/german_credit.csv"      # or url + table / query
+    [model]   path = "../models/credit.skops"                 # trusted = true for joblib/pickle
+              train_ids = "../models/credit.train_ids.json"   # rows the model was fit on
+    [schema]  target = "risk", classes, favourable, features.<col>..., sensitive, immutable
+
+`load_workspace("credit")` loads a built-in; `load_workspace("path/to/file.toml")` any other;
+`Workspace.from_frame(...)` builds one from objects already in memory (the app's upload).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from talk2model.errors import WorkspaceError
+from talk2model.paths import resource_dir
+from talk2model.workspace.data import fingerprint_frame, load_table
+from talk2model.workspace.model import Model, load_model, wrap_model
+from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_mean, split_words
+
+__all__ = ["Feature", "Model", "Schema", "Workspace", "builtin_workspaces", "load_workspace",
+           "split_words"]
+
+ERR_UNKNOWN_WORKSPACE = "no workspace '{name}'{hint}; built-in workspaces: {names}"
+ERR_TOML = "workspace file {path}: {error}"
+
+
+@dataclass(eq=False)
+class Workspace:
+    name: str
+    schema: Schema
+    data: pd.DataFrame  # indexed by row id; features + target
+    model: Model
+    train_ids: frozenset | None = None  # ids of rows the model was trained on, when known
+    source: str = ""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_frame(cls, name: str, data: pd.DataFrame, estimator: Any, schema: dict[str, Any],
+                   *, train_ids=None, source: str = "memory") -> "Workspace":
+        """A workspace from a frame (index = ids), a fitted estimator and a `[schema]` table."""
+        built = build_schema(name, schema, data)
+        if built.id_column:
+            data = data.set_index(built.id_column)
+            data.index.name = "id"
+        feature_cols = [c for c in data.columns if c != built.target]
+        import pickle
+        import hashlib
+
+        try:
+            fp = hashlib.sha256(pickle.dumps(estimator)).hexdigest()[:16]
+        except Exception:  # an estimator that does not pickle still gets an identity
+            fp = f"obj{id(estimator):x}"
+        model = wrap_model(estimator, feature_cols, fingerprint=fp, task=built.task)
+        return cls(name=name, schema=built, data=data, model=model,
+                   train_ids=frozenset(train_ids) if train_ids is not None else None,
+                   source=source)
+
+    # ---- views -------------------------------------------------------------------------
+    @property
+    def ids(self) -> pd.Index:
+        return self.data.index
+
+    def X(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        frame = self.data if frame is None else frame
+        return frame[self.model.feature_names]
+
+    @property
+    def y(self) -> pd.Series:
+        return self.data[self.schema.target]
+
+    @cached_property
+    def data_fingerprint(self) -> str:
+        return fingerprint_frame(self.data)
+
+    @property
+    def model_fingerprint(self) -> str:
+        return self.model.fingerprint
+
+    # ---- model outputs on the workspace's own data (computed once) ---------------------
+    def predictions(self, frame: pd.DataFrame | None = None) -> pd.Series:
+        if frame is None:
+            if "pred" not in self._cache:
+                self._cache["pred"] = pd.Series(self.model.predict(self.X()), index=self.ids)
+            return self._cache["pred"]
+        return pd.Series(self.model.predict(self.X(frame)), index=frame.index)
+
+    def probabilities(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        if frame is None:
+            if "proba" not in self._cache:
+                self._cache["proba"] = self._proba(self.data)
+            return self._cache["proba"]
+        return self._proba(frame)
+
+    def _proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        values = self.model.predict_proba(self.X(frame))
+        classes = [_plain(c) for c in self.model.classes_]
+        return pd.DataFrame(values, index=frame.index, columns=classes)
+
+    def held_out_mask(self, ids: pd.Index) -> np.ndarray:
+        """True for the rows the model was not trained on (all rows when unknown)."""
+        if not self.train_ids:
+            return np.ones(len(ids), dtype=bool)
+        return ~ids.isin(list(self.train_ids))
+
+
+def _plain(value: Any) -> Any:
+    from talk2model.workspace.schema import plain_value
+
+    return plain_value(value)
+
+
+def builtin_workspaces() -> dict[str, Path]:
+    folder = resource_dir("workspaces")
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+DEFAULT_WORKSPACE = "credit"
+_LOADED: dict[Path, Workspace] = {}
+
+
+def load_workspace(name_or_path: str | Path = DEFAULT_WORKSPACE, *, cache: bool = True) -> Workspace:
+    """A built-in workspace by name, or any workspace TOML file by path.
+
+    Workspaces are read-only, so one loaded copy is shared (what-if works on copies).
+    """
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        builtins = builtin_workspaces()
+        if str(name_or_path) not in builtins:
+            raise WorkspaceError(ERR_UNKNOWN_WORKSPACE.format(
+                name=name_or_path, hint=did_you_mean(str(name_or_path), list(builtins)),
+                names=", ".join(builtins)))
+        path = builtins[str(name_or_path)]
+    path = path.resolve()
+    if cache and path in _LOADED:
+        return _LOADED[path]
+    workspace = _load_toml(path)
+    if cache:
+        _LOADED[path] = workspace
+    return workspace
+
+
+def _load_toml(path: Path) -> Workspace:
+    if not path.is_file():
+        raise WorkspaceError(f"no workspace file at {path}")
+    try:
+        spec = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(ERR_TOML.format(path=path.name, error=exc)) from None
+    base = path.parent
+    for section in ("data", "model", "schema"):
+        if section not in spec:
+            raise WorkspaceError(f"workspace file {path.name}: the [{section}] table is missing")
+    name = spec.get("name", path.stem)
+    data = load_table(spec["data"], base)
+    schema_table = dict(spec["schema"])
+    if schema_table.get("id_column"):
+        col = schema_table["id_column"]
+        if col not in data.columns:
+            raise WorkspaceError(
+                f"[schema] id_column names '{col}', which is not a column of the data"
+                f"{did_you_mean(col, list(data.columns))}")
+        data = data.set_index(col)
+        data.index.name = "id"
+        schema_table["id_column"] = None
+    schema = build_schema(name, schema_table, data)
+    feature_cols = [c for c in data.columns if c != schema.target]
+    model_spec = spec["model"]
+    if "path" not in model_spec:
+        raise WorkspaceError("[model] path is missing; point it at a .skops (or trusted .joblib) file")
+    model = load_model((base / model_spec["path"]).resolve(), feature_cols,
+                       trusted=bool(model_spec.get("trusted", False)), task=schema.task)
+    train_ids = None
+    if "train_ids" in model_spec:
+        ids_path = (base / model_spec["train_ids"]).resolve()
+        if not ids_path.is_file():
+            raise WorkspaceError(f"[model] train_ids: no file at {ids_path}")
+        train_ids = frozenset(json.loads(ids_path.read_text()))
+    return Workspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
+                     source=str(path))

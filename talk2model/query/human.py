@@ -122,7 +122,7 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
         case q.Labels():
             return f"the true outcomes of {sel}"
         case q.Count():
-            return f"how many {sel.removeprefix('all ')} there are"
+            return f"the number of {sel.removeprefix('all ')}"
         case q.Show():
             return f"the data for {sel}"
         case q.Statistic(feature=feature):

@@ -15,7 +15,7 @@ from talk2model.query import ast as q
 from talk2model.workspace.schema import Schema, did_you_mean, plain_value
 
 ERR_NO_FEATURE = "no feature '{name}'{hint}"
-ERR_CATEGORY = "'{value}' is not a value of {feature}{hint}; its values are {values}"
+ERR_CATEGORY = "{feature} has no value '{value}' (its values are {values}){hint}"
 ERR_FLAG = "{feature} is a yes/no flag: compare it with 0 or 1, not {value!r}"
 ERR_NUMBER = "{feature} is a number: {value!r} is not one"
 ERR_CLASS = "'{value}' is not one of the classes ({classes})"
@@ -31,9 +31,9 @@ def _feature_name(schema: Schema, name: str, *, allow: tuple[str, ...] = ()) -> 
     lowered = {f.lower(): f for f in schema.features}
     if name.lower() in lowered:  # casing is not a mistake worth stopping for
         return lowered[name.lower()]
-    raise QueryError(ERR_NO_FEATURE.format(
-        name=name, hint=did_you_mean(name, schema.feature_names + list(allow))),
-        suggestion=(did_you_mean(name, schema.feature_names) or None))
+    hint = did_you_mean(name, schema.feature_names + list(allow))
+    raise QueryError(ERR_NO_FEATURE.format(name=name, hint=hint),
+                     suggestion=hint.split("'")[1] if hint else None)
 
 
 def _number(feature: str, value: Any) -> int | float:

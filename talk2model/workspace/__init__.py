@@ -31,7 +31,7 @@ from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_m
 __all__ = ["Feature", "Model", "Schema", "Workspace", "builtin_workspaces", "load_workspace",
            "split_words"]
 
-ERR_UNKNOWN_WORKSPACE = "no workspace '{name}'{hint}; built-in workspaces: {names}"
+ERR_UNKNOWN_WORKSPACE = "no workspace '{name}' (built-in workspaces: {names}){hint}"
 ERR_TOML = "workspace file {path}: {error}"
 
 

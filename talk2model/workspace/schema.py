@@ -21,13 +21,10 @@ Task = Literal["classification", "regression"]
 
 # User-facing error texts (asserted exactly by the tests).
 ERR_UNKNOWN_TYPE = "feature '{name}': type '{kind}' is not one of numeric, categorical, flag"
-ERR_NOT_A_COLUMN = (
-    "{field} names '{name}', which is not a column of the data{hint}; "
-    "use one of: {columns}"
-)
+ERR_NOT_A_COLUMN = "{field} names '{name}', which is not a column of the data (its columns: {columns}){hint}"
 ERR_TARGET_MISSING = (
-    "target '{target}' is not a column of the data{hint}; set [schema] target to the column "
-    "that holds the outcome"
+    "set [schema] target to the column that holds the outcome: '{target}' is not a column of "
+    "the data{hint}"
 )
 ERR_BAD_TASK = "[schema] task must be 'classification' or 'regression', not '{task}'"
 ERR_FAVOURABLE = (
@@ -51,7 +48,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     if not close:
         lowered = {c.lower(): c for c in choices}
         close = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def plain_value(value: Any) -> Any:

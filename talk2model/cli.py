@@ -1,0 +1,245 @@
+"""The command line: a thin layer over the Python API (talk2model.Assistant).
+
+    talk2model workspaces
+    talk2model ask -w credit "why was applicant 12 denied?"
+    talk2model chat -w compas
+    talk2model run -w credit "filter age > 50 then count" --json
+    talk2model run -w credit --json-query '{"steps": [...]}' --json
+    talk2model parse -w german --json -          (questions on stdin, one JSON object per line)
+    talk2model app | eval-parser | precompute | transcript | models
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# Subcommands whose implementation lives in another module: name -> (module, help).
+DELEGATED = {
+    "app": ("talk2model.ui", "start the Gradio chat app"),
+    "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
+    "precompute": ("talk2model.explainers.precompute", "fill the attribution cache for a workspace"),
+    "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
+    "models": ("talk2model.training", "train the built-in workspaces' demo models"),
+}
+
+
+def _workspace_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-w", "--workspace", default="credit",
+                   help="a built-in workspace name or a workspace .toml file (default: credit)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talk2model", description="Ask a machine-learning model why.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("workspaces", help="list the built-in workspaces")
+
+    ask = sub.add_parser("ask", help="ask one question")
+    _workspace_arg(ask)
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--db", help="SQLAlchemy URL of the store (default: $TALK2MODEL_DB or ./var/talk2model.sqlite)")
+    ask.add_argument("--no-store", action="store_true", help="do not record the turn")
+
+    chat = sub.add_parser("chat", help="a conversation in the terminal")
+    _workspace_arg(chat)
+    chat.add_argument("--db")
+    chat.add_argument("--no-store", action="store_true")
+
+    run = sub.add_parser("run", help="run a query written in the query language")
+    _workspace_arg(run)
+    run.add_argument("query", nargs="?", help="the query in text form, e.g. 'filter age > 50 then count'")
+    run.add_argument("--json-query", help='the query in JSON form, {"steps": [...]}')
+    run.add_argument("--json", action="store_true", help="print the answer as JSON")
+    run.add_argument("--db")
+    run.add_argument("--no-store", action="store_true")
+
+    parse = sub.add_parser("parse", help="show how questions are understood, without running them")
+    _workspace_arg(parse)
+    parse.add_argument("question", nargs="+", help="a question, or - to read one question per line from stdin")
+    parse.add_argument("--json", action="store_true", help="print the JSON form, one object per line")
+
+    for name, (_, help_text) in DELEGATED.items():
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _store(args):
+    if getattr(args, "no_store", False):
+        return None
+    try:
+        from talk2model.store.turns import Store
+    except ImportError:
+        return None
+    return Store(args.db)
+
+
+def _assistant(args):
+    from talk2model.assistant import Assistant
+
+    return Assistant(args.workspace, store=_store(args))
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, default=str))
+        return
+    print(answer.text)
+    table = answer.table
+    if table is not None:
+        print()
+        print(table.to_string(index=False, max_colwidth=60))
+    for i, choice in enumerate(answer.choices, 1):
+        print(f"  {i}. {choice.label}")
+
+
+def cmd_workspaces(args) -> int:
+    from talk2model.workspace import builtin_workspaces, load_workspace
+    from talk2model.workspace.schema import did_you_mean  # noqa: F401
+
+    for name, path in builtin_workspaces().items():
+        try:
+            ws = load_workspace(name)
+            print(f"{name:14s} {ws.schema.title} — {len(ws.data):,} {ws.schema.entity_plural}, "
+                  f"{len(ws.schema.features)} features, model: {ws.model.kind}")
+        except Exception as exc:  # a broken workspace must not hide the others
+            print(f"{name:14s} (cannot load: {exc})")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    answer = _assistant(args).ask(" ".join(args.question))
+    _print_answer(answer, args.json)
+    return 0
+
+
+def cmd_run(args) -> int:
+    if (args.query is None) == (args.json_query is None):
+        print("give the query either as text or with --json-query", file=sys.stderr)
+        return 2
+    assistant = _assistant(args)
+    if args.json_query is not None:
+        from talk2model.errors import QueryError
+        from talk2model.query.ast import Query
+
+        try:
+            query = Query.from_json(args.json_query)
+        except QueryError as exc:
+            print(f"I could not read that JSON query: {exc}", file=sys.stderr)
+            return 2
+        answer = assistant.run(query)
+    else:
+        answer = assistant.run(args.query)
+    _print_answer(answer, args.json)
+    return 0
+
+
+def parse_record(assistant, question: str) -> dict:
+    """One line of `parse --json`: the steps, plus how sure the parser is and what it read."""
+    from talk2model.engine import resolve
+    from talk2model.query.human import describe_query
+
+    parsed = assistant.parse(question)
+    record: dict = {}
+    query = parsed.query
+    if query is None and parsed.choices:
+        query = parsed.choices[0].query
+        record["clarify"] = True
+    record["steps"] = query.to_json()["steps"] if query is not None else []
+    record["confidence"] = round(float(parsed.confidence), 3)
+    if query is not None:
+        try:
+            record["reading"] = describe_query(resolve(query, assistant.state), assistant.workspace.schema)
+        except Exception:  # a reading is a courtesy; the steps are the answer
+            pass
+    if parsed.choices:
+        record["choices"] = [{"label": c.label, "steps": c.query.to_json()["steps"]} for c in parsed.choices]
+    if parsed.message:
+        record["message"] = parsed.message
+    return record
+
+
+def cmd_parse(args) -> int:
+    from talk2model.assistant import Assistant
+
+    assistant = Assistant(args.workspace)
+    if args.question == ["-"]:
+        questions = (line.rstrip("\n") for line in sys.stdin)
+    else:
+        questions = iter([" ".join(args.question)])
+    for question in questions:
+        try:
+            record = parse_record(assistant, question)
+        except Exception as exc:  # one bad line never stops the stream
+            record = {"steps": [], "error": f"{type(exc).__name__}: {exc}"}
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            reading = record.get("reading") or record.get("message") or "(not understood)"
+            print(f"{question}\n  -> {reading}")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from talk2model.assistant import AI_NOTICE
+
+    assistant = _assistant(args)
+    schema = assistant.workspace.schema
+    print(f"talk2model — {schema.title}. {AI_NOTICE}")
+    print("Ask a question (empty line or Ctrl-D to quit). For example:")
+    for example in schema.examples[:3]:
+        print(f"  {example}")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question or question.lower() in ("quit", "exit", "bye"):
+            return 0
+        answer = assistant.ask(question)
+        if answer.choices:
+            _print_answer(answer, False)
+            pick = input("Which one? (number) ").strip()
+            if pick.isdigit() and 1 <= int(pick) <= len(answer.choices):
+                choice = answer.choices[int(pick) - 1]
+                answer = assistant.run(choice.query, question=question)
+            else:
+                continue
+        _print_answer(answer, False)
+
+
+COMMANDS = {"workspaces": cmd_workspaces, "ask": cmd_ask, "run": cmd_run, "parse": cmd_parse,
+            "chat": cmd_chat}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        module_name = DELEGATED[argv[0]][0]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            print(f"'{argv[0]}' is not available in this installation ({exc})", file=sys.stderr)
+            return 1
+        return int(module.main(argv[1:]) or 0)
+    args = build_parser().parse_args(argv)
+    from talk2model.errors import Talk2ModelError
+
+    try:
+        return COMMANDS[args.command](args)
+    except Talk2ModelError as exc:
+        print(f"talk2model: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -28,7 +28,7 @@ models: $(STAMP)
 	$(PY) -m talk2model.training
 
 # Demo models are rebuilt (about 10 s, fixed seeds) when missing or when the trainer changes.
-MODELS := models/credit.skops models/german.skops models/compas.skops models/diabetes.skops models/adult.skops
+MODELS := models/credit.skops models/german.skops models/compas.skops models/diabetes.skops models/adult.skops models/diabetes-mlp.pt
 $(MODELS) &: talk2model/training.py | $(STAMP)
 	$(PY) -m talk2model.training
 models/.built: $(MODELS)

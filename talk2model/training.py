@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from talk2model.paths import resource_dir
+from talk2model.training_torch import train_diabetes_mlp
 
 SEED = 0
 ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
@@ -122,7 +123,8 @@ def train_adult(data: Path, out: Path) -> dict:
 
 
 TRAINERS = {"credit": train_credit, "german": train_german, "compas": train_compas,
-            "diabetes": train_diabetes, "adult": train_adult}
+            "diabetes": train_diabetes, "adult": train_adult,
+            "diabetes-mlp": train_diabetes_mlp}
 
 
 def main(argv: list[str] | None = None) -> int:

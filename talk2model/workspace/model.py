@@ -25,7 +25,7 @@ ERR_SKOPS_TYPES = (
     "[model] {path} contains types that are not part of scikit-learn, numpy or scipy ({types}); "
     "set trusted = true under [model] to load it anyway"
 )
-ERR_FORMAT = "[model] cannot load '{suffix}' files; use .skops, or .joblib / .pkl with trusted = true"
+ERR_FORMAT = "[model] cannot load '{suffix}' files; use .skops, .pt (talk2model MLP), or .joblib / .pkl with trusted = true"
 ERR_FEATURES = (
     "the model expects features {missing} that the data does not have{extra}; "
     "the data's columns must match the features the model was trained on"
@@ -57,6 +57,10 @@ def load_estimator(path: Path, *, trusted: bool = False) -> Any:
         import joblib
 
         return joblib.load(path)
+    if suffix == ".pt":  # a talk2model MLP file: tensors and plain data only, no pickled code
+        from talk2model.workspace.torch_model import load_torch_model
+
+        return load_torch_model(path)
     raise WorkspaceError(ERR_FORMAT.format(suffix=suffix))
 
 

@@ -1,0 +1,248 @@
+"""Attributions for a workspace's rows, in the user's features, with a cache that lasts.
+
+    ex = explainer_for(workspace)
+    att = ex.attributions(frame)            # SHAP with the right algorithm for the model
+    att.values                              # rows x features (one-hot columns and groups summed)
+    att.base, att.output, att.space         # base value, model output, "log-odds" / "probability"
+
+Lookups go memory -> database -> compute. Computed rows are written to the database by a
+background thread, so answering never waits on the write; what-if rows (not the workspace's own
+data) are computed and never stored. Nothing here runs when a workspace loads: the explainer is
+built on the first question that needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from talk2model.errors import OperationError
+from talk2model.explainers.encoding import Encoding
+from talk2model.explainers.shapley import Backend, choose
+from talk2model.store.cache import AttributionCache, CacheKey, Entry
+
+ERR_LIME_MANY = ("LIME explains one row at a time and takes about a second per row, so I explain "
+                 "at most {limit} rows with it; narrow the selection or use SHAP (\"explain\")")
+ERR_MULTIOUTPUT = "this model has no single output to explain"
+LIME_LIMIT = 50
+
+_CACHE: AttributionCache | None = None
+_CACHE_ENABLED = True
+_LOCK = threading.Lock()
+
+
+def configure_cache(url: str | None = None, *, enabled: bool = True) -> AttributionCache | None:
+    """Point the attribution cache at a database URL (default: TALK2MODEL_DB or the local
+    SQLite file), or turn it off. Returns the cache now in use."""
+    global _CACHE, _CACHE_ENABLED
+    with _LOCK:
+        if _CACHE is not None:
+            _CACHE.flush()
+        _CACHE_ENABLED = enabled
+        _CACHE = AttributionCache(url) if enabled else None
+    return _CACHE
+
+
+def default_cache() -> AttributionCache | None:
+    global _CACHE
+    if not _CACHE_ENABLED:
+        return None
+    if _CACHE is None:
+        with _LOCK:
+            if _CACHE is None:
+                _CACHE = AttributionCache(None)
+    return _CACHE
+
+
+@dataclass
+class Attributions:
+    """Attributions of some rows, in the user's features."""
+
+    values: pd.DataFrame          # index: row ids; columns: features (groups summed)
+    base: pd.Series               # base value per row (expected output over the background)
+    output: pd.Series             # the model's output per row, in `space`
+    explained: pd.Series          # the class each row's output is about (None for regression)
+    method: str                   # shap-tree, shap-linear, shap-deep, shap-permutation, lime
+    space: str                    # log-odds, probability, prediction
+    from_cache: int = 0           # rows served from the cache
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.values.columns)
+
+    def row(self, row_id: Any) -> pd.Series:
+        return self.values.loc[row_id]
+
+
+METHOD_NAMES = {"shap-tree": "TreeSHAP", "shap-linear": "linear SHAP", "shap-deep": "Deep SHAP (DeepLIFT)",
+                "shap-permutation": "permutation SHAP", "lime": "LIME"}
+
+
+class Explainer:
+    """Everything needed to explain one workspace's model; one per workspace."""
+
+    def __init__(self, workspace) -> None:
+        self.workspace = workspace
+        self.encoding = Encoding.of(workspace.model, workspace.schema.groups)
+        self._backend: Backend | None = None
+        self._lime = None
+        self._memory: dict[str, dict[str, Entry]] = {}
+        self._lock = threading.RLock()
+
+    # ---- back-ends, built on first use ----------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = choose(self.encoding.final,
+                                           lambda: self.encoding.transform(self.workspace.data))
+        return self._backend
+
+    @property
+    def lime(self):
+        if self._lime is None:
+            from talk2model.explainers.lime_backend import LimeBackend
+
+            self._lime = LimeBackend(self.workspace, self.backend.outputs)
+        return self._lime
+
+    def method_for(self, method: str = "auto") -> str:
+        return "lime" if method == "lime" else self.backend.method
+
+    def space_for(self, method: str = "auto") -> str:
+        return ("probability" if self.workspace.model.has_proba else "prediction") \
+            if method == "lime" else self.backend.space
+
+    def key(self, method: str) -> CacheKey:
+        ws = self.workspace
+        return CacheKey(ws.model_fingerprint, ws.data_fingerprint, method, self.encoding.layout)
+
+    # ---- the one entry point ----------------------------------------------------------------
+    def attributions(self, frame: pd.DataFrame, method: str = "auto", *, cacheable: bool = True,
+                     cache: AttributionCache | None | bool = True) -> Attributions:
+        """Attributions for `frame`'s rows. `cacheable=False` for rows that are not the
+        workspace's own (what-if copies); `cache=False` to skip the database."""
+        name = self.method_for(method)
+        if name == "lime" and len(frame) > LIME_LIMIT:
+            raise OperationError(ERR_LIME_MANY.format(limit=LIME_LIMIT))
+        store = default_cache() if cache is True else (cache or None)
+        ids = [str(i) for i in frame.index]
+        found: dict[str, Entry] = {}
+        from_cache = 0
+        if cacheable:
+            memory = self._memory.setdefault(name, {})
+            found = {i: memory[i] for i in ids if i in memory}
+            missing = [i for i in ids if i not in found]
+            if missing and store is not None:
+                stored = store.get(self.key(name), missing)
+                memory.update(stored)
+                found.update(stored)
+            from_cache = len(found)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            wanted = set(missing)
+            rows = frame.loc[[i in wanted for i in ids]] if len(missing) < len(ids) else frame
+            fresh = self.compute(rows, name)
+            found.update(fresh)
+            if cacheable:
+                self._memory.setdefault(name, {}).update(fresh)
+                if store is not None:
+                    store.put(self.key(name), fresh)
+        return self._assemble(frame, ids, found, name, from_cache)
+
+    def compute(self, frame: pd.DataFrame, name: str) -> dict[str, Entry]:
+        """Attributions computed now (no cache), as cache entries keyed by row id."""
+        if name == "lime":
+            return self._compute_lime(frame)
+        backend = self.backend
+        Z = self.encoding.transform(frame)
+        values, base, output = backend.explain(Z)
+        index = self._output_index(Z, backend.outputs)
+        n = len(Z)
+        picked = values[np.arange(n), :, index]
+        summed = picked @ self.encoding.aggregator
+        out = output[np.arange(n), index]
+        return {str(rid): Entry(summed[k], float(base[index[k]]), float(out[k]),
+                                _text(backend.outputs[index[k]]))
+                for k, rid in enumerate(frame.index)}
+
+    def _output_index(self, Z: np.ndarray, outputs: list[Any]) -> np.ndarray:
+        """Which output to explain per row: the only one; the second class of two; or, with
+        more classes, the class the model predicts for that row."""
+        if len(outputs) == 1:
+            return np.zeros(len(Z), dtype=int)
+        classes = list(self.workspace.model.classes_)
+        if len(classes) == 2:
+            return np.full(len(Z), outputs.index(classes[1]))
+        from talk2model.explainers.shapley import _named
+
+        predicted = self.encoding.final.predict(_named(self.encoding.final, Z))
+        position = {c: k for k, c in enumerate(outputs)}
+        return np.array([position[p] for p in predicted])
+
+    def _compute_lime(self, frame: pd.DataFrame) -> dict[str, Entry]:
+        lime = self.lime
+        classes = list(self.workspace.model.classes_)
+        predicted = self.workspace.model.predict(frame) if len(classes) > 2 else None
+        aggregate = _column_aggregator(self.workspace.model.feature_names, self.encoding.features,
+                                       self.workspace.schema.groups)
+        out = {}
+        X = frame[self.workspace.model.feature_names]
+        for k, (rid, row) in enumerate(X.iterrows()):
+            cls = None if not self.workspace.model.has_proba else (
+                classes[1] if len(classes) == 2 else predicted[k])
+            weights, intercept, output = lime.explain_row(row, cls)
+            out[str(rid)] = Entry(weights @ aggregate, intercept, output, _text(cls))
+        return out
+
+    def _assemble(self, frame, ids, found, name, from_cache) -> Attributions:
+        features = self.encoding.features
+        if ids:
+            matrix = np.vstack([found[i].values for i in ids])
+        else:
+            matrix = np.zeros((0, len(features)))
+        index = frame.index
+        classes = {_text(c): c for c in list(self.workspace.model.classes_)}
+        return Attributions(
+            values=pd.DataFrame(matrix, index=index, columns=features),
+            base=pd.Series([found[i].base for i in ids], index=index, dtype=float),
+            output=pd.Series([found[i].output for i in ids], index=index, dtype=float),
+            explained=pd.Series([classes.get(found[i].explained, found[i].explained) for i in ids],
+                                index=index, dtype=object),
+            method=name, space=self.space_for("lime" if name == "lime" else "auto"),
+            from_cache=from_cache)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def _column_aggregator(columns: list[str], features: list[str], groups) -> np.ndarray:
+    group_of = {c: g for g, members in (groups or {}).items() for c in members}
+    index = {f: j for j, f in enumerate(features)}
+    out = np.zeros((len(columns), len(features)))
+    for i, col in enumerate(columns):
+        out[i, index[group_of.get(col, col)]] = 1.0
+    return out
+
+
+_EXPLAINERS: "weakref.WeakKeyDictionary[Any, Explainer]" = weakref.WeakKeyDictionary()
+
+
+def explainer_for(workspace) -> Explainer:
+    """The workspace's explainer (one per workspace object, built on first use)."""
+    with _LOCK:
+        ex = _EXPLAINERS.get(workspace)
+        if ex is None:
+            ex = _EXPLAINERS[workspace] = Explainer(workspace)
+        return ex

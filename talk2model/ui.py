@@ -472,7 +472,9 @@ def inferred_schema(frame: pd.DataFrame, target: str | None) -> tuple[pd.DataFra
         raise WorkspaceError(ERR_NO_TARGET)
     schema = build_schema("upload", {"target": target}, frame)
     rows = [[f.name, f.kind, False, False, f.description] for f in schema.features.values()]
-    classes = "; ".join(f"{value} = {value}" for value in schema.classes)
+    from talk2model.workspace.schema import split_words
+
+    classes = "; ".join(f"{value} = {split_words(target)} {value}" for value in schema.classes)
     return pd.DataFrame(rows, columns=SCHEMA_HEADERS), classes
 
 

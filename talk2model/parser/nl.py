@@ -1,0 +1,557 @@
+"""The natural-language parser: a plain question -> a query (or choices, or a helpful message).
+
+    tokens    normalise (case, unicode, contractions, numbers in words) and correct typos
+              against the workspace's vocabulary and the parser's own words
+    slots     the workspace lexicon (from the schema) marks features, values, classes, nouns
+    spans     ids, what-ifs and conditions become placeholders (extract.py)
+    ops       operation cues over what is left (intents.py); the sentence model (classifier.py)
+              answers when no rule does, and decides between close readings
+    query     canonical order: previous_filter, one filter, what-ifs, operations as asked
+
+Nothing here is specific to a data set: a new workspace brings its schema and is parsed at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from talk2model.errors import QueryError
+from talk2model.parser.base import Choice, Parse
+from talk2model.parser.extract import Extraction, Extractor
+from talk2model.parser.intents import CUES, METRIC_WORDS, PREVIOUS, Cue, clauses, detect
+from talk2model.parser.lexicon import Lexicon, Speller, stem
+from talk2model.parser.normalize import tokenize
+from talk2model.query import ast as q
+
+INSTANCE_OPS = {"predict", "likelihood", "explain", "counterfactual", "labels", "show"}
+PRED_CUE = (r"(?:predicted|predicts|predict|prediction|classified|classed|categori[sz]ed|rated|rates|rate|"
+            r"flagged|flags|flag|judged|judges|deemed|considered|scored|marked|labell?ed by the model|"
+            r"thought|thinks|expected|expects|says|said|calls|called|sees|seen|assessed|forecast|"
+            r"projected|estimated|guessed|model)")
+LABEL_CUE = (r"(?:actually|really|truly|in reality|in fact|in truth|genuinely|the data says|data says|"
+             r"according to the data|turned out|truth is|true (?:label|class|outcome)s? (?:is|are|was|were|says?)|"
+             r"labels? (?:is|are|say|says)|in the data|were in fact|are in fact|historically|"
+             r"(?:who|that) (?:have|has|had))")
+FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still|not)\s)*"
+
+
+class NaturalLanguageParser:
+    """Plain English -> `Parse`, for any workspace, from its schema alone."""
+
+    def __init__(self, workspace) -> None:
+        self.workspace = workspace
+        self.schema = workspace.schema
+        self.lexicon = Lexicon.build(self.schema)
+        try:
+            ids = frozenset(int(i) for i in workspace.data.index)
+        except (TypeError, ValueError):
+            ids = frozenset()
+        self.ids = ids
+        self.extractor = Extractor(self.schema, self.lexicon, ids)
+        self.speller = Speller(self.lexicon.words | _op_words())
+        self._classifier = None
+
+    # ------------------------------------------------------------------ public
+    def parse(self, question: str, state=None) -> Parse:
+        try:
+            return self._parse(question, state)
+        except QueryError as exc:   # a reading the query language refuses: say so, never a traceback
+            return Parse(message=f"I could not turn that into a query: {exc}", source="nl")
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            from talk2model.parser.classifier import IntentClassifier
+
+            self._classifier = IntentClassifier.shared()
+        return self._classifier
+
+    # ------------------------------------------------------------------ internals
+    def _parse(self, question: str, state) -> Parse:
+        raw = tokenize(question)
+        tokens = [self.speller.correct(t) for t in raw]
+        if not any(t.isalnum() for t in tokens):
+            return self._gibberish()
+        ex = self.extractor.extract(tokens)
+        self._class_filters(ex)
+        text = ex.text
+        cues = detect(text)
+        reading = _Reading(self, ex, cues, tokens)
+        return reading.build()
+
+    def _class_filters(self, ex: Extraction) -> None:
+        """Class phrases that select rows: 'predicted likely to reoffend' -> prediction == 0,
+        'who actually have diabetes' -> label == 1. With an id, a class phrase only describes."""
+        if ex.ids:
+            return
+        C = r"<[A-Z]*C[A-Z]*:(?P<c>\d+)>"
+        found = []
+
+        def value_of(idx: str):
+            slot = ex.slots[int(idx)]
+            m = slot.span.first("class") if slot.span else None
+            return None if m is None else m.value
+
+        def repl(kind: str):
+            def inner(m: re.Match) -> str:
+                v = value_of(m.group("c"))
+                if v is None:
+                    return m.group(0)
+                neg = bool(m.groupdict().get("neg"))
+                ex.used.add(int(m.group("c")))
+                expr = q.Cmp(kind, "!=" if neg else "==", v)
+                found.append(expr)
+                keep = re.findall(r"<(?:ID|W|K|[A-Z]*E[A-Z]*):\d+>", m.group(0))
+                keep = [k for k in keep if f":{m.group('c')}>" not in k]
+                return " ".join([f"<K:{100 + len(found) - 1}>"] + keep)
+            return inner
+
+        text = ex.text
+        text = re.sub(LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("label"), text)
+        text = re.sub(PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("prediction"), text)
+        text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
+        text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
+        text = re.sub(C + r" (?:according to|in|per) the data", repl("label"), text)
+        # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
+        text = re.sub(r"(?<=[>s]) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
+                      + r"(?! (?:and|or) (?:why|what|how))", lambda m: " " + repl("prediction")(m), text)
+        text = re.sub(C + r" (?=<[A-Z]*E[A-Z]*:\d+>)", repl("prediction"), text)
+        text = re.sub(r"(?<=how many )(?:are |were |get |got |will |would )?(?P<neg>not )?" + C, repl("prediction"), text)
+        ex.text = text
+        # renumber: class filters join the conditions, in text order
+        conds: dict[int, q.Expr] = {}
+        for i, (pos, expr) in enumerate(ex.conditions):
+            conds[i] = expr
+        new_conditions = []
+        new_text = []
+        last = 0
+        for m in re.finditer(r"<K:(\d+)>", ex.text):
+            k = int(m.group(1))
+            expr = found[k - 100] if k >= 100 else conds[k]
+            new_conditions.append((m.start(), expr))
+        # rebuild placeholders with dense numbering
+        counter = iter(range(len(new_conditions)))
+        ex.text = re.sub(r"<K:\d+>", lambda m: f"<K:{next(counter)}>", ex.text)
+        ex.conditions = [(p, e) for p, e in new_conditions]
+        ks = list(re.finditer(r"<K:(\d+)>", ex.text))
+        ex.joins = {}
+        for a, b in zip(ks, ks[1:]):
+            between = ex.text[a.end():b.start()]
+            ex.joins[b.start()] = "or" if re.search(r"\bor\b|\beither\b", between) and len(between) < 40 \
+                and not re.search(r"<(?:ID|W):", between) else "and"
+        del new_text, last
+
+    def _gibberish(self, note: str | None = None) -> Parse:
+        examples = list(self.schema.examples[:3]) or ["What can you do?", "Which features matter most?",
+                                                      "How accurate is the model?"]
+        lead = note or "I did not understand that."
+        text = lead + " You could ask, for example: " + "; ".join(f"\"{e}\"" for e in examples) + "."
+        return Parse(message=text, source="nl")
+
+
+# ---------------------------------------------------------------------------------------------
+class _Reading:
+    """One question's extraction + cues -> the query (or choices / a message)."""
+
+    def __init__(self, parser: NaturalLanguageParser, ex: Extraction, cues: list[Cue], tokens: list[str]):
+        self.p = parser
+        self.schema = parser.schema
+        self.ex = ex
+        self.cues = cues
+        self.tokens = tokens
+        self.text = ex.text
+        self.confidence = 1.0
+
+    # ---- helpers -----------------------------------------------------------------------
+    def free_slots(self, kind: str) -> list[tuple[int, int]]:
+        """(position in text, slot index) of slots of `kind` no span used."""
+        out = []
+        for m in re.finditer(r"<([A-Z]+):(\d+)>", self.text):
+            kinds, idx = m.group(1), int(m.group(2))
+            if kinds in ("ID", "W", "K"):
+                continue
+            if kind in kinds and idx not in self.ex.used:
+                out.append((m.start(), idx))
+        return out
+
+    def feature_near(self, pos: int, *, numeric: bool | None = None, used: set[int] | None = None,
+                     values: bool = False) -> tuple[str | None, int | None]:
+        cands = self.free_slots("F") + (self.free_slots("V") if values else [])
+        best = None
+        for p, idx in cands:
+            if used is not None and idx in used:
+                continue
+            slot = self.ex.slots[idx]
+            f = self.p.extractor.feature_of(slot, numeric=numeric) if slot.meanings("feature") else None
+            if f is None and values and slot.meanings("value"):
+                f = max(slot.meanings("value"), key=lambda m: m.strength).feature
+            if f is None:
+                continue
+            dist = (p - pos) if p >= pos else (pos - p) * 1.5 + 5
+            if best is None or dist < best[0]:
+                best = (dist, f, idx)
+        return (best[1], best[2]) if best else (None, None)
+
+    # ---- the reading -----------------------------------------------------------------------
+    def build(self) -> Parse:
+        ex, text = self.ex, self.text
+        steps_ops: list[tuple[int, q.Step]] = []
+        ops_seen: set[str] = set()
+        used_feature_slots: set[int] = set()
+        method = "lime" if re.search(r"\blime\b", text) else "shap" if re.search(r"\bshap\b", text) else "auto"
+        has_filter = bool(ex.ids or ex.conditions)
+        cue_ops = [c.op for c in self.cues]
+
+        # follow-ups stand alone
+        if "followup" in cue_ops and not ex.ids and not ex.whatifs and not ex.conditions:
+            return Parse(query=q.Query((q.Followup(),)), confidence=0.95, source="nl")
+
+        bias_attrs: list[str] = []
+        for cue in self.cues:
+            op = cue.op
+            if op in ("followup",):
+                continue
+            step = None
+            if op == "score":
+                step = q.Score(cue.args.get("metric", "accuracy"))
+                key = f"score:{step.metric}"
+                if key in ops_seen:
+                    continue
+                ops_seen.add(key)
+                steps_ops.append((cue.pos, step))
+                continue
+            if op in ops_seen:
+                continue
+            if op == "explain":
+                step = q.Explain(method)
+            elif op == "importance":
+                step = self._importance(cue, used_feature_slots)
+            elif op == "mistakes":
+                step = q.Mistakes(self._mistake_mode(cue))
+            elif op in ("statistic", "dependence", "define"):
+                f, idx = self.feature_near(cue.pos, numeric=True if op == "dependence" else None,
+                                           used=used_feature_slots, values=(op == "define"))
+                if f is None and op == "dependence":
+                    f, idx = self.feature_near(cue.pos, used=used_feature_slots)
+                if f is None:
+                    if op == "statistic" and re.search(r"\b(?:outcome|outcomes|label|labels|class|classes|target|"
+                                                       r"risk|result|results)\b|<[A-Z]*C", text):
+                        step = q.Statistic("target")
+                    elif op == "statistic" and self._guessed_stat_feature():
+                        step = q.Statistic(self._guessed_stat_feature())
+                    else:
+                        continue
+                else:
+                    used_feature_slots.add(idx)
+                    step = {"statistic": q.Statistic, "dependence": q.Dependence, "define": q.Define}[op](f)
+            elif op == "bias":
+                attr = self._bias_attribute(cue, used_feature_slots)
+                if attr is None:
+                    continue
+                bias_attrs.append(attr)
+                step = q.Bias(attr)
+            elif op == "predict":
+                step = q.Predict()
+            elif op == "likelihood":
+                step = q.Likelihood()
+            elif op == "counterfactual":
+                step = q.Counterfactual()
+            elif op == "interactions":
+                step = q.Interactions()
+            elif op == "rules":
+                step = q.Rules()
+            elif op == "labels":
+                step = q.Labels()
+            elif op == "count":
+                step = q.Count()
+            elif op == "show":
+                step = q.Show()
+            elif op == "describe_data":
+                step = q.DescribeData()
+            elif op == "describe_model":
+                step = q.DescribeModel()
+            elif op == "capabilities":
+                step = q.Capabilities()
+            elif op == "repeat":
+                step = q.Repeat()
+            if step is None:
+                continue
+            ops_seen.add(op)
+            steps_ops.append((cue.pos, step))
+
+        steps_ops.sort(key=lambda t: t[0])
+        ops = [s for _, s in steps_ops]
+        names = [s.op for s in ops]
+
+        # a lone "show" next to a real request is part of it ("show me the rules")
+        real = [n for n in names if n not in ("show", "repeat", "capabilities", "count")]
+        if "show" in names and real and not re.search(r"\b(?:show|list|display)\b (?:me )?(?:the )?(?:data|rows?|records?|values)", text):
+            ops = [s for s in ops if s.op != "show"]
+        if "capabilities" in names and len(ops) > 1:
+            ops = [s for s in ops if s.op != "capabilities"]
+        if "repeat" in [s.op for s in ops] and len(ops) > 1:
+            ops = [s for s in ops if s.op != "repeat"]
+        if "count" in [s.op for s in ops] and "mistakes" in [s.op for s in ops]:
+            ops = [s for s in ops if s.op != "count"]
+        names = [s.op for s in ops]
+
+        # bias: the group named is the attribute, not a filter
+        if "bias" in names:
+            attrs = {s.attribute for s in ops if isinstance(s, q.Bias)}
+            kept = []
+            for pos, expr in ex.conditions:
+                if isinstance(expr, q.Cmp) and (expr.feature in attrs or self._same_group(expr.feature, attrs)):
+                    continue
+                kept.append((pos, expr))
+            ex.conditions = kept
+
+        # ids that were never introduced by a noun: "LIME for 643", "why is 2317 rated ..."
+        if not ex.ids:
+            self._bare_ids(ops)
+
+        # previous turn's selection
+        previous = bool(PREVIOUS.search(text)) and not ex.ids
+        starts_followon = bool(re.match(r"^(?:and |ok |okay |so |but |now |then |also |what about |how about |same )", text)) \
+            or bool(re.match(r"^(?:what|how) about\b", text))
+
+        # no operation named
+        if not ops:
+            if ex.whatifs:
+                if starts_followon or re.search(r"\bsame\b", text):
+                    ops = [q.Repeat()]
+                else:
+                    ops = [q.Predict()]
+            elif re.search(r"<[A-Z]*C[A-Z]*:\d+>", text) and (ex.ids or previous):
+                ops = [q.Predict()]
+            elif (ex.ids or ex.conditions) and (starts_followon or re.search(r"\bsame\b|\bagain\b", text)):
+                ops = [q.Repeat()]
+            elif ex.ids or ex.conditions:
+                ops = [q.Show()]
+                self.confidence = 0.6
+            elif previous:
+                ops = [q.Show()]
+                self.confidence = 0.5
+            else:
+                return self._fallback()
+        names = [s.op for s in ops]
+        if "repeat" in names and not ex.whatifs and not ex.ids and not ex.conditions and not previous:
+            if len(self.tokens) > 3:
+                self.confidence = min(self.confidence, 0.6)
+        # "what if ... how would the probability change" : likelihood already a cue
+
+        steps: list[q.Step] = []
+        if previous:
+            steps.append(q.PreviousFilter())
+        where = self._where()
+        if where is not None:
+            steps.append(q.Filter(where))
+        steps.extend(w for _, w in ex.whatifs)
+        steps.extend(ops)
+        if ex.guessed:
+            self.confidence = min(self.confidence, 0.85)
+        return Parse(query=q.Query(tuple(steps)), confidence=self.confidence, source="nl")
+
+    def _same_group(self, feature: str, attrs: set[str]) -> bool:
+        groups = [set(cols) for cols in self.schema.groups.values()]
+        return any(feature in g and attrs & g for g in groups)
+
+    def _where(self) -> q.Expr | None:
+        ex = self.ex
+        parts: list[q.Expr] = []
+        if ex.ids:
+            ids = list(dict.fromkeys(ex.ids))
+            id_expr = [q.Cmp("id", "==", i) for i in ids]
+            parts.append(id_expr[0] if len(id_expr) == 1 else q.Or(tuple(id_expr)))
+        # conditions joined as said: "a or b" -> or; everything else and
+        groups: list[list[q.Expr]] = []
+        for pos, expr in ex.conditions:
+            if groups and ex.joins.get(pos) == "or":
+                groups[-1].append(expr)
+            else:
+                groups.append([expr])
+        seen = []
+        for g in groups:
+            unique = []
+            for e in g:
+                if e not in unique:
+                    unique.append(e)
+            item = unique[0] if len(unique) == 1 else q.Or(tuple(unique))
+            if item not in seen:
+                seen.append(item)
+        parts.extend(seen)
+        return q.and_all(parts)
+
+    def _importance(self, cue: Cue, used: set[int]) -> q.Importance:
+        text = self.text
+        window = text[max(0, cue.pos - 40): cue.end + 50]
+        m = re.search(r"(?:top|the|which|what|most important|first|leading|main|key|biggest|strongest) <N:(\d+)>|<N:(\d+)> (?:most|top|main|key|biggest|strongest|leading|features|factors|variables|important|influential)", window)
+        if m:
+            idx = int(m.group(1) or m.group(2))
+            n = self.ex.slots[idx].value
+            if isinstance(n, int) and n >= 1 and idx not in self.ex.used:
+                self.ex.used.add(idx)
+                return q.Importance(top=n)
+        f, idx = self.feature_near(cue.pos, used=used, values=True)
+        if f is not None:
+            used.add(idx)
+            return q.Importance(feature=f)
+        if re.search(r"(?:the )?(?:most|more) (?:important|influential|predictive|decisive|useful|relevant|significant)"
+                     r"(?: single)? (?:feature|factor|variable|predictor|attribute|column|thing|driver)(?!s)\b|"
+                     r"(?:top|main|key|biggest|strongest|leading|single most important) (?:feature|factor|variable|predictor|driver)(?!s)\b|"
+                     r"(?:which|what) (?:feature|factor|variable|attribute|predictor) (?:is|was|has|matters|carries|counts)(?! [a-z]+ (?:important|influential)er)",
+                     text):
+            return q.Importance(top=1)
+        return q.Importance()
+
+    def _mistake_mode(self, cue: Cue) -> str:
+        text = self.text
+        b = [c for c in clauses(text) if c[0] <= cue.pos < c[1]]
+        a, z = b[0] if b else (0, len(text))
+        clause = text[max(0, a - 0):z]
+        if re.search(r"how many|how often|number of|count|\bfrequen|\brate\b|\bpercentage\b|\bproportion\b|\bshare\b|\bfraction\b|\btotal\b|how much", clause):
+            return "count"
+        if re.search(r"\bshow|\bgive|\blist|example|\bsome\b|\bwhich (?:ones|people|rows|cases|records|applicants|patients|defendants|<)|"
+                     r"\ba few\b|handful|\bsample|\bdisplay|\bsee\b|\bprint|\bfind|\bwho\b|\binstances\b|\bcases\b|"
+                     r"\bmisclassified (?:cases|rows|people|ones|examples|instances|<)|\bpull up|\bretrieve|\bfetch|"
+                     r"<[A-Z]*E[A-Z]*:\d+> (?:\w+ ){0,3}(?:misclassified|wrong)|misclassified <", clause):
+            return "sample"
+        return "typical"
+
+    def _bias_attribute(self, cue: Cue, used: set[int]) -> str | None:
+        f, idx = self.feature_near(cue.pos, used=used, values=True)
+        if f is None:
+            # the group may already be a condition ("black defendants") -> its feature
+            for _, expr in self.ex.conditions:
+                if isinstance(expr, q.Cmp) and expr.feature in self.schema.features:
+                    return expr.feature
+            if re.search(r"\bage\b|\bold\b|\byoung", self.text) and self.p.extractor.age:
+                return self.p.extractor.age
+            return self.schema.sensitive[0] if self.schema.sensitive else None
+        cands = [f]
+        if idx is not None:
+            slot = self.ex.slots[idx]
+            cands = [m.feature for m in slot.meanings("feature")] + [m.feature for m in slot.meanings("value")]
+        sensitive = [c for c in cands if c in self.schema.sensitive]
+        used.add(idx)
+        return sensitive[0] if sensitive else cands[0]
+
+    def _guessed_stat_feature(self) -> str | None:
+        if re.search(r"\bhow old\b|\bages?\b", self.text) and self.p.extractor.age:
+            return self.p.extractor.age
+        return None
+
+    def _bare_ids(self, ops: list[q.Step]) -> None:
+        ex = self.ex
+        names = {s.op for s in ops}
+        for m in re.finditer(r"<N:(\d+)>", self.text):
+            idx = int(m.group(1))
+            if idx in ex.used:
+                continue
+            value = ex.slots[idx].value
+            if not isinstance(value, int) or ex.slots[idx].unit is not None:
+                continue
+            if value not in self.p.ids:
+                continue
+            if names & INSTANCE_OPS or not names or "repeat" in names:
+                ex.ids.append(value)
+                ex.used.add(idx)
+
+    def _fallback(self) -> Parse:
+        """No rule named an operation: ask the sentence model, offer choices, or explain."""
+        try:
+            ranked = self.p.classifier.rank(self._classifier_text())
+        except Exception:  # the model files missing: rules only
+            ranked = []
+        ex = self.ex
+        if not ranked:
+            return self.p._gibberish()
+        (op1, s1), (op2, s2) = ranked[0], ranked[1]
+        if op1 == "none" or s1 < 0.35:
+            return self.p._gibberish()
+        step1 = self._default_step(op1)
+        if step1 is None:
+            return self.p._gibberish()
+        prefix: list[q.Step] = []
+        if PREVIOUS.search(self.text) and not ex.ids:
+            prefix.append(q.PreviousFilter())
+        where = self._where()
+        if where is not None:
+            prefix.append(q.Filter(where))
+        prefix.extend(w for _, w in ex.whatifs)
+        query1 = q.Query(tuple(prefix + [step1]))
+        if s1 - s2 < 0.1 and op2 != "none":
+            step2 = self._default_step(op2)
+            if step2 is not None:
+                query2 = q.Query(tuple(prefix + [step2]))
+                from talk2model.query.human import describe_query
+
+                return Parse(choices=[Choice(describe_query(query1, self.schema), query1),
+                                      Choice(describe_query(query2, self.schema), query2)],
+                             confidence=s1, message="Did you mean one of these?", source="nl")
+        return Parse(query=query1, confidence=min(0.8, s1), source="nl")
+
+    def _classifier_text(self) -> str:
+        return placeholders_to_words(self.text)
+
+    def _default_step(self, op: str) -> q.Step | None:
+        simple = {"predict": q.Predict, "likelihood": q.Likelihood, "counterfactual": q.Counterfactual,
+                  "interactions": q.Interactions, "rules": q.Rules, "labels": q.Labels, "count": q.Count,
+                  "show": q.Show, "describe_data": q.DescribeData, "describe_model": q.DescribeModel,
+                  "capabilities": q.Capabilities, "followup": q.Followup, "repeat": q.Repeat}
+        if op in simple:
+            return simple[op]()
+        if op == "explain":
+            return q.Explain("auto")
+        if op == "score":
+            return q.Score("accuracy")
+        if op == "mistakes":
+            return q.Mistakes("typical")
+        if op == "importance":
+            f, _ = self.feature_near(0, values=True)
+            return q.Importance(feature=f) if f else q.Importance()
+        if op in ("statistic", "dependence", "define"):
+            f, _ = self.feature_near(0, values=op == "define")
+            if f is None:
+                return None
+            return {"statistic": q.Statistic, "dependence": q.Dependence, "define": q.Define}[op](f)
+        if op == "bias":
+            f, _ = self.feature_near(0, values=True)
+            f = f or (self.schema.sensitive[0] if self.schema.sensitive else None)
+            return q.Bias(f) if f else None
+        return None
+
+
+def placeholders_to_words(text: str) -> str:
+    """'why was <ID:0> <C:3>' -> 'why was ID CLASS': what the sentence model sees."""
+    names = {"ID": "ID", "W": "CHANGE", "K": "GROUP", "N": "NUMBER"}
+
+    def word(m: re.Match) -> str:
+        kinds = m.group(1)
+        if kinds in names:
+            return names[kinds]
+        for k, w in (("F", "FEATURE"), ("C", "CLASS"), ("V", "GROUP"), ("E", "PEOPLE")):
+            if k in kinds:
+                return w
+        return "X"
+    return re.sub(r"<([A-Z]+):\d+>", word, text)
+
+
+_OP_WORDS: set[str] | None = None
+
+
+def _op_words() -> set[str]:
+    global _OP_WORDS
+    if _OP_WORDS is None:
+        words: set[str] = set()
+        for _, rx in CUES:
+            words.update(re.findall(r"[a-z]{3,}", rx.pattern))
+        for _, rx in METRIC_WORDS:
+            words.update(re.findall(r"[a-z]{3,}", rx))
+        words.update(re.findall(r"[a-z]{3,}", PREVIOUS.pattern))
+        words |= {"model", "what", "which", "features", "feature", "important", "predict", "prediction",
+                  "probability", "explain", "many", "average", "mistakes", "accuracy", "precision",
+                  "recall", "patients", "people", "the", "would", "should", "could", "increase",
+                  "decrease", "between", "older", "younger", "under", "above", "below", "least", "most"}
+        _OP_WORDS = {w for w in words if w.isalpha()}
+    return _OP_WORDS

@@ -1,0 +1,165 @@
+"""Text -> a list of plain tokens: case, punctuation, unicode, contractions, numbers in words.
+
+`tokenize("What's the avg age of patients aged forty-five+?")` ->
+`['what', 'is', 'the', 'avg', 'age', 'of', 'patients', 'aged', '45', '+']`.
+Typo correction is not done here: it needs the workspace's vocabulary (see `lexicon.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+UNITS = {
+    "zero": 0, "none": None, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+UNITS.pop("none")
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+        "seventy": 70, "eighty": 80, "ninety": 90}
+DECADES = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fourties": 40,
+           "fifties": 50, "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90}
+SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
+TIMES = {"once": 1, "twice": 2, "thrice": 3}
+# "one" is a pronoun after these words ("which one", "the one that")
+_PRONOUN_ONE = {"which", "the", "this", "that", "each", "any", "every", "no", "some", "a", "another"}
+
+CONTRACTIONS = [
+    (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"),
+    (r"\bain't\b", "is not"), (r"\blet's\b", "let us"),
+    (r"n't\b", " not"), (r"'re\b", " are"), (r"'ve\b", " have"), (r"'ll\b", " will"),
+    (r"'d\b", " would"), (r"'m\b", " am"),
+    (r"\b(what|where|who|how|that|it|there|here|which|why|when|whats|this)'s\b", r"\1 is"),
+    (r"'s\b", ""), (r"s'(?=\s|$)", "s"),
+]
+_MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres": ["where", "is"],
+                       "dont": ["do", "not"], "doesnt": ["does", "not"], "didnt": ["did", "not"],
+                       "isnt": ["is", "not"], "arent": ["are", "not"], "wasnt": ["was", "not"],
+                       "werent": ["were", "not"], "wont": ["will", "not"], "cant": ["can", "not"],
+                       "havent": ["have", "not"], "hasnt": ["has", "not"], "wouldnt": ["would", "not"],
+                       "couldnt": ["could", "not"], "shouldnt": ["should", "not"], "im": ["i", "am"],
+                       "theyre": ["they", "are"], "youre": ["you", "are"], "ive": ["i", "have"],
+                       "thats": ["that", "is"], "theres": ["there", "is"], "u": ["you"], "ur": ["your"],
+                       "pls": ["please"], "plz": ["please"], "thx": ["thanks"], "w/": ["with"],
+                       "w/o": ["without"], "avg": ["average"], "yrs": ["years"], "yr": ["year"],
+                       "yo": ["years", "old"], "mos": ["months"], "ppl": ["people"], "b/c": ["because"],
+                       "bc": ["because"], "cuz": ["because"], "coz": ["because"], "abt": ["about"],
+                       "info": ["information"], "approx": ["about"], "stats": ["statistics"]}
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
+
+
+def clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = (text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+            .replace("\u201d", '"').replace("\u2013", "-").replace("\u2014", " - ")
+            .replace("\u2265", ">=").replace("\u2264", "<=").replace("\u2260", "!="))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return text
+
+
+def split_camel(text: str) -> str:
+    """'LoanRateAsPercentOfIncome' and 'number_of_prior_crimes' -> words (keeps other text)."""
+    def words(m: re.Match) -> str:
+        token = m.group(0)
+        out = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", token)
+        out = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", " ", out)
+        out = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", out)
+        return out
+    text = re.sub(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*\b", words, text)
+    return re.sub(r"(?<=[A-Za-z])_(?=[A-Za-z0-9])", " ", text)
+
+
+def tokenize(text: str) -> list[str]:
+    text = split_camel(clean(text)).lower()
+    for pattern, repl in CONTRACTIONS:
+        text = re.sub(pattern, repl, text)
+    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)          # 1,000 -> 1000
+    text = re.sub(r"(\d)\s*k\b", r"\g<1>000", text)          # 5k -> 5000
+    text = re.sub(r"\b(\d+)'?s\b", r"\1 s", text)            # 30s / 30's -> 30 s (decade)
+    text = re.sub(r"\bf-?1\b", "f1", text)
+    text = re.sub(r"\br-?2\b", "r2", text)
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)       # 3rd -> 3
+    text = re.sub(r"(\d)\s*(?:-|\u2013)\s*(\d)", r"\1 to \2", text)   # 20-30 -> 20 to 30
+    text = re.sub(r"(?<=[a-z0-9])\.(?=\s|$)", " . ", text)     # sentence ends, not decimals
+    raw = _TOKEN.findall(text)
+    out: list[str] = []
+    for tok in raw:
+        if tok in _MISSING_APOSTROPHE:
+            out.extend(_MISSING_APOSTROPHE[tok])
+        else:
+            out.append(tok)
+    return words_to_numbers(out)
+
+
+def _is_num(tok: str) -> bool:
+    return bool(re.fullmatch(r"\d+(?:\.\d+)?", tok))
+
+
+def number_value(tok: str) -> int | float:
+    value = float(tok)
+    return int(value) if value.is_integer() else value
+
+
+def words_to_numbers(tokens: list[str]) -> list[str]:
+    """'forty five' -> '45', 'two thousand' -> '2000', 'a hundred' -> '100', 'twice' -> '2',
+    'thirties' -> '30 s', 'a year' -> '1 year'."""
+    out: list[str] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if tok in DECADES:
+            out.extend([str(DECADES[tok]), "s"])
+            i += 1
+            continue
+        if tok in TIMES:
+            out.extend([str(TIMES[tok]), "times"])
+            i += 1
+            continue
+        if tok in ("a", "an") and i + 1 < n and tokens[i + 1] in ("year", "month", "week", "day", "decade"):
+            out.append("1")
+            i += 1
+            continue
+        if tok in ("a", "one") and i + 1 < n and tokens[i + 1] in ("hundred", "thousand", "dozen"):
+            tok = "1"
+        if tok == "dozen":
+            out.append("12")
+            i += 1
+            continue
+        starts = tok in UNITS or tok in TENS or (_is_num(tok) and i + 1 < n and tokens[i + 1] in SCALES
+                                                 and tokens[i + 1] != "k")
+        if tok == "one" and (out and out[-1] in _PRONOUN_ONE or (i + 1 < n and tokens[i + 1] == "of")):
+            starts = False
+        if not starts:
+            out.append(tok)
+            i += 1
+            continue
+        total, current = 0, 0.0
+        j = i
+        while j < n:
+            t = tokens[j]
+            if t in UNITS and (j == i or tokens[j - 1] in TENS or tokens[j - 1] in SCALES or tokens[j - 1] == "and"):
+                current += UNITS[t]
+            elif t in TENS and (j == i or tokens[j - 1] in SCALES or tokens[j - 1] == "and"):
+                current += TENS[t]
+            elif _is_num(t) and j == i:
+                current += float(t)
+            elif t in SCALES and t != "k" and j > i:
+                scale = SCALES[t]
+                if scale == 100:
+                    current *= 100
+                else:
+                    total += current * scale
+                    current = 0
+            elif t == "and" and j > i and j + 1 < n and tokens[j - 1] in SCALES and (
+                    tokens[j + 1] in UNITS or tokens[j + 1] in TENS):
+                pass
+            else:
+                break
+            j += 1
+        value = total + current
+        out.append(str(int(value)) if float(value).is_integer() else str(value))
+        i = j
+    return out

@@ -172,6 +172,13 @@ class Explainer:
                                 _text(backend.outputs[index[k]]))
                 for k, rid in enumerate(frame.index)}
 
+    def model_output(self, frame: pd.DataFrame) -> np.ndarray:
+        """The model's output per row in the explained space (what SHAP values add up to)."""
+        Z = self.encoding.transform(frame)
+        out = self.backend.output(Z)
+        index = self._output_index(Z, self.backend.outputs)
+        return out[np.arange(len(Z)), index]
+
     def _output_index(self, Z: np.ndarray, outputs: list[Any]) -> np.ndarray:
         """Which output to explain per row: the only one; the second class of two; or, with
         more classes, the class the model predicts for that row."""

@@ -44,6 +44,10 @@ class Backend:
         """(values (n, m, k), base (k,), output (n, k))."""
         raise NotImplementedError
 
+    def output(self, Z: np.ndarray) -> np.ndarray:
+        """The model's outputs (n, k) in this back-end's space, one column per `outputs`."""
+        raise NotImplementedError
+
 
 def _named(final, Z: np.ndarray):
     """Z as a frame with the estimator's own column names when it was fit on a frame."""
@@ -81,7 +85,7 @@ class TreeBackend(Backend):
         else:
             self.space, self.outputs = "probability", classes
 
-    def _model_output(self, Z: np.ndarray) -> np.ndarray:
+    def output(self, Z: np.ndarray) -> np.ndarray:
         if self.space == "prediction":
             return np.asarray(self.final.predict(_named(self.final, Z)), dtype=float).reshape(len(Z), -1)
         if self.space == "probability":
@@ -93,7 +97,7 @@ class TreeBackend(Backend):
         if values.ndim == 2:
             values = values[:, :, None]
         base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float))
-        return values, base, self._model_output(Z)
+        return values, base, self.output(Z)
 
     def interactions(self, Z: np.ndarray, output: int) -> np.ndarray:
         """(n, m, m) SHAP interaction values for one output."""
@@ -124,11 +128,12 @@ class LinearBackend(Backend):
         if values.ndim == 2:
             values = values[:, :, None]
         base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float))
+        return values, base, self.output(Z)
+
+    def output(self, Z):
         if self.space == "prediction":
-            out = np.asarray(self.final.predict(_named(self.final, Z)), dtype=float).reshape(len(Z), -1)
-        else:
-            out = np.asarray(self.final.decision_function(_named(self.final, Z)), dtype=float).reshape(len(Z), -1)
-        return values, base, out
+            return np.asarray(self.final.predict(_named(self.final, Z)), dtype=float).reshape(len(Z), -1)
+        return np.asarray(self.final.decision_function(_named(self.final, Z)), dtype=float).reshape(len(Z), -1)
 
 
 class DeepBackend(Backend):
@@ -154,8 +159,10 @@ class DeepBackend(Backend):
             values = np.asarray(self.explainer.shap_values(tensor, check_additivity=False), dtype=float)
         values = values.reshape(len(Z), Z.shape[1], -1)
         base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float)).ravel()
-        out = self.final.decision_function(Z).reshape(len(Z), -1)
-        return values, base, out
+        return values, base, self.output(Z)
+
+    def output(self, Z):
+        return self.final.decision_function(Z).reshape(len(Z), -1)
 
 
 class PermutationBackend(Backend):
@@ -186,6 +193,9 @@ class PermutationBackend(Backend):
         values = np.asarray(result.values, dtype=float).reshape(len(Z), m, -1)
         base = np.asarray(result.base_values, dtype=float).reshape(len(Z), -1)[0]
         return values, base, self.f(Z)
+
+    def output(self, Z):
+        return self.f(Z)
 
 
 def choose(final, background_rows) -> Backend:

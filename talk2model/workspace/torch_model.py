@@ -66,13 +66,52 @@ class MLP(nn.Module):
 
 
 class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
-    """A fitted binary MLP with the scikit-learn classifier interface."""
+    """A binary MLP with the scikit-learn classifier interface.
+
+    Built fitted (`module`, `feature_names`, `classes`, as `load_torch_model` does) or fit with
+    `fit(X, y)`: full-batch Adam on the logistic loss, seeded, on one thread, so the same data
+    gives the same weights.
+    """
 
     def __init__(self, module: nn.Module | None = None, feature_names: list[str] | None = None,
-                 classes: list[Any] | None = None) -> None:
+                 classes: list[Any] | None = None, *, hidden: tuple[int, ...] = (16, 8),
+                 epochs: int = 150, lr: float = 0.005, weight_decay: float = 1e-2, seed: int = 0) -> None:
         self.module = module
         self.feature_names = feature_names
         self.classes = classes
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.seed = seed
+
+    def fit(self, X: pd.DataFrame, y) -> "TorchMLPClassifier":
+        y = pd.Series(np.asarray(y))
+        classes = sorted(pd.unique(y).tolist())
+        if len(classes) != 2:
+            raise ValueError("TorchMLPClassifier handles two classes")
+        X = pd.DataFrame(X)
+        torch.manual_seed(self.seed)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            Xt = torch.as_tensor(X.to_numpy(dtype=np.float32))
+            yt = torch.as_tensor((y.to_numpy() == classes[1]).astype(np.float32)).reshape(-1, 1)
+            module = MLP(X.shape[1], list(self.hidden))
+            module.scale.mean.copy_(Xt.mean(0))
+            module.scale.std.copy_(Xt.std(0).clamp_min(1e-6))
+            opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            loss_fn = nn.BCEWithLogitsLoss()
+            module.train()
+            for _ in range(self.epochs):
+                opt.zero_grad()
+                loss_fn(module(Xt), yt).backward()
+                opt.step()
+            module.eval()
+        finally:
+            torch.set_num_threads(threads)
+        self.module, self.feature_names, self.classes = module, [str(c) for c in X.columns], classes
+        return self
 
     # fitted attributes, derived from the parameters
     @property
@@ -108,9 +147,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
-    def to_file(self, path: Path, *, hidden: list[int], activation: str = "relu") -> None:
+    def to_file(self, path: Path) -> None:
+        hidden = [m.out_features for m in self.module.net if isinstance(m, nn.Linear)][:-1]
+        activation = next((name for name, cls in ACTIVATIONS.items()
+                           if any(isinstance(m, cls) for m in self.module.net)), "relu")
         torch.save({"format": FORMAT,
-                    "architecture": {"inputs": len(self.feature_names), "hidden": list(hidden),
+                    "architecture": {"inputs": len(self.feature_names), "hidden": hidden,
                                      "activation": activation},
                     "feature_names": list(self.feature_names), "classes": list(self.classes),
                     "state_dict": self.module.state_dict()}, path)
@@ -131,4 +173,5 @@ def load_torch_model(path: Path) -> TorchMLPClassifier:
     except RuntimeError as exc:
         raise WorkspaceError(ERR_TORCH_FILE.format(path=path.name, why=str(exc).splitlines()[0])) from None
     module.eval()
-    return TorchMLPClassifier(module, list(blob["feature_names"]), list(blob["classes"]))
+    return TorchMLPClassifier(module, list(blob["feature_names"]), list(blob["classes"]),
+                              hidden=tuple(int(h) for h in arch["hidden"]))

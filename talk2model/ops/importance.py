@@ -1,0 +1,147 @@
+"""importance: which features matter most, by mean |SHAP| over the selection, with bootstrap
+intervals over rows; the top k, or the rank of one feature ("age ranks 3rd of 9")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from talk2model.errors import OperationError
+from talk2model.explainers import METHOD_NAMES, explainer_for
+from talk2model.explainers.phrasing import feature_label, space_text
+from talk2model.ops.registry import Result, operation
+from talk2model.verbalize import FigureSpec, Reply, page, says
+from talk2model.workspace.schema import did_you_mean
+
+BOOTSTRAP = 200
+POISSON_ABOVE = 5000
+SEED = 0
+ERR_FEW_ROWS = "importance needs at least 2 {entities}; there is only one here, so ask why instead (\"explain\")"
+
+
+def bootstrap_importance(values: np.ndarray, *, rounds: int = BOOTSTRAP, seed: int = SEED,
+                         level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """mean |value| per column, its percentile bootstrap interval over rows, and each column's
+    rank in every resample (rounds x columns; 1 = most important)."""
+    A = np.abs(values)
+    n = len(A)
+    rng = np.random.default_rng(seed)
+    samples = np.empty((rounds, A.shape[1]))
+    if n <= POISSON_ABOVE:   # the classic bootstrap: n rows drawn with replacement
+        for b in range(rounds):
+            counts = np.bincount(rng.integers(0, n, n), minlength=n)
+            samples[b] = counts @ A / n
+    else:  # large n: resampled means are normal with the rows' covariance / n (the bootstrap's
+        # own limit), so draw them directly instead of resampling tens of thousands of rows
+        cov = np.cov(A, rowvar=False).reshape(A.shape[1], A.shape[1]) / n
+        samples = rng.multivariate_normal(A.mean(axis=0), cov, size=rounds, method="eigh")
+    lo, hi = np.percentile(samples, [100 * (1 - level) / 2, 100 * (1 + level) / 2], axis=0)
+    ranks = (-samples).argsort(axis=1).argsort(axis=1) + 1
+    return A.mean(axis=0), lo, hi, ranks
+
+
+@dataclass
+class ImportanceResult(Result):
+    selection: str
+    n: int
+    method: str
+    output_space: str
+    explained_class: Any
+    ranking: list[dict]                # feature, label, importance, low, high, rank (all features)
+    top: int | None = None
+    feature: str | None = None         # the feature asked about
+    rank: int | None = None            # its rank (1 = most important)
+    rank_range: list[int] = field(default_factory=list)  # 95% of bootstrap ranks fall here
+    of: int = 0
+
+
+@operation("importance", description="Which features matter most to the model (mean |SHAP|, "
+           "with bootstrap intervals), the top few, or the rank of one feature.",
+           examples=("Which features matter most?", "What are the three most important features?",
+                     "How important is age for the model?"))
+def importance(ctx, step) -> ImportanceResult:
+    ctx.require_rows()
+    schema = ctx.schema
+    if len(ctx.frame) < 2:
+        raise OperationError(ERR_FEW_ROWS.format(entities=schema.entity_plural))
+    ex = explainer_for(ctx.workspace)
+    feature = None
+    if step.feature is not None:
+        feature = _feature(ex, schema, step.feature)
+    att = ex.attributions(ctx.frame, cacheable=not ctx.whatifs)
+    mean, lo, hi, ranks = bootstrap_importance(att.values.to_numpy())
+    features = att.features
+    order = np.argsort(-mean, kind="stable")
+    ranking = [{"feature": features[j], "label": feature_label(schema, features[j]),
+                "importance": float(mean[j]), "low": float(lo[j]), "high": float(hi[j]),
+                "rank": k + 1} for k, j in enumerate(order)]
+    explained = att.explained.iloc[0]
+    result = ImportanceResult(selection=ctx.described(), n=len(ctx.frame), method=att.method,
+                              output_space=att.space, explained_class=explained,
+                              ranking=ranking, top=step.top, of=len(features))
+    if feature is not None:
+        j = features.index(feature)
+        result.feature = feature
+        result.rank = next(r["rank"] for r in ranking if r["feature"] == feature)
+        low, high = np.percentile(ranks[:, j], [2.5, 97.5])
+        result.rank_range = [int(np.floor(low)), int(np.ceil(high))]
+    return result
+
+
+def _feature(ex, schema, name: str) -> str:
+    """A feature of the attributions: a column, or the group a one-hot column belongs to."""
+    if name in ex.encoding.features:
+        return name
+    for group, members in schema.groups.items():
+        if name in members:
+            return group
+    raise OperationError(f"no feature '{name}'{did_you_mean(name, ex.encoding.features)}")
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@says(ImportanceResult)
+def say_importance(r: ImportanceResult, ctx) -> Reply:
+    schema = ctx.schema
+    space = space_text(r.output_space, schema, r.explained_class)
+    how = f"mean |{METHOD_NAMES.get(r.method, r.method)}| attribution to the {space}, over {r.n:,} {schema.entity_plural}"
+    table = pd.DataFrame({"rank": [x["rank"] for x in r.ranking], "feature": [x["label"] for x in r.ranking],
+                          "importance": [round(x["importance"], 4) for x in r.ranking],
+                          "95% interval": [f"{x['low']:.3g}–{x['high']:.3g}" for x in r.ranking]})
+    figure = FigureSpec(kind="bar", title=f"Feature importance, {r.selection}",
+                        labels=[x["label"] for x in r.ranking[:10]],
+                        values=[x["importance"] for x in r.ranking[:10]], xlabel=f"mean |attribution| ({r.output_space})")
+    if r.feature is not None:
+        item = next(x for x in r.ranking if x["feature"] == r.feature)
+        lo, hi = r.rank_range
+        certainty = (f"it ranks {ordinal(r.rank)} in at least 95% of bootstrap resamples" if lo == hi else
+                     f"in 95% of bootstrap resamples it ranks between {ordinal(lo)} and {ordinal(hi)}")
+        text = (f"{item['label'].capitalize()} ranks {ordinal(r.rank)} of {r.of} features for {r.selection} "
+                f"(importance {item['importance']:.3g}, 95% interval {item['low']:.3g}–{item['high']:.3g}; "
+                f"{certainty}). ")
+        if r.rank > 1:
+            first = r.ranking[0]
+            text += f"The most important is {first['label']} ({first['importance']:.3g}). "
+        text += f"Importance is the {how}."
+        return Reply(text, table=table.iloc[max(0, r.rank - 3):r.rank + 2], figure=figure)
+    k = r.top or len(r.ranking)
+    shown = r.ranking[:k]
+    names = [f"{x['label']} ({x['importance']:.3g}, 95% interval {x['low']:.3g}–{x['high']:.3g})" for x in shown]
+    if k == 1:
+        text = f"The most important feature for {r.selection} is {names[0]}."
+    else:
+        listed = ", ".join(names[:6]) + (" and others" if len(names) > 6 else "")
+        text = f"The {k if r.top else ''} most important features for {r.selection}, in order: {listed}.".replace("The  most", "The most")
+    if len(r.ranking) > 1:
+        a, b = r.ranking[0], r.ranking[1]
+        if a["low"] <= b["high"]:
+            text += f" The top two ({a['label']} and {b['label']}) are close: their intervals overlap."
+    text += f" Importance is the {how}."
+    table_k, more = page(table.iloc[:k] if r.top else table, "More features")
+    return Reply(text, table=table_k, figure=figure, more=more)

@@ -63,6 +63,10 @@ FILL = (r"(?:(?:is|are|was|were|be|being|been|of|at|has|have|had|having|who|that
         r"lasts|last|lasting|runs|run|running|level|levels|value|values|reading|readings|count|"
         r"number|amount|score|a|an|the|their|his|her|its|with|measured|recorded|for)\s){0,3}")
 NEG = r"(?:not|non|no|without|never|nor|excluding|except)"
+STOP = {"the", "of", "a", "an", "to", "in", "on", "at", "for", "and", "or", "is", "are", "how", "by",
+        "with", "as", "than", "that", "their", "they", "who", "what", "much", "many", "per", "from",
+        "be", "been", "has", "have", "had", "it", "its", "this", "these", "those", "or", "not", "no",
+        "s", "1", "0", "use", "time", "number", "much", "long", "old"}
 IF_WORDS = {"if", "suppose", "supposing", "imagine", "assuming", "assume", "pretend",
             "hypothetically", "whatif"}
 IF_END = {",", "?", ".", ";", "then", "what", "how", "would", "could", "will", "can", "should",
@@ -97,6 +101,7 @@ class Extraction:
     class_filters: list[tuple[int, q.Expr]] = field(default_factory=list)
     used: set[int] = field(default_factory=set)    # slot indices consumed
     guessed: list[str] = field(default_factory=list)   # what was inferred, not said
+    sources: dict[int, list[int]] = field(default_factory=dict)  # id(condition) -> its slots
 
 
 def slot_re(kind: str, name: str) -> str:
@@ -122,6 +127,7 @@ class Extractor:
         self.valid_ids = ids
         self.numeric = [f for f, s in schema.features.items() if s.kind == "numeric"]
         self.age = self._age_feature()
+        self._unuse: set[int] = set()
         self._compile()
 
     # ------------------------------------------------------------------ schema helpers
@@ -163,27 +169,33 @@ class Extractor:
                 return int(out) if float(out).is_integer() else round(out, 4)
         return value
 
-    def by_unit(self, unit: str | None, near: set[str] = frozenset()) -> str | None:
+    def by_unit(self, unit: str | None, near: set[str] = frozenset(), mention: set[str] = frozenset()) -> str | None:
+        """The feature a unit points to ("2 years" of a loan -> its duration in months): a
+        feature sharing words with the phrase used first, then one measured in that very unit."""
         if unit is None or unit == "times":
             return None
         cands = [f for f in self.numeric if self.schema.features[f].unit and self._unit_ok(f, unit)]
         if not cands:
             return None
-        exact = [f for f in cands if unit in {stem(w) for w in re.findall(r"[a-z]+",
-                                                                          self.schema.features[f].unit.lower())}]
-        pool = exact or cands
-        if len(pool) > 1 and near:
-            scored = sorted(pool, key=lambda f: -len(near & self._feature_words(f)))
-            return scored[0]
-        return pool[0]
+
+        def score(f: str):
+            own = {stem(w) for w in re.findall(r"[a-z]+", self.schema.features[f].unit.lower())}
+            words = self._feature_words(f)
+            return (len(mention & words), unit in own, len(near & words))
+        return max(cands, key=score)
+
+    def mention_words(self, slot: Slot | None) -> set[str]:
+        if slot is None:
+            return set()
+        return {stem(w) for w in slot.text.split()} - STOP
 
     def _feature_words(self, feature: str) -> set[str]:
         spec = self.schema.features[feature]
         words = set(spec.words.split())
         for syn in spec.synonyms:
-            words.update(stem(w) for w in syn.lower().split())
+            words.update(stem(w) for w in re.findall(r"[a-z]+", syn.lower()))
         words.update(stem(w) for w in spec.words.split())
-        return words
+        return words - STOP
 
     def by_dimension(self, dims: tuple[str, ...]) -> str | None:
         for dim in dims:
@@ -237,7 +249,8 @@ class Extractor:
                 value = number_value(tok)
                 end = i + 1
                 unit = None
-                if end < len(tokens) and tokens[end] in UNIT_WORDS and end not in spans:
+                if end < len(tokens) and tokens[end] in UNIT_WORDS and (
+                        end not in spans or spans[end].end == end + 1):
                     unit = UNIT_WORDS[tokens[end]]
                     end += 1
                     if unit == "dm" and end < len(tokens) and tokens[end] == "marks":
@@ -261,7 +274,7 @@ class Extractor:
         self.p_id_list = re.compile(
             e + r" (?:(?:number|no|id|#) )?#? ?<N:(?P<n>\d+)>"
             r"(?P<rest>(?: ?(?:,|and|or|&|,? and|,? or) ?(?:" + e + r" )?#? ?<N:\d+>)*)"
-            r"(?! (?:" + post_any + r"|to <N|s\b|and <N:\d+> <|<[A-Z]*F))")
+            r"(?! (?:" + post_any + r"|to <N|s\b|and <N:\d+> <))")
         self.p_hash = re.compile(r"(?<![<\w])# ?<N:(?P<n>\d+)>")
         self.p_cmp_pre = {c: re.compile(r"(?:" + p + r")") for c, p in PRE.items()}
 
@@ -364,7 +377,7 @@ class Extractor:
              + F + r"(?! than)", "decrease", False),
             (r"(?:an? )?(?:extra|additional|another|further) " + N + r" (?:in |of |on )?(?:the |their )?" + F, "increase", False),
             # N years older (the comparative is itself a feature phrase: older -> age)
-            (r"(?<!or )(?<!and )" + N + r" (?P<adj><[A-Z]*F[A-Z]*:\d+>)(?! than)", "compadj", False),
+            (r"(?<!or )" + N + r" (?P<adj><[A-Z]*F[A-Z]*:\d+>)(?! than)", "compadj", False),
             # N more (unit) with no feature: "6 more months"
             (r"(?<!or )(?<!and )" + N + r" (?P<dir>more|extra|additional|less|fewer|longer|shorter|older|younger)(?! than)", "unit", False),
             (r"(?:an? )?(?:extra|additional|another) " + N, "unit+", False),
@@ -399,6 +412,8 @@ class Extractor:
                     continue
                 used = {int(g) for k, g in m.groupdict().items() if g is not None and k in
                         ("f", "n", "v", "adj", "v2", "yo") and g.isdigit()}
+                used -= self._unuse
+                self._unuse = set()
                 if m.groupdict().get("adj"):
                     used.add(int(re.search(r"\d+", m.group("adj")).group()))
                 if m.groupdict().get("yo"):
@@ -451,7 +466,7 @@ class Extractor:
             if f is None:
                 return None
             if n.unit and not self._unit_ok(f, n.unit):
-                f = self.by_unit(n.unit, self._near_words(ex, m)) or f
+                f = self.by_unit(n.unit, self._near_words(ex, m), self.mention_words(slots[int(g["f"])])) or f
             return q.WhatIf(f, action, self.convert(f, n.value, n.unit))
         if action == "compadj":
             adj = slots[int(re.search(r"\d+", g["adj"]).group())]
@@ -511,7 +526,7 @@ class Extractor:
                 if spec.kind == "categorical":
                     return None
                 if n.unit and not self._unit_ok(f, n.unit):
-                    f2 = self.by_unit(n.unit, self._near_words(ex, m))
+                    f2 = self.by_unit(n.unit, self._near_words(ex, m), self.mention_words(fslot))
                     if f2:
                         f = f2
                 return q.WhatIf(f, "set", self.convert(f, value, n.unit))
@@ -520,6 +535,9 @@ class Extractor:
             vals = [m_ for m_ in vslot.meanings("value") if m_.feature in fnames] or vslot.meanings("value")
             if not vals:
                 return None
+            if fslot.meanings("value"):
+                # "all the foreign workers were not foreign workers": the first is who, not what
+                self._unuse = {int(g["f"])}
             return q.WhatIf(vals[0].feature, "set", vals[0].value)
         if action == "setfv":
             fslot = slots[int(g["f"])]
@@ -584,6 +602,7 @@ class Extractor:
         def emit(m: re.Match, expr: q.Expr, used: list[int]) -> str:
             ex.used.update(used)
             found.append(expr)
+            ex.sources[id(expr)] = list(used)
             inner = [s for s in re.findall(r"<[A-Z]+:\d+>", m.group(0))
                      if s.startswith(("<ID", "<W")) or (re.fullmatch(r"<[A-Z]+:(\d+)>", s)
                                                          and not s.startswith(("<K",))
@@ -604,8 +623,8 @@ class Extractor:
             return self.convert(f, n.value, n.unit)
 
         def context(m: re.Match) -> tuple[set[str], bool]:
-            before = ex.text[max(0, m.start() - 60):m.start()]
-            after = ex.text[m.end():m.end() + 40]
+            before = ex.text[max(0, m.start() - 30):m.start()]
+            after = ex.text[m.end():m.end() + 20]
             words = {stem(w) for w in re.findall(r"[a-z]+", before + " " + after)}
             for s in re.findall(r"<[A-Z]*F[A-Z]*:(\d+)>", before + after):
                 words.update(stem(w) for w in ex.slots[int(s)].text.split())
@@ -623,7 +642,7 @@ class Extractor:
                     return "flag:" + flag
                 return None
             if f is not None and n.unit and not self._unit_ok(f, n.unit):
-                f = self.by_unit(n.unit, context(m)[0]) or f
+                f = self.by_unit(n.unit, context(m)[0], self.mention_words(ex.slots[int(f_idx)])) or f
             if f is None:
                 f = self.by_unit(n.unit, context(m)[0])
             if f is None:
@@ -636,6 +655,8 @@ class Extractor:
         def make(f: str, cmp: str, n: Slot) -> q.Expr | None:
             if f.startswith("flag:"):
                 flag = f[5:]
+                if n.value not in (0, 1) and str(n.value) not in re.findall(r"\d+", flag):
+                    return None
                 if cmp in (">", ">=") and n.value not in (0, 1) or n.value == 1 and cmp in ("==", ">="):
                     return q.Cmp(flag, "==", 1)
                 if n.value == 0 and cmp in ("==", "<="):

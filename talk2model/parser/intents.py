@@ -81,7 +81,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:flip|reverse|overturn|turn around)(?:ped|d|ed)?\b|"
                           r"(?:get|obtain|achieve|reach|receive) (?:a |an )?(?:different|other|opposite|better|another) (?:outcome|result|prediction|decision|answer|class)|"
                           r"(?:different|opposite|other) (?:outcome|result|prediction|decision|class)|"
-                          r"how (?:can|could|would|might|do|does|should) (?:<ID:\d+>|they|he|she|i|we|it|someone|this \w+|the \w+) (?:\w+ ){0,3}(?:to )?(?:be |get |become |turn |end up )?(?:<[A-Z]*C[A-Z]*:\d+>)|"
+                          r"how (?:can|could|would|might|do|does|should) (?:<ID:\d+>|they|he|she|i|we|someone|this <[A-Z]*E[A-Z]*:\d+>|the <[A-Z]*E[A-Z]*:\d+>) (?:\w+ ){0,3}(?:to )?(?:be|get|become|turn|end up) (?:<[A-Z]*C[A-Z]*:\d+>)|"
                           r"what (?:would it|will it|does it|did it) take|what minimal|minimal changes?|smallest changes?|least change|"
                           r"what (?:changes|should be changed|must be changed|needs to be changed|has to change|would have to change)|"
                           r"(?:need|needs|have|has|had) to (?:change|do|improve|alter)|"
@@ -114,7 +114,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                       r"(?:most|more|less|least) (?:predictive|informative|useful|decisive)|feature importance|importance")),
     ("interactions", _c(r"\binteract|\binterplay|\bjointly|combined (?:effect|influence)|work together|(?:features?|variables?) (?:that )?(?:go|act|work) together|"
                         r"(?:pairs?|combinations?) of (?:features|variables|factors)|synerg")),
-    ("dependence", _c(r"(?:effect|impact|influence|role) of (?:the |their |a |an )?(?:applicant |patient |defendant |person )?<[A-Z]*F|"
+    ("dependence", _c(r"(?:effect|impact|influence|role) of (?:the |their |a |an )?(?:<[A-Z]*E[A-Z]*:\d+> )?<[A-Z]*F|"
                       r"(?:how|in what way) (?:does|do|did|would|will|is|are) (?:the |their |a |an )?(?:changing |changes in |increasing |decreasing |higher |lower )?<[A-Z]*F[A-Z]*:\d+> (?:\w+ ){0,2}(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|relate|relates|move|drive|alter|matter to)|"
                       r"(?:vary|varies|change|changes|move|moves|depend|depends|dependent|respond|responds|react|reacts|evolve|evolves|shift|shifts) (?:\w+ ){0,3}(?:with|on|as|when|against|according to|across) (?:the |their |a |an |increasing |higher |lower |changing )?<[A-Z]*F|"
                       r"(?:as|when|if) (?:the |their )?(?:number of )?<[A-Z]*F[A-Z]*:\d+> (?:goes|go|gets|get|increases|increase|rises|rise|grows|grow|decreases|decrease|falls|fall|changes|change|varies|vary|is (?:higher|lower|increased|decreased))|"
@@ -149,7 +149,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
                           r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)|what is under the hood|under the hood|which algorithm")),
-    ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<[A-Z]*[FV][A-Z]*:\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
+    ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"
                   r"what (?:kind of )?(?:information|info) (?:does|is in) |how is <[A-Z]*F[A-Z]*:\d+> (?:defined|measured|coded|encoded|calculated|computed)|"
                   r"\bmeasures?\b what|what (?:is|are) (?:a |an |the )?(?:'|\")?<[A-Z]*F[A-Z]*:\d+>(?:'|\")? *(?:\?|$)")),
@@ -176,7 +176,7 @@ ABSORBS = {
     "importance": {"predict", "show", "count", "labels", "statistic"},
     "interactions": {"predict", "importance", "show", "dependence", "statistic"},
     "rules": {"predict", "show", "describe_model", "explain", "statistic"},
-    "bias": {"predict", "show", "score", "statistic"},
+    "bias": {"predict", "show", "score", "statistic", "dependence", "importance", "likelihood"},
     "score": {"predict", "show", "labels", "statistic"},
     "likelihood": {"predict", "show", "statistic"},
     "labels": {"show", "predict", "statistic"},
@@ -200,6 +200,9 @@ def clauses(text: str) -> list[tuple[int, int]]:
     if start < len(text):
         out.append((start, len(text)))
     return out
+
+
+WEAK = {"describe_model", "describe_data", "show"}
 
 
 def detect(text: str) -> list[Cue]:
@@ -236,6 +239,9 @@ def detect(text: str) -> list[Cue]:
         k = clause_of(c.pos)
         ops_here = present.get(k, set())
         if any(c.op in ABSORBS.get(o, ()) for o in ops_here if o != c.op):
+            continue
+        if c.op in WEAK and any(o not in WEAK and o not in ("count", "repeat", "capabilities")
+                                and o not in ABSORBS.get(c.op, ()) for o in ops_here):
             continue
         out.append(c)
     return out

@@ -42,8 +42,8 @@ def stem(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+    for suffix in ("ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= (4 if suffix == "e" else 3):
             if suffix == "s" and word.endswith(("ss", "us", "is")):
                 continue
             word = word[: -len(suffix)]
@@ -61,6 +61,7 @@ class Meaning:
     feature: str | None = None
     value: Any = None
     strength: int = 1         # 3 = the column's own name, 2 = a declared synonym/phrase, 1 = derived
+    surface: tuple[str, ...] = field(default=(), compare=False)   # the phrase as written
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Lexicon:
         if not toks:
             return
         key = stems(toks)
+        meaning = Meaning(meaning.kind, meaning.feature, meaning.value, meaning.strength, tuple(toks))
         bucket = self.phrases.setdefault(key, [])
         if meaning not in bucket:
             # a declared phrase outranks a derived one for the same (kind, feature, value)
@@ -146,7 +148,7 @@ class Lexicon:
                     continue
                 key = tuple(keys[i:i + n])
                 if key in self.phrases:
-                    found = Span(i, i + n, list(self.phrases[key]))
+                    found = Span(i, i + n, _prefer_exact(self.phrases[key], tuple(tokens[i:i + n])))
                     break
             if found is None and i + 1 < len(tokens) and (i + 1) not in skip:
                 joined = (stem(tokens[i] + tokens[i + 1]),)
@@ -158,6 +160,16 @@ class Lexicon:
             else:
                 i += 1
         return spans
+
+
+def _prefer_exact(meanings: list[Meaning], surface: tuple[str, ...]) -> list[Meaning]:
+    """'reoffended' (a value: they did) and 'reoffend' (a class: they will) share a stem; the
+    phrase written exactly as asked wins when there is one."""
+    exact = [m for m in meanings if m.surface == surface]
+    if exact and len(exact) < len(meanings):
+        kinds = {m.kind for m in exact}
+        return exact + [m for m in meanings if m not in exact and m.kind not in kinds and m.kind == "feature"]
+    return list(meanings)
 
 
 # ------------------------------------------------------------------------------ typo correction
@@ -224,15 +236,23 @@ class Speller:
                 if cand[0] != word[0] and len(word) <= 5:
                     continue
                 d = damerau(word, cand, limit)
-                if d < best_d or (d == best_d and best != word and _prefer(cand, best, word)):
+                if d < best_d or (d == best_d and _prefer(cand, best, word)):
                     best, best_d = cand, d
         self._cache[word] = best
         return best
 
 
 def _prefer(a: str, b: str, word: str) -> bool:
-    """Tie-break two corrections: same first letter, then same length."""
-    return (a[0] == word[0], len(a) == len(word)) > (b[0] == word[0], len(b) == len(word))
+    """Tie-break two corrections: a dropped letter is the commonest slip ('wich' -> 'which',
+    'imprtant' -> 'important'), then the same first letter, then the same length."""
+    def key(c: str):
+        return (_subsequence(word, c), c[0] == word[0], len(c) == len(word))
+    return key(a) > key(b)
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def words_of(text: str) -> set[str]:

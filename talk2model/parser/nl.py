@@ -83,7 +83,8 @@ class NaturalLanguageParser:
     def _class_filters(self, ex: Extraction) -> None:
         """Class phrases that select rows: 'predicted likely to reoffend' -> prediction == 0,
         'who actually have diabetes' -> label == 1. With an id, a class phrase only describes."""
-        if ex.ids:
+        if ex.ids or any(s.kind == "N" and isinstance(s.value, int) and s.unit is None and s.value in self.ids
+                         and s.value >= 10 and i not in ex.used for i, s in enumerate(ex.slots)):
             return
         C = r"<[A-Z]*C[A-Z]*:(?P<c>\d+)>"
         found = []
@@ -98,8 +99,11 @@ class NaturalLanguageParser:
                 v = value_of(m.group("c"))
                 if v is None:
                     return m.group(0)
-                neg = bool(m.groupdict().get("neg"))
+                neg = bool(m.groupdict().get("neg")) != bool(m.groupdict().get("neg0"))
                 ex.used.add(int(m.group("c")))
+                others = [c for c in self.schema.classes if c != v]
+                if neg and len(others) == 1:      # "not likely to reoffend" is the other class
+                    v, neg = others[0], False
                 expr = q.Cmp(kind, "!=" if neg else "==", v)
                 found.append(expr)
                 keep = re.findall(r"<(?:ID|W|K|[A-Z]*E[A-Z]*):\d+>", m.group(0))
@@ -108,14 +112,15 @@ class NaturalLanguageParser:
             return inner
 
         text = ex.text
-        text = re.sub(LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("label"), text)
-        text = re.sub(PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("prediction"), text)
+        NEG0 = r"(?P<neg0>(?:do |does |did |are |is |were |was |who |that )?(?:not|never) )?"
+        text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("label"), text)
+        text = re.sub(NEG0 + PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("prediction"), text)
         text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
         text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
         text = re.sub(C + r" (?:according to|in|per) the data", repl("label"), text)
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
-        text = re.sub(r"(?<=[>s]) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
-                      + r"(?! (?:and|or) (?:why|what|how))", lambda m: " " + repl("prediction")(m), text)
+        text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
+                      + r"(?! (?:and|or) (?:why|what|how))", lambda m: m.group("pre") + " " + repl("prediction")(m), text)
         text = re.sub(C + r" (?=<[A-Z]*E[A-Z]*:\d+>)", repl("prediction"), text)
         text = re.sub(r"(?<=how many )(?:are |were |get |got |will |would )?(?P<neg>not )?" + C, repl("prediction"), text)
         ex.text = text
@@ -234,6 +239,9 @@ class _Reading:
                                            used=used_feature_slots, values=(op == "define"))
                 if f is None and op == "dependence":
                     f, idx = self.feature_near(cue.pos, used=used_feature_slots)
+                if f is None and op == "define":
+                    f = self._reclaim(cue, any_distance=True)
+                    idx = -1
                 if f is None:
                     if op == "statistic" and re.search(r"\b(?:outcome|outcomes|label|labels|class|classes|target|"
                                                        r"risk|result|results)\b|<[A-Z]*C", text):
@@ -292,8 +300,6 @@ class _Reading:
             ops = [s for s in ops if s.op != "capabilities"]
         if "repeat" in [s.op for s in ops] and len(ops) > 1:
             ops = [s for s in ops if s.op != "repeat"]
-        if "count" in [s.op for s in ops] and "mistakes" in [s.op for s in ops]:
-            ops = [s for s in ops if s.op != "count"]
         names = [s.op for s in ops]
 
         # bias: the group named is the attribute, not a filter
@@ -340,6 +346,11 @@ class _Reading:
                 self.confidence = min(self.confidence, 0.6)
         # "what if ... how would the probability change" : likelihood already a cue
 
+        # "what if applicant 29 had no savings info, i.e. saving_accounts not_known": the
+        # restated change is not also a filter
+        sets = {(w.feature, w.value) for _, w in ex.whatifs if w.action == "set"}
+        ex.conditions = [(p, e) for p, e in ex.conditions
+                         if not (isinstance(e, q.Cmp) and e.cmp == "==" and (e.feature, e.value) in sets)]
         steps: list[q.Step] = []
         if previous:
             steps.append(q.PreviousFilter())
@@ -351,6 +362,34 @@ class _Reading:
         if ex.guessed:
             self.confidence = min(self.confidence, 0.85)
         return Parse(query=q.Query(tuple(steps)), confidence=self.confidence, source="nl")
+
+    def _reclaim(self, cue: Cue, any_distance: bool = False) -> str | None:
+        """A flag or value read as a condition that is really the feature an operation is
+        about: "where does Single rank", "what does felony mean"."""
+        for m in re.finditer(r"<K:(\d+)>", self.text):
+            if not any_distance and not (cue.pos - 30 <= m.start() <= cue.end + 30):
+                continue
+            pos, expr = self.ex.conditions[int(m.group(1))]
+            src = self.ex.sources.get(id(expr), [])
+            if len(src) != 1 or not isinstance(expr, q.Cmp):
+                continue
+            slot = self.ex.slots[src[0]]
+            feats = [mn.feature for mn in slot.meanings("feature")]
+            if expr.feature in feats:
+                self.ex.conditions = [(p, e) for p, e in self.ex.conditions if e is not expr]
+                return expr.feature
+        return None
+
+    def _drop_duplicate(self, feature: str) -> None:
+        """'is gender important? specifically the woman feature': the second naming is no filter."""
+        keep = []
+        for pos, expr in self.ex.conditions:
+            src = self.ex.sources.get(id(expr), [])
+            if isinstance(expr, q.Cmp) and expr.feature == feature and len(src) == 1 and \
+                    any(mn.feature == feature for mn in self.ex.slots[src[0]].meanings("feature")):
+                continue
+            keep.append((pos, expr))
+        self.ex.conditions = keep
 
     def _same_group(self, feature: str, attrs: set[str]) -> bool:
         groups = [set(cols) for cols in self.schema.groups.values()]
@@ -393,8 +432,11 @@ class _Reading:
                 self.ex.used.add(idx)
                 return q.Importance(top=n)
         f, idx = self.feature_near(cue.pos, used=used, values=True)
+        if f is None:
+            f, idx = self._reclaim(cue), -1
         if f is not None:
             used.add(idx)
+            self._drop_duplicate(f)
             return q.Importance(feature=f)
         if re.search(r"(?:the )?(?:most|more) (?:important|influential|predictive|decisive|useful|relevant|significant)"
                      r"(?: single)? (?:feature|factor|variable|predictor|attribute|column|thing|driver)(?!s)\b|"
@@ -544,11 +586,13 @@ def _op_words() -> set[str]:
     global _OP_WORDS
     if _OP_WORDS is None:
         words: set[str] = set()
+        def plain(pattern: str) -> str:
+            return re.sub(r"\\[a-zA-Z]", " ", pattern)
         for _, rx in CUES:
-            words.update(re.findall(r"[a-z]{3,}", rx.pattern))
+            words.update(re.findall(r"[a-z]{3,}", plain(rx.pattern)))
         for _, rx in METRIC_WORDS:
-            words.update(re.findall(r"[a-z]{3,}", rx))
-        words.update(re.findall(r"[a-z]{3,}", PREVIOUS.pattern))
+            words.update(re.findall(r"[a-z]{3,}", plain(rx)))
+        words.update(re.findall(r"[a-z]{3,}", plain(PREVIOUS.pattern)))
         words |= {"model", "what", "which", "features", "feature", "important", "predict", "prediction",
                   "probability", "explain", "many", "average", "mistakes", "accuracy", "precision",
                   "recall", "patients", "people", "the", "would", "should", "could", "increase",

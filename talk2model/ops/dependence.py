@@ -128,7 +128,7 @@ def describe_trend(x: np.ndarray | None, y: np.ndarray) -> tuple[str, float | No
             trend = "rises" if y[-1] - y[0] > 0.5 * span else "falls" if y[0] - y[-1] > 0.5 * span else "mixed"
     threshold = None
     j = int(np.argmax(np.abs(steps)))
-    if abs(steps[j]) >= JUMP * span:
+    if trend in ("rises", "falls") and abs(steps[j]) >= JUMP * span:
         threshold = float((x[j] + x[j + 1]) / 2)
     return trend, threshold
 

@@ -22,7 +22,7 @@ DEPTH = 3
 MIN_ROWS = 20
 SEED = 0
 SEP = "\x1f"   # joins a categorical column and its value in the encoded column names
-ERR_FEW = "rules describe a group of at least {n} {entities}; {sel} has {k}"
+ERR_FEW = "rules need a group of at least {n} {entities}; this selection has {k}"
 
 
 @dataclass
@@ -57,8 +57,7 @@ def rules(ctx, step) -> RulesResult:
     ctx.require_rows()
     schema, ws = ctx.schema, ctx.workspace
     if len(ctx.frame) < MIN_ROWS:
-        raise OperationError(ERR_FEW.format(n=MIN_ROWS, entities=schema.entity_plural,
-                                            sel=ctx.described(), k=len(ctx.frame)))
+        raise OperationError(ERR_FEW.format(n=MIN_ROWS, entities=schema.entity_plural, k=len(ctx.frame)))
     X = encode(ctx.frame[ws.model.feature_names], schema)
     y = ctx.predictions()
     classification = schema.task == "classification"

@@ -221,7 +221,7 @@ class Extractor:
             if context_words & words:
                 score += 2.0
             if f == self.age and people:
-                score += 1.5
+                score += 3.0
             if score > best_score:
                 best, best_score = f, score
         if best is None and self.age is not None and people:
@@ -391,6 +391,7 @@ class Extractor:
             (r"(?:were|was|had|has|have|be|became|become|becomes|being|got|get|with|having|turned|"
              r"is|are)(?: all| both| each| still| also| instead)* (?P<neg>not |no longer |non |never )?(?:a |an |the )?"
              r"(?:all )?(?:" + V + "|" + F + ")", "setv", True),
+            (r"(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>) (?:instead |also |still |all |both )?(?P<neg>did not |had not |were not |was not |not |never )?(?:" + V + r")", "setv", True),
             (r"(?:had|has|have|with|having|got|get|gets) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
             (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|and|to|<))", "age", True),
             (F + r" (?:of |at |= |to )?" + N, "set", True),
@@ -623,14 +624,21 @@ class Extractor:
             return self.convert(f, n.value, n.unit)
 
         def context(m: re.Match) -> tuple[set[str], bool]:
-            before = ex.text[max(0, m.start() - 30):m.start()]
-            after = ex.text[m.end():m.end() + 20]
-            words = {stem(w) for w in re.findall(r"[a-z]+", before + " " + after)}
-            for s in re.findall(r"<[A-Z]*F[A-Z]*:(\d+)>", before + after):
-                words.update(stem(w) for w in ex.slots[int(s)].text.split())
-            people = bool(re.search(r"<[A-Z]*[EV][A-Z]*:\d+>|<K:\d+>|<ID|\b(?:those|these|them|they|"
-                                    r"who|whom|ones|men|women)\b", before[-40:]))
-            people = people or bool(re.search(r"\b(?:old|years old|aged|age)\b", after[:15]))
+            """Words of the two tokens either side, and whether the phrase describes people."""
+            before = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[:m.start()])[-3:]
+            after = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[m.end():])[:2]
+            words: set[str] = set()
+            for tok in before + after:
+                slot = re.fullmatch(r"<[A-Z]*F[A-Z]*:(\d+)>", tok)
+                if slot:
+                    words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
+                elif tok.isalpha():
+                    words.add(stem(tok))
+            words -= STOP
+            people = any(re.fullmatch(r"<[A-Z]*[EV][A-Z]*:\d+>|<K:\d+>|those|these|them|they|who|whom|"
+                                      r"ones|men|women|aged|everyone|everybody|anyone|people", t)
+                         for t in before[-2:])
+            people = people or bool(after and after[0] in ("old", "years", "year"))
             return words, people
 
         def pick_feature(m: re.Match, f_idx: str | None, n: Slot) -> str | None:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 METRIC_WORDS = [
     ("roc_auc", r"roc[ _]?auc|auc[ _]?roc|\bauc\b|auroc|area under (?:the )?(?:roc )?(?:curve|roc)|roc curve|\broc\b"),
     ("npv", r"\bnpv\b|negative predictive value|negative predictive"),
-    ("f1", r"\bf1\b|f score|f-score|f measure|f1 score|fscore|harmonic mean of precision"),
+    ("f1", r"f1 score|f1 measure|\bf1\b|f score|f-score|f measure|fscore|harmonic mean of precision"),
     ("precision", r"\bprecision\b|positive predictive value|\bppv\b|\bprecise\b"),
     ("recall", r"\brecall\b|sensitivity|true positive rate|\btpr\b|hit rate"),
     ("specificity", r"specificity|true negative rate|\btnr\b|\bspecific\b"),
     ("mae", r"\bmae\b|mean absolute error"),
     ("rmse", r"\brmse\b|root mean squared? error"),
     ("r2", r"\br2\b|r squared|coefficient of determination"),
-    ("accuracy", r"accuracy|accurate|accurately|error rate|\bcorrect(?:ly)?\b(?! (?:prediction|classification)s? for)|"
+    ("accuracy", r"accuracy|accurate|accurately|error rate|\bcorrect(?:ly)?\b(?! (?:prediction|classification|label|class|outcome|value|answer)s?\b)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it|predictor)(?! (?:do|work) on)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it) (?:do|perform|work)|"
                  r"\bperform(?:s|ing|ance)?\b|how often (?:is|does) (?:the |this )?(?:model|it) (?:right|correct|get it right)|"
@@ -132,11 +132,12 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("show", _c(r"\bshow\b|\blist\b|\bdisplay\b|\bprint\b|\bsee\b|\bview\b|\bwho are\b|\bwhich (?:ones|people|rows|records|applicants|patients|defendants)\b|"
                 r"\bdetails?\b|\bdata (?:for|of|on|about)\b|\bwhat is in\b|\bwhats in\b|\brecords?\b|\brow\b|\brows\b|\bentr(?:y|ies)\b|"
                 r"\bfeatures? (?:values? )?(?:of|for)\b|\bvalues? (?:of|for) <ID|\bprofile\b|\bgive me\b(?! (?:the )?(?:accuracy|precision))|"
-                r"\bpull up\b|\blook up\b|\blookup\b|\bfind\b|\bfetch\b|\bretrieve\b|\binformation (?:on|about|for)\b|\binfo (?:on|about|for)\b|\bwho is\b|\bwho\b")),
+                r"\bpull up\b|\blook up\b|\blookup\b|\bfind\b|\bfetch\b|\bretrieve\b|\binformation (?:on|about|for)\b|\binfo (?:on|about|for)\b|^(?:so |and )?who (?:are|is)\b")),
     ("statistic", _c(r"\baverage\b|\bmean\b|\bmedian\b|\bdistribution\b|\bspread\b|\bstatistic|\bstats\b|\bsummary\b|\bsummari[sz]e\b|"
                      r"\bstandard deviation\b|\bstd\b|\bvariance\b|\brange of\b|\bminimum\b|\bmaximum\b|\bmin\b|\bmax\b|\bhighest\b|\blowest\b|"
                      r"\btypical\b|\bpercentiles?\b|\bquartiles?\b|\bhistogram\b|\bbreakdown\b|\bvalues? of\b|\bhow (?:old|long|much|high|big|tall)\b|"
-                     r"\bdescribe (?:the )?<[A-Z]*F|\bspread of|\bin general\b|\boverall\b|\bnormally\b|\busually\b")),
+                     r"\bdescribe (?:the )?<[A-Z]*F|\bspread of|\bin general\b|\bnormally\b|\busually\b|"
+                     r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like")),
     ("bias", _c(r"\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),
     ("describe_data", _c(r"(?:what|which) (?:is|are) (?:in )?(?:the |this |your )?(?:data|dataset|data set|training data)\b(?! (?:for|of|on))|"
@@ -144,7 +145,8 @@ CUES: list[tuple[str, re.Pattern]] = [
                          r"(?:data|dataset|data set) (?:about|description|overview|contain|consist)|what (?:data|dataset) (?:is|are|do|does)|"
                          r"what (?:is|are) (?:the |this )?(?:data|dataset)(?: \w+)? about|where does the data come from|what features (?:are there|does the data have|do you have|exist)|"
                          r"(?:which|what) (?:columns|features|variables|attributes) (?:are|does|do|exist|are there|are in)|list (?:the |all )?(?:columns|features|variables)|"
-                         r"what do you know about the data|what are we looking at")),
+                         r"what do you know about the data|what are we looking at|(?:data|dataset|data set) look like|"
+                         r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b")),
     ("describe_model", _c(r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
@@ -185,7 +187,7 @@ ABSORBS = {
     "describe_data": {"show", "count", "statistic"},
     "describe_model": {"show", "predict"},
     "capabilities": {"show", "predict", "describe_model", "describe_data", "count", "explain"},
-    "count": {"show", "statistic"},
+    "count": {"show"},
     "predict": {"show"},
 }
 SPLIT = re.compile(r"\s*(?:[,;?.!]|\band then\b|\bthen\b|\band also\b|\balso\b|\bas well as\b|\bplus\b|&|\band\b|\bbut\b|\balong with\b|\btogether with\b|\bafter that\b|\bfollowed by\b)\s*")
@@ -203,6 +205,11 @@ def clauses(text: str) -> list[tuple[int, int]]:
 
 
 WEAK = {"describe_model", "describe_data", "show"}
+GENERIC_SCORE = re.compile(r"score|perform|metric|how (?:well|good|reliable|trustworthy)|right|hit the mark")
+
+
+def _generic(span: str) -> bool:
+    return bool(GENERIC_SCORE.match(span)) and "accura" not in span
 
 
 def detect(text: str) -> list[Cue]:
@@ -214,6 +221,10 @@ def detect(text: str) -> list[Cue]:
     for metric, rx in METRIC_WORDS:
         for m in re.finditer(rx, text):
             cues.append(Cue("score", m.start(), {"metric": metric}, end=m.end()))
+    # a generic word ("score", "performance") is accuracy only when no metric is named
+    named = [c for c in cues if c.op == "score" and not _generic(text[c.pos:c.end])]
+    if named:
+        cues = [c for c in cues if not (c.op == "score" and _generic(text[c.pos:c.end]))]
     # overlapping metric matches ("area under the roc curve" is one roc_auc)
     cues.sort(key=lambda c: (c.pos, -(c.end - c.pos)))
     kept: list[Cue] = []

@@ -293,9 +293,6 @@ class _Reading:
         names = [s.op for s in ops]
 
         # a lone "show" next to a real request is part of it ("show me the rules")
-        real = [n for n in names if n not in ("show", "repeat", "capabilities", "count")]
-        if "show" in names and real and not re.search(r"\b(?:show|list|display)\b (?:me )?(?:the )?(?:data|rows?|records?|values)", text):
-            ops = [s for s in ops if s.op != "show"]
         if "capabilities" in names and len(ops) > 1:
             ops = [s for s in ops if s.op != "capabilities"]
         if "repeat" in [s.op for s in ops] and len(ops) > 1:
@@ -317,7 +314,10 @@ class _Reading:
             self._bare_ids(ops)
 
         # previous turn's selection
-        previous = bool(PREVIOUS.search(text)) and not ex.ids
+        ref = PREVIOUS.search(text)
+        first_group = re.search(r"<(?:K|ID):\d+>", text)
+        # "women over 30 ... how accurate is it on them": them is this question's own group
+        previous = bool(ref) and not ex.ids and not (first_group and first_group.start() < ref.start())
         starts_followon = bool(re.match(r"^(?:and |ok |okay |so |but |now |then |also |what about |how about |same )", text)) \
             or bool(re.match(r"^(?:what|how) about\b", text))
 

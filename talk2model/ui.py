@@ -352,8 +352,8 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                 with gr.Row(equal_height=True):
                     comment = gr.Textbox(show_label=False, placeholder="Comment on the last answer (optional)",
                                          scale=4, elem_id="comment")
-                    up_btn = gr.Button("👍", scale=0, min_width=60, elem_id="thumbs-up")
-                    down_btn = gr.Button("👎", scale=0, min_width=60, elem_id="thumbs-down")
+                    up_btn = gr.Button("Helpful", scale=0, min_width=100, elem_id="thumbs-up")
+                    down_btn = gr.Button("Not helpful", scale=0, min_width=100, elem_id="thumbs-down")
                 feedback_md = gr.Markdown("", elem_id="feedback-status")
             with gr.Column(scale=1, min_width=300):
                 with gr.Accordion("Workspace", open=True):

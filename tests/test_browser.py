@@ -1,0 +1,144 @@
+"""The app in a real browser: Debian's chromium driven by Playwright (no browser download).
+
+`make browser` installs chromium with apt-get. Outside CI a machine without it skips this test;
+in CI (CI=true) a missing chromium is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from talk2model import ui
+from talk2model.assistant import AI_NOTICE, Assistant
+from talk2model.store.turns import Store
+from tests.test_app import AMBIGUOUS, READINGS, ChoosyParser, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.browser
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api") if not _in_ci() else __import__(
+        "playwright.sync_api", fromlist=["sync_playwright"])
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'audit.sqlite'}")
+    demo = ui.build_app("credit", store=store,
+                        assistant_factory=lambda ws: Assistant(ws, parser=ChoosyParser(ws)))
+    _, url, _ = ui.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url, store
+    demo.close()
+
+
+def _ask(page, question: str) -> None:
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def _bot_texts(page) -> list[str]:
+    return page.locator("#chat .message.bot, #chat [data-testid='bot']").all_inner_texts()
+
+
+def test_chat_in_a_real_browser(browser, app_url, credit, tmp_path):
+    url, store = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    assert AI_NOTICE in page.locator("#ai-notice").inner_text()
+    assert f"all {len(credit.data):,} applicants" in page.locator("#selection").inner_text()
+
+    # a question: the reading, the answer, and a plot that really loaded
+    _ask(page, "filter age > 60 then statistic target")
+    chat = page.locator("#chat")
+    chat.get_by_text("I understood:").first.wait_for()
+    image = chat.locator("img[src*='.png']").first
+    image.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 300", arg=image.element_handle())
+    n60 = int((credit.data["age"] > 60).sum())
+    page.wait_for_function(
+        "n => document.querySelector('#selection').innerText.includes(`(${n} applicants)`)", arg=n60)
+    assert "age is above 60" in page.locator("#selection").inner_text()
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+    # the thumbs on the answer in the chat are stored against its turn
+    page.locator("#chat button[aria-label='Like']").first.click()
+    page.locator("#feedback-status").get_by_text("feedback on turn 1 was saved").wait_for()
+
+    # an ambiguous question: the readings are buttons; clicking one answers it
+    _ask(page, AMBIGUOUS)
+    choice = page.locator("#choice-1")
+    choice.wait_for(state="visible")
+    assert choice.inner_text().strip() == READINGS[1][0]
+    assert page.locator("#choice-0").inner_text().strip() == READINGS[0][0]
+    choice.click()
+    n50 = int((credit.data["age"] > 50).sum())
+    chat.get_by_text(re.compile(rf"{n50} of the 1,000 applicants")).first.wait_for()
+    page.locator("#choice-0").wait_for(state="hidden")
+
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+
+    # clear the selection in force
+    page.locator("#clear-selection").click()
+    page.wait_for_function(
+        "t => document.querySelector('#selection').innerText.includes(t)",
+        arg=f"all {len(credit.data):,} applicants")
+
+    # thumbs up on the last answer is acknowledged
+    page.locator("#thumbs-up").click()
+    page.locator("#feedback-status").get_by_text("feedback on turn 3 was saved").wait_for()
+    assert all((tmp_path / name).stat().st_size > 20_000 for name in ("answer.png", "chat.png"))
+    session_id = next(s.id for s in store.sessions() if s.turn_count == 3)
+    turns = store.turns(session_id)
+    assert [t.question for t in turns] == ["filter age > 60 then statistic target", AMBIGUOUS, READINGS[1][0]]
+    assert [(f.turn_id, f.rating) for f in store.feedback(session_id=session_id)] == [
+        (turns[0].id, 1), (turns[2].id, 1)]
+    page.close()
+
+
+def test_two_browser_sessions_are_isolated(browser, app_url, credit):
+    url, _ = app_url
+    first = browser.new_context().new_page()
+    second = browser.new_context().new_page()
+    for page in (first, second):
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        page.locator("#question textarea").wait_for()
+    _ask(first, "filter age > 50 then count")
+    first.locator("#chat").get_by_text("I understood:").first.wait_for()
+    first.wait_for_function("() => document.querySelector('#selection').innerText.includes('age is above 50')")
+    second.reload()
+    second.locator("#question textarea").wait_for()
+    assert f"all {len(credit.data):,} applicants" in second.locator("#selection").inner_text()
+    assert second.locator("#chat").get_by_text("I understood:").count() == 0
+    _ask(second, "count")
+    second.locator("#chat").get_by_text("There are 1,000 applicants").first.wait_for()
+    assert "age is above 50" in first.locator("#selection").inner_text()
+    assert first.locator("#chat").get_by_text("There are 1,000 applicants").count() == 0
+    first.context.close()
+    second.context.close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from talk2model.engine import whatif_notes
 from talk2model.errors import OperationError
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import FigureSpec, Reply, page, pct, says
@@ -19,6 +20,8 @@ class LikelihoodResult(Result):
     probabilities: dict[Any, dict[Any, float]]   # id -> class -> probability
     mean: dict[Any, float]                       # class -> mean probability over the selection
     before_mean: dict[Any, float] | None = None
+    flips: dict[str, int] = field(default_factory=dict)  # what-if: "a -> b" -> rows whose class changed
+    notes: list[str] = field(default_factory=list)        # what-if values outside the data's range
 
 
 @operation("likelihood", description="How likely each outcome is, according to the model.",
@@ -35,6 +38,11 @@ def likelihood(ctx, step) -> LikelihoodResult:
         mean={c: float(v) for c, v in proba.mean().items()})
     if ctx.whatifs:
         result.before_mean = {c: float(v) for c, v in ctx.original_probabilities().mean().items()}
+        result.notes = whatif_notes(ctx)
+        before, after = ctx.original_predictions(), ctx.predictions()
+        changed = before != after
+        for (a, b), n in pd.DataFrame({"a": before[changed], "b": after[changed]}).value_counts().items():
+            result.flips[f"{a} -> {b}"] = int(n)
     return result
 
 
@@ -58,6 +66,14 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
         direction = "up" if after > before else "down" if after < before else "unchanged"
         text += (f" Before the change it was {pct(before)} for {schema.class_phrase(top)}"
                  f" ({direction}{'' if direction == 'unchanged' else f' {abs(after - before) * 100:.1f} points'}).")
+        if r.n > 1:
+            flipped = sum(r.flips.values())
+            moves = "; ".join(f"{n:,} from {schema.class_phrase(_side(k, 0, schema))} to "
+                              f"{schema.class_phrase(_side(k, 1, schema))}" for k, n in r.flips.items())
+            text += (f" {flipped:,} of the {r.n:,} predicted classes change: {moves}." if flipped
+                     else " No predicted class changes with it.")
+        if r.notes:
+            text += " Note: " + "; ".join(r.notes) + ", so the model is extrapolating beyond what it has seen."
     table = None
     more = None
     if r.n > 1:
@@ -66,3 +82,8 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
         frame.index.name = "id"
         table, more = page(frame.round(3).reset_index(), "More probabilities")
     return Reply(text, table=table, figure=figure, more=more)
+
+
+def _side(key: str, side: int, schema):
+    raw = key.split(" -> ")[side]
+    return next((value for value in schema.classes if str(value) == raw), raw)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from talk2model.engine import whatif_notes
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import Reply, capitalise, page, pct, plural, says
 
@@ -19,6 +20,8 @@ class PredictResult(Result):
     counts: dict[Any, int]                      # class -> number of rows
     before: dict[Any, Any] | None = None        # id -> class before the what-if
     flips: dict[str, int] = field(default_factory=dict)  # "a -> b" -> rows that changed
+    probability: dict[str, float] | None = None  # one row + what-if: P(class) "before" / "after"
+    notes: list[str] = field(default_factory=list)  # what-if values outside the data's range
 
 
 @operation("predict", description="What the model predicts for one row or a group.",
@@ -37,6 +40,12 @@ def predict(ctx, step) -> PredictResult:
         changed = before != pred
         for (a, b), n in pd.DataFrame({"a": before[changed], "b": pred[changed]}).value_counts().items():
             result.flips[f"{a} -> {b}"] = int(n)
+        result.notes = whatif_notes(ctx)
+        if len(pred) == 1 and ctx.model.has_proba:
+            cls = pred.iloc[0]
+            result.probability = {"class": cls,
+                                  "before": float(ctx.original_probabilities().iloc[0][cls]),
+                                  "after": float(ctx.probabilities().iloc[0][cls])}
     return result
 
 
@@ -58,7 +67,11 @@ def say_predict(r: PredictResult, ctx) -> Reply:
             else:
                 text = (f"For {r.selection}, the prediction changes from {class_text(schema, old)} "
                         f"to {class_text(schema, value)}.")
-        return Reply(text)
+            if r.probability is not None:
+                p = r.probability
+                text += (f" The probability of {class_text(schema, p['class'])} goes from "
+                         f"{pct(p['before'])} to {pct(p['after'])}.")
+        return Reply(text + _notes_text(r.notes))
     if schema.task != "classification":
         values = pd.Series(r.predictions)
         return Reply(f"For {r.selection}, the model predicts on average {values.mean():,.4g} "
@@ -74,11 +87,19 @@ def say_predict(r: PredictResult, ctx) -> Reply:
             moves = "; ".join(f"{n:,} from {schema.class_phrase(_cls(k, 0, schema))} to "
                               f"{schema.class_phrase(_cls(k, 1, schema))}" for k, n in r.flips.items())
             text += f" {capitalise(plural(flipped, 'prediction'))} change: {moves}."
+    text += _notes_text(r.notes)
     table = pd.DataFrame({"id": list(r.predictions), "prediction": [schema.class_phrase(v) for v in r.predictions.values()]})
     if r.before is not None:
         table.insert(1, "before", [schema.class_phrase(v) for v in r.before.values()])
     shown, more = page(table, "More predictions")
     return Reply(text, table=shown, more=more)
+
+
+def _notes_text(notes: list[str]) -> str:
+    """What-if values outside the data's range: allowed, but said."""
+    if not notes:
+        return ""
+    return (" Note: " + "; ".join(notes) + ", so the model is extrapolating beyond what it has seen.")
 
 
 def _cls(key: str, side: int, schema):

@@ -59,7 +59,7 @@ POST_LE = (r"or less|or under|or below|or fewer|or younger|or lower|or smaller|o
            r"maximum|max|at maximum|tops|or earlier|or before")
 PRE = {">": GT, ">=": GE, "<": LT, "<=": LE, "==": EQ, "!=": NE}
 POST = {">=": POST_GE, "<=": POST_LE}
-FILL = (r"(?:(?:is|are|was|were|be|being|been|of|at|has|have|had|having|who|that|which|whose|"
+FILL = (r"(?:(?:is|are|was|were|be|being|been|of|at|in|has|have|had|having|who|that|which|whose|spent|spend|spends|"
         r"lasts|last|lasting|runs|run|running|level|levels|value|values|reading|readings|count|"
         r"number|amount|score|a|an|the|their|his|her|its|with|measured|recorded|for)\s){0,3}")
 NEG = r"(?:not|non|no|without|never|nor|excluding|except)"
@@ -127,6 +127,7 @@ class Extractor:
         self.valid_ids = ids
         self.numeric = [f for f, s in schema.features.items() if s.kind == "numeric"]
         self.age = self._age_feature()
+        self.thresholds = self._threshold_flags()
         self._unuse: set[int] = set()
         self._compile()
 
@@ -134,6 +135,29 @@ class Extractor:
     def _age_feature(self) -> str | None:
         for name, spec in self.schema.features.items():
             if spec.kind == "numeric" and (split_words(name) == "age" or "age" in spec.synonyms):
+                return name
+        return None
+
+    def _threshold_flags(self) -> list[tuple[set[str], str, float, str]]:
+        """Flags whose name is a comparison ('YearsAtCurrentJobLessThan1'): (subject words,
+        direction, threshold, flag), so "at their job less than a year" finds the flag."""
+        out = []
+        for name, spec in self.schema.features.items():
+            if spec.kind != "flag":
+                continue
+            m = re.fullmatch(r"(.*?) (greater or equal than|greater or equal to|greater than|more than|"
+                             r"less than|less or equal than|at least|at most|over|under|above|below) (\d+)",
+                             spec.words)
+            if m:
+                words = {stem(w) for w in m.group(1).split()} - STOP
+                direction = "<" if m.group(2) in ("less than", "less or equal than", "at most", "under", "below") else ">"
+                out.append((words, direction, number_value(m.group(3)), name))
+        return out
+
+    def threshold_flag(self, words: set[str], cmp: str, value) -> str | None:
+        for subject, direction, t, name in self.thresholds:
+            if value == t and cmp[0] == direction and len(words & subject) >= 1 and \
+                    len(words & subject) >= min(2, len(subject - {"year"})):
                 return name
         return None
 
@@ -364,6 +388,9 @@ class Extractor:
             (F + r" (?:decreased|decreases|decrease|fell|falls|dropped|drops|went down|goes down|"
              r"shrank|were decreased|was decreased|were lowered|was lowered|were reduced|was reduced|"
              r"were cut|was cut) (?:by )?" + N, "decrease", False),
+            (F + r" (?:dropped|drops|fell|falls|rose|rises|increased|decreased|went up|went down|came down|"
+             r"climbed|changed|moved|went|goes|got|was changed|were changed|was set|were set|was reduced|"
+             r"was lowered|was raised|were reduced|were lowered|were raised) to " + N, "set", False),
             # F (were) N higher / F an extra N
             (F + r" (?:were |was |is |are |being |that is |got |became )?(?:an? )?" + N
              + r" (?:higher|more|larger|bigger|greater|up|longer|extra|older|heavier)(?! than| then)", "increase", False),
@@ -651,6 +678,24 @@ class Extractor:
                 return None
             if f is not None and n.unit and not self._unit_ok(f, n.unit):
                 f = self.by_unit(n.unit, context(m)[0], self.mention_words(ex.slots[int(f_idx)])) or f
+            if f is None and self.thresholds:
+                before = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[:m.start()])[-6:]
+                words = set()
+                for tok in before + re.findall(r"[a-z]+", m.group(0)):
+                    slot = re.fullmatch(r"<[A-Z]*F[A-Z]*:(\d+)>", tok)
+                    if slot:
+                        words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
+                    elif tok.isalpha():
+                        words.add(stem(tok))
+                if n.unit:
+                    words.add(n.unit)
+                cmp_word = re.search(r"more|over|above|greater|least|exceed|\+|longer|older|less|under|below|fewer|"
+                                     r"shorter|most|younger", m.group(0))
+                cmp = "<" if cmp_word and cmp_word.group(0) in ("less", "under", "below", "fewer", "shorter",
+                                                                "most", "younger") else ">"
+                flag = self.threshold_flag(words, cmp, n.value)
+                if flag:
+                    return "thr:" + flag
             if f is None:
                 f = self.by_unit(n.unit, context(m)[0])
             if f is None:
@@ -661,6 +706,8 @@ class Extractor:
             return f
 
         def make(f: str, cmp: str, n: Slot) -> q.Expr | None:
+            if f.startswith("thr:"):
+                return q.Cmp(f[4:], "==", 1)
             if f.startswith("flag:"):
                 flag = f[5:]
                 if n.value not in (0, 1) and str(n.value) not in re.findall(r"\d+", flag):
@@ -679,7 +726,7 @@ class Extractor:
                 n1.unit = n2.unit
             f_idx = m.groupdict().get("f")
             f = pick_feature(m, f_idx, n2)
-            if f is None or f.startswith("flag:"):
+            if f is None or f.startswith(("flag:", "thr:")):
                 return m.group(0)
             lo, hi = sorted([value_for(f, n1), value_for(f, n2)])
             used = [int(m.group("n")), int(m.group("n2"))] + ([int(f_idx)] if f_idx else [])
@@ -845,10 +892,13 @@ class Extractor:
             if not f or self.schema.features[f].kind != "flag":
                 return m.group(0)
             neg = m.group("w") in ("without", "no", "not having", "lacking", "who lack", "with no")
+            if m.group("w") in ("have", "has") and not re.search(r"(?:<[A-Z]*E[A-Z]*:\d+>|<K:\d+>|who|that|many|they) $",
+                                                                ex.text[:m.start()]):
+                return m.group(0)
             return emit(m, q.Cmp(f, "==", 0 if neg else 1), [idx])
 
         ex.text = expand(r"(?P<body>)(?P<w>with no|without|with|having|not having|lacking|who lack|"
-                         r"who have|who has|that have|that has|no) (?:a |an |any )?" + F).sub(flag_feature, ex.text)
+                         r"who have|who has|that have|that has|have|has|no) (?:a |an |any )?" + F).sub(flag_feature, ex.text)
 
         # how conditions are joined, in order
         ex.conditions = []

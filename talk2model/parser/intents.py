@@ -89,13 +89,14 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"how to (?:change|flip|reverse|get|become|turn|obtain|make)|in order to (?:be|get|become)|"
                           r"(?:to|could|can|would) (?:be|get|become) (?:<[A-Z]*C[A-Z]*:\d+>)(?:\W|$)(?!.*\bif\b)|"
                           r"what if scenarios? that|what could (?:<ID:\d+>|they|he|she|i|we) (?:do|change)|"
-                          r"recourse|actionable")),
+                          r"recourse|actionable|(?:make|turn|get) (?:<ID:\d+>|them|it|him|her|this \w+|the \w+) (?:\w+ )?<[A-Z]*C")),
     ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:sure|certain)|\bcertainty\b|"
                       r"\bcertain is|\bpercent(?:age)? chance|predicted probabilit|predict_proba|proba\b|"
                       r"\bprobably\b|how (?:strongly|much) does the model (?:believe|think)|\brisk score|"
                       r"(?:class|prediction) scores?|\bscores? for (?:each|the|both) class")),
     ("predict", _c(r"\bpredict|\bprediction|\bforecast|\bclassif(?:y|ied|ication)|\boutcome\b|\bverdict\b|\bdecision\b|"
                    r"what (?:does|did|would|will|do) (?:the |this |your )?(?:model|classifier|system|algorithm|it|you) (?:say|think|decide|output|conclude|guess|give|assign|return|expect|answer)|"
+                   r"what (?:the |this )?(?:model|classifier|system|algorithm) (?:decided|decides|said|says|thinks|predicted|predicts|concluded|gave|assigned)|"
                    r"what (?:would|will|does|did) (?:the |this )?(?:model|classifier) (?:say|think) about|(?:model|classifier)(?:'s|s)? (?:output|answer|call|guess|verdict)|"
                    r"\bestimate\b|\bpredicted (?:class|label|outcome|value)|\bresult\b|what is the (?:call|answer) for|"
                    r"what (?:class|category|label) (?:does|would|will|is)|how (?:is|was|would|will) (?:<ID:\d+>|it|this|they) (?:be )?(?:classified|rated|judged|assessed|categori[sz]ed|scored)|"
@@ -103,10 +104,11 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("labels", _c(r"(?:true|real|actual|correct|ground|observed|original|recorded|given|gold|known|right) ?(?:truth )?(?:labels?|class(?:es)?|outcomes?|values?|diagnos[ie]s|targets?|answers?|results?|categor(?:y|ies)|status)|"
                   r"ground truth|\blabels?\b(?! (?:of|for) (?:the )?(?:features?|columns?))|\blabell?ed\b|in reality|what (?:really|actually) happened|"
                   r"(?:what|which) (?:is|was|are|were) (?:they|it|<ID:\d+>|he|she) (?:really|actually)|"
-                  r"what does the data say|according to the data|\btarget (?:values?|column|variable)\b|data says")),
+                  r"what does the data say|according to the data|\btarget (?:values?|column|variable)\b|data says|"
+                  r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
     ("importance", _c(r"\bimportan|\bmatters?\b|\bmattered\b|\binfluential\b|\bmost influence|\bsignifican|\brelevan|"
                       r"(?:top|key|main|biggest|strongest|major|primary|leading|dominant|decisive|crucial|critical) (?:\d+ |<N:\d+> )?(?:features?|factors?|drivers?|predictors?|variables?|attributes?|columns?)|"
-                      r"(?:features?|factors?|variables?|predictors?|attributes?|columns?) (?:\w+ ){0,3}(?:drive|drives|driving|influence|influences|count|counts|weigh|weighs|affect|affects|impact|impacts|contribute|contributes|carry|have the (?:most|biggest|largest|greatest))|"
+                      r"(?:features?|factors?|variables?|predictors?|attributes?|columns?) (?:\w+ ){0,3}(?:drive|drives|driving|pushed|push|pushes|shaped|shape|influenced|influence|influences|count|counts|weigh|weighs|affect|affects|impact|impacts|contribute|contributes|carry|have the (?:most|biggest|largest|greatest))|"
                       r"(?:rank|ranking|ranked|order|sort|sorted)(?: all| the| of the| of)? (?:<N:\d+> )?(?:features?|factors?|variables?|predictors?|attributes?|columns?)|"
                       r"(?:features?|factors?|variables?) (?:ranking|ranked|by importance|in order)|"
                       r"\brank\b|\branking\b|\bweight (?:of|given to)|how much (?:weight|influence|effect|impact) does|"
@@ -129,7 +131,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                     r"\bget wrong|\bscrew|\bmessed up|\bslip|\bblunder|\bconfus(?:ed|ion|es)")),
     ("count", _c(r"how many|number of|\bcount\b|\bcounts\b|\bhow much data|\btotal\b|\bsize of (?:the )?(?:data|dataset|sample)|"
                  r"how (?:big|large) is (?:the |this )?(?:data|dataset)|\btally\b|\bquantity\b|\bhow many\b|\bamount of (?:rows|people|records|data)")),
-    ("show", _c(r"\bshow\b|\blist\b|\bdisplay\b|\bprint\b|\bsee\b|\bview\b|\bwho are\b|\bwhich (?:ones|people|rows|records|applicants|patients|defendants)\b|"
+    ("show", _c(r"\bshow\b|\blist\b|\bdisplay\b|\bprint\b|\bsee\b|\bview\b|\bwhich (?:ones|people|rows|records|applicants|patients|defendants)\b|"
                 r"\bdetails?\b|\bdata (?:for|of|on|about)\b|\bwhat is in\b|\bwhats in\b|\brecords?\b|\brow\b|\brows\b|\bentr(?:y|ies)\b|"
                 r"\bfeatures? (?:values? )?(?:of|for)\b|\bvalues? (?:of|for) <ID|\bprofile\b|\bgive me\b(?! (?:the )?(?:accuracy|precision))|"
                 r"\bpull up\b|\blook up\b|\blookup\b|\bfind\b|\bfetch\b|\bretrieve\b|\binformation (?:on|about|for)\b|\binfo (?:on|about|for)\b|^(?:so |and )?who (?:are|is)\b")),
@@ -138,7 +140,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                      r"\btypical\b|\bpercentiles?\b|\bquartiles?\b|\bhistogram\b|\bbreakdown\b|\bvalues? of\b|\bhow (?:old|long|much|high|big|tall)\b|"
                      r"\bdescribe (?:the )?<[A-Z]*F|\bspread of|\bin general\b|\bnormally\b|\busually\b|"
                      r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like")),
-    ("bias", _c(r"\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
+    ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),
     ("describe_data", _c(r"(?:what|which) (?:is|are) (?:in )?(?:the |this |your )?(?:data|dataset|data set|training data)\b(?! (?:for|of|on))|"
                          r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about) (?:the |this |your )?(?:data|dataset|data set)\b|"
@@ -150,8 +152,9 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("describe_model", _c(r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
-                          r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)|what is under the hood|under the hood|which algorithm")),
+                          r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)(?: \?|$| like| based on| made of| trained)|what is under the hood|under the hood|which algorithm")),
     ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
+                  r"(?:explain|describe|clarify|define) (?:to me )?(?:the |what )?(?:feature |column |variable |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column|feature|variable|field|attribute|means?)\b|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"
                   r"what (?:kind of )?(?:information|info) (?:does|is in) |how is <[A-Z]*F[A-Z]*:\d+> (?:defined|measured|coded|encoded|calculated|computed)|"
                   r"\bmeasures?\b what|what (?:is|are) (?:a |an |the )?(?:'|\")?<[A-Z]*F[A-Z]*:\d+>(?:'|\")? *(?:\?|$)")),

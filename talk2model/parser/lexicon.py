@@ -152,7 +152,8 @@ class Lexicon:
                     break
             if found is None and i + 1 < len(tokens) and (i + 1) not in skip:
                 joined = (stem(tokens[i] + tokens[i + 1]),)
-                if joined in self.phrases and tokens[i].isalpha() and tokens[i + 1].isalpha():
+                if joined in self.phrases and tokens[i].isalpha() and tokens[i + 1].isalpha() and (
+                        len(tokens[i]) <= 2 or tokens[i] not in english_words()):   # "co applicant", not "job less"
                     found = Span(i, i + 2, list(self.phrases[joined]))
             if found is not None:
                 spans.append(found)
@@ -165,7 +166,9 @@ class Lexicon:
 def _prefer_exact(meanings: list[Meaning], surface: tuple[str, ...]) -> list[Meaning]:
     """'reoffended' (a value: they did) and 'reoffend' (a class: they will) share a stem; the
     phrase written exactly as asked wins when there is one."""
-    exact = [m for m in meanings if m.surface == surface]
+    def same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:   # plurals are the same word
+        return len(a) == len(b) and all(x == y or x.rstrip("s") == y.rstrip("s") for x, y in zip(a, b))
+    exact = [m for m in meanings if same(m.surface, surface)]
     if exact and len(exact) < len(meanings):
         kinds = {m.kind for m in exact}
         return exact + [m for m in meanings if m not in exact and m.kind not in kinds and m.kind == "feature"]

@@ -118,6 +118,28 @@ class NaturalLanguageParser:
         text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
         text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
         text = re.sub(C + r" (?:according to|in|per) the data", repl("label"), text)
+        text = re.sub(r"(?P<pre>\b(?:for|among|of|on|about) (?:the |all |those |these )?)" + C + r"(?= *(?:$|[?.,;]|and|or|<))",
+                      lambda m: m.group("pre") + repl("prediction")(m), text)
+        # a class named by one of its distinctive words after a cue: "were actually good"
+        words = self._class_words()
+        if words:
+            alt = "|".join(sorted(words, key=len, reverse=True))
+
+            def by_word(kind: str):
+                def inner(m: re.Match) -> str:
+                    v = words[m.group("w")]
+                    neg = bool(m.groupdict().get("neg")) != bool(m.groupdict().get("neg0"))
+                    others = [c for c in self.schema.classes if c != v]
+                    if neg and len(others) == 1:
+                        v, neg = others[0], False
+                    expr = q.Cmp(kind, "!=" if neg else "==", v)
+                    found.append(expr)
+                    return f"<K:{100 + len(found) - 1}>"
+                return inner
+            text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)",
+                          by_word("label"), text)
+            text = re.sub(NEG0 + r"(?:predicted|classified|rated|judged|flagged|deemed|considered) " + FILLER
+                          + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)", by_word("prediction"), text)
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
         text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
                       + r"(?! (?:and|or) (?:why|what|how))", lambda m: m.group("pre") + " " + repl("prediction")(m), text)
@@ -146,6 +168,27 @@ class NaturalLanguageParser:
             ex.joins[b.start()] = "or" if re.search(r"\bor\b|\beither\b", between) and len(between) < 40 \
                 and not re.search(r"<(?:ID|W):", between) else "and"
         del new_text, last
+
+    def _class_words(self) -> dict[str, Any]:
+        """Words found in the phrases of exactly one class ('good', 'bad', 'approved')."""
+        if not hasattr(self, "_cw"):
+            per: dict[Any, set[str]] = {}
+            for v, phrase in self.schema.classes.items():
+                per.setdefault(v, set()).update(re.findall(r"[a-z]+", phrase.lower()))
+            for v, phrases in self.schema.class_synonyms.items():
+                for phrase in phrases:
+                    per.setdefault(v, set()).update(re.findall(r"[a-z]+", phrase.lower()))
+            generic = {"not", "to", "a", "an", "the", "of", "have", "has", "risk", "credit", "likely",
+                       "unlikely", "be", "is", "does", "do", "don", "t", "will", "won", "commit", "crime",
+                       "another", "at", "get", "given", "loan", "with", "without"}
+            out: dict[str, Any] = {}
+            for v, ws in per.items():
+                others = set().union(*(w for k, w in per.items() if k != v)) if len(per) > 1 else set()
+                for w in ws - others - generic:
+                    if len(w) > 2:
+                        out[w] = v
+            self._cw = out
+        return self._cw
 
     def _gibberish(self, note: str | None = None) -> Parse:
         examples = list(self.schema.examples[:3]) or ["What can you do?", "Which features matter most?",
@@ -290,6 +333,17 @@ class _Reading:
 
         steps_ops.sort(key=lambda t: t[0])
         ops = [s for _, s in steps_ops]
+        if ex.ids and len(set(ex.ids)) == 1:
+            # "which features pushed the decision for applicant 61": one row's reasons
+            ops = [q.Explain(method) if isinstance(s, q.Importance) and s.feature is None and s.top is None
+                   else s for s in ops]
+            if any(isinstance(s, q.Count) for s in ops) and self.free_slots("F"):
+                ops = [q.Show() if isinstance(s, q.Count) else s for s in ops]
+            dedup = []
+            for s in ops:
+                if s not in dedup:
+                    dedup.append(s)
+            ops = dedup
         names = [s.op for s in ops]
 
         # a lone "show" next to a real request is part of it ("show me the rules")
@@ -338,6 +392,8 @@ class _Reading:
             elif previous:
                 ops = [q.Show()]
                 self.confidence = 0.5
+            elif self.free_slots("F") and len(re.findall(r"[a-z]+", re.sub(r"<[^>]+>", " ", text))) <= 2:
+                return self._feature_choices()
             else:
                 return self._fallback()
         names = [s.op for s in ops]
@@ -467,8 +523,15 @@ class _Reading:
             for _, expr in self.ex.conditions:
                 if isinstance(expr, q.Cmp) and expr.feature in self.schema.features:
                     return expr.feature
-            if re.search(r"\bage\b|\bold\b|\byoung", self.text) and self.p.extractor.age:
+            if re.search(r"\bage\b|\bold\b|\byoung|\bageis", self.text) and self.p.extractor.age:
                 return self.p.extractor.age
+            for cue_word, topic in (("racis", ("race", "ethnicity")), ("sexis", ("sex", "gender")),
+                                    ("misogyn", ("sex", "gender")), ("xenophob", ("foreign", "nationality"))):
+                if cue_word in self.text:
+                    for name, spec in self.schema.features.items():
+                        names = {spec.words} | {x.lower() for x in spec.synonyms}
+                        if any(t in names for t in topic):
+                            return name
             return self.schema.sensitive[0] if self.schema.sensitive else None
         cands = [f]
         if idx is not None:
@@ -532,6 +595,16 @@ class _Reading:
                                       Choice(describe_query(query2, self.schema), query2)],
                              confidence=s1, message="Did you mean one of these?", source="nl")
         return Parse(query=query1, confidence=min(0.8, s1), source="nl")
+
+    def _feature_choices(self) -> Parse:
+        """A feature named alone ("age"): ask which of the usual questions about it was meant."""
+        f, _ = self.feature_near(0)
+        label = self.schema.features[f].label
+        options = [(f"summary statistics of {label}", q.Query((q.Statistic(f),))),
+                   (f"how important {label} is to the model", q.Query((q.Importance(feature=f),))),
+                   (f"how the prediction changes with {label}", q.Query((q.Dependence(f),)))]
+        return Parse(choices=[Choice(lbl, qq) for lbl, qq in options], confidence=0.4,
+                     message=f"What would you like to know about {label}?", source="nl")
 
     def _classifier_text(self) -> str:
         return placeholders_to_words(self.text)

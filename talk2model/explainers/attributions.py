@@ -24,7 +24,7 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers.encoding import Encoding
 from talk2model.explainers.shapley import Backend, choose
-from talk2model.store.cache import AttributionCache, CacheKey, Entry
+from talk2model.store.cache import AttributionCache, Block, CacheKey, Entry
 
 ERR_LIME_MANY = ("LIME explains one row at a time and takes about a second per row, so I explain "
                  "at most {limit} rows with it; narrow the selection or use SHAP (\"explain\")")
@@ -91,7 +91,7 @@ class Explainer:
         self.encoding = Encoding.of(workspace.model, workspace.schema.groups)
         self._backend: Backend | None = None
         self._lime = None
-        self._memory: dict[str, dict[str, Entry]] = {}
+        self._memory: dict[str, _Memory] = {}
         self._lock = threading.RLock()
 
     # ---- back-ends, built on first use ----------------------------------------------------
@@ -133,44 +133,40 @@ class Explainer:
             raise OperationError(ERR_LIME_MANY.format(limit=LIME_LIMIT))
         store = default_cache() if cache is True else (cache or None)
         ids = [str(i) for i in frame.index]
-        found: dict[str, Entry] = {}
+        memory = self._memory.setdefault(name, _Memory(len(self.encoding.features))) if cacheable else None
         from_cache = 0
-        if cacheable:
-            memory = self._memory.setdefault(name, {})
-            found = {i: memory[i] for i in ids if i in memory}
-            missing = [i for i in ids if i not in found]
+        if memory is not None:
+            missing = memory.missing(ids)
             if missing and store is not None:
                 stored = store.get(self.key(name), missing)
-                memory.update(stored)
-                found.update(stored)
-            from_cache = len(found)
-        missing = [i for i in ids if i not in found]
+                if stored:
+                    memory.add(Block.of(stored, len(self.encoding.features)))
+            from_cache = len(ids) - len(memory.missing(ids))
+        else:
+            memory = _Memory(len(self.encoding.features))
+        missing = memory.missing(ids)
         if missing:
             wanted = set(missing)
             rows = frame.loc[[i in wanted for i in ids]] if len(missing) < len(ids) else frame
             fresh = self.compute(rows, name)
-            found.update(fresh)
-            if cacheable:
-                self._memory.setdefault(name, {}).update(fresh)
-                if store is not None:
-                    store.put(self.key(name), fresh)
-        return self._assemble(frame, ids, found, name, from_cache)
+            memory.add(fresh)
+            if cacheable and store is not None:
+                store.put(self.key(name), fresh)
+        return self._assemble(frame, memory.take(ids), name, from_cache)
 
-    def compute(self, frame: pd.DataFrame, name: str) -> dict[str, Entry]:
-        """Attributions computed now (no cache), as cache entries keyed by row id."""
+    def compute(self, frame: pd.DataFrame, name: str) -> Block:
+        """Attributions computed now (no cache), as a block of arrays."""
         if name == "lime":
-            return self._compute_lime(frame)
+            return Block.of(self._compute_lime(frame), len(self.encoding.features))
         backend = self.backend
         Z = self.encoding.transform(frame)
         values, base, output = backend.explain(Z)
         index = self._output_index(Z, backend.outputs)
         n = len(Z)
-        picked = values[np.arange(n), :, index]
-        summed = picked @ self.encoding.aggregator
-        out = output[np.arange(n), index]
-        return {str(rid): Entry(summed[k], float(base[index[k]]), float(out[k]),
-                                _text(backend.outputs[index[k]]))
-                for k, rid in enumerate(frame.index)}
+        summed = values[np.arange(n), :, index] @ self.encoding.aggregator
+        labels = [_text(o) for o in backend.outputs]
+        return Block([str(i) for i in frame.index], summed, base[index].astype(float),
+                     output[np.arange(n), index].astype(float), [labels[k] for k in index])
 
     def model_output(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's output per row in the explained space (what SHAP values add up to)."""
@@ -208,22 +204,60 @@ class Explainer:
             out[str(rid)] = Entry(weights @ aggregate, intercept, output, _text(cls))
         return out
 
-    def _assemble(self, frame, ids, found, name, from_cache) -> Attributions:
-        features = self.encoding.features
-        if ids:
-            matrix = np.vstack([found[i].values for i in ids])
-        else:
-            matrix = np.zeros((0, len(features)))
+    def _assemble(self, frame, block: Block, name, from_cache) -> Attributions:
         index = frame.index
         classes = {_text(c): c for c in list(self.workspace.model.classes_)}
         return Attributions(
-            values=pd.DataFrame(matrix, index=index, columns=features),
-            base=pd.Series([found[i].base for i in ids], index=index, dtype=float),
-            output=pd.Series([found[i].output for i in ids], index=index, dtype=float),
-            explained=pd.Series([classes.get(found[i].explained, found[i].explained) for i in ids],
-                                index=index, dtype=object),
+            values=pd.DataFrame(block.values, index=index, columns=self.encoding.features),
+            base=pd.Series(block.base, index=index, dtype=float),
+            output=pd.Series(block.output, index=index, dtype=float),
+            explained=pd.Series([classes.get(e, e) for e in block.explained], index=index, dtype=object),
             method=name, space=self.space_for("lime" if name == "lime" else "auto"),
             from_cache=from_cache)
+
+
+class _Memory:
+    """This process's attributions for one method: row id -> position in growing arrays."""
+
+    def __init__(self, width: int) -> None:
+        self.pos: dict[str, int] = {}
+        self.blocks: list[Block] = []
+        self.width = width
+        self._joined: Block | None = None
+
+    def missing(self, ids: list[str]) -> list[str]:
+        pos = self.pos
+        return [i for i in ids if i not in pos]
+
+    def add(self, block: Block) -> None:
+        start = len(self.pos)
+        fresh = [k for k, i in enumerate(block.ids) if i not in self.pos]
+        if len(fresh) < len(block.ids):
+            block = Block([block.ids[k] for k in fresh], block.values[fresh], block.base[fresh],
+                          block.output[fresh], [block.explained[k] for k in fresh])
+        for k, rid in enumerate(block.ids):
+            self.pos[rid] = start + k
+        self.blocks.append(block)
+        self._joined = None
+
+    def _all(self) -> Block:
+        if self._joined is None:
+            if len(self.blocks) == 1:
+                self._joined = self.blocks[0]
+            else:
+                self._joined = Block([i for b in self.blocks for i in b.ids],
+                                     np.vstack([b.values for b in self.blocks]) if self.blocks else np.zeros((0, self.width)),
+                                     np.concatenate([b.base for b in self.blocks]) if self.blocks else np.zeros(0),
+                                     np.concatenate([b.output for b in self.blocks]) if self.blocks else np.zeros(0),
+                                     [e for b in self.blocks for e in b.explained])
+                self.blocks = [self._joined]
+        return self._joined
+
+    def take(self, ids: list[str]) -> Block:
+        allb = self._all()
+        rows = np.fromiter((self.pos[i] for i in ids), dtype=np.intp, count=len(ids))
+        return Block(ids, allb.values[rows], allb.base[rows], allb.output[rows],
+                     [allb.explained[r] for r in rows])
 
 
 def _text(value: Any) -> str | None:

@@ -9,6 +9,7 @@ in the user's own features, with the base value and output in a named output spa
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,9 +100,19 @@ def explain(ctx, step) -> ExplainResult:
                          reasons=reasons, against=against)
 
 
+_SPLITS: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
 def _others(ctx, predicted) -> tuple[pd.DataFrame, str, pd.DataFrame | None, str]:
     """The workspace's rows the model judges differently from this one and those it judges
-    the same, with their names."""
+    the same, with their names (split once per workspace and class: workspaces are read-only)."""
+    splits = _SPLITS.setdefault(ctx.workspace, {})
+    if predicted not in splits:
+        splits[predicted] = _split(ctx, predicted)
+    return splits[predicted]
+
+
+def _split(ctx, predicted) -> tuple[pd.DataFrame, str, pd.DataFrame | None, str]:
     ws, schema = ctx.workspace, ctx.schema
     everyone = f"all {schema.entity_plural}"
     if schema.task != "classification":

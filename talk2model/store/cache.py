@@ -60,6 +60,32 @@ class Entry:
     explained: str | None = None
 
 
+@dataclass
+class Block:
+    """Attributions of many rows as arrays (what the explainers produce and consume)."""
+
+    ids: list[str]
+    values: np.ndarray          # rows x features
+    base: np.ndarray
+    output: np.ndarray
+    explained: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def entries(self) -> dict[str, Entry]:
+        return {rid: Entry(self.values[k], float(self.base[k]), float(self.output[k]), self.explained[k])
+                for k, rid in enumerate(self.ids)}
+
+    @classmethod
+    def of(cls, entries: dict[str, Entry], width: int) -> "Block":
+        ids = list(entries)
+        return cls(ids, np.vstack([entries[i].values for i in ids]) if ids else np.zeros((0, width)),
+                   np.array([entries[i].base for i in ids], dtype=float),
+                   np.array([entries[i].output for i in ids], dtype=float),
+                   [entries[i].explained for i in ids])
+
+
 class AttributionCache:
     """Reads and writes cached attributions; writes go to one background thread.
 
@@ -123,9 +149,9 @@ class AttributionCache:
             self._fail(exc)
             return 0
 
-    def put(self, key: CacheKey, entries: dict[str, Entry], *, wait: bool = False) -> None:
+    def put(self, key: CacheKey, entries: "dict[str, Entry] | Block", *, wait: bool = False) -> None:
         """Store entries (existing keys are kept). In the background unless `wait`."""
-        if not self.enabled or not entries:
+        if not self.enabled or not len(entries):
             return
         if wait:
             self._write(key, entries)
@@ -139,9 +165,11 @@ class AttributionCache:
             future.result()
         self._pending.clear()
 
-    def _write(self, key: CacheKey, entries: dict[str, Entry]) -> None:
+    def _write(self, key: CacheKey, entries: "dict[str, Entry] | Block") -> None:
         if not self.enabled:
             return
+        if isinstance(entries, Block):
+            entries = entries.entries()
         rows = [{"model_fp": key.model_fp, "data_fp": key.data_fp, "method": key.method,
                  "layout": key.layout, "row_id": rid, "base_value": float(e.base),
                  "output_value": float(e.output), "explained": e.explained,

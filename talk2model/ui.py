@@ -106,6 +106,7 @@ class ChatSession:
         self.choices: list[Any] = []                # pending clarifying readings (parser.Choice)
         self.last_answer: Answer | None = None
         self.last_turn_id: int | None = None
+        self.files: list[Path] = []                 # figures and transcripts written for this session
         self.session_id = options.store.new_session(workspace) if options.store is not None else None
 
     @property
@@ -135,7 +136,20 @@ class ChatSession:
             from talk2model.verbalize.plots import to_png
 
             path.write_bytes(to_png(spec))
+            self.files.append(path)
             self._add("assistant", {"path": str(path), "alt_text": spec.title}, turn_id)
+
+
+    def close(self) -> None:
+        """Called by Gradio when the browser session ends: remove the files written for it."""
+        for path in self.files:
+            path.unlink(missing_ok=True)
+        self.files.clear()
+
+
+def _close_session(state: ChatSession | None) -> None:
+    if state is not None:
+        state.close()
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -214,9 +228,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
     # ---- handlers ----
     def ask(question: str, state: ChatSession | None):
         session = session_of(state)
-        question = (question or "").strip()
-        if not question and not session.messages:
-            pass  # an empty first question still gets the helpful "ask me something" answer
+        question = (question or "").strip()  # empty: the Assistant answers with an example to try
         try:
             answer = session.assistant.ask(question)
         except Exception as exc:  # a bug, not a user error: say so plainly, log the rest
@@ -250,6 +262,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
             ws = load_workspace(name)
         except Talk2ModelError as exc:
             raise gr.Error(str(exc)) from exc
+        _close_session(state)
         return start_session(ws)
 
     def start_session(ws: Workspace):
@@ -297,6 +310,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         fmt = fmt if fmt in ("md", "html") else "md"
         path = options.figure_dir / f"talk2model-{session.session_id}.{fmt}"
         write(options.store, session.session_id, path, fmt)
+        session.files.append(path)
         return str(path)
 
     def byo_inspect(data_path: str | None):
@@ -314,7 +328,9 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
             table, classes = inferred_schema(frame, target)
         except WorkspaceError as exc:
             return gr.update(), gr.update(), str(exc)
-        return table, classes, "Inferred schema below: edit types, sensitive / immutable features and class names."
+        return table, classes, (f"{len(frame):,} rows and {len(frame.columns)} columns; target **{target}**. "
+                                "Check the inferred schema: edit types, tick sensitive / immutable "
+                                "features, name the classes, then use the workspace.")
 
     def byo_use(data_path, model_path, target, name, entity, table, classes_text, state):
         try:
@@ -322,12 +338,14 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                                        name=name, entity=entity, allow_pickle=options.allow_pickle)
         except WorkspaceError as exc:
             raise gr.Error(str(exc), title="This workspace cannot be used yet") from exc
+        _close_session(state)
         gr.Info(f"Now talking about {ws.name}: {len(ws.data):,} {ws.schema.entity_plural}.")
         return start_session(ws)
 
     # ---- layout ----
-    with gr.Blocks(title="talk2model") as demo:
-        state = gr.State(None)
+    # Gradio copies every file it serves into its cache: drop copies older than a day, hourly.
+    with gr.Blocks(title="talk2model", delete_cache=(3600, 24 * 3600)) as demo:
+        state = gr.State(None, delete_callback=_close_session)  # one ChatSession per browser session
         gr.Markdown("# talk2model\nAsk a machine-learning model, in plain words, what it decides and why.")
         gr.Markdown(f"⚠️ {AI_NOTICE}", elem_id="ai-notice")
         with gr.Row(equal_height=False):
@@ -359,27 +377,33 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                 with gr.Accordion("Workspace", open=True):
                     ws_dropdown = gr.Dropdown(ws_choices, value=workspace, label="Built-in workspace",
                                               elem_id="workspace")
-                with gr.Accordion("Bring your own model", open=False, elem_id="byo"):
-                    byo_data = gr.File(label="Data (.csv or .parquet)", file_types=list(DATA_SUFFIXES),
-                                       type="filepath")
-                    model_types = list(SKOPS_SUFFIXES + (PICKLE_SUFFIXES if allow_pickle else ()))
-                    byo_model = gr.File(label=f"Model ({', '.join(model_types)})", file_types=model_types,
-                                        type="filepath")
-                    byo_target = gr.Dropdown([], label="Target column", interactive=True)
-                    byo_name = gr.Textbox("my-model", label="Name")
-                    byo_entity = gr.Textbox("row", label="One row is a …", placeholder="applicant, patient, …")
-                    byo_table = gr.Dataframe(headers=SCHEMA_HEADERS,
-                                             datatype=["str", "str", "bool", "bool", "str"],
-                                             interactive=True, label="Schema (editable)", wrap=True)
-                    byo_classes = gr.Textbox(label="Class names", lines=2,
-                                             placeholder="0 = denied; 1 = approved")
-                    byo_status = gr.Markdown("")
-                    byo_btn = gr.Button("Use this workspace", variant="primary")
                 with gr.Accordion("Transcript", open=False, elem_id="transcript"):
                     session_md = gr.Markdown("")
                     fmt = gr.Radio(["md", "html"], value="md", label="Format (Markdown or HTML)")
                     transcript_btn = gr.Button("Download transcript", elem_id="transcript-btn")
                     transcript_file = gr.File(label="Transcript", interactive=False)
+        with gr.Accordion("Bring your own model: upload a table and a model", open=False, elem_id="byo"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=280):
+                    byo_data = gr.File(label="Data (.csv or .parquet)", file_types=list(DATA_SUFFIXES),
+                                       type="filepath", height=120, elem_id="byo-data")
+                    model_types = list(SKOPS_SUFFIXES + (PICKLE_SUFFIXES if allow_pickle else ()))
+                    byo_model = gr.File(label=f"Model ({', '.join(model_types)})", file_types=model_types,
+                                        type="filepath", height=120, elem_id="byo-model")
+                    byo_target = gr.Dropdown([], label="Target column (the outcome the model predicts)",
+                                             interactive=True)
+                    with gr.Row():
+                        byo_name = gr.Textbox("my-model", label="Name")
+                        byo_entity = gr.Textbox("row", label="One row is a …", placeholder="applicant, patient, …")
+                with gr.Column(scale=2, min_width=400):
+                    byo_table = gr.Dataframe(headers=SCHEMA_HEADERS,
+                                             datatype=["str", "str", "bool", "bool", "str"],
+                                             interactive=True, label="Schema (editable: type is numeric, "
+                                             "categorical or flag; tick sensitive and immutable features)")
+                    byo_classes = gr.Textbox(label="Class names", lines=2,
+                                             placeholder="0 = denied; 1 = approved")
+                    byo_status = gr.Markdown("", elem_id="byo-status")
+                    byo_btn = gr.Button("Use this workspace", variant="primary", elem_id="byo-use")
         answer_json = gr.JSON(visible=False)
 
         view_outputs = [state, chatbot, selection_md, *choice_btns, answer_json, session_md]

@@ -172,3 +172,47 @@ def test_workspace_switch_and_examples(app, german):
     _, chat, _, answer, _ = c.predict(0, api_name="/example")
     assert answer["question"] == german.schema.examples[0]
     assert texts(chat, "user")[-1] == german.schema.examples[0]
+
+
+def test_a_session_removes_its_files_when_it_ends(credit, tmp_path):
+    options = ui.AppOptions(store=None, figure_dir=tmp_path)
+    session = ui.ChatSession(credit, options)
+    session.record("q", Assistant(credit).ask("filter id == 12 then predict then likelihood"))
+    written = list(tmp_path.glob("*.png"))
+    assert len(written) == 1 and session.messages[-1]["content"]["path"] == str(written[0])
+    assert [m["role"] for m in session.messages] == ["user", "assistant", "assistant"]
+    session.close()
+    assert list(tmp_path.glob("*.png")) == []
+
+
+def test_the_cli_starts_the_app(tmp_path):
+    """`talk2model app` (the lead's CLI delegates to ui.main) serves the page and answers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "talk2model.cli", "app", "--port", str(port),
+                             "--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the app did not come up"
+                time.sleep(0.1)
+        out = ask(Client(f"http://127.0.0.1:{port}/", verbose=False), "count")
+        assert texts(out["chat"])[0].startswith("I understood: ")
+        assert Store(f"sqlite:///{tmp_path / 'cli.sqlite'}").session(out["answer"]["session_id"]).turn_count == 1
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -68,6 +68,8 @@ def test_chat_in_a_real_browser(browser, app_url, credit, tmp_path):
     url, store = app_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
     page.locator("#question textarea").wait_for()
     assert AI_NOTICE in page.locator("#ai-notice").inner_text()
@@ -113,6 +115,9 @@ def test_chat_in_a_real_browser(browser, app_url, credit, tmp_path):
     page.locator("#thumbs-up").click()
     page.locator("#feedback-status").get_by_text("feedback on turn 3 was saved").wait_for()
     assert all((tmp_path / name).stat().st_size > 20_000 for name in ("answer.png", "chat.png"))
+    # fully offline: the page fetched nothing from anywhere but the app itself
+    foreign = [u for u in requested if not u.startswith((url.rstrip("/"), "data:", "blob:"))]
+    assert requested and foreign == []
     session_id = next(s.id for s in store.sessions() if s.turn_count == 3)
     turns = store.turns(session_id)
     assert [t.question for t in turns] == ["filter age > 60 then statistic target", AMBIGUOUS, READINGS[1][0]]

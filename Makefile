@@ -27,6 +27,11 @@ setup: $(STAMP)
 models: $(STAMP)
 	$(PY) -m talk2model.training
 
+# The parser's sentence-model head (prompts/intents.toml -> models/parser_intents.npz, ~20 s).
+# It is committed, and rebuilt on first use whenever the prompts change.
+parser: $(STAMP)
+	$(PY) -m talk2model.parser.classifier
+
 # Demo models are rebuilt (about 10 s, fixed seeds) when missing or when the trainer changes.
 MODELS := models/credit.skops models/german.skops models/compas.skops models/diabetes.skops models/adult.skops models/diabetes-mlp.pt
 $(MODELS) &: talk2model/training.py | $(STAMP)

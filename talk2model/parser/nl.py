@@ -51,6 +51,7 @@ class NaturalLanguageParser:
         self.extractor = Extractor(self.schema, self.lexicon, ids)
         self.speller = Speller(self.lexicon.words | _op_words())
         self._classifier = None
+        _warm_classifier()
 
     # ------------------------------------------------------------------ public
     def parse(self, question: str, state=None) -> Parse:
@@ -72,6 +73,9 @@ class NaturalLanguageParser:
         raw = tokenize(question)
         tokens = [self.speller.correct(t) for t in raw]
         if not any(t.isalnum() for t in tokens):
+            return self._gibberish()
+        known = self.speller.known
+        if not any(t in known or t.isdigit() or t in self.lexicon.words for t in tokens if t.isalnum()):
             return self._gibberish()
         ex = self.extractor.extract(tokens)
         self._class_filters(ex)
@@ -650,6 +654,28 @@ def placeholders_to_words(text: str) -> str:
                 return w
         return "X"
     return re.sub(r"<([A-Z]+):\d+>", word, text)
+
+
+_WARMING: list = []
+
+
+def _warm_classifier() -> None:
+    """Load the sentence model in the background: rules answer at once, the model is ready by
+    the time a question needs it."""
+    if _WARMING:
+        return
+    import threading
+
+    def load():
+        try:
+            from talk2model.parser.classifier import IntentClassifier
+
+            IntentClassifier.shared()
+        except Exception:  # noqa: BLE001 - without the model the rules still answer
+            pass
+    thread = threading.Thread(target=load, name="talk2model-minilm", daemon=True)
+    _WARMING.append(thread)
+    thread.start()
 
 
 _OP_WORDS: set[str] | None = None

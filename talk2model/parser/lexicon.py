@@ -94,6 +94,9 @@ class Lexicon:
         for name, spec in schema.features.items():
             lex.add(name.replace("_", " "), Meaning("feature", name, strength=3))
             lex.add(spec.words, Meaning("feature", name, strength=3))
+            bare = re.sub(r"^(?:has|have|is|was|does|did|num|flag|if|any) ", "", spec.words)
+            if bare != spec.words and bare:      # has_scholarship -> "scholarship"
+                lex.add(bare, Meaning("feature", name, strength=1))
             for syn in spec.synonyms:
                 lex.add(syn, Meaning("feature", name, strength=2))
             if spec.kind == "categorical":

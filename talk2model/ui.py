@@ -210,13 +210,26 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         store = Store(db_url)
     options = AppOptions(workspace=workspace, store=store, allow_pickle=allow_pickle,
                          assistant_factory=assistant_factory or Assistant)
-    default_ws = load_workspace(workspace)
-    default_ws.predictions()  # warm the prediction cache so the first question is quick
+    # The page is served while the default workspace loads in the background (loading a .skops
+    # model imports all of scikit-learn, several seconds): the page shows the workspace's
+    # description from its file at once, and the first question waits for the load if needed.
+    preview = workspace_preview(workspace)
+    default_ws = _background(_load_default, workspace)
     builtins = list(builtin_workspaces())
     ws_choices = builtins if workspace in builtins else [workspace, *builtins]
 
+    def loaded_default() -> Workspace:
+        try:
+            return default_ws.result()
+        except Talk2ModelError as exc:
+            raise gr.Error(str(exc)) from exc
+
     def session_of(state: ChatSession | None) -> ChatSession:
-        return state if state is not None else ChatSession(default_ws, options)
+        return state if state is not None else ChatSession(loaded_default(), options)
+
+    def page_loaded(state: ChatSession | None):
+        ws = state.workspace if state is not None else loaded_default()
+        return _workspace_markdown(ws), _selection_markdown(state, ws)
 
     def view(session: ChatSession) -> tuple:
         buttons = [gr.update(value=c.label, visible=True) if i < len(session.choices)
@@ -350,9 +363,10 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         gr.Markdown(f"⚠️ {AI_NOTICE}", elem_id="ai-notice")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                workspace_md = gr.Markdown(_workspace_markdown(default_ws), elem_id="workspace-info")
+                workspace_md = gr.Markdown(preview["markdown"], elem_id="workspace-info")
                 with gr.Row(equal_height=True):
-                    selection_md = gr.Markdown(_selection_markdown(None, default_ws), elem_id="selection")
+                    selection_md = gr.Markdown(f"**Talking about:** all {preview['entity_plural']}",
+                                               elem_id="selection")
                     clear_btn = gr.Button("Clear selection", size="sm", scale=0, min_width=140,
                                           elem_id="clear-selection")
                 chatbot = gr.Chatbot(label="Conversation", height=520, elem_id="chat",
@@ -365,7 +379,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                     question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
                                           scale=5, elem_id="question", autofocus=True)
                     ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="ask")
-                examples = gr.Dataset(components=[gr.Textbox(visible=False)], samples=_examples(default_ws),
+                examples = gr.Dataset(components=[gr.Textbox(visible=False)], samples=preview["examples"],
                                       type="index", label="Try asking", elem_id="examples")
                 with gr.Row(equal_height=True):
                     comment = gr.Textbox(show_label=False, placeholder="Comment on the last answer (optional)",
@@ -422,6 +436,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                      api_name="feedback_up")
         down_btn.click(rate("down"), inputs=[comment, state], outputs=[feedback_md, comment],
                        api_name="feedback_down")
+        demo.load(page_loaded, inputs=[state], outputs=[workspace_md, selection_md], api_visibility="private")
         chatbot.like(on_like, inputs=[state], outputs=[feedback_md], api_visibility="private")
         transcript_btn.click(transcript, inputs=[fmt, state], outputs=[transcript_file], api_name="transcript")
         byo_data.upload(byo_inspect, inputs=[byo_data], outputs=[byo_target, byo_status],
@@ -432,6 +447,52 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                                        byo_classes, state], outputs=ws_outputs, api_name="byo_use")
     demo.talk2model_options = options  # for tests and the bench: the app's store and settings
     return demo
+
+
+def _load_default(name: str) -> Workspace:
+    ws = load_workspace(name)
+    ws.predictions()  # warm the prediction cache so the first question is quick
+    return ws
+
+
+def _background(fn: Callable, *args):
+    from concurrent.futures import Future
+    import threading
+
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits for the result
+            log.error("loading the workspace failed: %s", exc)
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="talk2model-load", daemon=True).start()
+    return future
+
+
+def workspace_preview(name: str) -> dict:
+    """What the page shows before the workspace has loaded: read from its TOML file only."""
+    import tomllib
+
+    path = Path(name) if str(name).endswith(".toml") else builtin_workspaces().get(str(name))
+    if path is None or not path.is_file():
+        load_workspace(name)  # raises the WorkspaceError that says what exists
+    try:
+        spec = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError:
+        load_workspace(name)  # raises the WorkspaceError naming the TOML problem
+        raise
+    schema = spec.get("schema", {})
+    entity = schema.get("entity", "row")
+    lines = [f"### {schema.get('title') or spec.get('name', path.stem)}"]
+    if schema.get("description"):
+        lines.append(schema["description"])
+    lines.append("*Loading the model and its data …*")
+    return {"markdown": "\n\n".join(lines),
+            "entity_plural": schema.get("entity_plural", entity + "s"),
+            "examples": [[e] for e in schema.get("examples", ())] or [["count"], ["describe data"]]}
 
 
 def _session_markdown(session: ChatSession) -> str:

@@ -216,3 +216,21 @@ def test_the_cli_starts_the_app(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("name", ["credit", "german"])
+def test_the_page_preview_matches_the_loaded_workspace(name):
+    from talk2model.workspace import load_workspace
+
+    ws = load_workspace(name)
+    preview = ui.workspace_preview(name)
+    assert preview["markdown"].startswith(f"### {ws.schema.title}")
+    assert preview["entity_plural"] == ws.schema.entity_plural
+    assert preview["examples"] == [[e] for e in ws.schema.examples]
+
+
+def test_an_unknown_workspace_is_refused_at_start():
+    from talk2model.errors import WorkspaceError
+
+    with pytest.raises(WorkspaceError, match="built-in workspaces: .*credit"):
+        ui.build_app("no-such-workspace", use_store=False)

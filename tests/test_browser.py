@@ -73,7 +73,10 @@ def test_chat_in_a_real_browser(browser, app_url, credit, tmp_path):
     page.goto(url)
     page.locator("#question textarea").wait_for()
     assert AI_NOTICE in page.locator("#ai-notice").inner_text()
-    assert f"all {len(credit.data):,} applicants" in page.locator("#selection").inner_text()
+    page.wait_for_function(  # filled in once the workspace has loaded in the background
+        "t => document.querySelector('#selection').innerText.includes(t)",
+        arg=f"all {len(credit.data):,} applicants")
+    page.locator("#workspace-info").get_by_text(credit.model.kind).wait_for()
 
     # a question: the reading, the answer, and a plot that really loaded
     _ask(page, "filter age > 60 then statistic target")
@@ -139,7 +142,8 @@ def test_two_browser_sessions_are_isolated(browser, app_url, credit):
     first.wait_for_function("() => document.querySelector('#selection').innerText.includes('age is above 50')")
     second.reload()
     second.locator("#question textarea").wait_for()
-    assert f"all {len(credit.data):,} applicants" in second.locator("#selection").inner_text()
+    second.wait_for_function("t => document.querySelector('#selection').innerText.includes(t)",
+                             arg=f"all {len(credit.data):,} applicants")
     assert second.locator("#chat").get_by_text("I understood:").count() == 0
     _ask(second, "count")
     second.locator("#chat").get_by_text("There are 1,000 applicants").first.wait_for()

@@ -23,7 +23,8 @@ UNIT_WORDS = {"year": "year", "years": "year", "yr": "year", "yrs": "year", "mon
               "months": "month", "week": "week", "weeks": "week", "day": "day", "days": "day",
               "dm": "dm", "euro": "euro", "euros": "euro", "dollar": "dollar", "dollars": "dollar",
               "percent": "percent", "%": "percent", "mm": "mm", "kg": "kg", "times": "times",
-              "deutsche": "dm", "marks": "dm", "mark": "dm"}
+              "deutsche": "dm", "marks": "dm", "mark": "dm", "point": "point", "points": "point",
+              "units": "point", "unit": "point"}
 # comparative words: direction, and the dimension words that name the feature they talk about
 COMPARATIVES = {
     "older": (">", ("age", "old")), "younger": ("<", ("age", "old", "young")),
@@ -170,7 +171,7 @@ class Extractor:
         return max(ms, key=lambda m: m.strength).feature
 
     def _unit_ok(self, feature: str, unit: str | None) -> bool:
-        if unit is None or unit == "times":
+        if unit is None or unit in ("times", "point"):
             return True
         spec = self.schema.features[feature]
         fu = {stem(w) for w in re.findall(r"[a-z]+", spec.unit.lower())}
@@ -196,7 +197,7 @@ class Extractor:
     def by_unit(self, unit: str | None, near: set[str] = frozenset(), mention: set[str] = frozenset()) -> str | None:
         """The feature a unit points to ("2 years" of a loan -> its duration in months): a
         feature sharing words with the phrase used first, then one measured in that very unit."""
-        if unit is None or unit == "times":
+        if unit is None or unit in ("times", "point"):
             return None
         cands = [f for f in self.numeric if self.schema.features[f].unit and self._unit_ok(f, unit)]
         if not cands:
@@ -418,13 +419,17 @@ class Extractor:
             (r"(?:were|was|had|has|have|be|became|become|becomes|being|got|get|with|having|turned|"
              r"is|are)(?: all| both| each| still| also| instead)* (?P<neg>not |no longer |non |never )?(?:a |an |the )?"
              r"(?:all )?(?:" + V + "|" + F + ")", "setv", True),
-            (r"(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>) (?:instead |also |still |all |both )?(?P<neg>did not |had not |were not |was not |not |never )?(?:" + V + r")", "setv", True),
+            (r"(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>|<W:\d+> and|<W:\d+> ,) (?:instead |also |still |all |both )?(?:had |has |have |was |were |with )?(?:a |an )?(?P<neg>did not |had not |were not |was not |not |never |no )?(?:" + V + r")", "setv", True),
+            (r"(?:lost|lose|loses|losing|shed|sheds|dropped|drops|cut) " + N + r" (?:of |in |from )?(?:their |his |her |the )?" + F, "decrease", False),
+            (r"(?:gained|gain|gains|gaining|put on|puts on|added|adds) " + N + r" (?:of |in |to )?(?:their |his |her |the )?" + F, "increase", False),
             (r"(?:had|has|have|with|having|got|get|gets) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
-            (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|and|to|<))", "age", True),
+            (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
             (F + r" (?:of |at |= |to )?" + N, "set", True),
             (F + r" (?P<v2><[A-Z]*V[A-Z]*:\d+>)", "setfv", True),
         ]
-        for pattern, action, needs_if in patterns:
+        # twice: a change joined to an earlier one ("were 30 and rented their home") is found once
+        # the earlier one is a placeholder
+        for pattern, action, needs_if in patterns + patterns[-8:]:
             rx = expand(pattern)
             pos = 0
             while True:
@@ -454,6 +459,10 @@ class Extractor:
                 inner = [s for s in re.findall(r"<[A-Z]+:\d+>", m.group(0))
                          if int(re.search(r"\d+", s).group()) not in used and not s.startswith("<ID")]
                 keep_ids = re.findall(r"<ID:\d+>", m.group(0))
+                lead_w = re.match(r"<W:\d+>", m.group(0))
+                if lead_w:
+                    keep_ids = [lead_w.group(0)] + keep_ids
+                    inner = [x for x in inner if x != lead_w.group(0)]
                 found.append((m.start(), step))
                 placeholder = " ".join(keep_ids + [f"<W:{len(ex.whatifs) + len(found) - 1}>"] + inner)
                 # regions keep their offsets roughly; recompute after substitution

@@ -87,7 +87,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:need|needs|have|has|had) to (?:change|do|improve|alter)|"
                           r"changes? (?:would|could|might|that would|needed|required|necessary) (?:\w+ ){0,3}(?:flip|change|turn|make|get|lead)|"
                           r"how to (?:change|flip|reverse|get|become|turn|obtain|make)|in order to (?:be|get|become)|"
-                          r"(?:to|could|can|would) (?:be|get|become) (?:<[A-Z]*C[A-Z]*:\d+>)(?:\W|$)(?!.*\bif\b)|"
+                          r"(?:in order|so as) to (?:be|get|become)|(?:need|needs|have|has) to do to (?:be|get|become)|"
                           r"what if scenarios? that|what could (?:<ID:\d+>|they|he|she|i|we) (?:do|change)|"
                           r"recourse|actionable|(?:make|turn|get) (?:<ID:\d+>|them|it|him|her|this \w+|the \w+) (?:\w+ )?<[A-Z]*C")),
     ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:sure|certain)|\bcertainty\b|"
@@ -102,7 +102,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                    r"what (?:class|category|label) (?:does|would|will|is)|how (?:is|was|would|will) (?:<ID:\d+>|it|this|they) (?:be )?(?:classified|rated|judged|assessed|categori[sz]ed|scored)|"
                    r"\brated\b|\bflagged\b|\bjudged\b|\bassessed\b|\bdeemed\b|\bconsidered\b")),
     ("labels", _c(r"(?:true|real|actual|correct|ground|observed|original|recorded|given|gold|known|right) ?(?:truth )?(?:labels?|class(?:es)?|outcomes?|values?|diagnos[ie]s|targets?|answers?|results?|categor(?:y|ies)|status)|"
-                  r"ground truth|\blabels?\b(?! (?:of|for) (?:the )?(?:features?|columns?))|\blabell?ed\b|in reality|what (?:really|actually) happened|"
+                  r"ground truth|\blabels?\b(?! (?:of|for) (?:the )?(?:features?|columns?))|in reality|what (?:really|actually) happened|"
                   r"(?:what|which) (?:is|was|are|were) (?:they|it|<ID:\d+>|he|she) (?:really|actually)|"
                   r"what does the data say|according to the data|\btarget (?:values?|column|variable)\b|data says|"
                   r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
@@ -156,7 +156,7 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
                   r"(?:explain|describe|clarify|define) (?:to me )?(?:the |what )?(?:feature |column |variable |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column|feature|variable|field|attribute|means?)\b|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"
-                  r"what (?:kind of )?(?:information|info) (?:does|is in) |how is <[A-Z]*F[A-Z]*:\d+> (?:defined|measured|coded|encoded|calculated|computed)|"
+                  r"what (?:kind of )?(?:information|info) (?:does|is in) |what (?:the )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column |feature |variable )?(?:measures|means|represents|stands for|captures|encodes|is about)|how is <[A-Z]*F[A-Z]*:\d+> (?:defined|measured|coded|encoded|calculated|computed)|"
                   r"\bmeasures?\b what|what (?:is|are) (?:a |an |the )?(?:'|\")?<[A-Z]*F[A-Z]*:\d+>(?:'|\")? *(?:\?|$)")),
     ("repeat", _c(r"^(?:and |ok |okay |now |so |but )*(?:the )?same (?:thing |question |analysis |query )?(?:for|with|but|on|about|,)|"
                   r"\bdo (?:the same|that|it|this) (?:again )?(?:for|with|on)|\b(?:same|again|as well|likewise|too)\W*$|"
@@ -166,7 +166,9 @@ CUES: list[tuple[str, re.Pattern]] = [
                   r"^(?:and |ok |okay |so |but )*(?:try|check|do) (?:it |that |this )?(?:for|with|on) ")),
 ]
 
-PREVIOUS = re.compile(r"\b(?:those|these|them|that group|this group|the group|same group|same people|said|such|"
+PREVIOUS = re.compile(r"\b(?:(?:those|these)(?! (?:predictions?|results?|features?|numbers?|questions?|errors?|mistakes?|"
+                      r"metrics?|rules?|values?|explanations?|answers?|scores?|figures?|columns?|variables?|"
+                      r"factors?|classes|labels?|outcomes?|decisions?|interactions?|changes?|things?|ones? (?:features?|columns?)))|them|that group|this group|the group|same group|same people|said|such|"
                       r"the same (?:ones|people|group|rows|applicants|patients|defendants|individuals|subset|selection)|"
                       r"previous (?:group|selection|ones|people|results?)|the selection|that selection|"
                       r"this subset|that subset|the subset|above (?:group|people)|these ones|those ones|"

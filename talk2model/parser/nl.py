@@ -29,7 +29,7 @@ PRED_CUE = (r"(?:predicted|predicts|predict|prediction|classified|classed|catego
             r"flagged|flags|flag|judged|judges|deemed|considered|scored|marked|labell?ed by the model|"
             r"thought|thinks|expected|expects|says|said|calls|called|sees|seen|assessed|forecast|"
             r"projected|estimated|guessed|model)")
-LABEL_CUE = (r"(?:actually|really|truly|in reality|in fact|in truth|genuinely|the data says|data says|"
+LABEL_CUE = (r"(?:actually|really|truly|in reality|in fact|in truth|genuinely|the data says|data says|labell?ed|"
              r"according to the data|turned out|truth is|true (?:label|class|outcome)s? (?:is|are|was|were|says?)|"
              r"labels? (?:is|are|say|says)|in the data|were in fact|are in fact|historically|"
              r"(?:who|that) (?:have|has|had))")

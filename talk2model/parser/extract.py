@@ -558,6 +558,8 @@ class Extractor:
                     return None
                 spec = self.schema.features[f]
                 value = n.value
+                if n.unit == "times":           # "twice the amount" is no value to set
+                    return None
                 if spec.kind == "flag" and value not in (0, 1):
                     return None
                 if spec.kind == "categorical":

@@ -139,7 +139,9 @@ CUES: list[tuple[str, re.Pattern]] = [
                      r"\bstandard deviation\b|\bstd\b|\bvariance\b|\brange of\b|\bminimum\b|\bmaximum\b|\bmin\b|\bmax\b|\bhighest\b|\blowest\b|"
                      r"\btypical\b|\bpercentiles?\b|\bquartiles?\b|\bhistogram\b|\bbreakdown\b|\bvalues? of\b|\bhow (?:old|long|much|high|big|tall)\b|"
                      r"\bdescribe (?:the )?<[A-Z]*F|\bspread of|\bin general\b|\bnormally\b|\busually\b|"
-                     r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like")),
+                     r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like|"
+                     r"(?:class|label|outcome|target) (?:balance|distribution|split|breakdown|ratio|proportions?|frequenc)|"
+                     r"(?:balance|ratio|split|breakdown|distribution) (?:of|between) (?:the )?(?:classes|labels|outcomes|good|bad|<[A-Z]*C)")),
     ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),
     ("describe_data", _c(r"(?:what|which) (?:is|are) (?:in )?(?:the |this |your )?(?:data|dataset|data set|training data)\b(?! (?:for|of|on))|"

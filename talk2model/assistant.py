@@ -184,10 +184,7 @@ class Assistant:
                 replies.append(say(outcome.result, run.context))
                 results.append({"op": outcome.step.op, "result": outcome.result.to_json()})
         more = [r.more for r in replies if r.more is not None]
-        if more:
-            self.state.followup = more[0]
-        elif not any(o.step.op == "followup" for o in run.outcomes):
-            self.state.followup = None
+        self.state.followup = more[0] if more else None
         if not replies:
             n = len(run.context.frame)
             replies.append(Reply(f"Selected {run.context.described()}. Ask what you would like to know "

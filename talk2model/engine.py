@@ -21,8 +21,7 @@ from talk2model.query.human import describe_selection, describe_whatif
 from talk2model.state import Conversation
 from talk2model.workspace import Workspace
 
-ERR_NO_PREVIOUS = ("there is no earlier selection to refer to yet; ask about a group first "
-                   "(for example \"applicants older than 50\")")
+ERR_NO_PREVIOUS = "there is no earlier selection to refer to yet; ask about a group first"
 ERR_NO_REPEAT = "there is no earlier question to repeat yet"
 ERR_NO_FOLLOWUP = "there is nothing more to show about the last answer"
 

@@ -20,7 +20,7 @@ ERR_FLAG = "{feature} is a yes/no flag: compare it with 0 or 1, not {value!r}"
 ERR_NUMBER = "{feature} is a number: {value!r} is not one"
 ERR_CLASS = "'{value}' is not one of the classes ({classes})"
 ERR_ORDER_CATEGORY = "{feature} is categorical: use == or != with it, not {cmp}"
-ERR_CHANGE_CATEGORY = "{feature} is not a number, so it can only be set, not {action}d"
+ERR_CHANGE_CATEGORY = "{feature} is not a number, so it can only be set, not {action}"
 ERR_ID = "ids are numbers or names, not {value!r}"
 ERR_BIAS_SPECIAL = "bias is checked across the groups of a feature, not '{name}'"
 
@@ -109,7 +109,7 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
             name = _feature_name(schema, step.feature)
             spec = schema.features[name]
             if step.action != "set" and spec.kind != "numeric":
-                raise QueryError(ERR_CHANGE_CATEGORY.format(feature=name, action=step.action.rstrip("e")))
+                raise QueryError(ERR_CHANGE_CATEGORY.format(feature=name, action=step.action + "d"))
             value = (normalise_value(schema, name, step.value) if step.action == "set"
                      else _number(name, step.value))
             changes.update(feature=name, value=value)

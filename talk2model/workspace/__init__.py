@@ -168,9 +168,11 @@ def _load_toml(path: Path) -> Workspace:
     if schema_table.get("id_column"):
         col = schema_table["id_column"]
         if col not in data.columns:
-            raise WorkspaceError(
-                f"[schema] id_column names '{col}', which is not a column of the data"
-                f"{did_you_mean(col, list(data.columns))}")
+            from talk2model.workspace.schema import ERR_NOT_A_COLUMN
+
+            raise WorkspaceError(ERR_NOT_A_COLUMN.format(
+                field="[schema] id_column", name=col, columns=", ".join(map(str, data.columns)),
+                hint=did_you_mean(col, list(data.columns))))
         data = data.set_index(col)
         data.index.name = "id"
         schema_table["id_column"] = None

@@ -150,7 +150,7 @@ def _write_doc(rows) -> None:
              "| workspace | model | held-out rows | accuracy | ROC AUC |", "|---|---|---|---|---|"]
     kinds = {"credit": "gradient boosting (one-hot pipeline)", "german": "gradient boosting",
              "compas": "logistic regression (standardised)", "diabetes": "random forest",
-             "adult": "gradient boosting (one-hot pipeline)"}
+             "adult": "gradient boosting (one-hot pipeline)", "diabetes-mlp": "PyTorch MLP (16-8)"}
     for name, s in rows:
         lines.append(f"| {name} | {kinds.get(name, '')} | {s['test_rows']} | {s['accuracy']:.3f} | {s['roc_auc']:.3f} |")
     (resource_dir("docs") / "models.md").write_text("\n".join(lines) + "\n")

@@ -203,7 +203,35 @@ SINGLE = [
     ("german", "true labels for applicant 4", "filter id == 4 then labels"),
 ]
 
-ALL = PARAPHRASES + FLAGS + NUMBERS + IDS + CLASSES + MULTI + ANDOR + WHATIF + REFERENCES + SINGLE
+# ---------------------------------------------------------------------------- mechanisms
+MECHANISMS = [
+    # a value shared by two features goes to the one named next to it
+    ("credit", "how many applicants have a little checking account", 'filter checking_account == "little" then count'),
+    ("credit", "savings rich and checking moderate: show them",
+     'filter saving_accounts == "rich" and checking_account == "moderate" then show'),
+    # a flag whose name is a comparison
+    ("german", "accuracy for applicants at their current job for more than 4 years",
+     "filter YearsAtCurrentJobGreaterOrEqualThan4 == 1 then score accuracy"),
+    # units: years of a loan are months of its duration
+    ("credit", "how many loans run for more than 3 years", "filter duration > 36 then count"),
+    ("compas", "how many people spent over a year in jail", "filter months_in_jail > 12 then count"),
+    # chained what-ifs keep their order
+    ("credit", "what if applicant 3 were 30 years old and rented their home",
+     'filter id == 3 then whatif age set 30 then whatif housing set "rent" then predict'),
+    ("diabetes", "if patient 5 had glucose 30 points lower, would the prediction change?",
+     "filter id == 5 then whatif Glucose decrease 30 then predict"),
+    # a class said with a cue and one distinctive word
+    ("credit", "which applicants are predicted bad risk but were actually good",
+     "filter prediction == 0 and label == 1 then show"),
+    # one row's "which features" is its explanation
+    ("credit", "which features pushed the decision for applicant 61", "filter id == 61 then explain auto"),
+    # a comparison sign after a placeholder is not read twice
+    ("credit", "how many applicants have job level 3", "filter job == 3 then count"),
+    ("diabetes", "predicted probabilities for patients with glucose > 150 and bmi >= 30",
+     "filter Glucose > 150 and BMI >= 30 then likelihood"),
+]
+
+ALL = MECHANISMS + PARAPHRASES + FLAGS + NUMBERS + IDS + CLASSES + MULTI + ANDOR + WHATIF + REFERENCES + SINGLE
 
 
 @pytest.mark.parametrize("ws,question,text", ALL, ids=[f"{w}:{q[:40]}" for w, q, _ in ALL])

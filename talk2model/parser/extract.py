@@ -40,7 +40,7 @@ LENGTH_VERBS = {"shorten": "decrease", "shortened": "decrease", "lengthen": "inc
 
 GT = (r"over|above|more than|greater than|higher than|larger than|bigger than|longer than|"
       r"heavier than|exceeding|exceeds|exceeded|exceed|in excess of|beyond|north of|upwards of|"
-      r"upward of|past|>|later than|after|more then|greater then|higher then")
+      r"upward of|past|(?<![\d>])>|later than|after|more then|greater then|higher then")
 GE = (r"at least|no less than|not less than|no fewer than|not fewer than|no lower than|"
       r"not lower than|no younger than|not younger than|a minimum of|minimum of|minimum|min|>=|"
       r"starting at|starting from|=>|from")
@@ -425,6 +425,7 @@ class Extractor:
             (r"(?:had|has|have|with|having|got|get|gets) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
             (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
             (F + r" (?:of |at |= |to )?" + N, "set", True),
+            (r"(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
             (F + r" (?P<v2><[A-Z]*V[A-Z]*:\d+>)", "setfv", True),
         ]
         # twice: a change joined to an earlier one ("were 30 and rented their home") is found once
@@ -893,6 +894,25 @@ class Extractor:
                 expr = q.Cmp(mv.feature, "!=" if neg else "==", mv.value)
             return emit(m, expr, [idx])
 
+        def value_with_feature(m: re.Match) -> str:
+            vi, fi = int(m.group("v")), int(m.group("f"))
+            feats = {mn.feature for mn in ex.slots[fi].meanings("feature")}
+            vals = [mn for mn in ex.slots[vi].meanings("value") if mn.feature in feats]
+            if not vals or fi in ex.used or vi in ex.used:
+                return m.group(0)
+            mv = max(vals, key=lambda x: x.strength)
+            neg = bool(m.groupdict().get("neg"))
+            if self.schema.features[mv.feature].kind == "flag":
+                expr = q.Cmp(mv.feature, "==", (1 - mv.value) if neg else mv.value)
+            else:
+                expr = q.Cmp(mv.feature, "!=" if neg else "==", mv.value)
+            return emit(m, expr, [vi, fi])
+
+        # "little checking account", "checking account is moderate": the value of that feature
+        ex.text = expand(r"(?P<body>)" + F + r" (?:is |are |was |were |of |= |: |status )?(?P<neg>not )?(?:a |an )?{V}").sub(
+            value_with_feature, ex.text)
+        ex.text = expand(r"(?P<body>)(?P<neg>not |no )?{V} (?:in |of |for )?(?:the |their |a |an )?" + F).sub(
+            value_with_feature, ex.text)
         ex.text = expand(r"(?P<body>)(?:(?P<neg>(?:who |that |which )?(?:are |is |were |was |do |does |did )?"
                          + NEG + r" (?:a |an |any )?|not a |non-?))?" + "{V}").sub(value, ex.text)
 

@@ -87,7 +87,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:need|needs|have|has|had) to (?:change|do|improve|alter)|"
                           r"changes? (?:would|could|might|that would|needed|required|necessary) (?:\w+ ){0,3}(?:flip|change|turn|make|get|lead)|"
                           r"how to (?:change|flip|reverse|get|become|turn|obtain|make)|in order to (?:be|get|become)|"
-                          r"(?:in order|so as) to (?:be|get|become)|(?:need|needs|have|has) to do to (?:be|get|become)|"
+                          r"(?:in order|so as) to (?:be|get|become)|(?:need|needs|have|has|must|should) (?:to )?(?:be|become|get) (?:<[A-Z]*C[A-Z]*:\d+>)|(?:need|needs|have|has) to do to (?:be|get|become)|"
                           r"what if scenarios? that|what could (?:<ID:\d+>|they|he|she|i|we) (?:do|change)|"
                           r"recourse|actionable|(?:make|turn|get) (?:<ID:\d+>|them|it|him|her|this \w+|the \w+) (?:\w+ )?<[A-Z]*C")),
     ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:sure|certain)|\bcertainty\b|"
@@ -140,7 +140,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                      r"\btypical\b|\bpercentiles?\b|\bquartiles?\b|\bhistogram\b|\bbreakdown\b|\bvalues? of\b|\bhow (?:old|long|much|high|big|tall)\b|"
                      r"\bdescribe (?:the )?<[A-Z]*F|\bspread of|\bin general\b|\bnormally\b|\busually\b|"
                      r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like|"
-                     r"(?:class|label|outcome|target) (?:balance|distribution|split|breakdown|ratio|proportions?|frequenc)|"
+                     r"\b(?:most|least) (?:common|frequent|popular|typical)\b|(?:class|label|outcome|target) (?:balance|distribution|split|breakdown|ratio|proportions?|frequenc)|"
                      r"(?:balance|ratio|split|breakdown|distribution) (?:of|between) (?:the )?(?:classes|labels|outcomes|good|bad|<[A-Z]*C)")),
     ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),

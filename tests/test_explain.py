@@ -163,3 +163,34 @@ def test_explain_on_the_torch_workspace_through_the_assistant(mlp):
     assert result["method"] == "shap-deep"
     logit = mlp.model.estimator.decision_function(mlp.X().loc[[378]])[0]
     assert result["output_value"] == pytest.approx(logit, abs=1e-5)
+
+
+def test_multiclass_rows_explain_their_predicted_class_and_add_up():
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    iris = load_iris(as_frame=True)
+    X = iris.data.set_axis(["sl", "sw", "pl", "pw"], axis=1)
+    model = RandomForestClassifier(n_estimators=30, random_state=0).fit(X, iris.target)
+    ws = Workspace.from_frame("iris", X.assign(y=iris.target), model, {"target": "y"})
+    att = explainer_for(ws).attributions(ws.data, cache=False)
+    proba = model.predict_proba(X)
+    pred = model.predict(X)
+    assert (att.explained.to_numpy() == pred).all()
+    np.testing.assert_allclose(att.values.sum(axis=1) + att.base, proba[np.arange(len(X)), pred], atol=1e-6)
+
+
+def test_regression_reasons_push_the_prediction_the_way_it_went():
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = 3 * X.a - X.b + 0.1 * rng.normal(size=300)
+    model = GradientBoostingRegressor(random_state=0).fit(X, y)
+    ws = Workspace.from_frame("reg", X.assign(y=y), model, {"target": "y", "task": "regression"})
+    answer = Assistant(ws).run("filter id == 7 then explain auto")
+    result = answer.to_json()["result"]
+    assert result["output_value"] == pytest.approx(model.predict(X.loc[[7]])[0], abs=1e-9)
+    went_up = result["output_value"] > result["base_value"]
+    assert all((r["attribution"] > 0) == went_up for r in result["reasons"])
+    assert f"pushed the prediction {'up' if went_up else 'down'}" in answer.text

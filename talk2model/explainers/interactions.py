@@ -46,8 +46,8 @@ def tree_interactions(explainer, frame: pd.DataFrame) -> Interactions:
     rows = sample_rows(frame, TREE_ROWS)
     Z = explainer.encoding.transform(rows)
     backend = explainer.backend
-    index = explainer._output_index(Z[:1], backend.outputs)[0]
-    raw = backend.interactions(Z, int(index))                      # (n, m, m)
+    index = explainer._output_index(Z, backend.outputs)
+    raw = backend.interactions(Z, index)                           # (n, m, m)
     agg = explainer.encoding.aggregator                            # (m, s)
     summed = np.einsum("ms,nmt,tu->nsu", agg, raw, agg)            # (n, s, s)
     strength = 2 * np.abs(summed).mean(axis=0)

@@ -102,6 +102,8 @@ def compare(schema, feature: str, row: pd.Series, others: pd.DataFrame, others_t
 
 def space_text(space: str, schema, explained: Any) -> str:
     """'log-odds of good credit risk', 'probability of ...', 'prediction'."""
-    if explained is None or space in ("prediction",):
+    if space == "prediction":
         return "predicted value"
+    if explained is None:
+        return f"{space} of each row's predicted class"
     return f"{space} of {schema.class_phrase(explained)}"

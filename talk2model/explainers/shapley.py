@@ -99,10 +99,12 @@ class TreeBackend(Backend):
         base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float))
         return values, base, self.output(Z)
 
-    def interactions(self, Z: np.ndarray, output: int) -> np.ndarray:
-        """(n, m, m) SHAP interaction values for one output."""
+    def interactions(self, Z: np.ndarray, output: np.ndarray) -> np.ndarray:
+        """(n, m, m) SHAP interaction values, for each row the output `output[row]`."""
         values = np.asarray(self.explainer.shap_interaction_values(Z), dtype=float)
-        return values[..., output] if values.ndim == 4 else values
+        if values.ndim == 4:
+            return values[np.arange(len(Z)), :, :, np.asarray(output)]
+        return values
 
 
 class LinearBackend(Backend):

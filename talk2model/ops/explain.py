@@ -58,6 +58,8 @@ def explain(ctx, step) -> ExplainResult:
     att = ex.attributions(ctx.frame, step.method, cacheable=not ctx.whatifs)
     pred = ctx.predictions()
     first_class = att.explained.iloc[0]
+    if att.explained.nunique(dropna=False) > 1:   # many classes: each row explains its own
+        first_class = None
     common = dict(selection=ctx.described(), n=len(ctx.frame), method=att.method,
                   output_space=att.space, explained_class=plain_value(first_class) if first_class is not None else None,
                   from_cache=att.from_cache)
@@ -76,7 +78,7 @@ def explain(ctx, step) -> ExplainResult:
     explained = att.explained.iloc[0]
     # which sign pushes toward the predicted outcome
     if schema.task != "classification" or explained is None:
-        toward = 1.0 if values.sum() >= 0 else -1.0
+        toward = 1.0 if float(att.output.iloc[0]) >= float(att.base.iloc[0]) else -1.0
     else:
         toward = 1.0 if plain_value(explained) == predicted else -1.0
     others, others_text, same, same_text = _others(ctx, predicted)
@@ -107,14 +109,15 @@ def _others(ctx, predicted) -> tuple[pd.DataFrame, str, pd.DataFrame | None, str
     """The workspace's rows the model judges differently from this one and those it judges
     the same, with their names (split once per workspace and class: workspaces are read-only)."""
     splits = _SPLITS.setdefault(ctx.workspace, {})
-    if predicted not in splits:
-        splits[predicted] = _split(ctx, predicted)
-    return splits[predicted]
+    key = predicted if ctx.schema.task == "classification" else None
+    if key not in splits:
+        splits[key] = _split(ctx, predicted)
+    return splits[key]
 
 
 def _split(ctx, predicted) -> tuple[pd.DataFrame, str, pd.DataFrame | None, str]:
     ws, schema = ctx.workspace, ctx.schema
-    everyone = f"all {schema.entity_plural}"
+    everyone = f"{schema.entity_plural} overall"
     if schema.task != "classification":
         return ws.data, everyone, None, ""
     preds = ws.predictions()
@@ -133,8 +136,10 @@ def _outcome_text(schema, predicted) -> str:
     return class_text(schema, predicted)
 
 
-def _reason_text(item: dict, outcome: str) -> str:
+def _reason_text(item: dict, outcome: str | None) -> str:
     comparison = f", {item['comparison']}," if item.get("comparison") else ""
+    if outcome is None:   # regression: the direction is up or down
+        return f"{item['phrase']}{comparison} pushed the prediction {'up' if item['attribution'] > 0 else 'down'}"
     return f"{item['phrase']}{comparison} pushed toward {outcome}"
 
 
@@ -178,15 +183,16 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
 def _say_one(r: ExplainResult, ctx, how: str, space: str) -> Reply:
     schema = ctx.schema
     outcome = _outcome_text(schema, r.predicted)
+    toward = outcome if schema.task == "classification" else None
     reasons = r.reasons[:MAX_REASONS]
     start = (f"The model predicts {outcome} for {r.selection}: its {space} is "
              f"{r.output_value:.3g}, against {r.base_value:.3g} on average ({how}).")
     if reasons:
-        lines = [f"- {capitalise(_reason_text(item, outcome))}." for item in reasons]
+        lines = [f"- {capitalise(_reason_text(item, toward))}." for item in reasons]
         text = start + " The main reasons:\n" + "\n".join(lines)
     else:
         text = start + " No single feature pushed strongly toward it."
-    rest_lines = [f"- {capitalise(_reason_text(item, outcome))} ({item['attribution']:+.3g})."
+    rest_lines = [f"- {capitalise(_reason_text(item, toward))} ({item['attribution']:+.3g})."
                   for item in r.reasons[MAX_REASONS:]]
     rest_lines += [f"- {capitalise(item['phrase'])} pushed the other way ({item['attribution']:+.3g})."
                    for item in r.against]
@@ -198,11 +204,11 @@ def _say_one(r: ExplainResult, ctx, how: str, space: str) -> Reply:
     if rest_lines:
         more = Reply("The other features, and how they pushed:\n" + "\n".join(rest_lines), table=table)
     order = [item["feature"] for item in (r.reasons + r.against)][:10]
-    toward = {item["feature"] for item in r.reasons}
+    pushing = {item["feature"] for item in r.reasons}
     figure = FigureSpec(kind="bar", title=f"Why {outcome} for {r.selection}",
                         labels=[feature_label(schema, f) for f in order],
                         values=[r.attributions[f] for f in order],
-                        colors=[TOWARD if f in toward else AWAY for f in order],
+                        colors=[TOWARD if f in pushing else AWAY for f in order],
                         xlabel=f"contribution to the {space}")
     shown = pd.DataFrame({"feature": [item["label"] for item in reasons],
                           "value": [item["value"] for item in reasons],

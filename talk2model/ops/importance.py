@@ -78,7 +78,7 @@ def importance(ctx, step) -> ImportanceResult:
     ranking = [{"feature": features[j], "label": feature_label(schema, features[j]),
                 "importance": float(mean[j]), "low": float(lo[j]), "high": float(hi[j]),
                 "rank": k + 1} for k, j in enumerate(order)]
-    explained = att.explained.iloc[0]
+    explained = att.explained.iloc[0] if att.explained.nunique(dropna=False) == 1 else None
     result = ImportanceResult(selection=ctx.described(), n=len(ctx.frame), method=att.method,
                               output_space=att.space, explained_class=explained,
                               ranking=ranking, top=step.top, of=len(features))

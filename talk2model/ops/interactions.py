@@ -40,9 +40,8 @@ def interactions(ctx, step) -> InteractionsResult:
                              f"{ctx.schema.entity}")
     ex = explainer_for(ctx.workspace)
     found = measure_interactions(ex, ctx.frame)
-    explained = ex.backend.outputs[0] if len(ex.backend.outputs) == 1 else None
-    if len(ctx.workspace.model.classes_) == 2:
-        explained = ctx.workspace.model.classes_[1]
+    classes = list(ctx.workspace.model.classes_)
+    explained = classes[1] if len(classes) == 2 else ex.backend.outputs[0] if len(ex.backend.outputs) == 1 else None
     from talk2model.workspace.schema import plain_value
 
     return InteractionsResult(selection=ctx.described(), n=len(ctx.frame), measure=found.measure,

@@ -291,8 +291,8 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
 
     def rate(rating: str):
         def give(comment: str, state: ChatSession | None):
-            session = session_of(state)
-            if session.last_turn_id is None or options.store is None:
+            session = state  # no session yet: nothing to rate (and no empty audit session)
+            if session is None or session.last_turn_id is None or options.store is None:
                 raise gr.Error(ERR_NO_ANSWER)
             options.store.add_feedback(session.last_turn_id, rating, comment)
             return MSG_FEEDBACK.format(seq=len(session.turn_ids)), ""
@@ -300,7 +300,9 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         return give
 
     def on_like(state: ChatSession | None, data: gr.LikeData):
-        session = session_of(state)
+        session = state
+        if session is None:
+            return gr.update()
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         if options.store is None or not isinstance(index, int) or index >= len(session.message_turn):
             return gr.update()
@@ -313,10 +315,10 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         return MSG_FEEDBACK.format(seq=seq)
 
     def transcript(fmt: str, state: ChatSession | None):
-        session = session_of(state)
+        session = state
         if options.store is None:
             raise gr.Error(ERR_NO_STORE)
-        if not session.turn_ids:
+        if session is None or not session.turn_ids:
             raise gr.Error(ERR_NO_TURNS)
         from talk2model.store.transcript import write
 

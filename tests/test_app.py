@@ -155,9 +155,14 @@ def test_feedback_and_transcript_download(app):
 
 
 def test_feedback_before_any_answer_is_refused(app):
-    url, _ = app
+    url, store = app
+    before = len(store.sessions())
+    c = client(url)
     with pytest.raises(Exception, match="Ask a question first"):
-        client(url).predict("", api_name="/feedback_up")
+        c.predict("", api_name="/feedback_up")
+    with pytest.raises(Exception, match="Ask a question first"):
+        c.predict("md", api_name="/transcript")
+    assert len(store.sessions()) == before  # no empty audit session was opened
 
 
 def test_workspace_switch_and_examples(app, german):

@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _store(args):
+    if getattr(args, "db", None):  # explanations are cached in the same database as the turns
+        from talk2model.explainers.attributions import configure_cache
+
+        configure_cache(args.db)
     if getattr(args, "no_store", False):
         return None
     try:

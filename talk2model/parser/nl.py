@@ -155,8 +155,6 @@ class NaturalLanguageParser:
         for i, (pos, expr) in enumerate(ex.conditions):
             conds[i] = expr
         new_conditions = []
-        new_text = []
-        last = 0
         for m in re.finditer(r"<K:(\d+)>", ex.text):
             k = int(m.group(1))
             expr = found[k - 100] if k >= 100 else conds[k]
@@ -164,14 +162,13 @@ class NaturalLanguageParser:
         # rebuild placeholders with dense numbering
         counter = iter(range(len(new_conditions)))
         ex.text = re.sub(r"<K:\d+>", lambda m: f"<K:{next(counter)}>", ex.text)
-        ex.conditions = [(p, e) for p, e in new_conditions]
+        ex.conditions = new_conditions
         ks = list(re.finditer(r"<K:(\d+)>", ex.text))
         ex.joins = {}
         for a, b in zip(ks, ks[1:]):
             between = ex.text[a.end():b.start()]
             ex.joins[b.start()] = "or" if re.search(r"\bor\b|\beither\b", between) and len(between) < 40 \
                 and not re.search(r"<(?:ID|W):", between) else "and"
-        del new_text, last
 
     def _class_words(self) -> dict[str, Any]:
         """Words found in the phrases of exactly one class ('good', 'bad', 'approved')."""

@@ -454,6 +454,10 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
 def _load_default(name: str) -> Workspace:
     ws = load_workspace(name)
     ws.predictions()  # warm the prediction cache so the first question is quick
+    try:  # and the question parser (its sentence model loads on first use)
+        Assistant(ws).parse("how many are there?")
+    except Exception:  # a parser problem shows on the first question, with its own message
+        log.exception("warming the parser failed")
     return ws
 
 

@@ -13,7 +13,7 @@ from gradio_client import Client  # noqa: E402
 
 from talk2model import ui  # noqa: E402
 from talk2model.assistant import Assistant  # noqa: E402
-from talk2model.parser.base import Choice, Parse, QueryTextParser  # noqa: E402
+from talk2model.parser import Choice, Parse, get_parser  # noqa: E402
 from talk2model.query.ast import Query  # noqa: E402
 from talk2model.store.turns import Store  # noqa: E402
 
@@ -22,14 +22,17 @@ READINGS = [("the average age of applicants over 50", "filter age > 50 then stat
             ("how many applicants are over 50", "filter age > 50 then count")]
 
 
-class ChoosyParser(QueryTextParser):
-    """The query-language parser, plus one ambiguous question with two readings."""
+class ChoosyParser:
+    """The workspace's own parser, plus one ambiguous question with two known readings."""
+
+    def __init__(self, workspace):
+        self.inner = get_parser(workspace)
 
     def parse(self, question, state=None):
         if question.strip() == AMBIGUOUS:
             return Parse(message="That could mean two things.",
                          choices=[Choice(label, Query.from_text(q)) for label, q in READINGS])
-        return super().parse(question, state)
+        return self.inner.parse(question, state)
 
 
 def free_port() -> int:
@@ -239,3 +242,25 @@ def test_an_unknown_workspace_is_refused_at_start():
 
     with pytest.raises(WorkspaceError, match="built-in workspaces: .*credit"):
         ui.build_app("no-such-workspace", use_store=False)
+
+
+def test_english_questions_with_the_real_parser(tmp_path, credit):
+    """The app as shipped (the workspace's own parser): plain English in, the pandas count out;
+    a vague question gets clarifying choices, and choosing one answers it."""
+    store = Store(f"sqlite:///{tmp_path / 'nl.sqlite'}")
+    demo = ui.build_app("credit", store=store)
+    _, url, _ = ui.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        c = client(url)
+        out = ask(c, "How many applicants are older than 50?")
+        assert out["answer"]["query"] == "filter age > 50 then count"
+        assert f"{int((credit.data['age'] > 50).sum())} of the 1,000" in texts(out["chat"])[-1]
+        vague = ask(c, "how old are they")
+        labels = vague["answer"]["choices"]
+        assert labels, f"no readings offered for a vague question: {vague['answer']['text']!r}"
+        chat, _, answer, _ = c.predict(api_name="/choose_0")
+        assert texts(chat, "user")[-1] == labels[0] and answer["question"] == labels[0]
+        assert answer["text"].startswith("I understood: ") and answer["error"] is None
+        assert [t.question for t in store.turns(answer["session_id"])][-1] == labels[0]
+    finally:
+        demo.close()

@@ -137,7 +137,7 @@ def test_two_browser_sessions_are_isolated(browser, app_url, credit):
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(url)
         page.locator("#question textarea").wait_for()
-    _ask(first, "filter age > 50 then count")
+    _ask(first, "How many applicants are older than 50?")  # plain English, the real parser
     first.locator("#chat").get_by_text("I understood:").first.wait_for()
     first.wait_for_function("() => document.querySelector('#selection').innerText.includes('age is above 50')")
     second.reload()

@@ -1,8 +1,8 @@
-"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|test] [-w WS] [--failures N]`.
+"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|dev2|test] [-w WS] [--failures N]`.
 
 Scores the canonical JSON steps of each question against its gold query and prints the share
 exactly right overall, per workspace, on compositional questions (2+ operations or 2+
-conditions) and per tag. `--failures N` prints up to N failing items (use it on dev only).
+conditions) and per tag. `--failures N` prints up to N failing items (dev and dev2 only).
 """
 
 from __future__ import annotations
@@ -63,13 +63,13 @@ def load_items(which: str) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="talk2model eval-parser", description=__doc__.splitlines()[0])
-    ap.add_argument("--set", dest="which", default="dev", choices=("dev", "test"))
+    ap.add_argument("--set", dest="which", default="dev", choices=("dev", "dev2", "test"))
     ap.add_argument("-w", "--workspace", action="append", help="only these workspaces")
     ap.add_argument("--failures", type=int, default=0, help="print up to N failing items")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv if argv is not None else sys.argv[1:])
     if args.which == "test" and args.failures:
-        print("failures are only shown for the dev set", file=sys.stderr)
+        print("failures are only shown for the dev sets", file=sys.stderr)
         args.failures = 0
 
     from talk2model.parser.nl import NaturalLanguageParser

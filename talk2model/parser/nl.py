@@ -33,6 +33,44 @@ LABEL_CUE = (r"(?:actually|really|truly|in reality|in fact|in truth|genuinely|th
              r"according to the data|turned out|truth is|true (?:label|class|outcome)s? (?:is|are|was|were|says?)|"
              r"labels? (?:is|are|say|says)|in the data|were in fact|are in fact|historically|"
              r"(?:who|that) (?:have|has|had))")
+SHARE = re.compile(r"(?:\b(?:percent(?:age)?s?|fraction|share|proportion|ratio|portion|part|per ?cent)|%)"
+                   r" (?:of|among|amongst|within|in)\b(?! (?:the )?(?:time|variance|predictions?|errors?|mistakes?)\b)")
+SHARE_REPLACES = {"show", "count", "statistic", "predict", "labels", "likelihood"}
+MULT = re.compile(r"\b(?:doubl(?:e|ed|es|ing)|tripl(?:e|ed|es|ing)|quadrupl(?:e|ed|es|ing)|halv(?:e|ed|es|ing)|"
+                  r"half|\d+(?:\.\d+)? times (?:as|more|bigger|larger|higher|longer|greater|the|their|its|his|her|less|smaller)|"
+                  r"(?:by|of) \d+(?:\.\d+)? ?(?:percent|%))(?= |$)")
+WHATIF_CONTEXT = re.compile(r"\b(?:if|suppose|supposing|imagine|assuming|assume|were|had|would|increas\w*|decreas\w*|"
+                            r"rais\w*|lower\w*|reduc\w*|cut|doubl\w*|halv\w*|tripl\w*|mak\w*|made|chang\w*|grow\w*|"
+                            r"grew|shrink\w*|shrank|drop\w*|boost\w*)\b")
+
+
+def _factor(word: str) -> float | None:
+    if word.startswith("doubl"):
+        return 2.0
+    if word.startswith("tripl"):
+        return 3.0
+    if word.startswith("quadrupl"):
+        return 4.0
+    if word.startswith(("halv", "half")):
+        return 0.5
+    m = re.match(r"(\d+(?:\.\d+)?) times", word)
+    if m:
+        f = float(m.group(1))
+        return f if not re.search(r"less|smaller", word) else (1 / f if f else None)
+    return None
+
+
+def _features_of(expr: q.Expr) -> set[str]:
+    if isinstance(expr, q.Cmp):
+        return {expr.feature}
+    if isinstance(expr, q.Not):
+        return _features_of(expr.item)
+    out: set[str] = set()
+    for e in getattr(expr, "items", ()):
+        out |= _features_of(e)
+    return out
+
+
 FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still|not)\s)*"
 
 
@@ -245,6 +283,9 @@ class _Reading:
     # ---- the reading -----------------------------------------------------------------------
     def build(self) -> Parse:
         ex, text = self.ex, self.text
+        scaled = self._multiplicative()
+        if scaled is not None:
+            return scaled
         steps_ops: list[tuple[int, q.Step]] = []
         ops_seen: set[str] = set()
         used_feature_slots: set[int] = set()
@@ -354,6 +395,12 @@ class _Reading:
             ops = [s for s in ops if s.op != "repeat"]
         names = [s.op for s in ops]
 
+        # "what percent of women are approved": filter the group, statistic of the outcome
+        share = self._share(ops)
+        if share is not None:
+            ops = [share]
+            names = [share.op]
+
         # bias: the group named is the attribute, not a filter
         if "bias" in names:
             attrs = {s.attribute for s in ops if isinstance(s, q.Bias)}
@@ -419,6 +466,82 @@ class _Reading:
         if ex.guessed:
             self.confidence = min(self.confidence, 0.85)
         return Parse(query=q.Query(tuple(steps)), confidence=self.confidence, source="nl")
+
+    def _share(self, ops: list[q.Step]) -> q.Statistic | None:
+        """Rule 13: "what percent / fraction / share / proportion of X are Y" -> filter X, then
+        the statistic of Y's feature ("prediction" for the model's outcome, "target" for the
+        true one). Y is the last thing named after the cue; X is everything else."""
+        text = self.text
+        m = SHARE.search(text)
+        if m is None or any(s.op not in SHARE_REPLACES for s in ops):
+            return None
+        tail = text[m.end():]
+        conds = [(p, e) for p, e in self.ex.conditions if p >= m.end()]
+        # a class named with no cue ("... were denied") is the model's outcome
+        free_c = [(mm.start() + m.end(), mm) for mm in re.finditer(r"<[A-Z]*C[A-Z]*:(\d+)>", tail)
+                  if int(mm.group(1)) not in self.ex.used]
+        y_pos, y_feature, y_expr = None, None, None
+        for pos, expr in conds:
+            if any(e == expr for p2, e in self.ex.conditions if p2 < pos):
+                continue                      # the group named again ("women ... <women>")
+            feats = _features_of(expr)
+            if len(feats) != 1:
+                continue
+            y_pos, y_feature, y_expr = pos, feats.pop(), expr
+        if free_c and (y_pos is None or free_c[-1][0] > y_pos):
+            y_pos, y_expr = free_c[-1][0], None
+            before = text[max(0, y_pos - 40):y_pos]
+            y_feature = "label" if re.search(LABEL_CUE, before) else "prediction"
+        if y_pos is None:
+            return None
+        between = text[m.end():y_pos]
+        # "what percent of women" names the group only: no Y unless something sits between
+        if y_expr is not None and re.fullmatch(r"\s*(?:the |all |those |these )?", between):
+            return None
+        if y_expr is not None:
+            self.ex.conditions = [(p, e) for p, e in self.ex.conditions if e is not y_expr]
+        return q.Statistic({"label": "target"}.get(y_feature, y_feature))
+
+    def _multiplicative(self) -> Parse | None:
+        """'twice the loan amount', 'halve the duration', 'by 10 percent': the query language
+        has no scaling what-if, so say so, and offer the exact value for a single row."""
+        toks = self.tokens
+        joined = " ".join(toks)
+        m = MULT.search(joined)
+        if m is None or not WHATIF_CONTEXT.search(joined):
+            return None
+        at = len(joined[:m.start()].split())
+        word = m.group(0)
+        factor = _factor(word)
+        best = None
+        for span in self.p.lexicon.match(toks):
+            feats = [mn.feature for mn in span.meanings if mn.kind == "feature"
+                     and self.schema.features[mn.feature].kind == "numeric"]
+            if feats:
+                dist = abs(span.start - at)
+                if best is None or dist < best[0]:
+                    best = (dist, feats[0])
+        if best is None or best[0] > 8:
+            return None
+        feature = best[1]
+        label = self.schema.features[feature].label
+        msg = (f"I cannot scale {label} (double it, halve it or change it by a percentage): a what-if "
+               f"sets a value (\"set {label} to 5000\") or adds or subtracts an amount "
+               f"(\"increase {label} by 1000\").")
+        ids = list(dict.fromkeys(self.ex.ids))
+        if len(ids) == 1 and factor is not None:
+            try:
+                current = self.p.workspace.data.loc[ids[0], feature]
+                new = current * factor
+                new = int(round(new)) if float(current).is_integer() else round(float(new), 3)
+            except Exception:  # noqa: BLE001 - no such row: the message alone
+                return Parse(message=msg, source="nl")
+            where = q.Cmp("id", "==", ids[0])
+            query = q.Query((q.Filter(where), q.WhatIf(feature, "set", new), q.Predict()))
+            return Parse(choices=[Choice(f"the prediction if {label} were set to {new} "
+                                         f"({word} the current {current})", query)],
+                         message=msg + " Did you mean this?", confidence=0.5, source="nl")
+        return Parse(message=msg, source="nl")
 
     def _reclaim(self, cue: Cue, any_distance: bool = False) -> str | None:
         """A flag or value read as a condition that is really the feature an operation is
@@ -692,6 +815,8 @@ def _op_words() -> set[str]:
         words |= {"model", "what", "which", "features", "feature", "important", "predict", "prediction",
                   "probability", "explain", "many", "average", "mistakes", "accuracy", "precision",
                   "recall", "patients", "people", "the", "would", "should", "could", "increase",
-                  "decrease", "between", "older", "younger", "under", "above", "below", "least", "most"}
+                  "decrease", "between", "older", "younger", "under", "above", "below", "least", "most",
+                  "halved", "halve", "halves", "halving", "doubled", "doubles", "doubling", "tripled",
+                  "triples", "tripling", "quadrupled", "percent", "percentage", "fraction", "proportion"}
         _OP_WORDS = {w for w in words if w.isalpha()}
     return _OP_WORDS

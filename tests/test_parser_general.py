@@ -1,0 +1,77 @@
+"""Newer parser mechanisms, gold from the canonical rules (docs/query-language.md): share
+questions (rule 13), scaling what-ifs the language cannot express (a clarifying answer, never a
+wrong query), operations asked in any position, and more phrasings per operation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from talk2model.parser.nl import NaturalLanguageParser
+from talk2model.query.ast import Query
+from talk2model.workspace import load_workspace
+
+_PARSERS: dict[str, NaturalLanguageParser] = {}
+
+
+def parser(ws: str) -> NaturalLanguageParser:
+    if ws not in _PARSERS:
+        _PARSERS[ws] = NaturalLanguageParser(load_workspace(ws))
+    return _PARSERS[ws]
+
+
+def check(ws: str, question: str, text: str) -> None:
+    parsed = parser(ws).parse(question)
+    assert parsed.query is not None, f"no query for {question!r}: {parsed.message or parsed.choices}"
+    got = json.dumps(parsed.query.to_json(), sort_keys=True)
+    want = json.dumps(Query.from_text(text).to_json(), sort_keys=True)
+    assert got == want, f"{question!r}\n got  {parsed.query.to_text()}\n want {text}"
+
+
+# rule 13: filter X, then statistic of Y's feature (prediction / target / the feature)
+SHARES = [
+    ("credit", "what share of women are predicted good credit risk", 'filter sex == "female" then statistic prediction'),
+    ("credit", "what percent of women are approved", 'filter sex == "female" then statistic prediction'),
+    ("credit", "what % of renters got rejected", 'filter housing == "rent" then statistic prediction'),
+    ("credit", "what proportion of applicants are approved", "statistic prediction"),
+    ("credit", "what share of applicants over 50 are actually good credit risk", "filter age > 50 then statistic target"),
+    ("credit", "what percentage of women are renters", 'filter sex == "female" then statistic housing'),
+    ("diabetes", "what fraction of patients actually have diabetes", "statistic target"),
+    ("diabetes", "what percent of patients over 50 are predicted to have diabetes", "filter Age > 50 then statistic prediction"),
+    ("compas", "what share of black defendants are predicted to reoffend", "filter black == 1 then statistic prediction"),
+    # a count is not a share (rule 11)
+    ("credit", "how many women are approved", 'filter sex == "female" and prediction == 1 then count'),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", SHARES, ids=[q[:40] for _, q, _ in SHARES])
+def test_share_questions(ws, question, text):
+    check(ws, question, text)
+
+
+@pytest.mark.parametrize("question,factor", [
+    ("what if applicant 4's loan amount was twice as big", 2),
+    ("what if the loan amount doubled for applicant 9", 2),
+    ("what if applicant 2 asked for half the loan amount", 0.5),
+])
+def test_scaling_whatif_for_one_row_offers_the_exact_value(question, factor):
+    ws = parser("credit").workspace
+    parsed = parser("credit").parse(question)
+    assert parsed.query is None and parsed.message and "scale" in parsed.message
+    assert len(parsed.choices) == 1
+    steps = parsed.choices[0].query.to_json()["steps"]
+    row = steps[0]["where"]["value"]
+    expected = ws.data.loc[row, "credit_amount"] * factor      # the oracle: the data itself
+    assert steps[1] == {"op": "whatif", "feature": "credit_amount", "action": "set", "value": round(expected)}
+    assert steps[2] == {"op": "predict"}
+
+
+@pytest.mark.parametrize("ws,question", [
+    ("credit", "what if we halved the duration for people over 50"),
+    ("credit", "what if everyone increased their loan amount by 10 percent"),
+    ("diabetes", "what if glucose tripled for patients over 60"),
+])
+def test_scaling_whatif_for_a_group_is_a_message_not_a_wrong_query(ws, question):
+    parsed = parser(ws).parse(question)
+    assert parsed.query is None and parsed.message and "scale" in parsed.message

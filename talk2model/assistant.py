@@ -42,6 +42,7 @@ class Answer:
     choices: list[Any] = field(default_factory=list)    # clarifying readings (parser.Choice)
     latency_ms: float = 0.0
     selection: str | None = None                # "Talking about: ..." after this turn
+    turn_id: int | None = None                  # the stored turn, when the assistant has a store
 
     @property
     def table(self):
@@ -109,9 +110,12 @@ class Assistant:
         started = time.perf_counter()
         answer = self._answer(question)
         answer.latency_ms = (time.perf_counter() - started) * 1000
-        if self.store is not None:
-            self.store.record_turn(self.session_id, self.workspace, answer)
+        self._record(answer)
         return answer
+
+    def _record(self, answer: Answer) -> None:
+        if self.store is not None:
+            answer.turn_id = self.store.record_turn(self.session_id, self.workspace, answer)
 
     def run(self, query: Query | dict | str, question: str | None = None) -> Answer:
         """Run a query given in the query language (AST, JSON dict/string, or text)."""
@@ -125,8 +129,7 @@ class Assistant:
         except QueryError as exc:
             answer = self._failure(question or str(query), f"I could not run that query: {exc}")
         answer.latency_ms = (time.perf_counter() - started) * 1000
-        if self.store is not None:
-            self.store.record_turn(self.session_id, self.workspace, answer)
+        self._record(answer)
         return answer
 
     def parse(self, question: str) -> Parse:

@@ -28,7 +28,9 @@ def draw(spec: FigureSpec):
                     alpha=1.0 if name != "individual" else 0.3)
         if len(spec.series) > 1:
             ax.legend(loc="best", fontsize=8)
-    ax.set_title(spec.title, fontsize=11)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)
     ax.set_xlabel(spec.xlabel)
     ax.set_ylabel(spec.ylabel)
     fig.tight_layout()

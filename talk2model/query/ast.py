@@ -288,6 +288,31 @@ class Statistic(Step):
 class Bias(Step):
     attribute: str
     metric: str | None = None
+    attributes: tuple[str, ...] | None = None   # further attributes crossed with it ("women over 60")
+    bands: tuple[int | float, ...] | None = None  # cut points for a numeric attribute (25, 60)
+
+    def __post_init__(self) -> None:
+        if self.attributes is not None:
+            if isinstance(self.attributes, str) or not isinstance(self.attributes, (list, tuple)) \
+                    or not self.attributes or not all(isinstance(a, str) for a in self.attributes):
+                raise QueryError("bias attributes must be a non-empty list of feature names")
+            object.__setattr__(self, "attributes", tuple(self.attributes))
+        if self.bands is not None:
+            if isinstance(self.bands, (str, bytes)) or not isinstance(self.bands, (list, tuple)) or not self.bands \
+                    or any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in self.bands):
+                raise QueryError("bias bands must be a non-empty list of numbers (cut points)")
+            for b in self.bands:
+                _check_value(b, "bias bands")
+            if any(x >= y for x, y in zip(self.bands, self.bands[1:])):
+                raise QueryError("bias bands must be cut points in increasing order")
+            object.__setattr__(self, "bands", tuple(self.bands))
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        for key in ("attributes", "bands"):
+            if key in out:
+                out[key] = list(out[key])
+        return out
 
 
 @_step("describe_data")

@@ -23,7 +23,7 @@ KEYWORDS = {
     "importance", "top", "feature", "interactions", "dependence", "rules", "score", "mistakes",
     "labels", "count", "show", "statistic", "bias", "metric", "describe_data", "describe_model",
     "define", "capabilities", "repeat", "followup", "then", "and", "or", "not", "true", "false",
-    "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample",
+    "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample", "bands",
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -104,8 +104,23 @@ class _ToAst(Transformer):
     def statistic(self, name):
         return q.Statistic(name)
 
-    def bias(self, name, metric=None):
-        return q.Bias(name, str(metric) if metric is not None else None)
+    def bias(self, name, *parts):
+        found = {"bands": None, "also": [], "metric": None}
+        for kind, value in parts:
+            if kind == "also":
+                found["also"].append(value)
+            else:
+                found[kind] = value
+        return q.Bias(name, found["metric"], tuple(found["also"]) or None, found["bands"])
+
+    def bias_bands(self, *numbers):
+        return ("bands", tuple(numbers))
+
+    def bias_also(self, name):
+        return ("also", name)
+
+    def bias_metric(self, word):
+        return ("metric", str(word))
 
     def define(self, name):
         return q.Define(name)
@@ -221,6 +236,9 @@ def step_text(step: q.Step) -> str:
         return f"mistakes {step.mode}"
     if isinstance(step, q.Bias):
         text = f"bias {name_text(step.attribute)}"
+        if step.bands:
+            text += " bands " + " ".join(value_text(b) for b in step.bands)
+        text += "".join(f" and {name_text(a)}" for a in step.attributes or ())
         return text + (f" metric {step.metric}" if step.metric else "")
     return step.op
 

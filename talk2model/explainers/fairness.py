@@ -1,0 +1,258 @@
+"""Fairness of a classifier's decisions across the groups of a sensitive attribute.
+
+Built on fairlearn's `MetricFrame`: per group the size, the selection rate of the favourable
+outcome (on every selected row: it needs no true labels), and the true-positive rate (equal
+opportunity), false-positive rate and accuracy (on the rows the model was not trained on, when
+that is known). From those: demographic-parity difference and ratio, equalized-odds difference,
+and the four-fifths rule. Plus proxies: other features strongly associated with the attribute
+(Cramér's V), because dropping a column does not remove its signal.
+
+    groups = group_labels(data, ["sex", "age"], schema)          # "women, under 25", ...
+    report = assess(y_true, y_pred, groups, favourable=1, evaluate=held_out)
+    report.demographic_parity_ratio, report.groups.loc["women, under 25", "tpr"]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, count, false_positive_rate, selection_rate, true_positive_rate
+from sklearn.metrics import accuracy_score
+
+FOUR_FIFTHS = 0.8        # selection-rate ratio below which the four-fifths rule flags
+EQUALIZED_ODDS_LIMIT = 0.1   # a TPR or FPR gap above this between groups is flagged
+SMALL_GROUP = 30         # fewer rows than this: rates are too noisy to lean on
+PROXY_STRONG = 0.3       # Cramér's V at or above this: a strong proxy
+PROXY_SHOWN = 0.1        # Cramér's V below this is not worth mentioning
+DEFAULT_AGE_BANDS = (25, 60)
+
+
+# ---------------------------------------------------------------------------------- groups
+def band_edges(series: pd.Series, name: str, bands: tuple | None = None) -> tuple:
+    """Cut points for a numeric attribute: the ones given, 25 / 60 for an age, else terciles
+    rounded to two significant figures."""
+    if bands:
+        return tuple(sorted(bands))
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    low, high = values.min(), values.max()
+    if "age" in name.lower().split("_") or name.lower() == "age":
+        edges = tuple(b for b in DEFAULT_AGE_BANDS if low < b < high)
+        if edges:
+            return edges
+    cuts = []
+    for q in (1 / 3, 2 / 3):
+        v = float(values.quantile(q))
+        if v != 0:
+            v = round(v, -int(math.floor(math.log10(abs(v)))) + 1)
+        v = int(v) if float(v).is_integer() else v
+        if low < v < high and v not in cuts:
+            cuts.append(v)
+    return tuple(cuts) or (float(values.median()),)
+
+
+def _num(v) -> str:
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
+
+
+def band_names(edges: tuple) -> list[str]:
+    """(25, 60) -> ['under 25', '25–60', 'over 60']."""
+    names = [f"under {_num(edges[0])}"]
+    names += [f"{_num(a)}–{_num(b)}" for a, b in zip(edges, edges[1:])]
+    return names + [f"over {_num(edges[-1])}"]
+
+
+def band_of(values: pd.Series, edges: tuple) -> pd.Series:
+    """under c1 (x < c1); c_i–c_{i+1} (c_i <= x < c_{i+1}, the last of these including c_k);
+    over c_k (x > c_k)."""
+    names = band_names(edges)
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    idx = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")   # 0 .. k
+    idx = np.where((x == edges[-1]) & (len(edges) > 1), len(edges) - 1, idx)
+    if len(edges) == 1:
+        idx = np.where(x == edges[0], 1, idx)  # one cut: under c / over c, the cut itself above
+    out = pd.Series(np.asarray(names, dtype=object)[idx], index=values.index)
+    return out.where(~np.isnan(x), None)
+
+
+def value_name(spec, value: Any) -> str:
+    """How a value of an attribute is said: 'women', 'black', 'foreign worker: no', 'rent'."""
+    phrases = spec.value_phrases.get(value) if spec is not None else None
+    if phrases:
+        return phrases[0]
+    if spec is not None and spec.kind == "flag":
+        return f"{spec.label}: {'yes' if value == 1 else 'no'}"
+    return str(value).replace("_", " ")
+
+
+@dataclass
+class Groups:
+    """Each row's group label, the groups in a natural order, and the cut points used."""
+
+    labels: pd.Series                     # 'women', 'women, over 60' (None: value missing)
+    order: list[str]                      # bands low to high, categories in sorted order
+    edges: dict[str, tuple] = field(default_factory=dict)
+
+
+def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tuple | None = None) -> Groups:
+    """Groups of one attribute, or of several crossed (intersectional). Numbers with more than six
+    values are banded; `bands` (cut points) applies to the first attribute."""
+    parts, ranks, edges_used = [], [], {}
+    for i, name in enumerate(attributes):
+        spec = schema.features.get(name)
+        column = frame[name]
+        numeric = spec is not None and spec.kind == "numeric"
+        if numeric and ((bands and i == 0) or column.nunique() > 6):
+            edges = band_edges(column, name, bands if i == 0 else None)
+            edges_used[name] = edges
+            labels = band_of(column, edges)
+            rank = labels.map({n: k for k, n in enumerate(band_names(edges))})
+            labels = labels.map(lambda t, n=spec.label: f"{n} {t}" if t is not None else None)
+        else:
+            values = sorted(pd.unique(column.dropna()), key=lambda v: (not isinstance(v, (int, float, np.number)), v if isinstance(v, (int, float, np.number)) else str(v)))
+            rank = column.map({v: k for k, v in enumerate(values)})
+            labels = column.map(lambda v, s=spec: value_name(s, _plain(v)) if pd.notna(v) else None)
+        parts.append(labels)
+        ranks.append(rank)
+    label = parts[0]
+    for extra in parts[1:]:
+        label = label.str.cat(extra, sep=", ")
+    keyed = pd.DataFrame({"label": label, **{f"r{i}": r for i, r in enumerate(ranks)}}).dropna()
+    order = keyed.drop_duplicates("label").sort_values([f"r{i}" for i in range(len(ranks))])["label"].tolist()
+    return Groups(labels=label, order=order, edges=edges_used)
+
+
+def _plain(v):
+    from talk2model.workspace.schema import plain_value
+
+    return plain_value(v)
+
+
+# ---------------------------------------------------------------------------------- metrics
+def _tpr(y_true, y_pred) -> float:
+    y_true = np.asarray(y_true)
+    return true_positive_rate(y_true, y_pred, pos_label=1) if (y_true == 1).any() else float("nan")
+
+
+def _fpr(y_true, y_pred) -> float:
+    y_true = np.asarray(y_true)
+    return false_positive_rate(y_true, y_pred, pos_label=1) if (y_true == 0).any() else float("nan")
+
+
+def _accuracy(y_true, y_pred) -> float:
+    return float(accuracy_score(y_true, y_pred)) if len(y_true) else float("nan")
+
+
+@dataclass
+class FairnessReport:
+    groups: pd.DataFrame           # index: group; size, selection_rate, evaluated, tpr, fpr, accuracy
+    favourable: Any
+    demographic_parity_difference: float
+    demographic_parity_ratio: float
+    equal_opportunity_difference: float | None
+    false_positive_rate_difference: float | None
+    equalized_odds_difference: float | None
+    four_fifths_flagged: bool
+    equalized_odds_flagged: bool
+    small_groups: list[str] = field(default_factory=list)   # fewer than SMALL_GROUP rows
+    thin_groups: list[str] = field(default_factory=list)    # enough rows, too few held out
+
+    @property
+    def flagged(self) -> bool:
+        return self.four_fifths_flagged or self.equalized_odds_flagged
+
+    @property
+    def lowest(self) -> str:
+        return str(self.groups["selection_rate"].idxmin())
+
+    @property
+    def highest(self) -> str:
+        return str(self.groups["selection_rate"].idxmax())
+
+
+def _nan_none(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourable: Any,
+           evaluate: np.ndarray | None = None, order: list[str] | None = None) -> FairnessReport:
+    """Group metrics with fairlearn's MetricFrame. The favourable class is the positive one:
+    selection rate = share predicted favourable; TPR = share of the truly favourable predicted
+    favourable; FPR = share of the truly unfavourable predicted favourable. Selection rates use
+    every row; TPR, FPR and accuracy only the rows in `evaluate` (the held-out ones)."""
+    keep = groups.notna().to_numpy()
+    y = (np.asarray(y_true) == favourable).astype(int)[keep]
+    p = (np.asarray(y_pred) == favourable).astype(int)[keep]
+    g = groups.to_numpy()[keep].astype(str)
+    ev = np.ones(len(groups), dtype=bool) if evaluate is None else np.asarray(evaluate, dtype=bool)
+    ev = ev[keep]
+    selection = MetricFrame(metrics={"size": count, "selection_rate": selection_rate},
+                            y_true=y, y_pred=p, sensitive_features=pd.Series(g, name="group"))
+    table = selection.by_group.copy()
+    dp_difference = float(selection.difference()["selection_rate"])
+    dp_ratio = float(selection.ratio()["selection_rate"])
+    if ev.any():
+        quality = MetricFrame(metrics={"evaluated": count, "tpr": _tpr, "fpr": _fpr, "accuracy": _accuracy},
+                              y_true=y[ev], y_pred=p[ev], sensitive_features=pd.Series(g[ev], name="group"))
+        table = table.join(quality.by_group, how="left")
+        diff = quality.difference()
+        tpr_diff, fpr_diff = _nan_none(diff["tpr"]), _nan_none(diff["fpr"])
+    else:
+        table = table.assign(evaluated=0, tpr=np.nan, fpr=np.nan, accuracy=np.nan)
+        tpr_diff = fpr_diff = None
+    table["size"] = table["size"].astype(int)
+    table["evaluated"] = table["evaluated"].fillna(0).astype(int)
+    table = table[["size", "selection_rate", "evaluated", "tpr", "fpr", "accuracy"]]
+    if order is not None:
+        table = table.loc[[o for o in order if o in table.index]]
+    gaps = [d for d in (tpr_diff, fpr_diff) if d is not None]
+    eo = max(gaps) if gaps else None
+    small = [str(name) for name, row in table.iterrows() if row["size"] < SMALL_GROUP]
+    thin = [str(name) for name, row in table.iterrows()
+            if row["size"] >= SMALL_GROUP and ev.any() and row["evaluated"] < SMALL_GROUP]
+    return FairnessReport(
+        groups=table, favourable=favourable, demographic_parity_difference=dp_difference,
+        demographic_parity_ratio=dp_ratio, equal_opportunity_difference=tpr_diff,
+        false_positive_rate_difference=fpr_diff, equalized_odds_difference=eo,
+        four_fifths_flagged=bool(dp_ratio < FOUR_FIFTHS),
+        equalized_odds_flagged=bool(eo is not None and eo > EQUALIZED_ODDS_LIMIT),
+        small_groups=small, thin_groups=thin)
+
+
+# ---------------------------------------------------------------------------------- proxies
+def cramers_v(a: pd.Series, b: pd.Series) -> float:
+    """Cramér's V of two categorical series (0: independent, 1: one determines the other)."""
+    from scipy.stats import chi2_contingency
+
+    table = pd.crosstab(a, b)
+    if min(table.shape) < 2:
+        return 0.0
+    chi2 = chi2_contingency(table.to_numpy(), correction=False)[0]
+    n = table.to_numpy().sum()
+    return float(math.sqrt(chi2 / n / (min(table.shape) - 1)))
+
+
+def _as_categories(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "numeric" and series.nunique() > 10:
+        return pd.qcut(pd.to_numeric(series), 5, duplicates="drop").astype(str)
+    return series.astype(str)
+
+
+def proxies(frame: pd.DataFrame, groups: pd.Series, schema, exclude: list[str],
+            top: int = 3) -> list[tuple[str, float]]:
+    """Features associated with the group labels, strongest first (Cramér's V >= PROXY_SHOWN).
+    Excluded: the attributes themselves and flags that are their exact complement."""
+    keep = groups.notna()
+    out = []
+    for name, spec in schema.features.items():
+        if name in exclude or name not in frame:
+            continue
+        v = cramers_v(groups[keep], _as_categories(frame.loc[keep, name], spec.kind))
+        if v >= PROXY_SHOWN:
+            out.append((name, v))
+    out.sort(key=lambda t: -t[1])
+    return out[:top]

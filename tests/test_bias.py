@@ -1,0 +1,231 @@
+"""The bias check: group metrics recomputed by hand with pandas and checked against fairlearn,
+bands and intersections counted by hand, planted bias flagged (and its absence not), proxies
+against the phi coefficient, and the individual flip test against the raw estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (MetricFrame, demographic_parity_difference, demographic_parity_ratio,
+                               equalized_odds_difference, selection_rate, true_positive_rate)
+from sklearn.linear_model import LogisticRegression
+
+from talk2model import Assistant
+from talk2model.explainers.fairness import band_of, cramers_v
+from talk2model.ops.bias import CAVEAT, ERR_BANDS, ERR_METRIC, ERR_ONE_GROUP
+from talk2model.workspace import Workspace, load_workspace
+
+
+@pytest.fixture(scope="module")
+def credit():
+    return load_workspace("credit")
+
+
+@pytest.fixture(scope="module")
+def compas():
+    return load_workspace("compas")
+
+
+def raw_predict(ws, frame):
+    return pd.Series(ws.model.estimator.predict(frame[ws.model.feature_names]), index=frame.index)
+
+
+def by_hand(ws, groups: pd.Series):
+    """Per group, with pandas only: size and selection rate on every row; TPR, FPR and accuracy
+    on the rows the model was not trained on."""
+    fav = ws.schema.favourable
+    data = ws.data
+    pred = raw_predict(ws, data) == fav
+    truth = data[ws.schema.target] == fav
+    held = ~data.index.isin(list(ws.train_ids or []))
+    out = {}
+    for g in groups.dropna().unique():
+        rows = (groups == g).to_numpy()
+        ev = rows & held
+        p, t = pred[ev], truth[ev]
+        out[g] = {"size": int(rows.sum()), "selection_rate": float(pred[rows].mean()),
+                  "evaluated": int(ev.sum()),
+                  "tpr": float((p & t).sum() / t.sum()) if t.sum() else None,
+                  "fpr": float((p & ~t).sum() / (~t).sum()) if (~t).sum() else None,
+                  "accuracy": float((p == t).mean())}
+    return out
+
+
+def assert_groups(result, expected):
+    assert set(result["groups"]) == set(expected)
+    for g, exp in expected.items():
+        got = result["groups"][g]
+        for key, value in exp.items():
+            if value is None:
+                assert got[key] is None, (g, key)
+            else:
+                assert got[key] == pytest.approx(value), (g, key)
+
+
+@pytest.mark.parametrize("name, attribute", [("credit", "sex"), ("compas", "black")])
+def test_group_metrics_match_pandas_and_fairlearn(name, attribute):
+    ws = load_workspace(name)
+    answer = Assistant(ws).run(f"bias {attribute}")
+    assert answer.error is None, answer.text
+    result = answer.result
+    spec = ws.schema.features[attribute]
+    names = {v: (spec.value_phrases.get(v) or (str(v),))[0] for v in spec.values}
+    groups = ws.data[attribute].map(names)
+    assert_groups(result, by_hand(ws, groups))
+    # the same numbers straight from fairlearn
+    fav = ws.schema.favourable
+    pred = (raw_predict(ws, ws.data) == fav).astype(int)
+    truth = (ws.data[ws.schema.target] == fav).astype(int)
+    assert result["demographic_parity_difference"] == pytest.approx(
+        demographic_parity_difference(truth, pred, sensitive_features=groups))
+    assert result["demographic_parity_ratio"] == pytest.approx(
+        demographic_parity_ratio(truth, pred, sensitive_features=groups))
+    rates = [g["selection_rate"] for g in result["groups"].values()]
+    assert result["demographic_parity_ratio"] == pytest.approx(min(rates) / max(rates))
+    held = ~ws.data.index.isin(list(ws.train_ids or []))
+    assert result["equalized_odds_difference"] == pytest.approx(
+        equalized_odds_difference(truth[held], pred[held], sensitive_features=groups[held]))
+    frame = MetricFrame(metrics={"sr": selection_rate, "tpr": true_positive_rate},
+                        y_true=truth[held], y_pred=pred[held], sensitive_features=groups[held])
+    for g, row in frame.by_group.iterrows():
+        assert result["groups"][g]["tpr"] == pytest.approx(row["tpr"])
+    assert result["four_fifths_flagged"] == (result["demographic_parity_ratio"] < 0.8)
+    assert CAVEAT in answer.text
+    if ws.train_ids:
+        assert "not trained on" in answer.text and result["evaluated"] == int(held.sum())
+    # the chart: one bar per group, the selection rates
+    fig = answer.figure
+    assert fig.kind == "bar" and fig.labels == list(result["groups"])
+    assert fig.values == pytest.approx(rates)
+
+
+def test_numbers_are_banded_by_default_and_as_asked(credit):
+    age = credit.data.age
+    result = Assistant(credit).run("bias age").result
+    expected = {"age under 25": age < 25, "age 25–60": (age >= 25) & (age <= 60), "age over 60": age > 60}
+    assert list(result["groups"]) == list(expected)
+    assert {g: v["size"] for g, v in result["groups"].items()} == {g: int(m.sum()) for g, m in expected.items()}
+    result = Assistant(credit).run("bias age bands 30 40 50").result
+    expected = {"age under 30": age < 30, "age 30–40": (age >= 30) & (age < 40),
+                "age 40–50": (age >= 40) & (age <= 50), "age over 50": age > 50}
+    assert {g: v["size"] for g, v in result["groups"].items()} == {g: int(m.sum()) for g, m in expected.items()}
+    assert_groups(result, by_hand(credit, band_of(age, (30, 40, 50)).map(lambda t: f"age {t}")))
+
+
+def test_intersectional_groups(credit):
+    answer = Assistant(credit).run("bias age bands 40 and sex")
+    result = answer.result
+    d = credit.data
+    sexes = d.sex.map({"female": "women", "male": "men"})
+    ages = pd.Series(np.where(d.age < 40, "age under 40", "age over 40"), index=d.index)
+    labels = ages + ", " + sexes
+    assert {g: v["size"] for g, v in result["groups"].items()} == labels.value_counts().to_dict()
+    assert list(result["groups"]) == ["age under 40, women", "age under 40, men",
+                                      "age over 40, women", "age over 40, men"]
+    assert_groups(result, by_hand(credit, labels))
+
+
+def test_individual_flip_test_changes_pairs_consistently(compas):
+    row_id = 1595
+    answer = Assistant(compas).run(f"filter id == {row_id} then bias woman")
+    (flip,) = answer.result["flip_test"]
+    row = compas.data.loc[[row_id]]
+    changed = row.assign(woman=1 - row.woman, man=1 - row.man)
+    assert flip["also_changed"] == ["man"]
+    assert flip["prediction"] == raw_predict(compas, changed).iloc[0]
+    assert flip["flipped"] == (raw_predict(compas, row).iloc[0] != flip["prediction"])
+    assert compas.data.loc[row_id, "woman"] == row.woman.iloc[0]   # data untouched
+
+
+# ------------------------------------------------------------------------ synthetic workspaces
+def population(n=3000, seed=1):
+    rng = np.random.default_rng(seed)
+    sex = rng.integers(0, 2, size=n)
+    frame = pd.DataFrame({
+        "woman": sex,
+        "income": rng.normal(50, 10, size=n).round(1),
+        "height": (170 - 12 * sex + rng.normal(0, 4, size=n)).round(),   # a proxy for sex
+        "noise": rng.normal(size=n),
+    })
+    return frame, rng
+
+
+SCHEMA = {"target": "approved", "favourable": 1, "sensitive": ["woman"], "immutable": ["woman"],
+          "entity": "applicant",
+          "features": {"woman": {"value_phrases": {"1": ["women"], "0": ["men"]}}}}
+
+
+def fitted(frame):
+    X = frame.drop(columns="approved")
+    return LogisticRegression(max_iter=1000).fit(X, frame.approved)
+
+
+def test_planted_bias_is_flagged():
+    frame, rng = population()
+    score = (frame.income - 50) / 10 - 2.5 * frame.woman + rng.normal(0, 0.5, len(frame))
+    frame["approved"] = (score > -0.8).astype(int)
+    ws = Workspace.from_frame("planted", frame, fitted(frame), SCHEMA)
+    answer = Assistant(ws).run("bias woman")
+    r = answer.result
+    assert r["flagged"] and r["four_fifths_flagged"] and r["demographic_parity_ratio"] < 0.8
+    assert r["lowest"] == "women"
+    assert answer.text.startswith("I understood") and "There are signs" in answer.text
+    assert "the four-fifths rule flags it" in answer.text
+
+
+def test_no_planted_bias_is_not_flagged():
+    frame, rng = population()
+    frame["approved"] = ((frame.income - 50) / 10 + rng.normal(0, 0.5, len(frame)) > -0.8).astype(int)
+    ws = Workspace.from_frame("fair", frame, fitted(frame), SCHEMA)
+    answer = Assistant(ws).run("bias woman")
+    r = answer.result
+    assert not r["flagged"] and r["demographic_parity_ratio"] > 0.9
+    assert "I see no large differences" in answer.text
+
+
+def test_proxies_are_found_and_measured():
+    frame, rng = population()
+    frame["tall"] = ((frame.height > 164) ^ (rng.random(len(frame)) < 0.1)).astype(int)
+    frame["approved"] = (frame.income > 50).astype(int)
+    ws = Workspace.from_frame("proxy", frame, fitted(frame), SCHEMA)
+    r = Assistant(ws).run("bias woman").result
+    found = {p["feature"]: p for p in r["proxies"]}
+    assert found["height"]["strong"] and found["tall"]["strong"]
+    assert "noise" not in found and "income" not in found
+    # for two yes/no columns, Cramér's V is |phi|, the absolute Pearson correlation
+    phi = abs(np.corrcoef(frame.woman, frame.tall)[0, 1])
+    assert found["tall"]["cramers_v"] == pytest.approx(phi)
+    assert cramers_v(frame.woman, frame.tall) == pytest.approx(phi)
+
+
+def test_small_groups_are_warned_about():
+    frame, rng = population(400)
+    frame["group"] = np.where(np.arange(len(frame)) < 12, "rare", "common")
+    frame["approved"] = (frame.income > 50).astype(int)
+    model = LogisticRegression(max_iter=1000).fit(
+        frame.drop(columns=["approved", "group"]), frame.approved)
+
+    class OnNumbers:  # the model ignores the text column
+        classes_ = model.classes_
+        feature_names_in_ = np.asarray(list(frame.drop(columns="approved").columns), dtype=object)
+
+        def predict(self, X):
+            return model.predict(X.drop(columns="group"))
+
+        def predict_proba(self, X):
+            return model.predict_proba(X.drop(columns="group"))
+
+    ws = Workspace.from_frame("small", frame, OnNumbers(), {"target": "approved", "favourable": 1})
+    answer = Assistant(ws).run("bias group")
+    assert answer.result["small_groups"] == ["rare"]
+    assert "fewer than 30" in answer.text
+
+
+def test_helpful_errors(credit):
+    bot = Assistant(credit)
+    assert bot.run("bias sex bands 30").results[-1]["error"] == ERR_BANDS.format(name="gender")
+    assert bot.run("bias sex metric happiness").results[-1]["error"].startswith(
+        ERR_METRIC.format(metric="happiness", names="")[:30])
+    one = bot.run('filter sex == "male" then bias sex').results[-1]["error"]
+    assert one.startswith(ERR_ONE_GROUP.split("{")[0])

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from talk2model.explainers import METHOD_NAMES, explainer_for
-from talk2model.explainers.phrasing import (compare, feature_label, person_value, space_text,
-                                            value_phrase)
+from talk2model.explainers.phrasing import (compare, feature_label, person_value, reason_sentence,
+                                            space_text, value_phrase)
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import FigureSpec, Reply, capitalise, page, says
 from talk2model.workspace.schema import plain_value
 
 MAX_REASONS = 4
+MIXED = 0.2   # a group's mean attribution under this share of its mean |attribution|: "both directions"
 TOWARD, AWAY = "#d1495b", "#2e86ab"
 
 
@@ -137,10 +138,11 @@ def _outcome_text(schema, predicted) -> str:
 
 
 def _reason_text(item: dict, outcome: str | None) -> str:
-    comparison = f", {item['comparison']}," if item.get("comparison") else ""
     if outcome is None:   # regression: the direction is up or down
-        return f"{item['phrase']}{comparison} pushed the prediction {'up' if item['attribution'] > 0 else 'down'}"
-    return f"{item['phrase']}{comparison} pushed toward {outcome}"
+        push = f"pushed the prediction {'up' if item['attribution'] > 0 else 'down'}"
+    else:
+        push = f"pushed toward {outcome}"
+    return reason_sentence(item["phrase"], item.get("comparison", ""), push)
 
 
 @says(ExplainResult)
@@ -152,14 +154,18 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
         return _say_one(r, ctx, how, space)
     mean = pd.Series(r.attributions)
     top = list(r.mean_abs)[:MAX_REASONS]
-    if schema.task == "classification" and r.explained_class is not None and len(schema.classes) == 2:
-        other = [c for c in schema.classes if c != r.explained_class][0]
-        words = [f"{feature_label(schema, f)} (on average toward "
-                 f"{schema.class_phrase(r.explained_class if mean[f] > 0 else other)}, "
-                 f"{mean[f]:+.3g})" for f in top]
-    else:
-        words = [f"{feature_label(schema, f)} ({'raising' if mean[f] > 0 else 'lowering'} it by "
-                 f"{abs(mean[f]):.3g} on average)" for f in top]
+    binary = schema.task == "classification" and r.explained_class is not None and len(schema.classes) == 2
+    other = [c for c in schema.classes if c != r.explained_class][0] if binary else None
+    words = []
+    for f in top:
+        size = f"by {r.mean_abs[f]:.3g} on average"
+        if abs(mean[f]) < MIXED * r.mean_abs[f]:     # pushes both ways about equally
+            lean = "in both directions"
+        elif binary:
+            lean = f"on balance toward {schema.class_phrase(r.explained_class if mean[f] > 0 else other)}"
+        else:
+            lean = f"on balance {'raising' if mean[f] > 0 else 'lowering'} it"
+        words.append(f"{feature_label(schema, f)} ({size}, {lean})")
     split = ""
     if r.predicted_counts:
         split = " The model predicts " + " and ".join(
@@ -167,7 +173,7 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
             sorted(r.predicted_counts.items(), key=lambda kv: -kv[1])) + "."
     text = (f"For {r.selection}, the features that move the model's {space} most are "
             + ", ".join(words[:-1]) + (", and " if len(words) > 1 else "") + words[-1]
-            + f" ({how}; average attribution per {schema.entity}).{split}")
+            + f" ({how}; the size of each feature's push on one {schema.entity}, averaged).{split}")
     table = pd.DataFrame({"feature": [feature_label(schema, f) for f in r.mean_abs],
                           "mean attribution": [round(r.attributions[f], 4) for f in r.mean_abs],
                           "mean |attribution|": [round(v, 4) for v in r.mean_abs.values()]})

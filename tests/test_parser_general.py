@@ -75,3 +75,32 @@ def test_scaling_whatif_for_one_row_offers_the_exact_value(question, factor):
 def test_scaling_whatif_for_a_group_is_a_message_not_a_wrong_query(ws, question):
     parsed = parser(ws).parse(question)
     assert parsed.query is None and parsed.message and "scale" in parsed.message
+
+
+MECHANISMS = [
+    # two groups of one column joined by "and" that no row meets together are both groups: or
+    ("credit", "what's the accuracy for women and for men",
+     'filter sex == "female" or sex == "male" then score accuracy'),
+    ("diabetes", "is the model accurate on patients older than 50 and on those younger than 30?",
+     "filter Age > 50 or Age < 30 then score accuracy"),
+    # a class phrase right before a group, or as the object of a listing verb
+    ("credit", "list the rejected women", 'filter prediction == 0 and sex == "female" then show'),
+    ("diabetes", "show the diabetics", "filter prediction == 1 then show"),
+    # "what can they do about it" asks for a counterfactual, in a second sentence too
+    ("credit", "why was 44 denied? what can they do about it", "filter id == 44 then explain auto then counterfactual"),
+    # about the data and the model
+    ("credit", "how many features are there?", "describe_data"),
+    ("credit", "is the model a decision tree?", "describe_model"),
+    ("credit", "how does the model work", "describe_model"),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", MECHANISMS, ids=[q[:40] for _, q, _ in MECHANISMS])
+def test_mechanisms(ws, question, text):
+    check(ws, question, text)
+
+
+def test_conditions_on_different_columns_stay_and():
+    # rule 2: "and" across columns is "and", even when the sample has no such row
+    check("german", "how many applicants own a house and have a guarantor",
+          "filter OwnsHouse == 1 and HasGuarantor == 1 then count")

@@ -88,7 +88,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"changes? (?:would|could|might|that would|needed|required|necessary) (?:\w+ ){0,3}(?:flip|change|turn|make|get|lead)|"
                           r"how to (?:change|flip|reverse|get|become|turn|obtain|make)|in order to (?:be|get|become)|"
                           r"(?:in order|so as) to (?:be|get|become)|(?:need|needs|have|has|must|should) (?:to )?(?:be|become|get) (?:<[A-Z]*C[A-Z]*:\d+>)|(?:need|needs|have|has) to do to (?:be|get|become)|"
-                          r"what if scenarios? that|what could (?:<ID:\d+>|they|he|she|i|we) (?:do|change)|"
+                          r"what if scenarios? that|what could (?:i|we) (?:do|change)|what (?:could|can|should|might|would) (?:<ID:\d+>|they|he|she|someone|this <[A-Z]*E[A-Z]*:\d+>|the <[A-Z]*E[A-Z]*:\d+>) (?:have )?(?:do|done|change|changed)\b|"
                           r"recourse|actionable|(?:make|turn|get) (?:<ID:\d+>|them|it|him|her|this \w+|the \w+) (?:\w+ )?<[A-Z]*C")),
     ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:sure|certain)|\bcertainty\b|"
                       r"\bcertain is|\bpercent(?:age)? chance|predicted probabilit|predict_proba|proba\b|"
@@ -124,7 +124,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                       r"<[A-Z]*F[A-Z]*:\d+> (?:\w+ ){0,2}(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|drive|drives) (?:the )?(?:model(?:'s)? )?(?:predictions?|outcomes?|decisions?|results?|output|probabilit|risk|score)|"
                       r"(?:predictions?|outcomes?|probabilit\w*) (?:\w+ ){0,2}(?:across|over|by|along|vs\.?|versus|against) (?:the )?(?:range of |values of |levels of |different )?<[A-Z]*F|"
                       r"(?:plot|graph|chart|curve) (?:of )?(?:the )?(?:predictions? |probabilit\w* )?(?:against|vs\.?|versus|by|over) (?:the )?<[A-Z]*F")),
-    ("rules", _c(r"\brules?\b|if[ -]then|decision (?:tree|logic|boundar)|logic (?:of|behind) the model|(?:summar(?:y|ise|ize)|describe) (?:the model'?s? )?(?:decision|logic)|"
+    ("rules", _c(r"\brules?\b|if[ -]then|(?<!is the model a )(?<!is it a )(?<!is this a )decision (?:tree|logic|boundar)|logic (?:of|behind) the model|(?:summar(?:y|ise|ize)|describe) (?:the model'?s? )?(?:decision|logic)|"
                  r"how does the model (?:make (?:its )?decisions|decide in general)|conditions? (?:that|which) lead|what (?:patterns|conditions) (?:lead|does the model use)")),
     ("mistakes", _c(r"\bmistakes?\b|\berrors?\b(?! rate)|\bmisclassif|\bwrong(?:ly)?\b|\bincorrect(?:ly)?\b|\berr\b|\berrs\b|\bfail(?:s|ed|ures?)?\b|"
                     r"\bmiss(?:es|ed)? (?!payments?)|\bmispredict|false (?:positives?|negatives?)|\bgets? (?:\w+ )?wrong|"
@@ -150,11 +150,16 @@ CUES: list[tuple[str, re.Pattern]] = [
                          r"what (?:is|are) (?:the |this )?(?:data|dataset)(?: \w+)? about|where does the data come from|what features (?:are there|does the data have|do you have|exist)|"
                          r"(?:which|what) (?:columns|features|variables|attributes) (?:are|does|do|exist|are there|are in)|list (?:the |all )?(?:columns|features|variables)|"
                          r"what do you know about the data|what are we looking at|(?:data|dataset|data set) look like|"
-                         r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b")),
+                         r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b|"
+                         r"how many (?:features|columns|variables|attributes|fields|inputs) (?:are there|does|do|is|are in|in)|"
+                         r"how many (?:features|columns|variables|attributes|fields|inputs)\W*$")),
     ("describe_model", _c(r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
-                          r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)(?: \?|$| like| based on| made of| trained)|what is under the hood|under the hood|which algorithm")),
+                          r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)(?: \?|$| like| based on| made of| trained)|what is under the hood|under the hood|which algorithm|"
+                          r"(?:is|was) (?:the |this |your )?(?:model|classifier|it) (?:a |an )(?:\w+ ){0,2}(?:tree|forest|network|regression|classifier|model|svm|ensemble|boost\w*|xgboost)|"
+                          r"(?:what|which) (?:ml |machine learning |statistical |predictive )(?:model|algorithm|method|technique)|"
+                          r"how (?:does|did) (?:the |this |your )?(?:model|classifier|algorithm) work\b(?! (?:for|on) )")),
     ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
                   r"(?:explain|describe|clarify|define) (?:to me )?(?:the |what )?(?:feature |column |variable |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column|feature|variable|field|attribute|means?)\b|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"

@@ -60,6 +60,37 @@ def _factor(word: str) -> float | None:
     return None
 
 
+def _mask(expr: q.Expr, data):
+    """Rows of the data a condition on data columns selects (None when it names others)."""
+    if isinstance(expr, q.Cmp):
+        if expr.feature not in data.columns:
+            return None
+        col = data[expr.feature]
+        try:
+            return {"==": col == expr.value, "!=": col != expr.value, ">": col > expr.value,
+                    ">=": col >= expr.value, "<": col < expr.value, "<=": col <= expr.value}[expr.cmp]
+        except TypeError:
+            return None
+    if isinstance(expr, (q.And, q.Or)):
+        masks = [_mask(e, data) for e in expr.items]
+        if any(m is None for m in masks):
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = (out & m) if isinstance(expr, q.And) else (out | m)
+        return out
+    return None
+
+
+def _disjoint(a: q.Expr, b: q.Expr, data) -> bool:
+    if len(_features_of(a) | _features_of(b)) != 1:
+        return False          # different columns may just happen not to meet in a small sample
+    ma, mb = _mask(a, data), _mask(b, data)
+    if ma is None or mb is None:
+        return False
+    return bool(ma.any()) and bool(mb.any()) and not bool((ma & mb).any())
+
+
 def _features_of(expr: q.Expr) -> set[str]:
     if isinstance(expr, q.Cmp):
         return {expr.feature}
@@ -185,7 +216,12 @@ class NaturalLanguageParser:
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
         text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
                       + r"(?! (?:and|or) (?:why|what|how))", lambda m: m.group("pre") + " " + repl("prediction")(m), text)
-        text = re.sub(C + r" (?=<[A-Z]*E[A-Z]*:\d+>)", repl("prediction"), text)
+        text = re.sub(C + r" (?=<[A-Z]*E[A-Z]*:\d+>|<K:\d+>)", repl("prediction"), text)
+        # the object of a listing verb: "show the diabetics", "list all recidivists"
+        text = re.sub(r"(?P<pre>\b(?:show|list|display|print|find|give|get|see|count|identify|pull up|fetch)"
+                      r"(?: me| us)? (?:the |all |all the |those |these |every |any )?)" + C
+                      + r"(?= *(?:$|[?.,;!]|and|or|<|with|who|that|over|under|above|below|aged))",
+                      lambda m: m.group("pre") + repl("prediction")(m), text)
         text = re.sub(r"(?<=how many )(?:are |were |get |got |will |would )?(?P<neg>not )?" + C, repl("prediction"), text)
         ex.text = text
         # renumber: class filters join the conditions, in text order
@@ -598,8 +634,22 @@ class _Reading:
             item = unique[0] if len(unique) == 1 else q.Or(tuple(unique))
             if item not in seen:
                 seen.append(item)
-        parts.extend(seen)
+        parts.extend(self._both_groups(seen))
         return q.and_all(parts)
+
+    def _both_groups(self, items: list[q.Expr]) -> list[q.Expr]:
+        """'accuracy for women and for men', 'over 50 and under 30': two conditions on the same
+        column joined by "and" that no row can meet together (while each alone selects rows)
+        name two groups, so they are an "or" — never an empty selection."""
+        data = self.p.workspace.data
+        out: list[q.Expr] = []
+        for expr in items:
+            prev = out[-1] if out else None
+            if prev is not None and _disjoint(prev, expr, data):
+                out[-1] = q.Or(tuple((prev.items if isinstance(prev, q.Or) else (prev,)) + (expr,)))
+                continue
+            out.append(expr)
+        return out
 
     def _importance(self, cue: Cue, used: set[int]) -> q.Importance:
         text = self.text

@@ -104,3 +104,21 @@ def test_conditions_on_different_columns_stay_and():
     # rule 2: "and" across columns is "and", even when the sample has no such row
     check("german", "how many applicants own a house and have a guarantor",
           "filter OwnsHouse == 1 and HasGuarantor == 1 then count")
+
+
+NORMALISED = [
+    # phone shorthand where it stands: a sentence's first word, chat abbreviations
+    ("credit", "y was 412 rejected", "filter id == 412 then explain auto"),
+    ("german", "top 3 feats", "importance top 3"),
+    ("compas", "acc for ppl over 45 w/ 3+ priors",
+     "filter age > 45 and number_of_prior_crimes >= 3 then score accuracy"),
+    # idioms and learners' comparatives
+    ("german", "Which feature is the single most important?", "importance top 1"),
+    ("diabetes", "How many patient have glucose more high than 140?", "filter Glucose > 140 then count"),
+    ("credit", "how much people is older than 50", "filter age > 50 then count"),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", NORMALISED, ids=[q[:40] for _, q, _ in NORMALISED])
+def test_shorthand_and_idioms(ws, question, text):
+    check(ws, question, text)

@@ -45,7 +45,11 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "w/o": ["without"], "avg": ["average"], "yrs": ["years"], "yr": ["year"],
                        "yo": ["years", "old"], "mos": ["months"], "ppl": ["people"], "b/c": ["because"],
                        "bc": ["because"], "cuz": ["because"], "coz": ["because"], "abt": ["about"],
-                       "info": ["information"], "approx": ["about"], "stats": ["statistics"]}
+                       "info": ["information"], "approx": ["about"], "stats": ["statistics"],
+                       "acc": ["accuracy"], "accu": ["accuracy"], "feats": ["features"], "feat": ["feature"],
+                       "prob": ["probability"], "probs": ["probabilities"], "pred": ["prediction"],
+                       "preds": ["predictions"], "expl": ["explain"], "imp": ["importance"], "w": ["with"],
+                       "wt": ["what"]}
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
 
@@ -85,12 +89,38 @@ def tokenize(text: str) -> list[str]:
     text = re.sub(r"(?<=[a-z0-9])\.(?=\s|$)", " . ", text)     # sentence ends, not decimals
     raw = _TOKEN.findall(text)
     out: list[str] = []
-    for tok in raw:
+    for i, tok in enumerate(raw):
         if tok in _MISSING_APOSTROPHE:
             out.extend(_MISSING_APOSTROPHE[tok])
+        elif tok in _OPENERS and (i == 0 or raw[i - 1] in ".?!;") and i + 1 < len(raw) \
+                and raw[i + 1] in _OPENERS[tok][1]:
+            out.append(_OPENERS[tok][0])        # phone typing: "y was 412 rejected", "n if ..."
         else:
             out.append(tok)
-    return words_to_numbers(out)
+    return _idioms(words_to_numbers(out))
+
+
+# chat shorthand that is only safe where it stands (a sentence's first word, before these words)
+_OPENERS = {"y": ("why", {"was", "is", "did", "does", "do", "were", "are", "would", "has", "had", "not"}),
+            "n": ("and", {"if", "what", "for", "now", "how", "the", "then", "with", "same"})}
+_IDIOMS = [
+    (r"\bthe single most\b", "the most"),                 # "which feature is the single most important"
+    (r"\bmore (high|big|large|long|old|low|small|short|young|heavy|great) (than|then)\b",
+     lambda m: {"high": "higher", "big": "bigger", "large": "larger", "long": "longer", "old": "older",
+                "low": "lower", "small": "smaller", "short": "shorter", "young": "younger",
+                "heavy": "heavier", "great": "greater"}[m.group(1)] + " than"),
+    (r"(^|[.?!;] )i mean\b ?,? ?", r"\1"),                  # a discourse marker, not a statistic
+    (r"\b(my|his|her|their|your|our) (\w+) , (?=\d)", r"\1 \2 "),   # "his age, 55"
+    (r"\bhow much (people|persons|patients|applicants|defendants|rows|records|individuals|cases)\b",
+     r"how many \1"),
+]
+
+
+def _idioms(tokens: list[str]) -> list[str]:
+    text = " ".join(tokens)
+    for pattern, repl in _IDIOMS:
+        text = re.sub(pattern, repl, text)
+    return text.split()
 
 
 def _is_num(tok: str) -> bool:

@@ -1,4 +1,4 @@
-"""Check the gold queries of test.jsonl and dev.jsonl against the query language
+"""Check the gold queries of the evaluation files (test, dev, dev2) against the query language
 (docs/query-language.md) and the workspaces' data.  pandas only.
 
     /work/main/.venv/bin/python bench/parser_eval/check_gold.py
@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FILES = ["test.jsonl", "dev.jsonl"]
+FILES = ["test.jsonl", "dev.jsonl", "dev2.jsonl"]
 DATA = {
     "credit": ("/work/shared/datasets/credit/german_credit.csv", None, "risk"),
     "german": ("/work/shared/datasets/ttm/german_test.csv", 0, "y"),
@@ -36,7 +36,7 @@ KEYS = {  # op -> (required keys, optional keys)
 METRICS = {"accuracy", "f1", "precision", "recall", "specificity", "roc_auc", "npv", "mae", "rmse", "r2"}
 CMPS = {"==", "!=", ">", ">=", "<", "<="}
 TAGS = {"filter", "id", "multi_op", "multi_cond", "whatif", "reference", "followup", "class", "typo",
-        "numbers_in_words", "range", "flag", "category", "short", "long", "out_of_scope"} | OPS
+        "numbers_in_words", "range", "flag", "category", "short", "long", "share", "out_of_scope"} | OPS
 # canonical phase of each step: previous_filter < filter < whatif < operations
 PHASE = {"previous_filter": 0, "filter": 1, "whatif": 2}
 
@@ -189,7 +189,9 @@ def check_item(ws, item, errs):
             if s.get("feature") not in ws.kind:
                 errs.append(f"{w}: {op} of unknown feature {s.get('feature')!r}")
         elif op == "statistic":
-            if s.get("feature") != "target" and s.get("feature") not in ws.kind:
+            # rule 13 of docs/query-language.md: statistic of "prediction" (the model's outcome)
+            # or "target" (the true outcome) for share questions
+            if s.get("feature") not in ("target", "prediction") and s.get("feature") not in ws.kind:
                 errs.append(f"{w}: statistic of unknown feature {s.get('feature')!r}")
         elif op == "score":
             if s.get("metric") not in METRICS:

@@ -675,7 +675,9 @@ def group_changes(model, rows: pd.DataFrame, space: ChangeSpace, *, desired: Any
     plans: list[tuple[Unit, str, Any]] = []
     for unit in space.units:
         if unit.kind == "numeric":
-            for v in unit.values:
+            # thresholds between the 5% and 95% quantiles: "glucose at most 0" (the minimum, often
+            # a code for missing) is rarely advice
+            for v in unit.values[1:-1] if len(unit.values) > 4 else unit.values:
                 plans.append((unit, "at most", v))
                 plans.append((unit, "at least", v))
         elif unit.kind == "flag":

@@ -229,3 +229,42 @@ def test_helpful_errors(credit):
         ERR_METRIC.format(metric="happiness", names="")[:30])
     one = bot.run('filter sex == "male" then bias sex').results[-1]["error"]
     assert one.startswith(ERR_ONE_GROUP.split("{")[0])
+
+
+# ------------------------------------------------------------------------ the Bias step's forms
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from talk2model.errors import QueryError  # noqa: E402
+from talk2model.query import ast as q  # noqa: E402
+
+_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_ ]{0,10}", fullmatch=True)
+_cuts = st.lists(st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False)),
+                 min_size=1, max_size=4, unique=True).map(sorted)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_names, st.one_of(st.none(), st.sampled_from(["tpr", "accuracy"])),
+       st.one_of(st.none(), st.lists(_names, min_size=1, max_size=3)), st.one_of(st.none(), _cuts))
+def test_bias_with_attributes_and_bands_round_trips(attribute, metric, attributes, bands):
+    import json
+
+    if bands is not None and any(a >= b for a, b in zip(bands, bands[1:])):
+        return  # equal int/float cut points (1 and 1.0) are not increasing
+    step = q.Bias(attribute, metric, attributes, bands)
+    query = q.Query((step,))
+    text = query.to_text()
+    assert q.Query.from_text(text) == query
+    again = q.Query.from_json(json.loads(json.dumps(query.to_json())))
+    assert again == query and again.to_text() == text
+
+
+@pytest.mark.parametrize("obj, message", [
+    ({"op": "bias", "attribute": "age", "bands": [60, 25]}, "bias bands must be cut points in increasing order"),
+    ({"op": "bias", "attribute": "age", "bands": []}, "bias bands must be a non-empty list of numbers (cut points)"),
+    ({"op": "bias", "attribute": "age", "attributes": "sex"}, "bias attributes must be a non-empty list of feature names"),
+])
+def test_bias_step_refuses_bad_fields(obj, message):
+    with pytest.raises(QueryError) as err:
+        q.Query.from_json({"steps": [obj]})
+    assert str(err.value) == message

@@ -122,3 +122,25 @@ NORMALISED = [
 @pytest.mark.parametrize("ws,question,text", NORMALISED, ids=[q[:40] for _, q, _ in NORMALISED])
 def test_shorthand_and_idioms(ws, question, text):
     check(ws, question, text)
+
+
+CUES = [
+    ("credit", "how much sure is the model for applicant 33", "filter id == 33 then likelihood"),
+    ("compas", "For defendant 48, the model say he will commit a crime or not?", "filter id == 48 then predict"),
+    ("compas", "How does the prediction change with the number of prior crimes?", "dependence number_of_prior_crimes"),
+    ("credit", "What means checking account?", "define checking_account"),
+    ("credit", "Explain me the dataset.", "describe_data"),
+    ("credit", "What kind of model is this, and what data was it trained on?", "describe_model then describe_data"),
+    ("credit", "Describe the type of model you use.", "describe_model"),
+    ("german", "specificity on the subset where Age is over 40", "filter Age > 40 then score specificity"),
+    # a class with a cue after it, or named as the prediction
+    ("diabetes", "how many patients over 45 have diabetes in reality", "filter Age > 45 and label == 1 then count"),
+    ("german", "how many applicants got a bad credit risk prediction", "filter prediction == 0 then count"),
+    ("german", "proportion of single applicants whose actual outcome was good credit risk",
+     "filter Single == 1 then statistic target"),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", CUES, ids=[q[:40] for _, q, _ in CUES])
+def test_operation_cues(ws, question, text):
+    check(ws, question, text)

@@ -90,7 +90,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:in order|so as) to (?:be|get|become)|(?:need|needs|have|has|must|should) (?:to )?(?:be|become|get) (?:<[A-Z]*C[A-Z]*:\d+>)|(?:need|needs|have|has) to do to (?:be|get|become)|"
                           r"what if scenarios? that|what could (?:i|we) (?:do|change)|what (?:could|can|should|might|would) (?:<ID:\d+>|they|he|she|someone|this <[A-Z]*E[A-Z]*:\d+>|the <[A-Z]*E[A-Z]*:\d+>) (?:have )?(?:do|done|change|changed)\b|"
                           r"recourse|actionable|(?:make|turn|get) (?:<ID:\d+>|them|it|him|her|this \w+|the \w+) (?:\w+ )?<[A-Z]*C")),
-    ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:sure|certain)|\bcertainty\b|"
+    ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:much |very )?(?:sure|certain)|\bcertainty\b|"
                       r"\bcertain is|\bpercent(?:age)? chance|predicted probabilit|predict_proba|proba\b|"
                       r"\bprobably\b|how (?:strongly|much) does the model (?:believe|think)|\brisk score|"
                       r"(?:class|prediction) scores?|\bscores? for (?:each|the|both) class")),
@@ -100,6 +100,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                    r"what (?:would|will|does|did) (?:the |this )?(?:model|classifier) (?:say|think) about|(?:model|classifier)(?:'s|s)? (?:output|answer|call|guess|verdict)|"
                    r"\bestimate\b|\bpredicted (?:class|label|outcome|value)|\bresult\b|what is the (?:call|answer) for|"
                    r"what (?:class|category|label) (?:does|would|will|is)|how (?:is|was|would|will) (?:<ID:\d+>|it|this|they) (?:be )?(?:classified|rated|judged|assessed|categori[sz]ed|scored)|"
+                   r"(?:the |this )?(?:model|classifier) (?:say|says|said|think|thinks|decide|decides|predict|predicts)\b|"
                    r"\brated\b|\bflagged\b|\bjudged\b|\bassessed\b|\bdeemed\b|\bconsidered\b")),
     ("labels", _c(r"(?:true|real|actual|correct|ground|observed|original|recorded|given|gold|known|right) ?(?:truth )?(?:labels?|class(?:es)?|outcomes?|values?|diagnos[ie]s|targets?|answers?|results?|categor(?:y|ies)|status)|"
                   r"ground truth|\blabels?\b(?! (?:of|for) (?:the )?(?:features?|columns?))|in reality|what (?:really|actually) happened|"
@@ -118,7 +119,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                         r"(?:pairs?|combinations?) of (?:features|variables|factors)|synerg")),
     ("dependence", _c(r"(?:effect|impact|influence|role) of (?:the |their |a |an )?(?:<[A-Z]*E[A-Z]*:\d+> )?<[A-Z]*F|"
                       r"(?:how|in what way) (?:does|do|did|would|will|is|are) (?:the |their |a |an )?(?:changing |changes in |increasing |decreasing |higher |lower )?<[A-Z]*F[A-Z]*:\d+> (?:\w+ ){0,2}(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|relate|relates|move|drive|alter|matter to)|"
-                      r"(?:vary|varies|change|changes|move|moves|depend|depends|dependent|respond|responds|react|reacts|evolve|evolves|shift|shifts) (?:\w+ ){0,3}(?:with|on|as|when|against|according to|across) (?:the |their |a |an |increasing |higher |lower |changing )?<[A-Z]*F|"
+                      r"(?:vary|varies|change|changes|move|moves|depend|depends|dependent|respond|responds|react|reacts|evolve|evolves|shift|shifts) (?:\w+ ){0,3}(?:with|on|as|when|against|according to|across) (?:the |their |a |an |increasing |higher |lower |changing )?(?:number of |amount of |level of |value of )?<[A-Z]*F|"
                       r"(?:as|when|if) (?:the |their )?(?:number of )?<[A-Z]*F[A-Z]*:\d+> (?:goes|go|gets|get|increases|increase|rises|rise|grows|grow|decreases|decrease|falls|fall|changes|change|varies|vary|is (?:higher|lower|increased|decreased))|"
                       r"partial dependence|dependence|\bpdp\b|(?:relationship|relation|association|correlation|link|connection) (?:between|of) (?:the )?<[A-Z]*F|"
                       r"<[A-Z]*F[A-Z]*:\d+> (?:\w+ ){0,2}(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|drive|drives) (?:the )?(?:model(?:'s)? )?(?:predictions?|outcomes?|decisions?|results?|output|probabilit|risk|score)|"
@@ -129,7 +130,7 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("mistakes", _c(r"\bmistakes?\b|\berrors?\b(?! rate)|\bmisclassif|\bwrong(?:ly)?\b|\bincorrect(?:ly)?\b|\berr\b|\berrs\b|\bfail(?:s|ed|ures?)?\b|"
                     r"\bmiss(?:es|ed)? (?!payments?)|\bmispredict|false (?:positives?|negatives?)|\bgets? (?:\w+ )?wrong|"
                     r"\bget wrong|\bscrew|\bmessed up|\bslip|\bblunder|\bconfus(?:ed|ion|es)")),
-    ("count", _c(r"how many|number of|\bcount\b|\bcounts\b|\bhow much data|\btotal\b|\bsize of (?:the )?(?:data|dataset|sample)|"
+    ("count", _c(r"how many|number of(?! <[A-Z]*F)|\bcount\b|\bcounts\b|\bhow much data|\btotal\b|\bsize of (?:the )?(?:data|dataset|sample)|"
                  r"how (?:big|large) is (?:the |this )?(?:data|dataset)|\btally\b|\bquantity\b|\bhow many\b|\bamount of (?:rows|people|records|data)")),
     ("show", _c(r"\bshow\b|\blist\b|\bdisplay\b|\bprint\b|\bsee\b|\bview\b|\bwhich (?:ones|people|rows|records|applicants|patients|defendants)\b|"
                 r"\bdetails?\b|\bdata (?:for|of|on|about)\b|\bwhat is in\b|\bwhats in\b|\brecords?\b|\brow\b|\brows\b|\bentr(?:y|ies)\b|"
@@ -145,7 +146,8 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),
     ("describe_data", _c(r"(?:what|which) (?:is|are) (?:in )?(?:the |this |your )?(?:data|dataset|data set|training data)\b(?! (?:for|of|on))|"
-                         r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about) (?:the |this |your )?(?:data|dataset|data set)\b|"
+                         r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about)(?: me| to me| us)? (?:the |this |your )?(?:data|dataset|data set|training data)\b|"
+                         r"what data (?:was|is|were|did|do|does) (?:it|the model|this model|they|you)\b|what data (?:are )?you (?:are )?(?:using|use|have|work)|"
                          r"(?:data|dataset|data set) (?:about|description|overview|contain|consist)|what (?:data|dataset) (?:is|are|do|does)|"
                          r"what (?:is|are) (?:the |this )?(?:data|dataset)(?: \w+)? about|where does the data come from|what features (?:are there|does the data have|do you have|exist)|"
                          r"(?:which|what) (?:columns|features|variables|attributes) (?:are|does|do|exist|are there|are in)|list (?:the |all )?(?:columns|features|variables)|"
@@ -157,11 +159,13 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
                           r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)(?: \?|$| like| based on| made of| trained)|what is under the hood|under the hood|which algorithm|"
+                          r"(?:type|kind|sort|family|class) of (?:the )?(?:model|classifier|algorithm|estimator)\b(?! (?:error|mistake))|"
                           r"(?:is|was) (?:the |this |your )?(?:model|classifier|it) (?:a |an )(?:\w+ ){0,2}(?:tree|forest|network|regression|classifier|model|svm|ensemble|boost\w*|xgboost)|"
                           r"(?:what|which) (?:ml |machine learning |statistical |predictive )(?:model|algorithm|method|technique)|"
                           r"how (?:does|did) (?:the |this |your )?(?:model|classifier|algorithm) work\b(?! (?:for|on) )")),
     ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
                   r"(?:explain|describe|clarify|define) (?:to me )?(?:the |what )?(?:feature |column |variable |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column|feature|variable|field|attribute|means?)\b|"
+                  r"what (?:means|mean) (?:the )?(?:feature |column |variable |term |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+>|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"
                   r"what (?:kind of )?(?:information|info) (?:does|is in) |what (?:the )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column |feature |variable )?(?:measures|means|represents|stands for|captures|encodes|is about)|how is <[A-Z]*F[A-Z]*:\d+> (?:defined|measured|coded|encoded|calculated|computed)|"
                   r"\bmeasures?\b what|what (?:is|are) (?:a |an |the )?(?:'|\")?<[A-Z]*F[A-Z]*:\d+>(?:'|\")? *(?:\?|$)")),
@@ -178,7 +182,7 @@ PREVIOUS = re.compile(r"\b(?:(?:those|these)(?! (?:predictions?|results?|feature
                       r"factors?|classes|labels?|outcomes?|decisions?|interactions?|changes?|things?|ones? (?:features?|columns?)))|them|that group|this group|the group|same group|same people|said|such|"
                       r"the same (?:ones|people|group|rows|applicants|patients|defendants|individuals|subset|selection)|"
                       r"previous (?:group|selection|ones|people|results?)|the selection|that selection|"
-                      r"this subset|that subset|the subset|above (?:group|people)|these ones|those ones|"
+                      r"this subset|that subset|the subset(?! (?:with|where|of|whose|that|who|which|in|for|having|<))|above (?:group|people)|these ones|those ones|"
                       r"among them|of them|for them|the ones (?:above|before|you just)|aforementioned)\b")
 
 # a larger request absorbs the cues inside it ("why does the model predict" is explain only)
@@ -196,8 +200,8 @@ ABSORBS = {
     "labels": {"show", "predict", "statistic"},
     "statistic": {"show", "count"},
     "define": {"show", "describe_data", "statistic", "explain"},
-    "describe_data": {"show", "count", "statistic"},
-    "describe_model": {"show", "predict"},
+    "describe_data": {"show", "count", "statistic", "explain"},
+    "describe_model": {"show", "predict", "explain", "score"},
     "capabilities": {"show", "predict", "describe_model", "describe_data", "count", "explain"},
     "count": {"show"},
     "predict": {"show"},

@@ -30,6 +30,7 @@ PRED_CUE = (r"(?:predicted|predicts|predict|prediction|classified|classed|catego
             r"thought|thinks|expected|expects|says|said|calls|called|sees|seen|assessed|forecast|"
             r"projected|estimated|guessed|model)")
 LABEL_CUE = (r"(?:actually|really|truly|in reality|in fact|in truth|genuinely|the data says|data says|labell?ed|"
+             r"(?:true|actual|real|correct|observed|recorded|known|ground truth) (?:label|class|outcome|result|diagnosis|status|value)s? (?:is|are|was|were|says?|of)|"
              r"according to the data|turned out|truth is|true (?:label|class|outcome)s? (?:is|are|was|were|says?)|"
              r"labels? (?:is|are|say|says)|in the data|were in fact|are in fact|historically|"
              r"(?:who|that) (?:have|has|had))")
@@ -186,11 +187,12 @@ class NaturalLanguageParser:
 
         text = ex.text
         NEG0 = r"(?P<neg0>(?:do |does |did |are |is |were |was |who |that )?(?:not|never) )?"
+        text = re.sub(C + r" (?:prediction|rating|classification|verdict|label from the model)s?\b", repl("prediction"), text)
         text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("label"), text)
         text = re.sub(NEG0 + PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("prediction"), text)
         text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
         text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
-        text = re.sub(C + r" (?:according to|in|per) the data", repl("label"), text)
+        text = re.sub(C + r" (?:(?:according to|in|per) the data|in reality|in fact|in truth|for real)", repl("label"), text)
         text = re.sub(r"(?P<pre>\b(?:for|among|of|on|about) (?:the |all |those |these )?)" + C + r"(?= *(?:$|[?.,;]|and|or|<))",
                       lambda m: m.group("pre") + repl("prediction")(m), text)
         # a class named by one of its distinctive words after a cue: "were actually good"
@@ -211,7 +213,7 @@ class NaturalLanguageParser:
                 return inner
             text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)",
                           by_word("label"), text)
-            text = re.sub(NEG0 + r"(?:predicted|classified|rated|judged|flagged|deemed|considered) " + FILLER
+            text = re.sub(NEG0 + r"(?:predicted|predict|predicts|classified|classify|rated|judged|flagged|deemed|considered) " + FILLER
                           + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)", by_word("prediction"), text)
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
         text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C

@@ -212,11 +212,11 @@ def test_dice_failure_or_timeout_falls_back_to_the_search(credit, monkeypatch):
     assert found.engines == ["search"]
 
     def slow(*args, **kwargs):
-        time.sleep(0.3)
+        time.sleep(0.8)
         return [{"duration": 6}]
 
     monkeypatch.setattr(cfx, "_dice_run", slow)
-    found = cfx.counterfactuals(credit.model, row, space, data=credit.X(), dice_seconds=0.05)
+    found = cfx.counterfactuals(credit.model, row, space, data=credit.X(), dice_seconds=0.01)
     assert found.dice_status == "timed out" and found.counterfactuals
 
 

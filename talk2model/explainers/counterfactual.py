@@ -331,18 +331,17 @@ def counterfactuals(model, row: pd.Series, space: ChangeSpace, *, desired: Any =
         desired = next(c for c in classes if c != original)
     scorer = _Scorer(model, original, desired)
     pool: dict[tuple, Counterfactual] = {}
-    engines: list[str] = []
     dice_status = "not used"
-
-    if use_dice and data is not None:
-        found, dice_status = _dice(model, row, space, data, desired, n, dice_seconds, seed)
-        for changes in found:
-            _add(pool, scorer, row, space, [changes], source="dice-ml")
+    # dice-ml works in a worker thread while our own search runs
+    pending = _dice_start(model, row, space, data, desired, n, seed) if use_dice and data is not None else None
 
     singles = _search_singles(scorer, row, space, pool)
     beam: list[dict[str, Any]] = []
     if _diverse_count(pool) < n:
         beam = _search_pairs(scorer, row, space, pool, singles)
+    if pending is not None:
+        found, dice_status = _dice_collect(pending, started + dice_seconds)
+        _add(pool, scorer, row, space, found, source="dice-ml")
     if _diverse_count(pool) < n:
         _search_triples(scorer, row, space, pool, singles, beam)
 
@@ -568,15 +567,20 @@ class _RawModel:
 _DICE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dice")
 
 
-def _dice(model, row, space, data, desired, n, seconds, seed) -> tuple[list[dict[str, Any]], str]:
-    """Candidate change sets from dice-ml (unverified), and how it went."""
+def _dice_start(model, row, space, data, desired, n, seed):
+    """Start dice-ml on one row in the worker thread; None when it cannot serve this model."""
     vary = [u.name for u in space.units if u.kind != "group"]
     if not vary or not getattr(model, "has_proba", False):
-        return [], "not used"
-    future = _DICE_POOL.submit(_dice_run, model, row, space, data, desired, n, seed, vary)
+        return None
+    return _DICE_POOL.submit(_dice_run, model, row, space, data, desired, n, seed, vary)
+
+
+def _dice_collect(future, deadline: float) -> tuple[list[dict[str, Any]], str]:
+    """dice-ml's change sets (still unverified) if it finished by `deadline`, and how it went."""
     try:
-        return future.result(timeout=seconds), "ok"
+        return future.result(timeout=max(0.0, deadline - time.perf_counter())), "ok"
     except concurrent.futures.TimeoutError:
+        future.cancel()
         return [], "timed out"
     except Exception as exc:  # dice-ml raises many kinds of errors; our search carries on
         return [], f"failed: {type(exc).__name__}: {exc}"[:200]

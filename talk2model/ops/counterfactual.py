@@ -204,7 +204,8 @@ def say_counterfactual(r: CounterfactualResult, ctx) -> Reply:
             if cf.get("probability") is not None:
                 sentence += f" (with probability {pct(cf['probability'])})"
             lines.append(f"{i}. {sentence}.")
-        head = (f"The model predicts {now} for {r.selection}. "
+        already = " already" if schema.favourable is not None and r.original_prediction == schema.favourable else ""
+        head = (f"The model{already} predicts {now} for {r.selection}. "
                 f"{'The smallest change' if len(lines) == 1 else f'{len(lines)} different small changes'} "
                 f"that would make it predict {goal}, each checked with the model:")
         table = pd.DataFrame([{

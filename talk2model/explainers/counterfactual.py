@@ -63,6 +63,7 @@ class Unit:
     integer: bool = False
     step: float = 1.0               # numeric: rounding step for readable values
     float_dtype: bool = False
+    distinct: int = 0               # numeric: distinct values in the data
 
     def current(self, row: pd.Series) -> Any:
         if self.kind == "group":
@@ -164,7 +165,7 @@ class ChangeSpace:
                         low = 0.0
                 unit = Unit(name, "numeric", (name,), low=low, high=high,
                             scale=_scale(numbers), integer=integer, step=step,
-                            float_dtype=float_dtype)
+                            float_dtype=float_dtype, distinct=int(numbers.nunique()))
                 grid = np.quantile(numbers, QUANTILES)
                 if widen:
                     grid = np.concatenate([grid, np.linspace(low, high, 9)])
@@ -679,9 +680,12 @@ def group_changes(model, rows: pd.DataFrame, space: ChangeSpace, *, desired: Any
     plans: list[tuple[Unit, str, Any]] = []
     for unit in space.units:
         if unit.kind == "numeric":
-            # thresholds between the 5% and 95% quantiles: "glucose at most 0" (the minimum, often
-            # a code for missing) is rarely advice
-            for v in unit.values[1:-1] if len(unit.values) > 4 else unit.values:
+            # thresholds strictly inside the data's range: "glucose at most 0" (the minimum, often
+            # a code for missing) or "capital gain at least 99,999" (a top code) is rarely advice
+            inner = [v for v in unit.values if unit.low < v < unit.high]
+            if not inner and unit.distinct <= 3:   # a number with two or three values
+                inner = list(unit.values)
+            for v in inner:
                 plans.append((unit, "at most", v))
                 plans.append((unit, "at least", v))
         elif unit.kind == "flag":

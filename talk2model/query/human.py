@@ -127,8 +127,10 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             return f"the data for {sel}"
         case q.Statistic(feature=feature):
             return f"summary statistics of {label(feature)} for {sel}"
-        case q.Bias(attribute=attribute):
-            return f"whether the model treats the groups of {label(attribute)} fairly, for {sel}"
+        case q.Bias(attribute=attribute, attributes=more, bands=bands):
+            names = " and ".join(label(a) for a in (attribute, *(more or ())))
+            banded = f" (cut at {', '.join(fmt_number(b) for b in bands)})" if bands else ""
+            return f"whether the model treats the groups of {names}{banded} fairly, for {sel}"
         case q.DescribeData():
             return "a description of the data"
         case q.DescribeModel():

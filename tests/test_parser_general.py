@@ -144,3 +144,35 @@ CUES = [
 @pytest.mark.parametrize("ws,question,text", CUES, ids=[q[:40] for _, q, _ in CUES])
 def test_operation_cues(ws, question, text):
     check(ws, question, text)
+
+
+REFERENCES_AND_CONTEXT = [
+    # the reference's own noun is no new filter; a class in a why-question about them describes it
+    ("german", "Show me those women.", "previous_filter then show"),
+    ("credit", "Why were those people rejected?", "previous_filter then explain auto"),
+    ("diabetes", "and the true labels for the same patients?", "previous_filter then labels"),
+    ("diabetes", "and how many of those actually have diabetes", "previous_filter then filter label == 1 then count"),
+    # a statement before the question is context, not a filter
+    ("credit", "I rent my flat. How important is housing to the model?", "importance feature housing"),
+    ("diabetes", "My blood pressure was 50. What if it were 80 for patient 51?",
+     "filter id == 51 then whatif BloodPressure set 80 then predict"),
+    # an inverted conditional ("had the defendant ...") is an if-clause
+    ("compas", "the probability for defendant 2116 had the defendant spent no months in jail",
+     "filter id == 2116 then whatif months_in_jail set 0 then likelihood"),
+    ("compas", "what would the model predict for defendants under 25 if they had spent zero months in jail?",
+     "filter age < 25 then whatif months_in_jail set 0 then predict"),
+    # values joined by "or" stay with the column named first
+    ("credit", "recall for applicants whose checking account is little or moderate",
+     'filter checking_account == "little" or checking_account == "moderate" then score recall'),
+    ("diabetes", "what does the model predict for patients with blood pressure recorded as zero?",
+     "filter BloodPressure == 0 then predict"),
+    # "rank the features for <group>": the group is a filter, not the feature asked about
+    ("german", "Rank the features by importance for unemployed applicants",
+     "filter Unemployed == 1 then importance"),
+    ("german", "What are the most common errors for foreign workers?", "filter ForeignWorker == 1 then mistakes typical"),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", REFERENCES_AND_CONTEXT, ids=[q[:40] for _, q, _ in REFERENCES_AND_CONTEXT])
+def test_references_and_context(ws, question, text):
+    check(ws, question, text)

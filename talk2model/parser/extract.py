@@ -342,7 +342,8 @@ class Extractor:
         regions = []
         for m in re.finditer(r"\b(?:what if|if|suppose|supposing|imagine|assuming|assume|pretend|"
                              r"hypothetically|let us say|say that|had they|were they|what about if|"
-                             r"in a world where|in case)\b", text):
+                             r"had (?:he|she|it)|in a world where|in case)\b|"
+                             r"\bhad (?:the |this |that )?<[A-Z]*E[A-Z]*:\d+>", text):
             start = m.end()
             end = len(text)
             for stop in re.finditer(r"(?:[,?.;]|\b(?:then|what|how|would|could|will|can|should|"
@@ -422,7 +423,9 @@ class Extractor:
             (r"(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>|<W:\d+> and|<W:\d+> ,) (?:instead |also |still |all |both )?(?:had |has |have |was |were |with )?(?:a |an )?(?P<neg>did not |had not |were not |was not |not |never |no )?(?:" + V + r")", "setv", True),
             (r"(?:lost|lose|loses|losing|shed|sheds|dropped|drops|cut) " + N + r" (?:of |in |from )?(?:their |his |her |the )?" + F, "decrease", False),
             (r"(?:gained|gain|gains|gaining|put on|puts on|added|adds) " + N + r" (?:of |in |to )?(?:their |his |her |the )?" + F, "increase", False),
-            (r"(?:had|has|have|with|having|got|get|gets) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
+            (r"(?:(?:had|has|have|with|having|got|get|gets)(?: spent| served| done| taken| been given)?|spent|served) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
+            (r"\bit (?:were|was|is|had been|has been|would be|became|went to|goes to|changed to) (?:only |just |exactly )?" + N
+             + r"(?! (?:more|less|fewer|extra|or|to|<))", "it", True),
             (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
             (F + r" (?:of |at |= |to )?" + N, "set", True),
             (r"(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
@@ -430,7 +433,7 @@ class Extractor:
         ]
         # twice: a change joined to an earlier one ("were 30 and rented their home") is found once
         # the earlier one is a placeholder
-        for pattern, action, needs_if in patterns + patterns[-8:]:
+        for pattern, action, needs_if in patterns + patterns[-9:]:
             rx = expand(pattern)
             pos = 0
             while True:
@@ -617,6 +620,16 @@ class Extractor:
             if spec.kind == "flag" and n.value not in (0, 1):
                 return q.WhatIf(f, "set", 1)
             return q.WhatIf(f, "set", self.convert(f, n.value, n.unit))
+        if action == "it":
+            # "my blood pressure was 50 ... what if it had been 80": the feature named last
+            before = re.findall(r"<[A-Z]*F[A-Z]*:(\d+)>", ex.text[:m.start()])
+            for idx in reversed(before):
+                f = self.feature_of(slots[int(idx)], numeric=True)
+                if f is not None:
+                    if n.unit and not self._unit_ok(f, n.unit):
+                        return None
+                    return q.WhatIf(f, "set", self.convert(f, n.value, n.unit))
+            return None
         if action == "age":
             f = self.age
             if g.get("yo"):
@@ -873,7 +886,7 @@ class Extractor:
 
         for pat in (r"(?P<body>)(?P<no>no|zero|without any|without) (?:prior |previous )?" + F,
                     F + r" (?:(?:is|are|was|were|of|at|equal to|equals|=|==|exactly|is exactly|of exactly|"
-                    r"is equal to) )?(?P<body>)" + N + r"(?! (?:to|and|or|<[A-Z]*F))",
+                    r"is equal to|(?:(?:is|are|was|were|both|all) )*(?:recorded|listed|coded|reported|entered|given|set) (?:as|at|to)) )?(?P<body>)" + N + r"(?! (?:to|and|or|<[A-Z]*F))",
                     r"(?P<body>)(?:with |having |have |has |had |who have |who has |of |exactly )?" + N + r" " + F):
             ex.text = expand(pat).sub(equal, ex.text)
 

@@ -180,10 +180,11 @@ CUES: list[tuple[str, re.Pattern]] = [
 PREVIOUS = re.compile(r"\b(?:(?:those|these)(?! (?:predictions?|results?|features?|numbers?|questions?|errors?|mistakes?|"
                       r"metrics?|rules?|values?|explanations?|answers?|scores?|figures?|columns?|variables?|"
                       r"factors?|classes|labels?|outcomes?|decisions?|interactions?|changes?|things?|ones? (?:features?|columns?)))|them|that group|this group|the group|same group|same people|said|such|"
-                      r"the same (?:ones|people|group|rows|applicants|patients|defendants|individuals|subset|selection)|"
+                      r"the same (?:ones|people|group|rows|applicants|patients|defendants|individuals|subset|selection|<[A-Z]*E[A-Z]*:\d+>)|"
                       r"previous (?:group|selection|ones|people|results?)|the selection|that selection|"
                       r"this subset|that subset|the subset(?! (?:with|where|of|whose|that|who|which|in|for|having|<))|above (?:group|people)|these ones|those ones|"
-                      r"among them|of them|for them|the ones (?:above|before|you just)|aforementioned)\b")
+                      r"among them|of them|for them|the ones (?:above|before|you just)|aforementioned)\b|"
+                      r"\bthe same <[A-Z]*E[A-Z]*:\d+>")
 
 # a larger request absorbs the cues inside it ("why does the model predict" is explain only)
 ABSORBS = {

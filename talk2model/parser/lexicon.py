@@ -151,7 +151,12 @@ class Lexicon:
                     continue
                 key = tuple(keys[i:i + n])
                 if key in self.phrases:
-                    found = Span(i, i + n, _prefer_exact(self.phrases[key], tuple(tokens[i:i + n])))
+                    meanings = _prefer_exact(self.phrases[key], tuple(tokens[i:i + n]))
+                    # a people noun is a noun: "recorded" is no "record"
+                    meanings = [m for m in meanings if m.kind != "entity" or _plural_same(m.surface, tuple(tokens[i:i + n]))]
+                    if not meanings:
+                        continue
+                    found = Span(i, i + n, meanings)
                     break
             if found is None and i + 1 < len(tokens) and (i + 1) not in skip:
                 joined = (stem(tokens[i] + tokens[i + 1]),)
@@ -164,6 +169,11 @@ class Lexicon:
             else:
                 i += 1
         return spans
+
+
+def _plural_same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return len(a) == len(b) and all(x == y or x.rstrip("s") == y.rstrip("s") or x[:-1] + "ies" == y
+                                    or y[:-1] + "ies" == x for x, y in zip(a, b))
 
 
 def _prefer_exact(meanings: list[Meaning], surface: tuple[str, ...]) -> list[Meaning]:

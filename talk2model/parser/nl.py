@@ -160,6 +160,8 @@ class NaturalLanguageParser:
         if ex.ids or any(s.kind == "N" and isinstance(s.value, int) and s.unit is None and s.value in self.ids
                          and s.value >= 10 and i not in ex.used for i, s in enumerate(ex.slots)):
             return
+        if PREVIOUS.search(ex.text) and re.search(r"\bwhy\b|\bhow come\b", ex.text) and not ex.conditions:
+            return      # "why were those people rejected?": the class describes the question
         C = r"<[A-Z]*C[A-Z]*:(?P<c>\d+)>"
         found = []
 
@@ -213,7 +215,8 @@ class NaturalLanguageParser:
                 return inner
             text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)",
                           by_word("label"), text)
-            text = re.sub(NEG0 + r"(?:predicted|predict|predicts|classified|classify|rated|judged|flagged|deemed|considered) " + FILLER
+            text = re.sub(NEG0 + r"(?:predicted|predict|predicts|classified|classify|rated|judged|flagged|deemed|considered|"
+                          r"(?:model|classifier) (?:says|said|say|thinks|predicts)) " + FILLER
                           + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)", by_word("prediction"), text)
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
         text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
@@ -455,6 +458,13 @@ class _Reading:
 
         # previous turn's selection
         ref = PREVIOUS.search(text)
+        # "show me those women": the reference's own noun is no new filter
+        for m in re.finditer(r"\b(?:those|these|the same|said|such) <K:\d+>(?= *(?:$|[?.,;!]|and (?:why|what|how|show)))", text):
+            pos = m.end() - len(m.group(0).split()[-1])
+            ex.conditions = [(p, e) for p, e in ex.conditions
+                             if p != pos or not isinstance(e, q.Cmp) or e.feature in ("prediction", "label")
+                             or not self._noun_value(e)]
+        self._context_sentences()
         first_group = re.search(r"<(?:K|ID):\d+>", text)
         # "women over 30 ... how accurate is it on them": them is this question's own group
         previous = bool(ref) and not ex.ids and not (first_group and first_group.start() < ref.start())
@@ -581,6 +591,25 @@ class _Reading:
                          message=msg + " Did you mean this?", confidence=0.5, source="nl")
         return Parse(message=msg, source="nl")
 
+    def _noun_value(self, expr: q.Expr) -> bool:
+        """A condition said as one noun ("women", "renters"), not a comparison."""
+        src = self.ex.sources.get(id(expr), [])
+        return len(src) == 1 and bool(self.ex.slots[src[0]].meanings("value"))
+
+    def _context_sentences(self) -> None:
+        """'I rent my flat. How important is housing?', 'He has 17 priors. If he had only 5, ...':
+        a statement about the asker or the person, before the question, is context, not a filter."""
+        text = self.text
+        start = 0
+        for m in re.finditer(r"[.!]|$", text):
+            seg = text[start:m.start()]
+            rest = text[m.end():]
+            if m.group(0) and rest.strip() and re.match(
+                    r"\s*(?:i am|i|my|we|our|he|she|his|her|they|their|it)\b(?! (?:want|would|need|wonder|mean|ask))", seg) \
+                    and not re.search(r"\b(?:what|why|how|which|who|if|show|tell|give)\b", seg):
+                self.ex.conditions = [(p, e) for p, e in self.ex.conditions if not (start <= p < m.start())]
+            start = m.end()
+
     def _reclaim(self, cue: Cue, any_distance: bool = False) -> str | None:
         """A flag or value read as a condition that is really the feature an operation is
         about: "where does Single rank", "what does felony mean"."""
@@ -629,6 +658,7 @@ class _Reading:
                 groups.append([expr])
         seen = []
         for g in groups:
+            g = self._same_column(g)
             unique = []
             for e in g:
                 if e not in unique:
@@ -638,6 +668,23 @@ class _Reading:
                 seen.append(item)
         parts.extend(self._both_groups(seen))
         return q.and_all(parts)
+
+    def _same_column(self, group: list[q.Expr]) -> list[q.Expr]:
+        if len(group) < 2 or not isinstance(group[0], q.Cmp):
+            return group
+        first = group[0]
+        spec = self.schema.features.get(first.feature)
+        if spec is None or spec.kind != "categorical":
+            return group
+        out = [first]
+        for e in group[1:]:
+            src = self.ex.sources.get(id(e), [])
+            ambiguous = len(src) == 1 and any(mn.feature == first.feature and mn.value == e.value
+                                              for mn in self.ex.slots[src[0]].meanings("value"))
+            if isinstance(e, q.Cmp) and e.feature != first.feature and e.cmp == first.cmp and ambiguous:
+                e = q.Cmp(first.feature, e.cmp, e.value)
+            out.append(e)
+        return out
 
     def _both_groups(self, items: list[q.Expr]) -> list[q.Expr]:
         """'accuracy for women and for men', 'over 50 and under 30': two conditions on the same
@@ -655,6 +702,9 @@ class _Reading:
 
     def _importance(self, cue: Cue, used: set[int]) -> q.Importance:
         text = self.text
+        if re.search(r"^(?:rank|ranking|order|sort|list)\w* (?:all |the |of the )*(?:features|factors|variables|predictors|attributes|columns)",
+                     text[cue.pos:cue.end]):
+            return q.Importance()       # "rank the features ... for <group>": the group is a filter
         window = text[max(0, cue.pos - 40): cue.end + 50]
         m = re.search(r"(?:top|the|which|what|most important|first|leading|main|key|biggest|strongest) <N:(\d+)>|<N:(\d+)> (?:most|top|main|key|biggest|strongest|leading|features|factors|variables|important|influential)", window)
         if m:
@@ -685,6 +735,8 @@ class _Reading:
         clause = text[max(0, a - 0):z]
         if re.search(r"how many|how often|number of|count|\bfrequen|\brate\b|\bpercentage\b|\bproportion\b|\bshare\b|\bfraction\b|\btotal\b|how much", clause):
             return "count"
+        if re.search(r"\b(?:most )?(?:common|frequent|typical|usual)\b|what (?:kind|kinds|sort|sorts|type|types) of|\bpatterns?\b", clause):
+            return "typical"
         if re.search(r"\bshow|\bgive|\blist|example|\bsome\b|\bwhich (?:ones|people|rows|cases|records|applicants|patients|defendants|<)|"
                      r"\ba few\b|handful|\bsample|\bdisplay|\bsee\b|\bprint|\bfind|\bwho\b|\binstances\b|\bcases\b|"
                      r"\bmisclassified (?:cases|rows|people|ones|examples|instances|<)|\bpull up|\bretrieve|\bfetch|"

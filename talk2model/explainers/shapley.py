@@ -11,6 +11,8 @@ outputs, in the output space it names (`log-odds`, `probability` or `prediction`
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import warnings
 from typing import Any
 
@@ -35,18 +37,18 @@ def background(Z: np.ndarray, method: str) -> np.ndarray:
     return Z[np.sort(rng.choice(len(Z), size, replace=False))]
 
 
-class Backend:
+class Backend(ABC):
     method: str = ""
     space: str = ""
     outputs: list[Any]   # the class each output column explains (None for regression)
 
+    @abstractmethod
     def explain(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(values (n, m, k), base (k,), output (n, k))."""
-        raise NotImplementedError
 
+    @abstractmethod
     def output(self, Z: np.ndarray) -> np.ndarray:
         """The model's outputs (n, k) in this back-end's space, one column per `outputs`."""
-        raise NotImplementedError
 
 
 def _named(final, Z: np.ndarray):

@@ -16,7 +16,7 @@ from typing import Any
 from talk2model.errors import OperationError, QueryError, Talk2ModelError
 from talk2model.ops.registry import jsonable
 from talk2model.parser import Parse, get_parser
-from talk2model.parser.base import looks_like_query, parse_formal
+from talk2model.parser.base import is_surely_formal, looks_like_query, parse_formal
 from talk2model.query.ast import Query
 from talk2model.query.human import describe_query
 from talk2model.query.validate import validate
@@ -137,8 +137,9 @@ class Assistant:
         if looks_like_query(question):
             try:
                 return parse_formal(question)
-            except QueryError:
-                pass
+            except QueryError as exc:
+                if is_surely_formal(question):  # a broken query gets the query's error, not a guess
+                    return Parse(message=f"I could not read that query: {exc}", source="text")
         return self.parser.parse(question, self.state)
 
     # ---- internals ------------------------------------------------------------------------

@@ -124,3 +124,15 @@ def test_validation_normalises_values_to_the_data(credit, compas):
                                           q.Cmp("age", ">=", 30)))
     query = validate(parse_text('filter woman == "yes" then count'), compas.schema)
     assert query.steps[0].where == q.Cmp("woman", "==", 1)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"steps": [{"op": "nope"}]}', "I could not read that query: unknown operation 'nope'"),
+    ("filter age > 'x' then count", "I could not read that query: did not understand ''' at position 14"),
+])
+def test_a_broken_formal_query_gets_its_own_error_not_a_guess(credit, text, message):
+    from talk2model import Assistant
+
+    answer = Assistant(credit).ask(text)
+    assert answer.query is None
+    assert answer.text.split("\n")[0] == message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from talk2model.errors import QueryError
@@ -42,6 +43,15 @@ def looks_like_query(text: str) -> bool:
     return first in _STEP_WORDS and (" " not in stripped or " then " in stripped
                                       or first in ("filter", "whatif", "explain", "score", "mistakes",
                                                    "importance", "statistic", "dependence", "bias", "define"))
+
+
+_FORMAL_MARKS = re.compile(r"==|!=|>=|<=|\bthen\b|`")
+
+
+def is_surely_formal(text: str) -> bool:
+    """JSON, or query text with operators no question would use: its errors are worth showing."""
+    stripped = text.strip()
+    return stripped.startswith("{") or (looks_like_query(stripped) and bool(_FORMAL_MARKS.search(stripped)))
 
 
 def parse_formal(text: str) -> Parse:

@@ -1,8 +1,9 @@
-"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|dev2|test] [-w WS] [--failures N]`.
+"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|dev2|dev3|all-dev|test] [-w WS] [--failures N]`.
 
 Scores the canonical JSON steps of each question against its gold query and prints the share
 exactly right overall, per workspace, on compositional questions (2+ operations or 2+
-conditions) and per tag. `--failures N` prints up to N failing items (dev and dev2 only).
+conditions) and per tag. `--failures N` prints up to N failing items (dev sets only);
+`--set all-dev` scores every dev set present together.
 """
 
 from __future__ import annotations
@@ -55,7 +56,14 @@ def is_compositional(item: dict) -> bool:
         or "multi_cond" in item.get("tags", ())
 
 
+DEV_SETS = ("dev", "dev2", "dev3")
+
+
 def load_items(which: str) -> list[dict]:
+    """The items of one evaluation set; "all-dev" is every dev set present, in order."""
+    if which == "all-dev":
+        return [item for name in DEV_SETS if (eval_dir() / f"{name}.jsonl").exists()
+                for item in load_items(name)]
     path = eval_dir() / f"{which}.jsonl"
     with path.open() as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -63,7 +71,7 @@ def load_items(which: str) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="talk2model eval-parser", description=__doc__.splitlines()[0])
-    ap.add_argument("--set", dest="which", default="dev", choices=("dev", "dev2", "test"))
+    ap.add_argument("--set", dest="which", default="dev", choices=DEV_SETS + ("all-dev", "test"))
     ap.add_argument("-w", "--workspace", action="append", help="only these workspaces")
     ap.add_argument("--failures", type=int, default=0, help="print up to N failing items")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -62,7 +62,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                         r"(?:help|assist|support) me with|what (?:are|is) (?:the|your) (?:options|commands)|what operations")),
     ("followup", _c(r"^(?:and |ok |okay |please |pls |now |yes |sure |go ahead and |can you |could you )*(?:more|tell me more|show (?:me )?more|show the rest|"
                     r"the rest|rest of (?:it|them|the \w+)|continue|go on|keep going|next|next page|more please|"
-                    r"more details?|more info(?:rmation)?|(?:show|see|give me|list|print) (?:the )?(?:rest|remaining|next|others|remainder|more)|"
+                    r"more details?|more info(?:rmation)?|(?:show|see|give|list|print|let me see)(?: me| us)? (?:the )?(?:rest|remaining|next|others|remainder|more)(?: (?:of (?:it|them|the (?:list|table|rows|results))|ones|rows|results|<[A-Z]*E[A-Z]*:\d+>))?|"
                     r"what else|anything else|elaborate|expand(?: on that| on it)?|say more|and then|what next|"
                     r"(?:can you |could you )?(?:tell|show|give) me more(?: about (?:it|that|this))?|keep it coming|"
                     r"next (?:ones|rows|results|part|bit|batch|few|items|page)|(?:load|show) more (?:rows|results|items)|"
@@ -143,7 +143,8 @@ CUES: list[tuple[str, re.Pattern]] = [
                      r"what (?:is|are|was|were) (?:the |their )?<[A-Z]*F[A-Z]*:\d+> like|"
                      r"\b(?:most|least) (?:common|frequent|popular|typical)\b|(?:class|label|outcome|target) (?:balance|distribution|split|breakdown|ratio|proportions?|frequenc)|"
                      r"(?:balance|ratio|split|breakdown|distribution) (?:of|between) (?:the )?(?:classes|labels|outcomes|good|bad|<[A-Z]*C)")),
-    ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\w+ ){0,5}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
+    ("bias", _c(r"\bracis|\bsexis|\bageis|\bfair\b|\bfairly\b|\bfairness\b|\bunfair|\bbias|\bdiscriminat|\bprejudic|\bdisparit|\bequit|\bequal(?:ly)? treat|\btreat(?:s|ed|ing)? (?:\S+ ){0,6}(?:equally|differently|fairly|the same|worse|better|unfairly)|"
+                r"\b(?:differently|different outcomes?|different predictions?) (?:for|from|than|between) (?:the )?<[A-Z]*[EKV]|"
                 r"\bdisadvantag|\bpenali[sz]|\bfavou?r(?:s|ed|ing)? (?:\w+ ){0,3}(?:over|against)|\bsame (?:way|treatment)|\bparity\b|\bequal opportunit|\bdemographic parity|\bdisparate")),
     ("describe_data", _c(r"(?:what|which) (?:is|are) (?:in )?(?:the |this |your )?(?:data|dataset|data set|training data)\b(?! (?:for|of|on))|"
                          r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about)(?: me| to me| us)? (?:the |this |your )?(?:data|dataset|data set|training data)\b|"

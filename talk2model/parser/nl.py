@@ -103,6 +103,23 @@ def _features_of(expr: q.Expr) -> set[str]:
     return out
 
 
+# rule 14: "is age more important than duration", "does X matter more than Y", "X vs Y importance"
+IMPORTANCE_COMPARE = re.compile(
+    r"\b(?:more|less|as|equally) (?:important|influential|predictive|relevant|significant|decisive|useful)(?: \w+)? (?:than|as|compared (?:to|with))\b|"
+    r"\b(?:matters?|mattered|counts?|weighs?) (?:\w+ )?(?:more|less) (?:than|compared)\b|"
+    r"\b(?:more|less|bigger|greater|smaller|larger|stronger|weaker) (?:influence|impact|effect|weight|importance|role|say) (?:\w+ ){0,3}?(?:than|compared (?:to|with))\b|"
+    r"\boutweighs?\b|\b(?:importance|important|influential) (?:of )?<[A-Z]*F[A-Z]*:\d+> (?:vs\.?|versus|compared (?:to|with)|or|against) |"
+    r"<[A-Z]*F[A-Z]*:\d+> (?:vs\.?|versus|or) <[A-Z]*F[A-Z]*:\d+>[^.?!]*\b(?:more|most) (?:important|influential)|"
+    r"\b(?:more|most) (?:important|influential)\W* <[A-Z]*F[A-Z]*:\d+> (?:or|vs\.?|versus) <|"
+    r"\b(?:matters?|counts?|weighs?) (?:the )?more\b[^.?!]*<[A-Z]*F[A-Z]*:\d+> (?:or|vs\.?|versus) (?:the )?<")
+# rule 15: "would applicant 12's decision change if their sex were different?" -> bias on one row
+FLIP = re.compile(
+    r"\b(?:their|his|her|its|the|my|<ID:\d+>(?: s)?) (?P<f><[A-Z]*F[A-Z]*:\d+>) (?:(?:were|was|is|had been|been|being|became|got) )?"
+    r"(?:different|differed|other|changed|switched|flipped|reversed|swapped|the opposite|otherwise)\b|"
+    r"\b(?:a |an |the )?(?:different|other|opposite|another) (?P<g><[A-Z]*F[A-Z]*:\d+>)|"
+    r"\b(?:chang\w*|switch\w*|flip\w*|swap\w*|revers\w*) (?:their |his |her |its |the )?(?P<h><[A-Z]*F[A-Z]*:\d+>)(?= *(?:$|[?.,;!]|would|will|does|do|and|,))")
+FLIP_CUE = re.compile(r"\b(?:change|changes|changed|differ|different|flip|flips|flipped|same|affect|alter|switch)\b|<W:")
+
 FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still|not)\s)*"
 
 
@@ -415,7 +432,12 @@ class _Reading:
             steps_ops.append((cue.pos, step))
 
         steps_ops.sort(key=lambda t: t[0])
+        steps_ops = self._importance_comparison(steps_ops)
+        steps_ops = self._statements(steps_ops)
         ops = [s for _, s in steps_ops]
+        flip = self._flip_test()
+        if flip is not None:
+            ops = [flip]
         if ex.ids and len(set(ex.ids)) == 1:
             # "which features pushed the decision for applicant 61": one row's reasons
             ops = [q.Explain(method) if isinstance(s, q.Importance) and s.feature is None and s.top is None
@@ -514,6 +536,81 @@ class _Reading:
         if ex.guessed:
             self.confidence = min(self.confidence, 0.85)
         return Parse(query=q.Query(tuple(steps)), confidence=self.confidence, source="nl")
+
+    def _features_in_order(self) -> list[tuple[int, str]]:
+        """(position, feature) of every feature phrase in the text, in order, no repeats."""
+        out: list[tuple[int, str]] = []
+        for m in re.finditer(r"<([A-Z]+):(\d+)>", self.text):
+            kinds, idx = m.group(1), int(m.group(2))
+            f = None
+            if kinds == "K":
+                pos, expr = self.ex.conditions[idx] if idx < len(self.ex.conditions) else (None, None)
+                src = self.ex.sources.get(id(expr), []) if expr is not None else []
+                if len(src) == 1 and isinstance(expr, q.Cmp) and \
+                        any(mn.feature == expr.feature for mn in self.ex.slots[src[0]].meanings("feature")):
+                    f = expr.feature
+            elif "F" in kinds and kinds not in ("ID", "W"):
+                f = self.p.extractor.feature_of(self.ex.slots[idx])
+            if f is not None and all(f != g for _, g in out):
+                out.append((m.start(), f))
+        return out
+
+    def _importance_comparison(self, steps_ops: list[tuple[int, q.Step]]) -> list[tuple[int, q.Step]]:
+        """Rule 14: comparing two features' importance asks for each, in the order mentioned."""
+        imps = [i for i, (_, s) in enumerate(steps_ops) if isinstance(s, q.Importance)]
+        if len(imps) != 1 or steps_ops[imps[0]][1].top is not None or not IMPORTANCE_COMPARE.search(self.text):
+            return steps_ops
+        feats = self._features_in_order()
+        if len(feats) < 2:
+            return steps_ops
+        (p1, f1), (p2, f2) = feats[:2]
+        for f in (f1, f2):      # the features compared are no filters
+            self.ex.conditions = [(p, e) for p, e in self.ex.conditions
+                                  if not (isinstance(e, q.Cmp) and e.feature == f and self._noun_value(e) is False
+                                          and len(self.ex.sources.get(id(e), [])) == 1
+                                          and any(mn.feature == f for mn in self.ex.slots[self.ex.sources[id(e)][0]].meanings("feature")))]
+        pos = steps_ops[imps[0]][0]
+        return steps_ops[:imps[0]] + [(pos, q.Importance(feature=f1)), (pos, q.Importance(feature=f2))] \
+            + steps_ops[imps[0] + 1:]
+
+    def _flip_test(self) -> q.Bias | None:
+        """Rule 15: one row, 'would its decision change if its sex were different' -> bias sex
+        (on one row the bias step flips the attribute through a what-if)."""
+        if len(set(self.ex.ids)) != 1:
+            return None
+        m = FLIP.search(self.text)
+        if m is None or not FLIP_CUE.search(self.text):
+            return None
+        idx = int(re.search(r"\d+", m.group("f") or m.group("g") or m.group("h")).group())
+        slot = self.ex.slots[idx]
+        feats = [mn.feature for mn in slot.meanings("feature")]
+        sensitive = [f for f in feats if f in self.schema.sensitive] or \
+            [s for s in self.schema.sensitive if any(self._same_group(f, {s}) for f in feats)]
+        if not sensitive and not feats:
+            return None
+        attr = (sensitive or feats)[0]
+        self.ex.whatifs = [(p, w) for p, w in self.ex.whatifs if w.feature != attr]
+        return q.Bias(attr)
+
+    def _statements(self, steps_ops: list[tuple[int, q.Step]]) -> list[tuple[int, q.Step]]:
+        """'Applicant 12 was flagged as high risk. What would need to change?': a statement
+        before the question (no question word, ends in '.') names no operation of its own when
+        the question that follows asks for one."""
+        if len(steps_ops) < 2:
+            return steps_ops
+        text = self.text
+        m = re.search(r"[.!;] +\S", text)
+        if m is None:
+            return steps_ops
+        head = text[:m.start()]
+        if re.search(r"\b(?:what|why|how|which|who|whether|show|tell|give|list|explain|please)\b|\?", head) or \
+                re.match(r"\s*(?:is|are|was|were|does|do|did|can|could|would|will|should)\b", head):
+            return steps_ops
+        later = [(p, s) for p, s in steps_ops if p >= m.start()]
+        if not later:
+            return steps_ops
+        return [(p, s) for p, s in steps_ops if p >= m.start() or s.op not in
+                ("predict", "likelihood", "labels", "show", "count", "statistic")]
 
     def _share(self, ops: list[q.Step]) -> q.Statistic | None:
         """Rule 13: "what percent / fraction / share / proportion of X are Y" -> filter X, then

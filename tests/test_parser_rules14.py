@@ -1,0 +1,58 @@
+"""Parser mechanisms for the newer canonical rules (docs/query-language.md): comparing two
+features' importance (rule 14), the individual flip test (rule 15), follow-ups (rule 10),
+a statement before the question, "treat differently" as fairness (rule 12), "everyone except"
+negating the whole group, coordinated what-ifs and ids said bare before a what-if.
+Gold is written from the rules, not from evaluation items."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from talk2model.parser.nl import NaturalLanguageParser
+from talk2model.query.ast import Query
+from talk2model.workspace import load_workspace
+
+_PARSERS: dict[str, NaturalLanguageParser] = {}
+
+
+def parser(ws: str) -> NaturalLanguageParser:
+    if ws not in _PARSERS:
+        _PARSERS[ws] = NaturalLanguageParser(load_workspace(ws))
+    return _PARSERS[ws]
+
+
+def check(ws: str, question: str, text: str) -> None:
+    parsed = parser(ws).parse(question)
+    assert parsed.query is not None, f"no query for {question!r}: {parsed.message or parsed.choices}"
+    got = json.dumps(parsed.query.to_json(), sort_keys=True)
+    want = json.dumps(Query.from_text(text).to_json(), sort_keys=True)
+    assert got == want, f"{question!r}\n got  {parsed.query.to_text()}\n want {text}"
+
+
+CASES = [
+    # rule 14: two importance steps, in the order mentioned
+    ("german", "is age more important than duration?", "importance feature Age then importance feature LoanDuration"),
+    ("german", "does the loan duration matter more than age", "importance feature LoanDuration then importance feature Age"),
+    ("credit", "which matters more to the model, age or the credit amount?", "importance feature age then importance feature credit_amount"),
+    ("diabetes", "is glucose less important than BMI?", "importance feature Glucose then importance feature BMI"),
+    # rule 15: one row, a sensitive attribute said to be different -> bias on that row
+    ("credit", "would applicant 12's decision change if their sex were different?", "filter id == 12 then bias sex"),
+    ("german", "would applicant 40 get a different outcome with a different gender?", "filter id == 40 then bias Gender"),
+    ("compas", "does the prediction for defendant 7 change if we flip their race?", "filter id == 7 then bias black"),
+    # rule 10: follow-ups stand alone
+    ("credit", "show me the rest", "followup"),
+    ("diabetes", "give me the remaining ones", "followup"),
+    ("compas", "next page", "followup"),
+    # a statement before the question adds no operation of its own
+    ("credit", "Applicant 3 was rated as a bad risk. What would need to change?", "filter id == 3 then counterfactual"),
+    ("diabetes", "Patient 8 is predicted diabetic. Why?", "filter id == 8 then explain auto"),
+    # rule 12: treating groups differently is fairness, the group is the attribute
+    ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
+]
+
+
+@pytest.mark.parametrize("ws,question,text", CASES, ids=[q[:45] for _, q, _ in CASES])
+def test_canonical_rules(ws, question, text):
+    check(ws, question, text)

@@ -74,6 +74,7 @@ ERR_NO_TURNS = "Ask a question first: the transcript is empty."
 ERR_NO_ANSWER = "Ask a question first, then rate the answer."
 MSG_FEEDBACK = "Thanks, your feedback on turn {seq} was saved."
 MSG_CLEARED = "Selection cleared: questions are about all {n:,} {entities} again."
+UPLOAD_PREFIX = "uploaded: "   # how the workspace picker names an uploaded workspace
 
 CSS = """
 #ai-notice { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 8px; padding: 4px 12px; }
@@ -95,10 +96,18 @@ class AppOptions:
 
 
 class ChatSession:
-    """One browser session: its own Assistant, chat history and audit-trail session."""
+    """One browser session: its own Assistant, chat history and audit-trail session.
 
-    def __init__(self, workspace: Workspace, options: AppOptions) -> None:
+    `label` is what the workspace picker shows for the workspace in use: a built-in's name, or
+    "uploaded: loans.csv". `uploads` keeps this browser session's uploaded workspaces by label,
+    so picking one again after a built-in switches back to it.
+    """
+
+    def __init__(self, workspace: Workspace, options: AppOptions, *, label: str | None = None,
+                 uploads: dict[str, Workspace] | None = None) -> None:
         self.options = options
+        self.label = label or workspace.name
+        self.uploads: dict[str, Workspace] = dict(uploads or {})
         self.assistant = options.assistant_factory(workspace)
         self.messages: list[dict] = []
         self.message_turn: list[int | None] = []    # turn id behind each chat message
@@ -171,9 +180,14 @@ def _selection_markdown(session: ChatSession | None, workspace: Workspace) -> st
     return f"**Talking about:** {text}"
 
 
-def _workspace_markdown(workspace: Workspace) -> str:
+def _workspace_markdown(workspace: Workspace, label: str | None = None) -> str:
     schema = workspace.schema
-    lines = [f"### {schema.title or workspace.name}"]
+    label = label or workspace.name
+    if label.startswith(UPLOAD_PREFIX):
+        origin = f"Workspace in use: **{workspace.name}**, uploaded from `{label[len(UPLOAD_PREFIX):]}`"
+    else:
+        origin = f"Workspace in use: built-in **{label}**"
+    lines = [f"### {schema.title or workspace.name}", origin]
     if schema.description:
         lines.append(schema.description)
     classes = ", ".join(f"{v}" for v in schema.classes.values())
@@ -229,7 +243,8 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
 
     def page_loaded(state: ChatSession | None):
         ws = state.workspace if state is not None else loaded_default()
-        return _workspace_markdown(ws), _selection_markdown(state, ws)
+        return (_workspace_markdown(ws, state.label if state is not None else workspace),
+                _selection_markdown(state, ws))
 
     def view(session: ChatSession) -> tuple:
         buttons = [gr.update(value=c.label, visible=True) if i < len(session.choices)
@@ -271,16 +286,21 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         return view(session)
 
     def switch_workspace(name: str, state: ChatSession | None):
-        try:
-            ws = load_workspace(name)
-        except Talk2ModelError as exc:
-            raise gr.Error(str(exc)) from exc
+        uploads = state.uploads if state is not None else {}
+        if name in uploads:  # back to a workspace this session uploaded
+            ws = uploads[name]
+        else:
+            try:
+                ws = load_workspace(name)
+            except Talk2ModelError as exc:
+                raise gr.Error(str(exc)) from exc
         _close_session(state)
-        return start_session(ws)
+        return start_session(ws, name, uploads)
 
-    def start_session(ws: Workspace):
-        session = ChatSession(ws, options)
-        return (*view(session), _workspace_markdown(ws), gr.update(samples=_examples(ws)))
+    def start_session(ws: Workspace, label: str, uploads: dict[str, Workspace]):
+        session = ChatSession(ws, options, label=label, uploads=uploads)
+        picker = gr.update(choices=[*ws_choices, *(u for u in uploads if u not in ws_choices)], value=label)
+        return (*view(session), _workspace_markdown(ws, label), gr.update(samples=_examples(ws)), picker)
 
     def example(index: int | None, state: ChatSession | None):
         session = session_of(state)
@@ -354,8 +374,10 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         except WorkspaceError as exc:
             raise gr.Error(str(exc), title="This workspace cannot be used yet") from exc
         _close_session(state)
-        gr.Info(f"Now talking about {ws.name}: {len(ws.data):,} {ws.schema.entity_plural}.")
-        return start_session(ws)
+        label = UPLOAD_PREFIX + Path(data_path).name
+        uploads = {**(state.uploads if state is not None else {}), label: ws}
+        gr.Info(f"Now talking about {ws.name} ({label}): {len(ws.data):,} {ws.schema.entity_plural}.")
+        return start_session(ws, label, uploads)
 
     # ---- layout ----
     # Gradio copies every file it serves into its cache: drop copies older than a day, hourly.
@@ -391,7 +413,8 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                 feedback_md = gr.Markdown("", elem_id="feedback-status")
             with gr.Column(scale=1, min_width=300):
                 with gr.Accordion("Workspace", open=True):
-                    ws_dropdown = gr.Dropdown(ws_choices, value=workspace, label="Built-in workspace",
+                    ws_dropdown = gr.Dropdown(ws_choices, value=workspace, label="Workspace in use",
+                                              info="a built-in, or one you uploaded below",
                                               elem_id="workspace")
                 with gr.Accordion("Transcript", open=False, elem_id="transcript"):
                     session_md = gr.Markdown("")
@@ -429,7 +452,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         for i, btn in enumerate(choice_btns):
             btn.click(choose(i), inputs=[state], outputs=view_outputs, api_name=f"choose_{i}")
         clear_btn.click(clear_selection, inputs=[state], outputs=view_outputs, api_name="clear_selection")
-        ws_outputs = [*view_outputs, workspace_md, examples]
+        ws_outputs = [*view_outputs, workspace_md, examples, ws_dropdown]
         ws_dropdown.input(switch_workspace, inputs=[ws_dropdown, state], outputs=ws_outputs,
                           api_name="workspace")
         examples.click(example, inputs=[examples, state], outputs=[question, *view_outputs],

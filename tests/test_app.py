@@ -171,8 +171,9 @@ def test_feedback_before_any_answer_is_refused(app):
 def test_workspace_switch_and_examples(app, german):
     url, store = app
     c = client(url)
-    chat, selection, answer, _, info, _ = c.predict("german", api_name="/workspace")
+    chat, selection, answer, _, info, _, picker = c.predict("german", api_name="/workspace")
     assert chat == [] and german.schema.title in info
+    assert picker["value"] == "german" and "Workspace in use: built-in **german**" in info
     assert selection == f"**Talking about:** all {len(german.data):,} {german.schema.entity_plural}"
     out = ask(c, "count")
     assert f"{len(german.data):,}" in texts(out["chat"])[-1]

@@ -106,7 +106,7 @@ def test_errors_say_what_to_fix(upload):
     assert str(err.value) == ui.ERR_NO_MODEL
 
 
-def test_upload_end_to_end_through_the_app(upload, tmp_path):
+def test_upload_end_to_end_through_the_app(upload, tmp_path, credit):
     from gradio_client import Client, handle_file
 
     from talk2model.store.turns import Store
@@ -124,15 +124,34 @@ def test_upload_end_to_end_through_the_app(upload, tmp_path):
         table, classes, _ = c.predict(handle_file(paths["csv"]), "risk", api_name="/byo_schema")
         assert [row[0] for row in table["data"]] == FEATURES
         rows = [[col, kind, col == "age", col == "age", ""] for col, kind, *_ in table["data"]]
-        chat, selection, _, _, info, _ = c.predict(
+        chat, selection, _, _, info, _, picker = c.predict(
             handle_file(paths["csv"]), handle_file(paths["skops"]), "risk", "loans", "borrower",
             {"headers": table["headers"], "data": rows, "metadata": None}, "0 = bad risk; 1 = good risk",
             api_name="/byo_use")
         assert chat == [] and "loans" in info
+        # the page says which workspace is in use: the picker names the upload, not the last built-in
+        assert picker["value"] == "uploaded: loans.csv"
+        assert [c[0] for c in picker["choices"]][-1] == "uploaded: loans.csv"
+        assert "Workspace in use: **loans**, uploaded from `loans.csv`" in info
         assert selection == f"**Talking about:** all {len(frame):,} borrowers"
+        n50 = int((frame['age'] > 50).sum())
         _, chat, selection, answer, _ = c.predict("filter age > 50 then count", api_name="/ask")
-        assert f"{int((frame['age'] > 50).sum())} of the {len(frame):,} borrowers" in chat[-1]["content"][0]["text"]
+        assert f"{n50} of the {len(frame):,} borrowers" in chat[-1]["content"][0]["text"]
         assert store.session(answer["session_id"]).workspace == "loans"
+        # back to a built-in, then back to the upload: each answers on its own data
+        chat, selection, _, _, info, _, picker = c.predict("credit", api_name="/workspace")
+        assert chat == [] and picker["value"] == "credit" and "Workspace in use: built-in **credit**" in info
+        assert selection == f"**Talking about:** all {len(credit.data):,} applicants"
+        _, chat, _, answer, _ = c.predict("count", api_name="/ask")
+        assert store.session(answer["session_id"]).workspace == "credit"
+        chat, selection, _, _, info, _, picker = c.predict("uploaded: loans.csv", api_name="/workspace")
+        assert picker["value"] == "uploaded: loans.csv" and "uploaded from `loans.csv`" in info
+        _, chat, _, answer, _ = c.predict("filter age > 50 then count", api_name="/ask")
+        assert f"{n50} of the {len(frame):,} borrowers" in chat[-1]["content"][0]["text"]
+        assert store.session(answer["session_id"]).workspace == "loans"
+        # another browser session has no such upload to switch to
+        with pytest.raises(Exception, match="uploaded: loans.csv"):
+            Client(url, verbose=False).predict("uploaded: loans.csv", api_name="/workspace")
         # without --allow-pickle the app only accepts .skops uploads at all
         with pytest.raises(Exception, match=r"Invalid file type.*\.skops"):
             c.predict(handle_file(paths["csv"]), handle_file(paths["joblib"]), "risk", "x", "row",

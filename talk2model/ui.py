@@ -537,7 +537,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                     byo_model = gr.File(label=f"Model ({', '.join(model_types)})", file_types=model_types,
                                         type="filepath", height=120, elem_id="byo-model")
                     byo_target = gr.Dropdown([], label="Target column (the outcome the model predicts)",
-                                             interactive=True)
+                                             interactive=True, elem_id="byo-target")
                     with gr.Row():
                         byo_name = gr.Textbox("my-model", label="Name")
                         byo_entity = gr.Textbox("row", label="One row is a …", placeholder="applicant, patient, …")

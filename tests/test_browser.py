@@ -151,3 +151,52 @@ def test_two_browser_sessions_are_isolated(browser, app_url, credit):
     assert first.locator("#chat").get_by_text("There are 1,000 applicants").count() == 0
     first.context.close()
     second.context.close()
+
+
+def test_upload_a_table_and_model_in_a_real_browser(browser, app_url, tmp_path):
+    """Bring your own: upload a CSV and a .skops model made here, pick the target, use it, ask,
+    and check the answer against pandas; the picker then names the upload."""
+    import numpy as np
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.normal(size=200).round(3), "label": 0, "z": rng.normal(size=200).round(3)})
+    frame["label"] = (frame["x"] + 0.5 * frame["z"] + rng.normal(scale=0.3, size=200) > 0).astype(int)
+    model = LogisticRegression().fit(frame[["x", "z"]], frame["label"])
+    data_path, model_path = tmp_path / "toy.csv", tmp_path / "toy.skops"
+    frame.to_csv(data_path, index=False)
+    sio.dump(model, model_path)
+
+    url, store = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    page.locator("#byo").get_by_text("Bring your own model").click()
+    page.locator("#byo-data input[type=file]").set_input_files(str(data_path))
+    page.locator("#byo-status").get_by_text("200 rows and 3 columns").wait_for()
+    # the target is not the last column: pick it from the list
+    page.locator("#byo-target input").click()
+    page.get_by_role("option", name="label", exact=True).click()
+    page.locator("#byo-status").get_by_text("target label").wait_for()
+    page.locator("#byo-model input[type=file]").set_input_files(str(model_path))
+    page.locator("#byo-model").get_by_text("toy.skops").wait_for()
+    page.locator("#byo-use").click()
+    page.locator("#workspace-info").get_by_text("uploaded from toy.csv").wait_for()
+    assert page.locator("#workspace input").input_value() == "uploaded: toy.csv"
+    page.wait_for_function("t => document.querySelector('#selection').innerText.includes(t)",
+                           arg="all 200 rows")
+
+    _ask(page, "filter x > 0 then count")
+    n = int((frame["x"] > 0).sum())
+    page.locator("#chat").get_by_text(f"{n} of the 200 rows").first.wait_for()
+    _ask(page, "filter id == 3 then predict")
+    expected = int(model.predict(frame.loc[[3], ["x", "z"]])[0])
+    answer = page.locator("#chat .message.bot, #chat [data-testid='bot']").last
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=bot]').length >= 2")
+    assert f"label {expected}" in answer.inner_text() and f"label {1 - expected}" not in answer.inner_text()
+    page.screenshot(path=str(tmp_path / "upload.png"), full_page=True)
+    assert (tmp_path / "upload.png").stat().st_size > 20_000
+    page.close()

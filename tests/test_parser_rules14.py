@@ -48,6 +48,23 @@ CASES = [
     # a statement before the question adds no operation of its own
     ("credit", "Applicant 3 was rated as a bad risk. What would need to change?", "filter id == 3 then counterfactual"),
     ("diabetes", "Patient 8 is predicted diabetic. Why?", "filter id == 8 then explain auto"),
+    # rule 9: several what-ifs in one clause, each with its own feature; units name the feature
+    ("german", "what if applicant 3 asked for 1000 less and for 6 months shorter?",
+     "filter id == 3 then whatif LoanAmount decrease 1000 then whatif LoanDuration decrease 6 then predict"),
+    ("credit", "what if applicant 8 borrowed 500 more and for 2 years longer?",
+     "filter id == 8 then whatif credit_amount increase 500 then whatif duration increase 24 then predict"),
+    # rule 9: what-ifs said indirectly
+    ("credit", "if applicant 59 asked for a smaller loan, say 3000, would it be approved?",
+     "filter id == 59 then whatif credit_amount set 3000 then predict"),
+    ("german", "what if applicant 230 paid the loan back over 36 months?",
+     "filter id == 230 then whatif LoanDuration set 36 then predict"),
+    ("german", "how many applicants have loans over 36 months?", "filter LoanDuration > 36 then count"),
+    # a bare number opening a what-if is the row (rule 3) when the data has it; "+N" increases
+    ("diabetes", "106 glucose +30", "filter id == 106 then whatif Glucose increase 30 then predict"),
+    ("diabetes", "4 glucose +30", "filter id == 4 then whatif Glucose increase 30 then predict"),
+    # ... but not a number the data has no row for (diabetes has no row 12)
+    ("diabetes", "12 bmi plus 4", "whatif BMI increase 4 then predict"),
+    ("diabetes", "if 14 bmi plus 4", "filter id == 14 then whatif BMI increase 4 then predict"),
     # rule 12: treating groups differently is fairness, the group is the attribute
     ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
 ]

@@ -309,6 +309,7 @@ class Extractor:
         ex = Extraction(tokens=tokens, slots=slots, text=text)
         self._ids(ex)
         self._whatifs(ex)
+        self._leading_id(ex)
         self._conditions(ex)
         return ex
 
@@ -336,6 +337,22 @@ class Extractor:
             ex.ids.append(ex.slots[n].value)
             return "<ID:%d>" % (len(ex.ids) - 1)
         ex.text = self.p_hash.sub(repl_hash, ex.text)
+
+    def _leading_id(self, ex: Extraction) -> None:
+        """'106 glucose +30': a bare number opening a what-if question is the row it is about,
+        when the data has such a row and nothing else names one."""
+        if ex.ids or not ex.whatifs:
+            return
+        m = re.match(r"^(?:(?:so|and|ok|what if|if|now|then) )*<N:(\d+)> (?=<[A-Z]*F[A-Z]*:\d+>|<W:)", ex.text)
+        if m is None:
+            return
+        idx = int(m.group(1))
+        slot = ex.slots[idx]
+        if idx in ex.used or not isinstance(slot.value, int) or slot.unit is not None or slot.value not in self.valid_ids:
+            return
+        ex.used.add(idx)
+        ex.ids.append(slot.value)
+        ex.text = ex.text[:m.start(1) - 3] + f"<ID:{len(ex.ids) - 1}>" + ex.text[m.end(1) + 1:]
 
     # what-ifs -----------------------------------------------------------------
     def _if_regions(self, text: str) -> list[tuple[int, int]]:
@@ -382,6 +399,18 @@ class Extractor:
             (r"(?:add|added|adding) (?:an extra |another )?" + N + r" (?:to|onto) (?:the |their )?" + F, "increase", False),
             (r"(?:subtract|subtracted|take|took|remove|removed|knock|knocked) (?:off )?" + N
              + r" (?:off |from |off of )(?:the |their )?" + F, "decrease", False),
+            # phone shorthand: "glucose +30", "bmi - 5"
+            (F + r" (?:\+|plus) " + N + r"(?! (?:<|more|less|or|and <N))", "increase", False),
+            (F + r" (?:-|minus) " + N + r"(?! (?:<|more|less|or|and <N))", "decrease", False),
+            # indirect: "if I asked for a smaller loan, say 3000", "a bigger amount of 5000"
+            (r"(?:a |an |the )?(?P<cmpw>smaller|bigger|larger|lower|higher|shorter|longer|different|other) "
+             r"(?P<f><[A-Z]*F[A-Z]*:\d+>)(?: <[A-Z]*F[A-Z]*:\d+>)?(?: instead)? ?,? (?:say |like |for example |e g |of |about |around |maybe |perhaps |let us say |like say )?"
+             + N + r"(?! (?:more|less|or|and <N|<))", "cmpset", True),
+            # "paid it back over 24 months", "spread the loan over 2 years": the duration is set
+            (r"(?:paid|pay|pays|paying|repaid|repay|repays|repaying|spread|spreading|took|take|takes|taking|"
+             r"borrowed|borrow|borrowing|ran|run|runs|lasted|last|lasts)(?: (?:it|them|the (?:loan|credit|money)|this|that|back|off|out|"
+             r"(?:the |their |his |her |my )?<[A-Z]*F[A-Z]*:\d+>))*"
+             r" (?:over|in|for|within|across|during) (?:a period of |a term of )?" + N, "overunit", True),
             # F went up by N / F increased by N
             (F + r" (?:went|goes|go|were|was|is|are|moved|moves|move|went) (?:up|higher) (?:by )?" + N, "increase", False),
             (F + r" (?:went|goes|go|were|was|is|are|moved|moves|move) (?:down|lower) (?:by )?" + N, "decrease", False),
@@ -400,15 +429,15 @@ class Extractor:
              + r" (?:lower|less|smaller|fewer|down|shorter|younger|lighter)(?! than| then)", "decrease", False),
             (F + r" (?:an? )?(?:extra|additional|another|further) " + N, "increase", False),
             # N more F / N fewer F
-            (r"(?<!or )(?<!and )" + N + r" (?:more|extra|additional|higher|further|bigger|larger|greater) "
+            (r"(?<!\bor )(?<!\band )" + N + r" (?:more|extra|additional|higher|further|bigger|larger|greater) "
              r"(?:in |of |on )?(?:the |their )?" + F + r"(?! than)", "increase", False),
-            (r"(?<!or )(?<!and )" + N + r" (?:less|fewer|lower|smaller) (?:in |of |on )?(?:the |their )?"
+            (r"(?<!\bor )(?<!\band )" + N + r" (?:less|fewer|lower|smaller) (?:in |of |on )?(?:the |their )?"
              + F + r"(?! than)", "decrease", False),
             (r"(?:an? )?(?:extra|additional|another|further) " + N + r" (?:in |of |on )?(?:the |their )?" + F, "increase", False),
             # N years older (the comparative is itself a feature phrase: older -> age)
-            (r"(?<!or )" + N + r" (?P<adj><[A-Z]*F[A-Z]*:\d+>)(?! than)", "compadj", False),
+            (r"(?<!\bor )" + N + r" (?P<adj><[A-Z]*F[A-Z]*:\d+>)(?! than)", "compadj", False),
             # N more (unit) with no feature: "6 more months"
-            (r"(?<!or )(?<!and )" + N + r" (?P<dir>more|extra|additional|less|fewer|longer|shorter|older|younger)(?! than)", "unit", False),
+            (r"(?<!\bor )(?<!\band )" + N + r" (?P<dir>more|extra|additional|less|fewer|longer|shorter|older|younger)(?! than)", "unit", False),
             (r"(?:an? )?(?:extra|additional|another) " + N, "unit+", False),
             # shortened (every loan ...) by N
             (r"(?P<verb>shorten|shortened|lengthen|lengthened|extend|extended|" + inc_words + "|" + dec_words
@@ -523,6 +552,9 @@ class Extractor:
             word = g.get("dir") or "more"
             if word in ("older", "younger"):
                 f = self.age
+            elif word in ("longer", "shorter") and self.by_dimension(COMPARATIVES[word][1]) and \
+                    (n.unit is None or self._unit_ok(self.by_dimension(COMPARATIVES[word][1]), n.unit)):
+                f = self.by_dimension(COMPARATIVES[word][1])   # "2 years longer": the loan's duration
             else:
                 f = self.by_unit(n.unit, self._near_words(ex, m))
             if f is None:
@@ -532,6 +564,29 @@ class Extractor:
                     return None
             up = word in ("more", "extra", "additional", "longer", "older")
             return q.WhatIf(f, "increase" if up else "decrease", self.convert(f, n.value, n.unit))
+        if action == "cmpset":
+            fslot = slots[int(re.search(r"\d+", g["f"]).group())]
+            feats = [m_.feature for m_ in fslot.meanings("feature")
+                     if self.schema.features[m_.feature].kind == "numeric"]
+            if not feats or n.unit == "times":
+                return None
+            f = self.feature_of(fslot, numeric=True) or feats[0]
+            dims = COMPARATIVES.get(g.get("cmpw") or "", (None, ()))[1]
+            by_dim = self.by_dimension(dims) if dims else None
+            if by_dim in feats:
+                f = by_dim
+            if n.unit and not self._unit_ok(f, n.unit):
+                f = self.by_unit(n.unit, self._near_words(ex, m)) or f
+            return q.WhatIf(f, "set", self.convert(f, n.value, n.unit))
+        if action == "overunit":
+            if n.unit not in ("year", "month", "week", "day"):
+                return None
+            f = self.by_dimension(COMPARATIVES["longer"][1])
+            if f is None or not self._unit_ok(f, n.unit) or f == self.age:
+                f = self.by_unit(n.unit, self._near_words(ex, m))
+            if f is None or f == self.age:
+                return None
+            return q.WhatIf(f, "set", self.convert(f, n.value, n.unit))
         if action == "verb":
             verb = g["verb"]
             gap = g.get("gap") or ""

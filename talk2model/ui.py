@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -80,6 +81,12 @@ CSS = """
 #selection { font-size: 0.95rem; }
 #choices button { white-space: normal; }
 footer { display: none !important; }
+/* chat tables: scroll sideways instead of breaking words ("femal e"); numbers right-aligned */
+#chat table { display: block; overflow-x: auto; max-width: 100%; font-size: 0.9em; }
+#chat th, #chat td { word-break: normal !important; overflow-wrap: normal !important;
+                     hyphens: none; padding: 4px 10px !important; }
+#chat td { white-space: nowrap; }
+#chat td[align="right"], #chat th[align="right"] { text-align: right; }
 """
 
 
@@ -211,7 +218,9 @@ def _format_column(values: pd.Series, *, is_id: bool = False) -> tuple[list[str]
         return v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA
 
     if ptypes.is_bool_dtype(values.dtype) or not ptypes.is_numeric_dtype(values.dtype):
-        return [("" if blank(v) else _format_cell(v)) for v in values], False
+        cells = [("" if blank(v) else _format_cell(v)) for v in values]
+        numberlike = all(re.fullmatch(r"-?[\d.,]+%?", c) for c in cells if c) and any(cells)
+        return cells, numberlike  # "75.0%" columns line up like numbers
     present = values.dropna().astype(float)
     if is_id or (len(present) and (present == present.round()).all()):
         big = not is_id and len(present) and present.abs().max() >= 10_000

@@ -194,8 +194,8 @@ def test_upload_a_table_and_model_in_a_real_browser(browser, app_url, tmp_path):
     page.locator("#chat").get_by_text(f"{n} of the 200 rows").first.wait_for()
     _ask(page, "filter id == 3 then predict")
     expected = int(model.predict(frame.loc[[3], ["x", "z"]])[0])
-    answer = page.locator("#chat .message.bot, #chat [data-testid='bot']").last
-    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=bot]').length >= 2")
+    answer = page.locator("#chat").get_by_text(re.compile(r"predicts label \d for row 3"))
+    answer.wait_for()
     assert f"label {expected}" in answer.inner_text() and f"label {1 - expected}" not in answer.inner_text()
     page.screenshot(path=str(tmp_path / "upload.png"), full_page=True)
     assert (tmp_path / "upload.png").stat().st_size > 20_000

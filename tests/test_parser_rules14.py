@@ -65,6 +65,28 @@ CASES = [
     # ... but not a number the data has no row for (diabetes has no row 12)
     ("diabetes", "12 bmi plus 4", "whatif BMI increase 4 then predict"),
     ("diabetes", "if 14 bmi plus 4", "filter id == 14 then whatif BMI increase 4 then predict"),
+    # a class that is the goal or the subject of the question is no filter (rule 7)
+    ("credit", "what would men over 50 have to change to be approved?", 'filter sex == "male" and age > 50 then counterfactual'),
+    ("compas", "what must defendants under 25 change to be predicted unlikely to commit a crime?", "filter age < 25 then counterfactual"),
+    ("diabetes", "what is the probability of diabetes for patients over 60?", "filter Age > 60 then likelihood"),
+    ("diabetes", "which rules does the model use to predict diabetes", "rules"),
+    ("diabetes", "how accurate is the diabetes model", "score accuracy"),
+    # ... while a class with a cue still selects, negation included (rule 7)
+    ("diabetes", "how many patients are predicted to not have diabetes", "filter prediction == 0 then count"),
+    ("credit", "how many applicants are predicted to be approved", "filter prediction == 1 then count"),
+    # more cue families: "how does the model do on", "rely on", "predicted vs actual", "elaborate"
+    ("diabetes", "how does the model do on patients 60 or over", "filter Age >= 60 then score accuracy"),
+    ("credit", "how does the model do on people 40 or older", "filter age >= 40 then score accuracy"),
+    ("compas", "which features does the model rely on most", "importance"),
+    ("credit", "applicant 9: predicted vs actual", "filter id == 9 then predict then labels"),
+    ("german", "can you elaborate on that", "followup"),
+    ("compas", "what is the data for defendant 5 and how sure is the model", "filter id == 5 then show then likelihood"),
+    # what-ifs for groups and with a noun between feature and value
+    ("diabetes", "what if all patients over 50 had their glucose lowered by 20",
+     "filter Age > 50 then whatif Glucose decrease 20 then predict"),
+    ("credit", "what if all applicants under 25 had a job code of 2?", "filter age < 25 then whatif job set 2 then predict"),
+    ("credit", "what if applicant 66 had little savings and asked for a 36 month loan",
+     'filter id == 66 then whatif saving_accounts set "little" then whatif duration set 36 then predict'),
     # rule 12: treating groups differently is fairness, the group is the attribute
     ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
 ]

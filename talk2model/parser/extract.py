@@ -299,7 +299,7 @@ class Extractor:
         self.p_id_list = re.compile(
             e + r" (?:(?:number|no|id|#) )?#? ?<N:(?P<n>\d+)>"
             r"(?P<rest>(?: ?(?:,|and|or|&|,? and|,? or) ?(?:" + e + r" )?#? ?<N:\d+>)*)"
-            r"(?! (?:" + post_any + r"|to <N|s\b|and <N:\d+> <))")
+            r"(?! (?:" + post_any + r"|or <[A-Z]*F[A-Z]*:\d+>|to <N|s\b|and <N:\d+> <))")
         self.p_hash = re.compile(r"(?<![<\w])# ?<N:(?P<n>\d+)>")
         self.p_cmp_pre = {c: re.compile(r"(?:" + p + r")") for c, p in PRE.items()}
 
@@ -411,13 +411,14 @@ class Extractor:
              r"borrowed|borrow|borrowing|ran|run|runs|lasted|last|lasts)(?: (?:it|them|the (?:loan|credit|money)|this|that|back|off|out|"
              r"(?:the |their |his |her |my )?<[A-Z]*F[A-Z]*:\d+>))*"
              r" (?:over|in|for|within|across|during) (?:a period of |a term of )?" + N, "overunit", True),
+            (r"(?:a |an )" + N + r" (?=<[A-Z]*F[A-Z]*:\d+>)", "overunit", True),
             # F went up by N / F increased by N
             (F + r" (?:went|goes|go|were|was|is|are|moved|moves|move|went) (?:up|higher) (?:by )?" + N, "increase", False),
             (F + r" (?:went|goes|go|were|was|is|are|moved|moves|move) (?:down|lower) (?:by )?" + N, "decrease", False),
             (F + r" (?:increased|increases|increase|rose|rises|grew|grows|went up|goes up|jumped|"
-             r"climbed|were increased|was increased|were raised|was raised) (?:by )?" + N, "increase", False),
+             r"climbed|were increased|was increased|were raised|was raised|raised|boosted|upped|bumped up|pushed up|lifted) (?:by )?" + N, "increase", False),
             (F + r" (?:decreased|decreases|decrease|fell|falls|dropped|drops|went down|goes down|"
-             r"shrank|were decreased|was decreased|were lowered|was lowered|were reduced|was reduced|"
+             r"shrank|were decreased|was decreased|were lowered|was lowered|were reduced|was reduced|lowered|reduced|cut|brought down|"
              r"were cut|was cut) (?:by )?" + N, "decrease", False),
             (F + r" (?:dropped|drops|fell|falls|rose|rises|increased|decreased|went up|went down|came down|"
              r"climbed|changed|moved|went|goes|got|was changed|were changed|was set|were set|was reduced|"
@@ -456,7 +457,7 @@ class Extractor:
             (r"\bit (?:were|was|is|had been|has been|would be|became|went to|goes to|changed to) (?:only |just |exactly )?" + N
              + r"(?! (?:more|less|fewer|extra|or|to|<))", "it", True),
             (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
-            (F + r" (?:of |at |= |to )?" + N, "set", True),
+            (F + r" (?:code |level |value |number |category |rating |score )?(?:of |at |= |to )?" + N, "set", True),
             (r"(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
             (F + r" (?P<v2><[A-Z]*V[A-Z]*:\d+>)", "setfv", True),
         ]

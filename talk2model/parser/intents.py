@@ -25,7 +25,7 @@ METRIC_WORDS = [
     ("accuracy", r"accuracy|accurate|accurately|error rate|\bcorrect(?:ly)?\b(?! (?:prediction|classification|label|class|outcome|value|answer)s?\b)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it|predictor)(?! (?:do|work) on)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it) (?:do|perform|work)|"
-                 r"\bperform(?:s|ing|ance)?\b|how often (?:is|does) (?:the |this )?(?:model|it) (?:right|correct|get it right)|"
+                 r"\bperform(?:s|ing|ance)?\b|how (?:does|did|is|do) (?:the |this |your )?(?:model|classifier|it|predictor) (?:do|doing|fare|faring)\b|how often (?:is|does) (?:the |this )?(?:model|it) (?:right|correct|get it right)|"
                  r"how (?:reliable|good|trustworthy)|\bscore\b(?! of)|\bmetrics?\b|how right|hit the mark|"
                  r"\bright\b (?:answers?|predictions?)|misclassification rate|how often (?:is it|it is|the model is) (?:right|wrong)|"
                  r"error rate|get it right"),
@@ -62,7 +62,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                         r"(?:help|assist|support) me with|what (?:are|is) (?:the|your) (?:options|commands)|what operations")),
     ("followup", _c(r"^(?:and |ok |okay |please |pls |now |yes |sure |go ahead and |can you |could you )*(?:more|tell me more|show (?:me )?more|show the rest|"
                     r"the rest|rest of (?:it|them|the \w+)|continue|go on|keep going|next|next page|more please|"
-                    r"more details?|more info(?:rmation)?|(?:show|see|give|list|print|let me see)(?: me| us)? (?:the )?(?:rest|remaining|next|others|remainder|more)(?: (?:of (?:it|them|the (?:list|table|rows|results))|ones|rows|results|<[A-Z]*E[A-Z]*:\d+>))?|"
+                    r"more details?|more info(?:rmation)?|elaborate(?: (?:on|about) (?:that|this|it|the (?:answer|last (?:one|answer))))?|go into (?:more )?detail|(?:show|see|give|list|print|let me see)(?: me| us)? (?:the )?(?:rest|remaining|next|others|remainder|more)(?: (?:of (?:it|them|the (?:list|table|rows|results))|ones|rows|results|<[A-Z]*E[A-Z]*:\d+>))?|"
                     r"what else|anything else|elaborate|expand(?: on that| on it)?|say more|and then|what next|"
                     r"(?:can you |could you )?(?:tell|show|give) me more(?: about (?:it|that|this))?|keep it coming|"
                     r"next (?:ones|rows|results|part|bit|batch|few|items|page)|(?:load|show) more (?:rows|results|items)|"
@@ -76,7 +76,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                    r"what is behind|what's behind|the basis (?:for|of)|on what basis|based on what|what influenced|how come|"
                    r"\bdriving (?:the|this|that|its) (?:prediction|decision|outcome)|break ?down (?:the|this|that) (?:prediction|decision)|"
                    r"rationale|grounds? for")),
-    ("counterfactual", _c(r"counterfactual|counter factual|what (?:would|could|should|must|needs? to|has to|have to|do i|does|do they|do we) (?:\w+ ){0,5}(?:change|differ|be different|alter|do differently|improve)|"
+    ("counterfactual", _c(r"counterfactual|counter factual|what (?:would|could|should|must|needs? to|has to|have to|do i|does|do they|do we) (?:[^\s?.!,;]+ ){0,5}(?:change|differ|be different|alter|do differently|improve)|"
                           r"(?:change|flip|reverse|overturn|alter|switch|invert|turn around)(?:d)? (?:the |this |that |his |her |their |its |my |our )?(?:outcome|prediction|decision|result|verdict|classification|label|class|answer|rating|diagnosis|it|them)\b|"
                           r"(?:flip|reverse|overturn|turn around)(?:ped|d|ed)?\b|"
                           r"(?:get|obtain|achieve|reach|receive) (?:a |an )?(?:different|other|opposite|better|another) (?:outcome|result|prediction|decision|answer|class)|"
@@ -106,7 +106,8 @@ CUES: list[tuple[str, re.Pattern]] = [
                   r"ground truth|\blabels?\b(?! (?:of|for) (?:the )?(?:features?|columns?))|in reality|what (?:really|actually) happened|"
                   r"(?:what|which) (?:is|was|are|were) (?:they|it|<ID:\d+>|he|she) (?:really|actually)|"
                   r"what does the data say|according to the data|\btarget (?:values?|column|variable)\b|data says|"
-                  r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
+                  r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|"
+                  r"(?:vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:actual|real|true|truth|reality|correct)\b|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
     ("importance", _c(r"\bimportan|\bmatters?\b|\bmattered\b|\binfluential\b|\bmost influence|\bsignifican|\brelevan|"
                       r"(?:top|key|main|biggest|strongest|major|primary|leading|dominant|decisive|crucial|critical) (?:\d+ |<N:\d+> )?(?:features?|factors?|drivers?|predictors?|variables?|attributes?|columns?)|"
                       r"(?:features?|factors?|variables?|predictors?|attributes?|columns?) (?:\w+ ){0,3}(?:drive|drives|driving|pushed|push|pushes|shaped|shape|influenced|influence|influences|count|counts|weigh|weighs|affect|affects|impact|impacts|contribute|contributes|carry|have the (?:most|biggest|largest|greatest))|"
@@ -114,7 +115,9 @@ CUES: list[tuple[str, re.Pattern]] = [
                       r"(?:features?|factors?|variables?) (?:ranking|ranked|by importance|in order)|"
                       r"\brank\b|\branking\b|\bweight (?:of|given to)|how much (?:weight|influence|effect|impact) does|"
                       r"(?:which|what) (?:\d+ |<N:\d+> )?(?:features?|factors?|variables?|attributes?|predictors?|columns?) (?:\w+ ){0,3}(?:most|the most|biggest|largest|strongest|more)|"
-                      r"(?:most|more|less|least) (?:predictive|informative|useful|decisive)|feature importance|importance")),
+                      r"(?:most|more|less|least) (?:predictive|informative|useful|decisive)|feature importance|importance|"
+                      r"(?:features?|factors?|variables?|attributes?|inputs?|measurements?|columns?) (?:\w+ ){0,4}(?:rel(?:y|ies|ied|ying) on|depends? on|leans? on|focus(?:es)? on|looks? at|pays? (?:the most )?attention to|uses? (?:the )?most|weighs? (?:the )?most)|"
+                      r"(?:which|what) (?:of (?:the|her|his|their|its) )?(?:measurements?|inputs?|characteristics|values|traits) (?:\w+ ){0,2}(?:push\w*|drove|drive\w*|matter\w*|influenc\w*|count\w*|affect\w*|shap\w*)")),
     ("interactions", _c(r"\binteract|\binterplay|\bjointly|combined (?:effect|influence)|work together|(?:features?|variables?) (?:that )?(?:go|act|work) together|"
                         r"(?:pairs?|combinations?) of (?:features|variables|factors)|synerg")),
     ("dependence", _c(r"(?:effect|impact|influence|role) of (?:the |their |a |an )?(?:<[A-Z]*E[A-Z]*:\d+> )?<[A-Z]*F|"
@@ -150,10 +153,10 @@ CUES: list[tuple[str, re.Pattern]] = [
                          r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about)(?: me| to me| us)? (?:the |this |your )?(?:data|dataset|data set|training data)\b|"
                          r"what data (?:was|is|were|did|do|does) (?:it|the model|this model|they|you)\b|what data (?:are )?you (?:are )?(?:using|use|have|work)|"
                          r"(?:data|dataset|data set) (?:about|description|overview|contain|consist)|what (?:data|dataset) (?:is|are|do|does)|"
-                         r"what (?:is|are) (?:the |this )?(?:data|dataset)(?: \w+)? about|where does the data come from|what features (?:are there|does the data have|do you have|exist)|"
+                         r"what (?:is|are) (?:the |this )?(?:data|dataset)(?: \w+)? about(?! <)|where does the data come from|what features (?:are there|does the data have|do you have|exist)|"
                          r"(?:which|what) (?:columns|features|variables|attributes) (?:are|does|do|exist|are there|are in)|list (?:the |all )?(?:columns|features|variables)|"
                          r"what do you know about the data|what are we looking at|(?:data|dataset|data set) look like|"
-                         r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b|"
+                         r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b(?! (?:for|of|on|about) <)|"
                          r"how many (?:features|columns|variables|attributes|fields|inputs) (?:are there|does|do|is|are in|in)|"
                          r"how many (?:features|columns|variables|attributes|fields|inputs)\W*$")),
     ("describe_model", _c(r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
@@ -273,4 +276,13 @@ def detect(text: str) -> list[Cue]:
                                 and o not in ABSORBS.get(c.op, ()) for o in ops_here):
             continue
         out.append(c)
+    # "predicted vs actual": both, side by side
+    m = PRED_VS_ACTUAL.search(text)
+    if m and not any(c.op == "predict" for c in out):
+        out.append(Cue("predict", m.start(), end=m.start(1)))
+        out.sort(key=lambda c: c.pos)
     return out
+
+
+PRED_VS_ACTUAL = re.compile(r"\bpredict\w*( (?:vs\.?|versus|and|or|compared (?:to|with)|against) (?:the )?"
+                            r"(?:actual|real|true|truth|reality|correct)\b)")

@@ -120,7 +120,7 @@ FLIP = re.compile(
     r"\b(?:chang\w*|switch\w*|flip\w*|swap\w*|revers\w*) (?:their |his |her |its |the )?(?P<h><[A-Z]*F[A-Z]*:\d+>)(?= *(?:$|[?.,;!]|would|will|does|do|and|,))")
 FLIP_CUE = re.compile(r"\b(?:change|changes|changed|differ|different|flip|flips|flipped|same|affect|alter|switch)\b|<W:")
 
-FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still|not)\s)*"
+FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still)\s)*"
 
 
 class NaturalLanguageParser:
@@ -181,6 +181,27 @@ class NaturalLanguageParser:
             return      # "why were those people rejected?": the class describes the question
         C = r"<[A-Z]*C[A-Z]*:(?P<c>\d+)>"
         found = []
+        # a class that is the goal or the subject of the question selects no rows: "what would
+        # they need to change to get approved", "the probability of diabetes", "rules to predict
+        # diabetes", "the diabetes model"
+        hidden: dict[str, str] = {}
+
+        def hide(m: re.Match) -> str:
+            key = f"<G:{len(hidden)}>"
+            hidden[key] = m.group("cls")
+            ex.used.add(int(m.group("c")))
+            return m.group(0)[: m.start("cls") - m.start(0)] + key
+        CLS = r"(?P<cls><[A-Z]*C[A-Z]*:(?P<c>\d+)>)"
+        goal = []
+        if re.search(r"\b(?:change|changes|changed|differ|different|flip|improve|do|counterfactual|need|needs|take)\b", ex.text):
+            goal.append(r"\bto (?:get|be|become|turn|end up|receive|obtain|have|make it)(?: (?:predicted|classified|rated|labell?ed|"
+                        r"considered|flagged|seen|deemed|marked))?(?: as)? (?:a |an )?(?:(?:not|no longer) )?" + CLS)
+        goal += [r"\b(?:probabilit(?:y|ies)|chances?|odds|likelihood|percent(?:age)? chance|confidence) (?:of|for|that (?:they|it|he|she) (?:are|is|will be|have|has)) "
+                 r"(?:(?:being|having|getting|developing|a|an|the) )*" + CLS + r"(?! (?:<|who|that|with|among|and <))",
+                 r"\b(?:to|for|when|in) predict(?:ing)? (?:whether (?:\w+ ){0,3})?(?:a |an )?" + CLS + r"(?= *(?:$|[?.,;!]|and|or))",
+                 r"\b(?:the |this |your |a )" + CLS + r" (?=(?:model|classifier|predictor|prediction model)\b)"]
+        for rx in goal:
+            ex.text = re.sub(rx, hide, ex.text)
 
         def value_of(idx: str):
             slot = ex.slots[int(idx)]
@@ -207,8 +228,8 @@ class NaturalLanguageParser:
         text = ex.text
         NEG0 = r"(?P<neg0>(?:do |does |did |are |is |were |was |who |that )?(?:not|never) )?"
         text = re.sub(C + r" (?:prediction|rating|classification|verdict|label from the model)s?\b", repl("prediction"), text)
-        text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("label"), text)
-        text = re.sub(NEG0 + PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + C, repl("prediction"), text)
+        text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + FILLER + C, repl("label"), text)
+        text = re.sub(NEG0 + PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + FILLER + C, repl("prediction"), text)
         text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
         text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
         text = re.sub(C + r" (?:(?:according to|in|per) the data|in reality|in fact|in truth|for real)", repl("label"), text)
@@ -230,11 +251,11 @@ class NaturalLanguageParser:
                     found.append(expr)
                     return f"<K:{100 + len(found) - 1}>"
                 return inner
-            text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)",
+            text = re.sub(NEG0 + LABEL_CUE + r" " + FILLER + r"(?P<neg>not )?" + FILLER + r"(?P<w>" + alt + r")\b(?! <[A-Z]*F)",
                           by_word("label"), text)
             text = re.sub(NEG0 + r"(?:predicted|predict|predicts|classified|classify|rated|judged|flagged|deemed|considered|"
                           r"(?:model|classifier) (?:says|said|say|thinks|predicts)) " + FILLER
-                          + r"(?P<neg>not )?(?P<w>" + alt + r")\b(?! <[A-Z]*F)", by_word("prediction"), text)
+                          + r"(?P<neg>not )?" + FILLER + r"(?P<w>" + alt + r")\b(?! <[A-Z]*F)", by_word("prediction"), text)
         # next to a people noun or a condition: "diabetic patients", "applicants who are denied"
         text = re.sub(r"(?P<pre><[A-Z]*E[A-Z]*:\d+>|<K:\d+>) (?:who |that |which )?(?:are |were |is |was |got |get |will be |being )?(?P<neg>not )?" + C
                       + r"(?! (?:and|or) (?:why|what|how))", lambda m: m.group("pre") + " " + repl("prediction")(m), text)
@@ -245,6 +266,8 @@ class NaturalLanguageParser:
                       + r"(?= *(?:$|[?.,;!]|and|or|<|with|who|that|over|under|above|below|aged))",
                       lambda m: m.group("pre") + repl("prediction")(m), text)
         text = re.sub(r"(?<=how many )(?:are |were |get |got |will |would )?(?P<neg>not )?" + C, repl("prediction"), text)
+        for key, original in hidden.items():
+            text = text.replace(key, original)
         ex.text = text
         # renumber: class filters join the conditions, in text order
         conds: dict[int, q.Expr] = {}

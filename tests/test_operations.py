@@ -225,3 +225,16 @@ def test_answer_json_has_text_query_result(credit):
     assert set(js) >= {"text", "query", "result"}
     assert js["query"] == {"steps": [{"op": "filter", "where": {"feature": "id", "cmp": "==", "value": 12}}, {"op": "predict"}]}
     assert js["text"].startswith("I understood: the model's prediction for applicant 12.")
+
+
+def test_show_on_a_large_workspace_pages_lazily_and_keeps_json_small():
+    from talk2model.workspace import load_workspace
+
+    adult = load_workspace("adult")
+    bot = Assistant(adult)
+    first = bot.run("show")
+    assert first.error is None and list(first.table["id"]) == list(adult.ids[:10])
+    js = first.to_json()["result"]
+    assert js["n"] == len(adult.data) and len(js["rows"]) == 100 and js["rows_truncated"] is True
+    second = bot.run("followup")
+    assert list(second.table["id"]) == list(adult.ids[10:20])

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from talk2model.ops.registry import Result, operation
+from talk2model.ops.registry import Result, jsonable, operation
 from talk2model.verbalize import Reply, page, says
 
 PAGE = 10
+
+
+JSON_ROWS = 100  # the JSON form (API, audit store) keeps the first rows; the chat pages through all
 
 
 @dataclass
@@ -17,6 +20,10 @@ class ShowResult(Result):
     selection: str
     n: int
     rows: pd.DataFrame
+
+    def to_json(self) -> dict:
+        return {"selection": self.selection, "n": self.n, "rows": jsonable(self.rows.head(JSON_ROWS)),
+                "rows_truncated": self.n > JSON_ROWS}
 
 
 @operation("show", description="Show the data of one row or a group.",

@@ -73,13 +73,26 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+class _Page:
+    """One page of a long table, shown on "tell me more". The page after it is made only when
+    asked for, so a 48,842-row table costs nothing until someone pages through it."""
+
+    figure = None
+
+    def __init__(self, table: pd.DataFrame, title: str, size: int, offset: int) -> None:
+        self._table, self._title, self._size, self._offset = table, title, size, offset
+        end = min(offset + size, len(table))
+        self.text = f"{title} (rows {offset + 1}–{end} of {len(table):,}):"
+        self.table = table.iloc[offset:end]
+
+    @property
+    def more(self) -> "_Page | None":
+        following = self._offset + self._size
+        return _Page(self._table, self._title, self._size, following) if following < len(self._table) else None
+
+
 def page(table: pd.DataFrame, title_more: str, size: int = 10, offset: int = 0) -> tuple[pd.DataFrame, Reply | None]:
-    """First `size` rows of `table`, and the rest as a chain of follow-up replies."""
+    """First `size` rows of `table`, and the rest as follow-up replies made on demand."""
     shown = table.iloc[offset:offset + size]
-    rest = None
-    if len(table) > offset + size:
-        nxt_table, nxt_more = page(table, title_more, size, offset + size)
-        end = min(offset + 2 * size, len(table))
-        rest = Reply(f"{title_more} (rows {offset + size + 1}–{end} of {len(table):,}):",
-                     table=nxt_table, more=nxt_more)
+    rest = _Page(table, title_more, size, offset + size) if len(table) > offset + size else None
     return shown, rest

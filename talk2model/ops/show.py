@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import Result, jsonable, operation
-from talk2model.verbalize import Reply, page, says
+from talk2model.verbalize import Reply, fmt_number, page, says
+from talk2model.workspace.schema import plain_value
 
 PAGE = 10
 
@@ -40,7 +41,8 @@ def say_show(r: ShowResult, ctx) -> Reply:
     if r.n == 1:
         row = r.rows.iloc[0]
         schema = ctx.schema
-        facts = ", ".join(f"{schema.features[c].label if c in schema.features else c} {row[c]}"
+        facts = ", ".join(f"{schema.features[c].label if c in schema.features else c} "
+                          f"{fmt_number(plain_value(row[c]))}"
                           for c in r.rows.columns if c != schema.target)
         text = (f"{r.selection[:1].upper() + r.selection[1:]}: {facts}; true outcome: "
                 f"{schema.class_phrase(row[schema.target])}.")

@@ -193,11 +193,39 @@ class Assistant:
             n = len(run.context.frame)
             replies.append(Reply(f"Selected {run.context.described()}. Ask what you would like to know "
                                  f"about {'them' if n != 1 else 'this ' + schema.entity}."))
+        note = self._presupposition_note(question, query, run)
+        if note:
+            replies.insert(0, Reply(note))
         body = "\n\n".join(r.text for r in replies)
         return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
                       reading=reading, query=query, replies=replies, results=results,
                       error="; ".join(errors) if errors else None,
                       selection=self.selection_text)
+
+    def _presupposition_note(self, question: str, query: Query, run) -> str | None:
+        """'Why was applicant 12 denied?' when the model approves applicant 12: say so first."""
+        from talk2model.parser.presupposition import mentioned_class
+        from talk2model.query import ast as q
+
+        ops = {type(s) for s in query.steps}
+        if len(run.context.frame) != 1 or run.context.whatifs or not ops & {q.Explain, q.Counterfactual}:
+            return None
+        if any(isinstance(s, q.Filter) and any(isinstance(c, q.Cmp) and c.feature in ("prediction", "label")
+                                                for c in q.conjuncts(s.where)) for s in query.steps):
+            return None
+        named = mentioned_class(question, self.workspace.schema)
+        if named is None:
+            return None
+        predicted = run.context.predictions().iloc[0]
+        schema = self.workspace.schema
+        who = run.context.described()
+        if q.Counterfactual in ops and q.Explain not in ops and predicted == named:
+            return (f"Note: the model already predicts {schema.class_phrase(predicted)} for {who}; "
+                    f"below is what would change that.")
+        if q.Explain in ops and predicted != named:
+            return (f"Note: the model does not predict {schema.class_phrase(named)} for {who}: it predicts "
+                    f"{schema.class_phrase(predicted)}. Here is why it predicts that.")
+        return None
 
     @property
     def selection_text(self) -> str | None:

@@ -87,6 +87,21 @@ CASES = [
     ("credit", "what if all applicants under 25 had a job code of 2?", "filter age < 25 then whatif job set 2 then predict"),
     ("credit", "what if applicant 66 had little savings and asked for a 36 month loan",
      'filter id == 66 then whatif saving_accounts set "little" then whatif duration set 36 then predict'),
+    # "everyone except X and Y" negates the whole group; one flag or category as rule 6 says
+    ("credit", "accuracy for everyone except men under 30", 'filter not (sex == "male" and age < 30) then score accuracy'),
+    ("diabetes", "show everyone except patients over 60 with BMI above 35", "filter not (Age > 60 and BMI > 35) then show"),
+    ("compas", "everyone except women or black defendants: how accurate is the model?",
+     "filter not (woman == 1 or black == 1) then score accuracy"),
+    ("credit", "show everyone but renters", 'filter housing != "rent" then show'),
+    ("german", "how many people are there except foreign workers", "filter ForeignWorker == 0 then count"),
+    # "single" as an adjective is not the marital-status value; plural features are all of them
+    ("german", "which single feature matters most?", "importance top 1"),
+    ("german", "how many single applicants are there", "filter Single == 1 then count"),
+    ("diabetes", "which features matter for patients with no pregnancies", "filter Pregnancies == 0 then importance"),
+    # a what-if question before a later question predicts first (rule 9), "instead of" is no filter
+    ("diabetes", "if patient 14 had 20 less glucose would the prediction change? why?",
+     "filter id == 14 then whatif Glucose decrease 20 then predict then explain auto"),
+    ("credit", "what if applicant 8 rented instead of owning?", 'filter id == 8 then whatif housing set "rent" then predict'),
     # rule 12: treating groups differently is fairness, the group is the attribute
     ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
 ]

@@ -120,6 +120,13 @@ FLIP = re.compile(
     r"\b(?:chang\w*|switch\w*|flip\w*|swap\w*|revers\w*) (?:their |his |her |its |the )?(?P<h><[A-Z]*F[A-Z]*:\d+>)(?= *(?:$|[?.,;!]|would|will|does|do|and|,))")
 FLIP_CUE = re.compile(r"\b(?:change|changes|changed|differ|different|flip|flips|flipped|same|affect|alter|switch)\b|<W:")
 
+EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|apart from|aside from|with the exception of|not counting|leaving out|"
+                    r"(?:(?<=\beveryone )|(?<=\beverybody )|(?<=\banyone )|(?<=\banybody )|(?<=\ball ))but(?: not)?)\b")
+EXCEPT_MARK = "xexceptx"
+SINGLE_ADJ = {"most", "feature", "factor", "variable", "predictor", "attribute", "column", "driver", "biggest",
+              "largest", "greatest", "strongest", "best", "top", "main", "key", "reason", "thing", "one",
+              "row", "case", "instance", "prediction", "value", "number"}
+
 FILLER = r"(?:(?:to|as|be|being|is|are|was|were|will|would|a|an|them|they|it|the|by the model|have|has|had|still)\s)*"
 
 
@@ -159,17 +166,77 @@ class NaturalLanguageParser:
     def _parse(self, question: str, state) -> Parse:
         raw = tokenize(question)
         tokens = [self.speller.correct(t) for t in raw]
+        # "the single most important feature": an adjective, not the marital-status value
+        tokens = [t for i, t in enumerate(tokens)
+                  if not (t == "single" and i + 1 < len(tokens) and tokens[i + 1] in SINGLE_ADJ)]
         if not any(t.isalnum() for t in tokens):
             return self._gibberish()
         known = self.speller.known
         if not any(t in known or t.isdigit() or t in self.lexicon.words for t in tokens if t.isalnum()):
             return self._gibberish()
-        ex = self.extractor.extract(tokens)
+        ex = self._except(tokens) or self.extractor.extract(tokens)
         self._class_filters(ex)
         text = ex.text
         cues = detect(text)
         reading = _Reading(self, ex, cues, tokens)
         return reading.build()
+
+    def _except(self, tokens: list[str]) -> Extraction | None:
+        """'everyone except women over 60': the exception is the whole group, so the filter is
+        the negation of all its conditions together (a single condition is negated as usual)."""
+        joined = " ".join(tokens)
+        m = EXCEPT.search(joined)
+        if m is None:
+            return None
+        marked = (joined[:m.start()] + " " + EXCEPT_MARK + " " + joined[m.end():]).split()
+        ex = self.extractor.extract(marked)
+        at = ex.text.find(EXCEPT_MARK)
+        if at < 0:
+            return None
+        tail = ex.text[at + len(EXCEPT_MARK):]
+        stop = re.search(r"[,;?.!]|(?<![A-Z]):|\b(?:what|how|why|which|show|give|tell|list|explain|can|could|please|is the|are the|"
+                         r"and (?:what|how|why|show|which))\b", tail)
+        region = tail[: stop.start()] if stop else tail
+        ks = list(re.finditer(r"<K:(\d+)>", region))
+        if not ks or re.search(r"<(?:ID|W):", region):
+            return None
+        if len(ks) == 1:
+            # one group: a flag or a category said with "but" is negated as rule 6 says
+            k = int(ks[0].group(1))
+            pos, expr = ex.conditions[k]
+            if not isinstance(expr, q.Cmp) or expr.cmp != "==" or expr.feature not in self.schema.features:
+                return None
+            kind = self.schema.features[expr.feature].kind
+            if kind == "flag" and expr.value in (0, 1):
+                neg = q.Cmp(expr.feature, "==", 1 - expr.value)
+            elif kind == "categorical":
+                neg = q.Cmp(expr.feature, "!=", expr.value)
+            else:
+                return None
+            ex.sources[id(neg)] = ex.sources.get(id(expr), [])
+            ex.conditions[k] = (pos, neg)
+            ex.text = ex.text.replace(EXCEPT_MARK, "except")
+            return ex
+        items = tuple(ex.conditions[int(k.group(1))][1] for k in ks)
+        joiner = q.Or if re.search(r"\bor\b", region[ks[0].end():ks[-1].start()]) else q.And
+        negated = q.Not(joiner(items))
+        start = at + len(EXCEPT_MARK) + ks[0].start()
+        end = at + len(EXCEPT_MARK) + ks[-1].end()
+        first = int(ks[0].group(1))
+        ex.text = ex.text[:start] + f"<K:{first}>" + ex.text[end:]
+        ex.conditions[first] = (ex.conditions[first][0], negated)
+        ex.sources[id(negated)] = []
+        # renumber the conditions left, in text order
+        order = [int(k.group(1)) for k in re.finditer(r"<K:(\d+)>", ex.text)]
+        remap = {old: new for new, old in enumerate(order)}
+        ex.text = re.sub(r"<K:(\d+)>", lambda mm: f"<K:{remap[int(mm.group(1))]}>", ex.text)
+        ex.text = ex.text.replace(EXCEPT_MARK, "except")
+        ex.conditions = [(mm.start(), ex.conditions[order[i]][1])
+                         for i, mm in enumerate(re.finditer(r"<K:\d+>", ex.text))]
+        ks2 = list(re.finditer(r"<K:\d+>", ex.text))
+        ex.joins = {b.start(): ("or" if re.search(r"\bor\b", ex.text[a.end():b.start()]) and b.start() - a.end() < 40
+                                else "and") for a, b in zip(ks2, ks2[1:])}
+        return ex
 
     def _class_filters(self, ex: Extraction) -> None:
         """Class phrases that select rows: 'predicted likely to reoffend' -> prediction == 0,
@@ -545,6 +612,23 @@ class _Reading:
 
         # "what if applicant 29 had no savings info, i.e. saving_accounts not_known": the
         # restated change is not also a filter
+        # "rented instead of owning": what is replaced is no filter
+        if ex.whatifs:
+            for m in re.finditer(r"\b(?:instead of|rather than|in place of) (?:being |having |a |an |the )*<K:(\d+)>", text):
+                k = int(m.group(1))
+                if k < len(ex.conditions):
+                    ex.conditions = [c for i, c in enumerate(ex.conditions) if i != k]
+                    break
+        # "if he had 10 fewer priors, would the model change its mind? why?": the what-if
+        # question asks for the prediction before the later operation
+        if ex.whatifs and ops and ops[0].op not in ("predict", "likelihood", "counterfactual", "repeat", "bias"):
+            w_at = min(p for p, _ in ex.whatifs)
+            ends = [m.end() for m in re.finditer(r"[?!.]", text)]
+            end = next((e for e in ends if e > w_at), None)
+            if end is not None and end < len(text.rstrip()) and text[:end].rstrip().endswith("?") and \
+                    all(c.pos >= end for c in self.cues) and \
+                    re.search(r"\b(?:would|will|could|does|do|is|are)\b", text[:end]):
+                ops = [q.Predict()] + ops
         sets = {(w.feature, w.value) for _, w in ex.whatifs if w.action == "set"}
         ex.conditions = [(p, e) for p, e in ex.conditions
                          if not (isinstance(e, q.Cmp) and e.cmp == "==" and (e.feature, e.value) in sets)]
@@ -834,7 +918,9 @@ class _Reading:
                 self.ex.used.add(idx)
                 return q.Importance(top=n)
         f, idx = self.feature_near(cue.pos, used=used, values=True)
-        if f is None:
+        plural = re.search(r"\b(?:which|what|the|rank|list|top|key|main|all)(?: \w+)? (?:features|factors|variables|attributes|"
+                           r"predictors|columns|inputs|measurements)\b", text[max(0, cue.pos - 30): cue.end + 10])
+        if f is None and not plural:
             f, idx = self._reclaim(cue), -1
         if f is not None:
             used.add(idx)

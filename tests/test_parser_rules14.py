@@ -102,6 +102,13 @@ CASES = [
     ("diabetes", "if patient 14 had 20 less glucose would the prediction change? why?",
      "filter id == 14 then whatif Glucose decrease 20 then predict then explain auto"),
     ("credit", "what if applicant 8 rented instead of owning?", 'filter id == 8 then whatif housing set "rent" then predict'),
+    # a comparison picks one flag of a family of threshold flags (rule 6)
+    ("german", "how many people have a checking account balance of at least 200",
+     "filter CheckingAccountBalanceGreaterOrEqualThan200 == 1 then count"),
+    # "what if all the X were Y": X is who (a filter), Y is the change
+    ("german", "what if all the women in the data were men?", "filter Gender == 0 then whatif Gender set 1 then predict"),
+    ("credit", "what if the renters took their loans over 12 more months?",
+     'filter housing == "rent" then whatif duration increase 12 then predict'),
     # rule 12: treating groups differently is fairness, the group is the attribute
     ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
 ]

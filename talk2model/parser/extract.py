@@ -450,7 +450,7 @@ class Extractor:
             (r"(?:were|was|had|has|have|be|became|become|becomes|being|got|get|with|having|turned|"
              r"is|are)(?: all| both| each| still| also| instead)* (?P<neg>not |no longer |non |never )?(?:a |an |the )?"
              r"(?:all )?(?:" + V + "|" + F + ")", "setv", True),
-            (r"(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>|<W:\d+> and|<W:\d+> ,) (?:instead |also |still |all |both )?(?:had |has |have |was |were |with )?(?:a |an )?(?P<neg>did not |had not |were not |was not |not |never |no )?(?:" + V + r")", "setv", True),
+            (r"(?<![a-z])(?:<ID:\d+>|they|he|she|we|i|<[A-Z]*E[A-Z]*:\d+>|<W:\d+> and|<W:\d+> ,) (?:instead |also |still |all |both )?(?:had |has |have |was |were |with )?(?:a |an )?(?P<neg>did not |had not |were not |was not |not |never |no )?(?:" + V + r")", "setv", True),
             (r"(?:lost|lose|loses|losing|shed|sheds|dropped|drops|cut) " + N + r" (?:of |in |from )?(?:their |his |her |the )?" + F, "decrease", False),
             (r"(?:gained|gain|gains|gaining|put on|puts on|added|adds) " + N + r" (?:of |in |to )?(?:their |his |her |the )?" + F, "increase", False),
             (r"(?:(?:had|has|have|with|having|got|get|gets)(?: spent| served| done| taken| been given)?|spent|served) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
@@ -458,7 +458,7 @@ class Extractor:
              + r"(?! (?:more|less|fewer|extra|or|to|<))", "it", True),
             (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
             (F + r" (?:code |level |value |number |category |rating |score )?(?:of |at |= |to )?" + N, "set", True),
-            (r"(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
+            (r"(?<![a-z])(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
             (F + r" (?P<v2><[A-Z]*V[A-Z]*:\d+>)", "setfv", True),
         ]
         # twice: a change joined to an earlier one ("were 30 and rented their home") is found once

@@ -629,6 +629,7 @@ class _Reading:
                     all(c.pos >= end for c in self.cues) and \
                     re.search(r"\b(?:would|will|could|does|do|is|are)\b", text[:end]):
                 ops = [q.Predict()] + ops
+        self._threshold_family()
         sets = {(w.feature, w.value) for _, w in ex.whatifs if w.action == "set"}
         ex.conditions = [(p, e) for p, e in ex.conditions
                          if not (isinstance(e, q.Cmp) and e.cmp == "==" and (e.feature, e.value) in sets)]
@@ -718,6 +719,27 @@ class _Reading:
             return steps_ops
         return [(p, s) for p, s in steps_ops if p >= m.start() or s.op not in
                 ("predict", "likelihood", "labels", "show", "count", "statistic")]
+
+    def _named_flag(self, expr: q.Cmp) -> bool:
+        """The condition comes from naming its flag alone, not from a comparison."""
+        src = self.ex.sources.get(id(expr), [])
+        return len(src) == 1 and any(mn.feature == expr.feature for mn in self.ex.slots[src[0]].meanings("feature"))
+
+    def _threshold_family(self) -> None:
+        """'a checking account balance of at least 200': the comparison picks one flag of a
+        family of threshold flags; the same subject named just before it is not a second one."""
+        thresholds = {name: words for words, _, _, name in self.p.extractor.thresholds}
+        conds = self.ex.conditions
+        drop = set()
+        for (p1, a), (p2, b) in zip(conds, conds[1:]):
+            if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)) or a.feature == b.feature:
+                continue
+            if a.feature in thresholds and b.feature in thresholds and thresholds[a.feature] & thresholds[b.feature] \
+                    and a.value == 1 and not self._named_flag(b) \
+                    and re.fullmatch(r"\s*(?:of|is|are|at|with|was|were|:|=)?\s*", self.text[p1:p2].split(">", 1)[-1]):
+                drop.add(id(a))
+        if drop:
+            self.ex.conditions = [(p, e) for p, e in conds if id(e) not in drop]
 
     def _share(self, ops: list[q.Step]) -> q.Statistic | None:
         """Rule 13: "what percent / fraction / share / proportion of X are Y" -> filter X, then

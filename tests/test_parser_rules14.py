@@ -117,3 +117,30 @@ CASES = [
 @pytest.mark.parametrize("ws,question,text", CASES, ids=[q[:45] for _, q, _ in CASES])
 def test_canonical_rules(ws, question, text):
     check(ws, question, text)
+
+
+
+class _FakeModel:
+    def __init__(self, ranked):
+        self.ranked = ranked
+        self.seen = []
+
+    def rank(self, text):
+        self.seen.append(text)
+        return self.ranked
+
+
+@pytest.mark.parametrize("ranked,want", [
+    ([("predict", 0.6), ("show", 0.2), ("none", 0.2)], "filter age > 60 then predict"),     # clearly preferred
+    ([("predict", 0.4), ("show", 0.3), ("none", 0.3)], "filter age > 60 then show"),        # too close
+    ([("none", 0.9), ("show", 0.1)], "filter age > 60 then show"),                          # never 'none'
+])
+def test_sentence_model_arbitrates_a_group_with_no_operation(ranked, want):
+    """A group and no operation cue: the rules would show the rows; the sentence model reads the
+    delexicalised question and overrides only with a clearly preferred operation."""
+    p = NaturalLanguageParser(parser("credit").workspace)
+    fake = _FakeModel(ranked)
+    p._classifier = fake
+    parsed = p.parse("applicants over 60")
+    assert parsed.query.to_text() == want
+    assert fake.seen and "PEOPLE" in fake.seen[0] and "60" not in fake.seen[0]

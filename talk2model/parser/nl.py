@@ -595,7 +595,7 @@ class _Reading:
             elif (ex.ids or ex.conditions) and (starts_followon or re.search(r"\bsame\b|\bagain\b", text)):
                 ops = [q.Repeat()]
             elif ex.ids or ex.conditions:
-                ops = [q.Show()]
+                ops = [self._arbitrate(q.Show())]
                 self.confidence = 0.6
             elif previous:
                 ops = [q.Show()]
@@ -719,6 +719,24 @@ class _Reading:
             return steps_ops
         return [(p, s) for p, s in steps_ops if p >= m.start() or s.op not in
                 ("predict", "likelihood", "labels", "show", "count", "statistic")]
+
+    def _arbitrate(self, default: q.Step, margin: float = 0.15) -> q.Step:
+        """The rules found a group but no operation (they would show it): let the sentence model
+        read the delexicalised question, and take its operation when it is clearly preferred
+        (p >= 0.35 and 0.15 above the rules' reading)."""
+        try:
+            ranked = dict(self.p.classifier.rank(self._classifier_text()))
+        except Exception:  # noqa: BLE001 - the model files missing: rules only
+            return default
+        op, p = max(ranked.items(), key=lambda kv: kv[1])
+        if op in ("none", default.op, "followup", "repeat", "capabilities", "describe_data", "describe_model") \
+                or p < 0.35 or p - ranked.get(default.op, 0.0) < margin:
+            return default
+        step = self._default_step(op)
+        if step is None:
+            return default
+        self.confidence = min(self.confidence, 0.7)
+        return step
 
     def _named_flag(self, expr: q.Cmp) -> bool:
         """The condition comes from naming its flag alone, not from a comparison."""

@@ -109,6 +109,12 @@ CASES = [
     ("german", "what if all the women in the data were men?", "filter Gender == 0 then whatif Gender set 1 then predict"),
     ("credit", "what if the renters took their loans over 12 more months?",
      'filter housing == "rent" then whatif duration increase 12 then predict'),
+    # rule 12: two groups of a sensitive attribute compared are a fairness question
+    ("credit", "compare the predictions for men and women", "bias sex"),
+    ("credit", "do women and men get different predictions?", "bias sex"),
+    ("compas", "compare the outcomes for black defendants and the other defendants", "bias black"),
+    # ... while a count or a metric for two groups stays what it is
+    ("credit", "how many men and women are there", "count"),
     # rule 12: treating groups differently is fairness, the group is the attribute
     ("compas", "does the model treat black defendants differently from other defendants?", "bias black"),
 ]

@@ -120,6 +120,10 @@ FLIP = re.compile(
     r"\b(?:chang\w*|switch\w*|flip\w*|swap\w*|revers\w*) (?:their |his |her |its |the )?(?P<h><[A-Z]*F[A-Z]*:\d+>)(?= *(?:$|[?.,;!]|would|will|does|do|and|,))")
 FLIP_CUE = re.compile(r"\b(?:change|changes|changed|differ|different|flip|flips|flipped|same|affect|alter|switch)\b|<W:")
 
+COMPARE = re.compile(r"\bcompar\w*\b|\bdifferen(?:t|ce|ces|tly)\b (?:\S+ ){0,4}(?:for|between|from|than|across)|"
+                     r"\b(?:predictions?|outcomes?|decisions?|results?|rates?) (?:\S+ ){0,4}(?:vs\.?|versus)\b|\b(?:same|different) (?:predictions?|outcomes?|decisions?|results?|treatment)\b|"
+                     r"\bdiffer\b")
+
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|apart from|aside from|with the exception of|not counting|leaving out|"
                     r"(?:(?<=\beveryone )|(?<=\beverybody )|(?<=\banyone )|(?<=\banybody )|(?<=\ball ))but(?: not)?)\b")
 EXCEPT_MARK = "xexceptx"
@@ -554,6 +558,11 @@ class _Reading:
             ops = [share]
             names = [share.op]
 
+        # "compare the predictions for men and women", "do black and white defendants get
+        # different outcomes": two groups of one sensitive attribute compared -> fairness (rule 12)
+        compared = self._compared_groups(ops)
+        if compared is not None:
+            ops, names = [q.Bias(compared)], ["bias"]
         # bias: the group named is the attribute, not a filter
         if "bias" in names:
             attrs = {s.attribute for s in ops if isinstance(s, q.Bias)}
@@ -737,6 +746,35 @@ class _Reading:
             return default
         self.confidence = min(self.confidence, 0.7)
         return step
+
+    def _compared_groups(self, ops: list[q.Step]) -> str | None:
+        allowed = {"predict", "likelihood", "show", "statistic", "labels"}
+        if not self.ex.ids and re.search(r"\b(?:get|gets|receive|receives|have|has|given) (?:\S+ )?(?:different|the same) "
+                                         r"(?:predictions?|outcomes?|decisions?|results?|treatment)", self.text):
+            allowed.add("counterfactual")
+        if any(s.op not in allowed for s in ops):
+            return None
+        if not COMPARE.search(self.text):
+            return None
+        attrs = []
+        for _, e in self.ex.conditions:
+            for f in _features_of(e):
+                if f in self.schema.sensitive or any(self._same_group(f, {s}) for s in self.schema.sensitive):
+                    attrs.append(f)
+        for m in re.finditer(r"<[A-Z]*E[A-Z]*:(\d+)>", self.text):   # "men and women" said as one noun
+            words = self.ex.slots[int(m.group(1))].text.split()
+            if len(words) < 3:
+                continue
+            for span in (sp for w in words for sp in self.p.lexicon.match([w])):
+                for mn in span.meanings:
+                    if mn.kind in ("value", "feature") and mn.feature in self.schema.sensitive + tuple(
+                            f for g in self.schema.groups.values() for f in g):
+                        attrs.append(mn.feature)
+        if len(attrs) < 2 and not (len(attrs) == 1 and re.search(r"\b(?:other|rest|everyone else|non)\b", self.text)):
+            return None
+        first = attrs[0]
+        sens = [s for s in self.schema.sensitive if s == first or self._same_group(first, {s})]
+        return sens[0] if sens else first
 
     def _named_flag(self, expr: q.Cmp) -> bool:
         """The condition comes from naming its flag alone, not from a comparison."""

@@ -246,7 +246,7 @@ class Extractor:
             if context_words & words:
                 score += 2.0
             if f == self.age and people:
-                score += 3.0
+                score += 3.0 * people
             if score > best_score:
                 best, best_score = f, score
         if best is None and self.age is not None and people:
@@ -456,7 +456,7 @@ class Extractor:
             (r"(?:(?:had|has|have|with|having|got|get|gets)(?: spent| served| done| taken| been given)?|spent|served) (?:only |just |exactly )?(?:" + N + r"|(?P<no>no|zero)) (?:more )?" + F, "setn", True),
             (r"\bit (?:were|was|is|had been|has been|would be|became|went to|goes to|changed to) (?:only |just |exactly )?" + N
              + r"(?! (?:more|less|fewer|extra|or|to|<))", "it", True),
-            (r"(?:were|was|is|are|be|became|turned|aged|age) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
+            (r"(?:were|was|is|are|be|became|turned|aged|age|had been|has been|would be) (?:only |just |exactly )?" + N + r"(?: (?P<yo><[A-Z]*F[A-Z]*:\d+>))?(?! (?:more|less|fewer|extra|or|to|<))", "age", True),
             (F + r" (?:code |level |value |number |category |rating |score )?(?:of |at |= |to )?" + N, "set", True),
             (r"(?<![a-z])(?:<ID:\d+>|they|he|she|we|i) (?:(?:[a-z]+|<[A-Z]*F[A-Z]*:\d+>) ){1,5}?(?:a |an |the |their |his |her )?(?P<neg>not |no )?(?:" + V + r")", "setv", True),
             (F + r" (?P<v2><[A-Z]*V[A-Z]*:\d+>)", "setfv", True),
@@ -697,7 +697,10 @@ class Extractor:
             if f is None or n.unit not in (None, "year"):
                 return None
             spec = self.schema.features[f]
-            if spec.range and not (0 <= n.value <= max(spec.range[1] * 1.5, 120)):
+            # "were 200 years old" says its unit: a hypothetical however implausible; a bare
+            # "were 500" must be plausible for age to be meant
+            said = n.unit == "year" or bool(g.get("yo"))
+            if not said and spec.range and not (0 <= n.value <= max(spec.range[1] * 1.5, 120)):
                 return None
             return q.WhatIf(f, "set", n.value)
         return None
@@ -747,6 +750,12 @@ class Extractor:
                                       r"ones|men|women|aged|everyone|everybody|anyone|people", t)
                          for t in before[-2:])
             people = people or bool(after and after[0] in ("old", "years", "year"))
+            if not people:
+                # further back in the same clause ("people who rent and are under 30"): weaker
+                clause = re.split(r"[,.;?!]|\bthen\b", ex.text[:m.start()])[-1].split()
+                if any(re.fullmatch(r"<[A-Z]*E[A-Z]*:\d+>|who|whom|people|everyone|men|women", t)
+                       for t in clause[:-2]) and re.search(r"\b(?:are|is|were|was|aged)\s*$", ex.text[:m.start()]):
+                    people = 0.5
             return words, people
 
         def pick_feature(m: re.Match, f_idx: str | None, n: Slot) -> str | None:
@@ -941,7 +950,7 @@ class Extractor:
             return emit(m, q.Cmp(f, "==", value_for(f, n)), [int(f_idx), int(n_idx)])
 
         for pat in (r"(?P<body>)(?P<no>no|zero|without any|without) (?:prior |previous )?" + F,
-                    F + r" (?:(?:is|are|was|were|of|at|equal to|equals|=|==|exactly|is exactly|of exactly|"
+                    F + r" (?:(?:code|level|value|category|rating|score|class) )?(?:(?:is|are|was|were|of|at|equal to|equals|=|==|exactly|is exactly|of exactly|"
                     r"is equal to|(?:(?:is|are|was|were|both|all) )*(?:recorded|listed|coded|reported|entered|given|set) (?:as|at|to)) )?(?P<body>)" + N + r"(?! (?:to|and|or|<[A-Z]*F))",
                     r"(?P<body>)(?:with |having |have |has |had |who have |who has |of |exactly )?" + N + r" " + F):
             ex.text = expand(pat).sub(equal, ex.text)
@@ -978,7 +987,8 @@ class Extractor:
             return emit(m, expr, [vi, fi])
 
         # "little checking account", "checking account is moderate": the value of that feature
-        ex.text = expand(r"(?P<body>)" + F + r" (?:is |are |was |were |of |= |: |status )?(?P<neg>not )?(?:a |an )?{V}").sub(
+        ex.text = expand(r"(?P<body>)" + F + r" (?:is |are |was |were |of |= |: |status )?(?P<neg>not |other than |anything but |anything other than |"
+                         r"different from |apart from |except )?(?:a |an )?{V}").sub(
             value_with_feature, ex.text)
         ex.text = expand(r"(?P<body>)(?P<neg>not |no )?{V} (?:in |of |for )?(?:the |their |a |an )?" + F).sub(
             value_with_feature, ex.text)

@@ -758,6 +758,29 @@ class Extractor:
                     people = 0.5
             return words, people
 
+        def phrase_words(m: re.Match, n: Slot) -> set[str]:
+            before = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[:m.start()])[-6:]
+            words = set()
+            for tok in before + re.findall(r"<[A-Z]+:\d+>|[a-z]+", m.group(0)):
+                slot = re.fullmatch(r"<[A-Z]*F[A-Z]*:(\d+)>", tok)
+                if slot:
+                    words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
+                elif tok.isalpha():
+                    words.add(stem(tok))
+            after = re.findall(r"[^\s]+", ex.text[m.end():])[:1]
+            if after and after[0] in UNIT_WORDS:       # "4+ years"
+                words.add(UNIT_WORDS[after[0]])
+            if n.unit:
+                words.add(n.unit)
+            return words
+
+        def threshold_reading(m: re.Match, n: Slot) -> str | None:
+            cmp_word = re.search(r"more|over|above|greater|least|exceed|\+|longer|older|less|under|below|fewer|"
+                                 r"shorter|most|younger", m.group(0))
+            cmp = "<" if cmp_word and cmp_word.group(0) in ("less", "under", "below", "fewer", "shorter",
+                                                            "most", "younger") else ">"
+            return self.threshold_flag(phrase_words(m, n), cmp, n.value)
+
         def pick_feature(m: re.Match, f_idx: str | None, n: Slot) -> str | None:
             f = numeric_f(f_idx) if f_idx else None
             if f_idx and f is None:
@@ -768,22 +791,18 @@ class Extractor:
                 return None
             if f is not None and n.unit and not self._unit_ok(f, n.unit):
                 f = self.by_unit(n.unit, context(m)[0], self.mention_words(ex.slots[int(f_idx)])) or f
+            if f is not None and self.thresholds:
+                # two readings: the named numeric feature, or a flag whose name is this very
+                # comparison ("at their job 4+ years": the flag of years at the job >= 4, not
+                # years at home); the one sharing more words with the phrase wins
+                thr = threshold_reading(m, n)
+                if thr is not None:
+                    words = phrase_words(m, n)
+                    subject = next(t[0] for t in self.thresholds if t[3] == thr)
+                    if len(words & subject) > len(words & self._feature_words(f)):
+                        return "thr:" + thr
             if f is None and self.thresholds:
-                before = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[:m.start()])[-6:]
-                words = set()
-                for tok in before + re.findall(r"[a-z]+", m.group(0)):
-                    slot = re.fullmatch(r"<[A-Z]*F[A-Z]*:(\d+)>", tok)
-                    if slot:
-                        words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
-                    elif tok.isalpha():
-                        words.add(stem(tok))
-                if n.unit:
-                    words.add(n.unit)
-                cmp_word = re.search(r"more|over|above|greater|least|exceed|\+|longer|older|less|under|below|fewer|"
-                                     r"shorter|most|younger", m.group(0))
-                cmp = "<" if cmp_word and cmp_word.group(0) in ("less", "under", "below", "fewer", "shorter",
-                                                                "most", "younger") else ">"
-                flag = self.threshold_flag(words, cmp, n.value)
+                flag = threshold_reading(m, n)
                 if flag:
                     return "thr:" + flag
             if f is None:
@@ -808,6 +827,39 @@ class Extractor:
                     return q.Cmp(flag, "==", 0)
                 return None
             return q.Cmp(f, cmp, value_for(f, n))
+
+        # 4a. a sign: "a positive checking balance" / "balance is negative" -> the flag whose name
+        # is "... >= 0" (1 or 0), else the numeric feature compared with 0
+        def sign(m: re.Match) -> str:
+            idx = int(m.group("f"))
+            positive = m.group("s") in ("positive", "non-negative", "nonnegative", "in the black")
+            words = ({stem(w) for w in ex.slots[idx].text.split()}
+                     | {stem(w) for w in re.findall(r"(?<![<:\w])[a-z]+", m.group(0))}) - STOP
+            thr = self.threshold_flag(words, ">", 0)
+            if thr is not None:
+                return emit(m, q.Cmp(thr, "==", 1 if positive else 0), [idx])
+            f = self.feature_of(ex.slots[idx], numeric=True)
+            if f is None:
+                return m.group(0)
+            return emit(m, q.Cmp(f, ">" if positive else "<", 0), [idx])
+
+        sign_w = r"(?P<s>positive|negative|non-negative|nonnegative|in the black|in the red)"
+        ex.text = expand(r"(?P<body>)" + sign_w + r" " + F).sub(sign, ex.text)
+        ex.text = expand(r"(?P<body>)" + F + r" (?:[a-z]+ )?(?:is |are |was |were |being )" + sign_w).sub(sign, ex.text)
+
+        # 4b. two numeric columns sharing one value: "insulin and skin thickness both 0",
+        # "both insulin and skin thickness are 0" -> one equality per column, in the order said
+        def shared(m: re.Match) -> str:
+            n = ex.slots[int(m.group("n"))]
+            fs = [int(m.group("f")), int(m.group("f2"))]
+            feats = [self.feature_of(ex.slots[i], numeric=True) for i in fs]
+            if None in feats or feats[0] == feats[1] or n.unit:
+                return m.group(0)
+            return emit(m, q.And(tuple(q.Cmp(f, "==", n.value) for f in feats)), fs + [int(m.group("n"))])
+
+        ex.text = expand(r"(?P<body>)(?:both )?" + F + r" (?:and|&) (?:the |their )?{F2} (?:(?:are|were|is|both|all|"
+                         r"recorded|listed|coded|reported|entered|given|set|as|at|to|of|equal to|equals|=|==|exactly)"
+                         r" )*" + N + r"(?! (?:to|and|or|<[A-Z]*F))").sub(shared, ex.text)
 
         # 1. ranges: between A and B, from A to B, A to B
         def between(m: re.Match) -> str:

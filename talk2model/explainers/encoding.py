@@ -10,6 +10,7 @@ people know.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,7 @@ class Encoding:
             Z = Z.toarray()
         return np.asarray(Z, dtype=float)
 
-    @property
+    @cached_property
     def aggregator(self) -> np.ndarray:
         """(transformed columns x features) 0/1 matrix: values @ aggregator sums to features."""
         index = {f: j for j, f in enumerate(self.features)}
@@ -148,7 +149,7 @@ class Encoding:
             out[i, index[s]] = 1.0
         return out
 
-    @property
+    @cached_property
     def layout(self) -> str:
         """A short hash of the feature list: part of every cache key."""
         import hashlib

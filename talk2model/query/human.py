@@ -61,7 +61,11 @@ def describe_expr(expr: q.Expr, schema: Schema) -> str:
     label = feature_label(schema, feature)
     if spec is not None and spec.kind == "flag" and cmp in ("==", "!=") and value in (0, 1):
         yes = (value == 1) == (cmp == "==")
-        return f"{label} is {'yes' if yes else 'no'}"
+        phrases = spec.value_phrases.get(1 if yes else 0)
+        phrase = phrases[0].lower() if phrases else ""
+        adds = phrase and label.lower() not in phrase and phrase not in label.lower()  # "gender is no (women)"
+        said = f" ({phrases[0]})" if adds else ""
+        return f"{label} is {'yes' if yes else 'no'}{said}"
     verb = {"==": "is", "!=": "is not"}.get(cmp, f"is {_CMP_WORDS[cmp]}")
     return f"{label} {verb} {_value_text(schema, feature, value)}"
 

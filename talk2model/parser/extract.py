@@ -338,6 +338,26 @@ class Extractor:
             return "<ID:%d>" % (len(ex.ids) - 1)
         ex.text = self.p_hash.sub(repl_hash, ex.text)
 
+        # the asker names their own row: "I'm 332.", "and I'm 700", "my id is 57". Two readings:
+        # an id or the asker's age; it is the id when the data has that row and the number is
+        # no plausible age (an age said as a statement is no filter anyway)
+        age_range = self.schema.features[self.age].range if self.age else None
+
+        def repl_me(m: re.Match) -> str:
+            n = int(m.group("n"))
+            slot = ex.slots[n]
+            v = slot.value
+            if not isinstance(v, int) or slot.unit is not None or v not in self.valid_ids:
+                return m.group(0)
+            if not m.group("idw") and age_range and age_range[0] - 5 <= v <= age_range[1] + 25:
+                return m.group(0)
+            ex.used.add(n)
+            ex.ids.append(v)
+            return m.group("pre") + "<ID:%d>" % (len(ex.ids) - 1)
+        ex.text = re.sub(r"(?P<pre>(?:^|[.?!,;:(-] |\band ))(?:(?:i am|i m|im|me|this is) |(?P<idw>my (?:id|number|row|record|"
+                         r"case|file|case number|application|application number|id number) (?:is |= |: )?))"
+                         r"(?:number |no |# |#)?<N:(?P<n>\d+)>(?= *(?:$|[.?!,;:)]|and|here|-))", repl_me, ex.text)
+
     def _leading_id(self, ex: Extraction) -> None:
         """'106 glucose +30': a bare number opening a what-if question is the row it is about,
         when the data has such a row and nothing else names one."""

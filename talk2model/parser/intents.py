@@ -109,7 +109,7 @@ CUES: list[tuple[str, re.Pattern]] = [
                   r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|"
                   r"(?:vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:actual|real|true|truth|reality|correct)\b|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
     ("importance", _c(r"\bimportan|\bmatters?\b|\bmattered\b|\binfluential\b|\bmost influence|\bsignifican|\brelevan|"
-                      r"(?:top|key|main|biggest|strongest|major|primary|leading|dominant|decisive|crucial|critical) (?:\d+ |<N:\d+> )?(?:features?|factors?|drivers?|predictors?|variables?|attributes?|columns?)|"
+                      r"(?:top|key|main|biggest|strongest|major|primary|leading|dominant|decisive|crucial|critical) (?:\d+ |<N:\d+> )?(?:[a-z]+ )?(?:features?|factors?|drivers?|predictors?|variables?|attributes?|columns?)|"
                       r"(?:features?|factors?|variables?|predictors?|attributes?|columns?) (?:\w+ ){0,3}(?:drive|drives|driving|pushed|push|pushes|shaped|shape|influenced|influence|influences|count|counts|weigh|weighs|affect|affects|impact|impacts|contribute|contributes|carry|have the (?:most|biggest|largest|greatest))|"
                       r"(?:rank|ranking|ranked|order|sort|sorted)(?: all| the| of the| of)? (?:<N:\d+> )?(?:features?|factors?|variables?|predictors?|attributes?|columns?)|"
                       r"(?:features?|factors?|variables?) (?:ranking|ranked|by importance|in order)|"

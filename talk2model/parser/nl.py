@@ -661,10 +661,15 @@ class _Reading:
             kinds, idx = m.group(1), int(m.group(2))
             f = None
             if kinds == "K":
-                pos, expr = self.ex.conditions[idx] if idx < len(self.ex.conditions) else (None, None)
+                # by position: conditions may have been dropped since they were numbered
+                at = [(p, e) for p, e in self.ex.conditions if p == m.start()]
+                pos, expr = at[0] if at else (None, None)
                 src = self.ex.sources.get(id(expr), []) if expr is not None else []
-                if len(src) == 1 and isinstance(expr, q.Cmp) and \
-                        any(mn.feature == expr.feature for mn in self.ex.slots[src[0]].meanings("feature")):
+                if len(src) == 1 and isinstance(expr, q.Cmp) and (
+                        any(mn.feature == expr.feature for mn in self.ex.slots[src[0]].meanings("feature"))
+                        or (expr.feature in self.schema.features and self.schema.features[expr.feature].kind == "flag"
+                            and expr.value == 1 and re.search(r"\b(?:having|have|has|with|being) (?:a |an )?$",
+                                                              self.text[:m.start()]))):
                     f = expr.feature
             elif "F" in kinds and kinds not in ("ID", "W"):
                 f = self.p.extractor.feature_of(self.ex.slots[idx])
@@ -675,9 +680,20 @@ class _Reading:
     def _importance_comparison(self, steps_ops: list[tuple[int, q.Step]]) -> list[tuple[int, q.Step]]:
         """Rule 14: comparing two features' importance asks for each, in the order mentioned."""
         imps = [i for i, (_, s) in enumerate(steps_ops) if isinstance(s, q.Importance)]
+        cmp_m = IMPORTANCE_COMPARE.search(self.text)
+        if not imps and cmp_m and not any(s.op in ("bias", "dependence", "statistic", "score") for _, s in steps_ops) \
+                and len(self._features_in_order()) >= 2:
+            # "does checking weigh more than savings": the comparison itself asks for importance
+            steps_ops = sorted(steps_ops + [(cmp_m.start(), q.Importance())], key=lambda t: t[0])
+            steps_ops = [(p, s) for p, s in steps_ops if s.op not in ("predict", "show", "count")]
+            imps = [i for i, (_, s) in enumerate(steps_ops) if isinstance(s, q.Importance)]
         if len(imps) != 1 or steps_ops[imps[0]][1].top is not None or not IMPORTANCE_COMPARE.search(self.text):
             return steps_ops
         feats = self._features_in_order()
+        own = steps_ops[imps[0]]
+        if own[1].feature is not None and all(f != own[1].feature for _, f in feats):
+            # the importance step already took its feature (said before the comparison)
+            feats = sorted(feats + [(own[0] - 1, own[1].feature)])
         if len(feats) < 2:
             return steps_ops
         (p1, f1), (p2, f2) = feats[:2]
@@ -686,6 +702,8 @@ class _Reading:
                                   if not (isinstance(e, q.Cmp) and e.feature == f and self._noun_value(e) is False
                                           and len(self.ex.sources.get(id(e), [])) == 1
                                           and any(mn.feature == f for mn in self.ex.slots[self.ex.sources[id(e)][0]].meanings("feature")))]
+        self.ex.conditions = [(p, e) for p, e in self.ex.conditions
+                              if not (p in (p1, p2) and isinstance(e, q.Cmp) and e.feature in (f1, f2))]
         pos = steps_ops[imps[0]][0]
         return steps_ops[:imps[0]] + [(pos, q.Importance(feature=f1)), (pos, q.Importance(feature=f2))] \
             + steps_ops[imps[0] + 1:]
@@ -1007,6 +1025,7 @@ class _Reading:
         if re.search(r"(?:the )?(?:most|more) (?:important|influential|predictive|decisive|useful|relevant|significant)"
                      r"(?: single)? (?:feature|factor|variable|predictor|attribute|column|thing|driver)(?!s)\b|"
                      r"(?:top|main|key|biggest|strongest|leading|single most important) (?:feature|factor|variable|predictor|driver)(?!s)\b|"
+                     r"\b(?:the|one|single) (?:single |one )?(?:thing|feature|factor|variable) (?:\w+ ){0,5}(?:most|the most)\b|"
                      r"(?:which|what) (?:feature|factor|variable|attribute|predictor) (?:is|was|has|matters|carries|counts)(?! [a-z]+ (?:important|influential)er)",
                      text):
             return q.Importance(top=1)

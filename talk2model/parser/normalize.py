@@ -85,6 +85,9 @@ def tokenize(text: str) -> list[str]:
     text = re.sub(r"\bf-?1\b", "f1", text)
     text = re.sub(r"\br-?2\b", "r2", text)
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)       # 3rd -> 3
+    # "the number one thing / factor": a rank, not row number 1
+    text = re.sub(r"\bnumber (?:one|1) (thing|factor|feature|reason|driver|predictor|variable|influence)",
+                  r"most important \1", text)
     text = re.sub(r"(\d)\s*(?:-|\u2013)\s*(\d)", r"\1 to \2", text)   # 20-30 -> 20 to 30
     text = re.sub(r"(?<=[a-z0-9])\.(?=\s|$)", " . ", text)     # sentence ends, not decimals
     raw = _TOKEN.findall(text)

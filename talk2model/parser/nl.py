@@ -415,11 +415,13 @@ class _Reading:
         return out
 
     def feature_near(self, pos: int, *, numeric: bool | None = None, used: set[int] | None = None,
-                     values: bool = False) -> tuple[str | None, int | None]:
+                     values: bool = False, span: tuple[int, int] | None = None) -> tuple[str | None, int | None]:
         cands = self.free_slots("F") + (self.free_slots("V") if values else [])
         best = None
         for p, idx in cands:
             if used is not None and idx in used:
+                continue
+            if span is not None and not (span[0] <= p < span[1]):
                 continue
             slot = self.ex.slots[idx]
             f = self.p.extractor.feature_of(slot, numeric=numeric) if slot.meanings("feature") else None
@@ -464,6 +466,11 @@ class _Reading:
                 steps_ops.append((cue.pos, step))
                 continue
             if op in ops_seen:
+                # "the mean credit amount and mean duration", "biased by sex? also check age":
+                # the same operation again, on another feature named right after its cue
+                again = self._again(cue, op, used_feature_slots, [s for _, s in steps_ops])
+                if again is not None:
+                    steps_ops.append((cue.pos, again))
                 continue
             if op == "explain":
                 step = q.Explain(method)
@@ -565,6 +572,8 @@ class _Reading:
             ops, names = [q.Bias(compared)], ["bias"]
         # bias: the group named is the attribute, not a filter
         if "bias" in names:
+            ops = self._extra_bias(ops)
+            names = [s.op for s in ops]
             attrs = {s.attribute for s in ops if isinstance(s, q.Bias)}
             kept = []
             for pos, expr in ex.conditions:
@@ -1047,8 +1056,55 @@ class _Reading:
             return "sample"
         return "typical"
 
+    def _sentence(self, pos: int) -> tuple[int, int]:
+        a = max([m.end() for m in re.finditer(r"[.?!;]", self.text[:pos])] + [0])
+        b = next((m.start() for m in re.finditer(r"[.?!;]", self.text) if m.start() >= pos), len(self.text))
+        return a, b
+
+    def _again(self, cue: Cue, op: str, used: set[int], steps: list[q.Step]) -> q.Step | None:
+        if op not in ("statistic", "dependence", "bias"):
+            return None
+        f, idx = self.feature_near(cue.end, used=used, values=(op == "bias"), span=(cue.pos, cue.end + 30))
+        if f is None:
+            return None
+        if op == "bias":
+            slot = self.ex.slots[idx]
+            cands = [m.feature for m in slot.meanings("feature")] + [m.feature for m in slot.meanings("value")]
+            f = next((c for c in cands if c in self.schema.sensitive), f)
+        make = {"statistic": q.Statistic, "dependence": q.Dependence, "bias": q.Bias}[op]
+        step = make(f)
+        if step in steps:
+            return None
+        used.add(idx)
+        return step
+
+    def _extra_bias(self, ops: list[q.Step]) -> list[q.Step]:
+        """'biased by gender, and separately by foreign-worker status': a second sensitive group
+        joined to the fairness question is a second attribute, not a filter."""
+        attrs = [s.attribute for s in ops if isinstance(s, q.Bias)]
+        if len(attrs) != 1:
+            return ops
+        out = list(ops)
+        for m in re.finditer(r"(?:\band\b|,|\balso\b|\bseparately\b)[^.?!;]{0,25}?\b(?:by|across|for|over|on|in terms of|"
+                             r"with respect to|regarding) (?:the )?<K:(\d+)>", self.text):
+            at = [e for p, e in self.ex.conditions if p == m.end() - len(m.group(0).split()[-1])]
+            if not at or not isinstance(at[0], q.Cmp):
+                continue
+            f = at[0].feature
+            if f in self.schema.sensitive and f not in attrs:
+                out.append(q.Bias(f))
+                attrs.append(f)
+        return out
+
     def _bias_attribute(self, cue: Cue, used: set[int]) -> str | None:
+        # a sensitive group named in the cue's own sentence ("biased against black defendants?")
+        # beats a feature named in another sentence
+        a, b = self._sentence(cue.pos)
+        own = [e.feature for p, e in self.ex.conditions if a <= p < b and isinstance(e, q.Cmp)
+               and e.feature in self.schema.sensitive]
         f, idx = self.feature_near(cue.pos, used=used, values=True)
+        if own and f is not None and self.feature_near(cue.pos, used=used, values=True, span=(a, b))[0] is None:
+            return own[0]
         if f is None:
             # the group may already be a condition ("black defendants") -> its feature
             for _, expr in self.ex.conditions:

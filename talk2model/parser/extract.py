@@ -103,6 +103,7 @@ class Extraction:
     used: set[int] = field(default_factory=set)    # slot indices consumed
     guessed: list[str] = field(default_factory=list)   # what was inferred, not said
     sources: dict[int, list[int]] = field(default_factory=dict)  # id(condition) -> its slots
+    share_of: str | None = None     # "what fraction would be predicted X": the outcome whose share is asked
 
 
 def slot_re(kind: str, name: str) -> str:

@@ -273,6 +273,19 @@ class NaturalLanguageParser:
                  r"\b(?:the |this |your |a )" + CLS + r" (?=(?:model|classifier|predictor|prediction model)\b)"]
         for rx in goal:
             ex.text = re.sub(rx, hide, ex.text)
+        # the share of an outcome: "what fraction would be predicted good risk", "the approval
+        # rate", "the share predicted as bad risk": the class is what is measured (rule 13), no filter
+        share_rx = (r"\b(?:percent(?:age)?s?|fraction|share|proportion|ratio|portion|rate|%)\b(?P<gap>(?: (?!<)[a-z]+){0,4}?) " + CLS,
+                    CLS + r" (?P<gap>)(?:rates?|share|percentage|ratio|proportion)\b")
+        for rx in share_rx:
+            m = re.search(rx, ex.text)
+            if m is None or ex.ids:
+                continue
+            after = ex.text[m.end():m.end() + 30]
+            labelled = re.search(LABEL_CUE, m.group("gap")) and not re.search(r"\b(?:model|classifier)\b", after + m.group("gap"))
+            ex.share_of = "target" if labelled else "prediction"
+            ex.text = ex.text[:m.start()] + re.sub(rx, hide, m.group(0)) + ex.text[m.end():]
+            break
 
         def value_of(idx: str):
             slot = ex.slots[int(idx)]
@@ -564,6 +577,10 @@ class _Reading:
         if share is not None:
             ops = [share]
             names = [share.op]
+        elif ex.share_of is not None and all(s.op in SHARE_REPLACES | {"repeat"} for s in ops):
+            keep_count = bool(re.search(r"\bcount\b|how many|number of", text))
+            ops = [s for s in ops if s.op == "count" and keep_count] + [q.Statistic(ex.share_of)]
+            names = [s.op for s in ops]
 
         # "compare the predictions for men and women", "do black and white defendants get
         # different outcomes": two groups of one sensitive attribute compared -> fairness (rule 12)
@@ -639,7 +656,8 @@ class _Reading:
                     break
         # "if he had 10 fewer priors, would the model change its mind? why?": the what-if
         # question asks for the prediction before the later operation
-        if ex.whatifs and ops and ops[0].op not in ("predict", "likelihood", "counterfactual", "repeat", "bias"):
+        if ex.whatifs and ops and ops[0].op not in ("predict", "likelihood", "counterfactual", "repeat", "bias") \
+                and ex.share_of is None:
             w_at = min(p for p, _ in ex.whatifs)
             ends = [m.end() for m in re.finditer(r"[?!.]", text)]
             end = next((e for e in ends if e > w_at), None)
@@ -848,7 +866,9 @@ class _Reading:
         if free_c and (y_pos is None or free_c[-1][0] > y_pos):
             y_pos, y_expr = free_c[-1][0], None
             before = text[max(0, y_pos - 40):y_pos]
-            y_feature = "label" if re.search(LABEL_CUE, before) else "prediction"
+            y_feature = "label" if re.search(LABEL_CUE, before) and not re.match(
+                r"\s*<[A-Z]*C[A-Z]*:\d+> (?:by|from|according to) (?:the |this )?(?:model|classifier)", text[y_pos:]) \
+                else "prediction"
         if y_pos is None:
             return None
         between = text[m.end():y_pos]

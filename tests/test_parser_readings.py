@@ -52,6 +52,25 @@ CASES = [
     # rule 2: one value shared by two columns -> one equality each, in the order said
     ("diabetes", "how many patients have glucose and blood pressure both equal to 0?",
      "filter Glucose == 0 and BloodPressure == 0 then count"),
+    # rules 3 and 7: the asker names their own row; a number that is no plausible age is the id
+    ("compas", "I'm 5020. why am I rated as likely to commit a crime?", "filter id == 5020 then explain auto"),
+    ("credit", "my application number is 44. what could I change to get approved?", "filter id == 44 then counterfactual"),
+    ("credit", "my sister is applicant 12 and I'm 820: why were we denied?", "filter id == 12 or id == 820 then explain auto"),
+    ("german", "I'm applicant 40. Would the decision change if my gender were different?", "filter id == 40 then bias Gender"),
+    # rule 14 without the word "important"; flags said with "having"
+    ("german", "does being single weigh more than having a telephone?", "importance feature Single then importance feature HasTelephone"),
+    # the same operation on a second feature, in the order said
+    ("diabetes", "average BMI and average age of patients over 50", "filter Age > 50 then statistic BMI then statistic Age"),
+    ("compas", "is the model fair to women? also check bias by age", "bias woman then bias age"),
+    # rule 13: the share of an outcome, after a what-if or said as a rate
+    ("diabetes", "if every patient's BMI went down by 3, what proportion would be predicted to have diabetes?",
+     "whatif BMI decrease 3 then statistic prediction"),
+    ("credit", "what is the approval rate among renters?", "filter housing == \"rent\" then statistic prediction"),
+    # rule 8: examples of mistakes; "sample" is a sampling word here, not a row noun
+    ("german", "give some example errors for single applicants", "filter Single == 1 then mistakes sample"),
+    # dependence and define said plainly
+    ("compas", "how does the number of priors affect the risk score?", "dependence number_of_prior_crimes"),
+    ("diabetes", "what counts as 'skin thickness'?", "define SkinThickness"),
 ]
 
 

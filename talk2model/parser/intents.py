@@ -26,7 +26,7 @@ METRIC_WORDS = [
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it|predictor)(?! (?:do|work) on)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it) (?:do|perform|work)|"
                  r"\bperform(?:s|ing|ance)?\b|how (?:does|did|is|do) (?:the |this |your )?(?:model|classifier|it|predictor) (?:do|doing|fare|faring)\b|how often (?:is|does) (?:the |this )?(?:model|it) (?:right|correct|get it right)|"
-                 r"how (?:reliable|good|trustworthy)|\bscore\b(?! of)|\bmetrics?\b|how right|hit the mark|"
+                 r"how (?:reliable|good|trustworthy)|(?<!risk )\bscore\b(?! of)|\bmetrics?\b|how right|hit the mark|"
                  r"\bright\b (?:answers?|predictions?)|misclassification rate|how often (?:is it|it is|the model is) (?:right|wrong)|"
                  r"error rate|get it right"),
 ]
@@ -121,7 +121,7 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("interactions", _c(r"\binteract|\binterplay|\bjointly|combined (?:effect|influence)|work together|(?:features?|variables?) (?:that )?(?:go|act|work) together|"
                         r"(?:pairs?|combinations?) of (?:features|variables|factors)|synerg")),
     ("dependence", _c(r"(?:effect|impact|influence|role) of (?:the |their |a |an )?(?:<[A-Z]*E[A-Z]*:\d+> )?<[A-Z]*F|"
-                      r"(?:how|in what way) (?:does|do|did|would|will|is|are) (?:the |their |a |an )?(?:changing |changes in |increasing |decreasing |higher |lower )?<[A-Z]*F[A-Z]*:\d+> (?:\w+ ){0,2}(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|relate|relates|move|drive|alter|matter to)|"
+                      r"(?:how|in what way) (?:does|do|did|would|will|is|are) (?:the |their |a |an )?(?:changing |changes in |increasing |decreasing |higher |lower )?<[A-Z]*F[A-Z]*:\d+> (?:(?:\w+|<[A-Z]*F[A-Z]*:\d+>) ){0,5}?(?:affect|affects|influence|influences|impact|impacts|change|changes|shape|shapes|relate|relates|move|drive|alter|matter to)|"
                       r"(?:vary|varies|change|changes|move|moves|depend|depends|dependent|respond|responds|react|reacts|evolve|evolves|shift|shifts) (?:\w+ ){0,3}(?:with|on|as|when|against|according to|across) (?:the |their |a |an |increasing |higher |lower |changing )?(?:number of |amount of |level of |value of )?<[A-Z]*F|"
                       r"(?:as|when|if) (?:the |their )?(?:number of )?<[A-Z]*F[A-Z]*:\d+> (?:goes|go|gets|get|increases|increase|rises|rise|grows|grow|decreases|decrease|falls|fall|changes|change|varies|vary|is (?:higher|lower|increased|decreased))|"
                       r"partial dependence|dependence|\bpdp\b|(?:relationship|relation|association|correlation|link|connection) (?:between|of) (?:the )?<[A-Z]*F|"
@@ -167,7 +167,9 @@ CUES: list[tuple[str, re.Pattern]] = [
                           r"(?:is|was) (?:the |this |your )?(?:model|classifier|it) (?:a |an )(?:\w+ ){0,2}(?:tree|forest|network|regression|classifier|model|svm|ensemble|boost\w*|xgboost)|"
                           r"(?:what|which) (?:ml |machine learning |statistical |predictive )(?:model|algorithm|method|technique)|"
                           r"how (?:does|did) (?:the |this |your )?(?:model|classifier|algorithm) work\b(?! (?:for|on) )")),
-    ("define", _c(r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
+    ("define", _c(r"what counts as (?:(?:a|an|the) )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>|"
+                  r"what (?:is|does) (?:the )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? mean\b|"
+                  r"(?:what|wat) (?:does|do|is meant by|is the meaning of|is the definition of|exactly is|exactly does) (?:the )?(?:feature |column |variable |term |word |field )?(?:'|\")?<(?:[A-Z]*[FV][A-Z]*|K):\d+>(?:'|\")? (?:\w+ )?(?:mean|means|refer|represent|stand|measure|indicate|describe|capture|encode|signify)|"
                   r"(?:explain|describe|clarify|define) (?:to me )?(?:the |what )?(?:feature |column |variable |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+> (?:column|feature|variable|field|attribute|means?)\b|"
                   r"what (?:means|mean) (?:the )?(?:feature |column |variable |term |field )?<(?:[A-Z]*[FV][A-Z]*|K):\d+>|"
                   r"\bmeaning of\b|\bdefin(?:e|ition)\b|\bstands? for\b|\brefers? to\b|\bwhat is meant by\b|\bmeant by\b|(?:explain|describe) (?:what )?(?:the )?(?:feature|column|variable|term|field) |"
@@ -204,7 +206,7 @@ ABSORBS = {
     "likelihood": {"predict", "show", "statistic"},
     "labels": {"show", "predict", "statistic"},
     "statistic": {"show", "count"},
-    "define": {"show", "describe_data", "statistic", "explain"},
+    "define": {"show", "describe_data", "statistic", "explain", "count"},
     "describe_data": {"show", "count", "statistic", "explain"},
     "describe_model": {"show", "predict", "explain", "score"},
     "capabilities": {"show", "predict", "describe_model", "describe_data", "count", "explain"},

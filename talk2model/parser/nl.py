@@ -1064,13 +1064,14 @@ class _Reading:
         text = self.text
         b = [c for c in clauses(text) if c[0] <= cue.pos < c[1]]
         a, z = b[0] if b else (0, len(text))
-        clause = text[max(0, a - 0):z]
+        # people nouns that are also sampling words ("sample", "example") are read as words here
+        clause = re.sub(r"<[A-Z]*E[A-Z]*:(\d+)>", lambda m: self.ex.slots[int(m.group(1))].text, text[max(0, a - 0):z])
         if re.search(r"how many|how often|number of|count|\bfrequen|\brate\b|\bpercentage\b|\bproportion\b|\bshare\b|\bfraction\b|\btotal\b|how much", clause):
             return "count"
         if re.search(r"\b(?:most )?(?:common|frequent|typical|usual)\b|what (?:kind|kinds|sort|sorts|type|types) of|\bpatterns?\b", clause):
             return "typical"
         if re.search(r"\bshow|\bgive|\blist|example|\bsome\b|\bwhich (?:ones|people|rows|cases|records|applicants|patients|defendants|<)|"
-                     r"\ba few\b|handful|\bsample|\bdisplay|\bsee\b|\bprint|\bfind|\bwho\b|\binstances\b|\bcases\b|"
+                     r"\ba few\b|handful|\bsample|\bwhich (?:did|does|do|were|was|are|ones|of)\b|\bdisplay|\bsee\b|\bprint|\bfind|\bwho\b|\binstances\b|\bcases\b|"
                      r"\bmisclassified (?:cases|rows|people|ones|examples|instances|<)|\bpull up|\bretrieve|\bfetch|"
                      r"<[A-Z]*E[A-Z]*:\d+> (?:\w+ ){0,3}(?:misclassified|wrong)|misclassified <", clause):
             return "sample"

@@ -71,6 +71,15 @@ CASES = [
     # dependence and define said plainly
     ("compas", "how does the number of priors affect the risk score?", "dependence number_of_prior_crimes"),
     ("diabetes", "what counts as 'skin thickness'?", "define SkinThickness"),
+    # rule 9: "I'd spent" is "I had spent" (a what-if), "came down by N" decreases
+    ("compas", "I'm defendant 1187. what if I'd served 2 months in jail?",
+     "filter id == 1187 then whatif months_in_jail set 2 then predict"),
+    ("diabetes", "patient 30: if my BMI came down by 4, would the prediction change?",
+     "filter id == 30 then whatif BMI decrease 4 then predict"),
+    # a threshold flag named after the number, and its negation ("below 0" of a ">= 0" flag);
+    # never an implausible age
+    ("german", "count applicants with less than a year at their current job", "filter YearsAtCurrentJobLessThan1 == 1 then count"),
+    ("german", "how many applicants have a checking balance below 0?", "filter CheckingAccountBalanceGreaterOrEqualTo0 == 0 then count"),
 ]
 
 

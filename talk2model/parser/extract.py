@@ -251,7 +251,9 @@ class Extractor:
             if score > best_score:
                 best, best_score = f, score
         if best is None and self.age is not None and people:
-            return self.age
+            rng = self.schema.features[self.age].range
+            if rng is None or value >= rng[0] / 2:      # "under 1" / "below zero" is no age
+                return self.age
         return best
 
     # ------------------------------------------------------------------ the string
@@ -414,6 +416,11 @@ class Extractor:
              r"lower|lowered|reduce|reduced|bring|brought|switch|switched) (?:the |their |his |her |its )?"
              + F + r" (?:value )?(?:to|=|at|as|into|equal to|to be|to a value of) (?:a |an )?(?:" + N + "|" + V + r")",
              "set", False),
+            # F (came) down / up by N, get my F down by N
+            (F + r" (?:(?:came|come|comes|coming|went|go|goes|going|got|get|gets|was|were|is|moved|brought|"
+             r"comes|would come|would go) )?down by " + N, "decrease", False),
+            (F + r" (?:(?:came|come|comes|coming|went|go|goes|going|got|get|gets|was|were|is|moved|brought|"
+             r"would come|would go) )?up by " + N, "increase", False),
             # increase F by N
             (r"(?:" + inc_words + r") (?:the |their |his |her |its |in )?" + F + r" (?:by|of) " + N, "increase", False),
             (r"(?:" + dec_words + r") (?:the |their |his |her |its |in )?" + F + r" (?:by|of) " + N, "decrease", False),
@@ -788,9 +795,17 @@ class Extractor:
                     words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
                 elif tok.isalpha():
                     words.add(stem(tok))
-            after = re.findall(r"[^\s]+", ex.text[m.end():])[:1]
+            after = re.findall(r"<[A-Z]+:\d+>|[^\s]+", ex.text[m.end():])
             if after and after[0] in UNIT_WORDS:       # "4+ years"
                 words.add(UNIT_WORDS[after[0]])
+            for tok in after[:4]:                      # "less than a year at their current job"
+                if tok in (",", ".", "?", "and", "or", "but") or tok.startswith("<K"):
+                    break
+                slot = re.fullmatch(r"<[A-Z]*F[A-Z]*:(\d+)>", tok)
+                if slot:
+                    words.update(stem(w) for w in ex.slots[int(slot.group(1))].text.split())
+                elif tok.isalpha():
+                    words.add(stem(tok))
             if n.unit:
                 words.add(n.unit)
             return words
@@ -800,7 +815,15 @@ class Extractor:
                                  r"shorter|most|younger", m.group(0))
             cmp = "<" if cmp_word and cmp_word.group(0) in ("less", "under", "below", "fewer", "shorter",
                                                             "most", "younger") else ">"
-            return self.threshold_flag(phrase_words(m, n), cmp, n.value)
+            words = phrase_words(m, n)
+            flag = self.threshold_flag(words, cmp, n.value)
+            if flag is None and cmp == "<":
+                # "balance below 0" is the negation of the flag "balance >= 0"
+                flag = self.threshold_flag(words, ">", n.value)
+                if flag is not None and re.search(r"(?:greater|more) or equal|at least", self.schema.features[flag].words):
+                    return "neg:" + flag
+                flag = None
+            return flag
 
         def pick_feature(m: re.Match, f_idx: str | None, n: Slot) -> str | None:
             f = numeric_f(f_idx) if f_idx else None
@@ -819,13 +842,14 @@ class Extractor:
                 thr = threshold_reading(m, n)
                 if thr is not None:
                     words = phrase_words(m, n)
-                    subject = next(t[0] for t in self.thresholds if t[3] == thr)
+                    name = thr[4:] if thr.startswith("neg:") else thr
+                    subject = next(t[0] for t in self.thresholds if t[3] == name)
                     if len(words & subject) > len(words & self._feature_words(f)):
-                        return "thr:" + thr
+                        return thr if thr.startswith("neg:") else "thr:" + thr
             if f is None and self.thresholds:
                 flag = threshold_reading(m, n)
                 if flag:
-                    return "thr:" + flag
+                    return flag if flag.startswith("neg:") else "thr:" + flag
             if f is None:
                 f = self.by_unit(n.unit, context(m)[0])
             if f is None:
@@ -838,6 +862,8 @@ class Extractor:
         def make(f: str, cmp: str, n: Slot) -> q.Expr | None:
             if f.startswith("thr:"):
                 return q.Cmp(f[4:], "==", 1)
+            if f.startswith("neg:"):
+                return q.Cmp(f[4:], "==", 0)
             if f.startswith("flag:"):
                 flag = f[5:]
                 if n.value not in (0, 1) and str(n.value) not in re.findall(r"\d+", flag):
@@ -889,7 +915,7 @@ class Extractor:
                 n1.unit = n2.unit
             f_idx = m.groupdict().get("f")
             f = pick_feature(m, f_idx, n2)
-            if f is None or f.startswith(("flag:", "thr:")):
+            if f is None or f.startswith(("flag:", "thr:", "neg:")):
                 return m.group(0)
             lo, hi = sorted([value_for(f, n1), value_for(f, n2)])
             used = [int(m.group("n")), int(m.group("n2"))] + ([int(f_idx)] if f_idx else [])

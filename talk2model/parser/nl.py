@@ -833,7 +833,13 @@ class _Reading:
         conds = self.ex.conditions
         drop = set()
         for (p1, a), (p2, b) in zip(conds, conds[1:]):
-            if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)) or a.feature == b.feature:
+            if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)):
+                continue
+            if a.feature == b.feature:
+                # "a checking balance below 0": the flag named, then its comparison (negated)
+                if a.feature in thresholds and a.value == 1 and b.value == 0 and re.fullmatch(
+                        r"\s*(?:[a-z]+ )?(?:of|is|are|at|with|was|were|:|=)?\s*", self.text[p1:p2].split(">", 1)[-1]):
+                    drop.add(id(a))
                 continue
             if a.feature in thresholds and b.feature in thresholds and thresholds[a.feature] & thresholds[b.feature] \
                     and a.value == 1 and not self._named_flag(b) \

@@ -29,6 +29,9 @@ CONTRACTIONS = [
     (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"),
     (r"\bain't\b", "is not"), (r"\blet's\b", "let us"),
     (r"n't\b", " not"), (r"'re\b", " are"), (r"'ve\b", " have"), (r"'ll\b", " will"),
+    # "I'd asked", "I'd spent": had before a past participle; would otherwise ("I'd like")
+    (r"'d (?=(?:[a-z]+ed|spent|been|had|done|gone|made|paid|taken|got|gotten|kept|left|lost|held|sold|"
+     r"bought|won|seen|known|grown|chosen|given|begun|put|cut|set|met|run|borrowed)\b)", " had "),
     (r"'d\b", " would"), (r"'m\b", " am"),
     (r"\b(what|where|who|how|that|it|there|here|which|why|when|whats|this)'s\b", r"\1 is"),
     (r"'s\b", ""), (r"s'(?=\s|$)", "s"),

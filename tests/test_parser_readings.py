@@ -80,6 +80,11 @@ CASES = [
     # never an implausible age
     ("german", "count applicants with less than a year at their current job", "filter YearsAtCurrentJobLessThan1 == 1 then count"),
     ("german", "how many applicants have a checking balance below 0?", "filter CheckingAccountBalanceGreaterOrEqualTo0 == 0 then count"),
+    # a bare number after "how many are" / "of those" describes people: their age
+    ("credit", "of them, how many are over 70?", "previous_filter then filter age > 70 then count"),
+    # the value's range chooses between features sharing a word: amounts start at 250,
+    # so "loans under 20" is the duration in months
+    ("credit", "how many loans are under 20?", "filter duration < 20 then count"),
 ]
 
 

@@ -781,8 +781,8 @@ class Extractor:
             if not people:
                 # further back in the same clause ("people who rent and are under 30"): weaker
                 clause = re.split(r"[,.;?!]|\bthen\b", ex.text[:m.start()])[-1].split()
-                if any(re.fullmatch(r"<[A-Z]*E[A-Z]*:\d+>|who|whom|people|everyone|men|women", t)
-                       for t in clause[:-2]) and re.search(r"\b(?:are|is|were|was|aged)\s*$", ex.text[:m.start()]):
+                if any(re.fullmatch(r"<[A-Z]*E[A-Z]*:\d+>|who|whom|people|everyone|men|women|those|these|them|they|many", t)
+                       for t in clause[:-1]) and re.search(r"\b(?:are|is|were|was|aged)\s*$", ex.text[:m.start()]):
                     people = 0.5
             return words, people
 
@@ -835,6 +835,18 @@ class Extractor:
                 return None
             if f is not None and n.unit and not self._unit_ok(f, n.unit):
                 f = self.by_unit(n.unit, context(m)[0], self.mention_words(ex.slots[int(f_idx)])) or f
+            if f is not None and not n.unit and isinstance(n.value, (int, float)):
+                # two readings: the feature the words name, or another feature sharing those words
+                # whose values hold the number ("loans under 30": the duration in months, not an
+                # amount of 30 when amounts start at 250)
+                rng = self.schema.features[f].range
+                if rng is not None and not (rng[0] / 2 <= n.value <= rng[1] * 2):
+                    mention = self.mention_words(ex.slots[int(f_idx)])
+                    alt = [g for g in self.numeric if g != f and mention & self._feature_words(g)
+                           and self.schema.features[g].range is not None
+                           and self.schema.features[g].range[0] <= n.value <= self.schema.features[g].range[1]]
+                    if len(alt) == 1:
+                        f = alt[0]
             if f is not None and self.thresholds:
                 # two readings: the named numeric feature, or a flag whose name is this very
                 # comparison ("at their job 4+ years": the flag of years at the job >= 4, not

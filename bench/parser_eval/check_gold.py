@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FILES = ["test.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl"]
+FILES = ["test.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl"]
 DATA = {
     "credit": ("/work/shared/datasets/credit/german_credit.csv", None, "risk"),
     "german": ("/work/shared/datasets/ttm/german_test.csv", 0, "y"),

@@ -1,6 +1,6 @@
 """Parser exact match on the evaluation set: same as `talk2model eval-parser`.
 
-    .venv/bin/python bench/parser_accuracy.py [--set dev|dev2|dev3|dev4|all-dev|test] [-w WS] [--failures N]
+    .venv/bin/python bench/parser_accuracy.py [--set dev|dev2|dev3|dev4|dev5|all-dev|test] [-w WS] [--failures N]
 """
 
 import sys

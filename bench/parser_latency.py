@@ -39,7 +39,7 @@ print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{t3 - t1:.3f}}")
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", dest="which", default="dev", choices=("dev", "dev2", "dev3", "dev4", "all-dev", "test"))
+    ap.add_argument("--set", dest="which", default="dev", choices=("dev", "dev2", "dev3", "dev4", "dev5", "all-dev", "test"))
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 

@@ -1,4 +1,4 @@
-"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|dev2|dev3|dev4|all-dev|test] [-w WS] [--failures N]`.
+"""Exact-match evaluation of the parser: `talk2model eval-parser [--set dev|dev2|dev3|dev4|dev5|all-dev|test] [-w WS] [--failures N]`.
 
 Scores the canonical JSON steps of each question against its gold query and prints the share
 exactly right overall, per workspace, on compositional questions (2+ operations or 2+
@@ -56,7 +56,7 @@ def is_compositional(item: dict) -> bool:
         or "multi_cond" in item.get("tags", ())
 
 
-DEV_SETS = ("dev", "dev2", "dev3", "dev4")
+DEV_SETS = ("dev", "dev2", "dev3", "dev4", "dev5")
 
 
 def load_items(which: str) -> list[dict]:

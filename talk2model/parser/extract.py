@@ -330,6 +330,13 @@ class Extractor:
                 ex.ids.append(ex.slots[n].value)
                 out.append(n)
             return "<ID:%d>" % (len(ex.ids) - 1)
+        # "change the duration of data point 12 to 24": the row, then the value it is set to
+        ex.text = re.sub(r"(?P<pre>\b(?:change|changed|changing|set|setting|modify|modified|update|updated|alter|"
+                         r"altered|switch|switched|make|made|increase|increased|decrease|decreased|raise|raised|lower|"
+                         r"lowered|reduce|reduced) (?:the |their |its )?<[A-Z]*F[A-Z]*:\d+> (?:of|for) (?:the )?)"
+                         r"(?P<id>(?:<[A-Z]*E[A-Z]*:\d+>|id|number|row) (?:#|number )?<N:\d+>)(?= to <N:)",
+                         lambda m: m.group("pre") + self.p_id_list.sub(repl, m.group("id") + " ."), ex.text)
+        ex.text = ex.text.replace("> . to <N:", "> to <N:")
         ex.text = self.p_id_list.sub(repl, ex.text)
 
         def repl_hash(m: re.Match) -> str:
@@ -397,6 +404,18 @@ class Extractor:
 
     def _whatifs(self, ex: Extraction) -> None:
         found: list[tuple[int, q.WhatIf]] = []
+        # "change the duration of applicant 12 to 24", "if the amount of applicant 5 were
+        # increased by 1000": the row's own feature is the change; the row is said at the end
+        moved = []
+
+        def unhook(m: re.Match) -> str:
+            moved.append(m.group("id"))
+            return m.group("f")
+        ex.text = re.sub(r"(?P<f><[A-Z]*F[A-Z]*:\d+>) (?:of|for) (?:the )?(?P<id><ID:\d+>)(?= (?:(?:were|was|is|are|got|gets|"
+                         r"be|been|would be|had been) )?(?:to|by|increased|decreased|raised|lowered|reduced|changed|"
+                         r"set|went|goes|go|rose|fell|dropped|grew|cut|doubled|halved|up|down|=)\b)", unhook, ex.text)
+        if moved:
+            ex.text = ex.text.rstrip() + " for " + " and ".join(moved)
         regions = self._if_regions(ex.text)
 
         def in_if(pos: int) -> bool:

@@ -183,7 +183,9 @@ CUES: list[tuple[str, re.Pattern]] = [
                   r"^(?:and |ok |okay |so |but )*(?:try|check|do) (?:it |that |this )?(?:for|with|on) ")),
 ]
 
-PREVIOUS = re.compile(r"\b(?:(?:those|these)(?! (?:predictions?|results?|features?|numbers?|questions?|errors?|mistakes?|"
+PREVIOUS = re.compile(r"\b(?:(?:those|these)(?! (?:who|whom|whose|which|that|where|with|without|having|aged|"
+                      r"older|younger|over|under|above|below|between|at least|at most|more than|less than)\b)"
+                      r"(?! (?:predictions?|results?|features?|numbers?|questions?|errors?|mistakes?|"
                       r"metrics?|rules?|values?|explanations?|answers?|scores?|figures?|columns?|variables?|"
                       r"factors?|classes|labels?|outcomes?|decisions?|interactions?|changes?|things?|ones? (?:features?|columns?)))|them|that group|this group|the group|same group|same people|said|such|"
                       r"the same (?:ones|people|group|rows|applicants|patients|defendants|individuals|subset|selection|<[A-Z]*E[A-Z]*:\d+>)|"

@@ -226,6 +226,50 @@ def damerau(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+_GLUE = frozenset({"of", "at", "to", "as", "or", "in", "is", "has", "num", "no", "and", "per", "than"})
+
+
+class Splitter:
+    """Splits a column name written as one word ('loanduration', 'bloodpressure',
+    'numberofpriorcrimes', 'loandurations') into the workspace's own words. Only a word that is
+    neither English nor the workspace's is split, and only when every piece is a workspace word
+    (or a short joining word: 'of', 'at', 'as' ...), fewest pieces first."""
+
+    def __init__(self, domain: set[str]) -> None:
+        self.domain = {w for w in domain if w.isalpha() and len(w) >= 2}
+        self.known = english_words() | self.domain
+        self.longest = max((len(w) for w in self.domain), default=0)
+        self._cache: dict[str, list[str] | None] = {}
+
+    def _piece(self, text: str) -> str | None:
+        if text in self.domain or (len(text) <= 3 and text in _GLUE):
+            return text
+        if len(text) > 4 and text.endswith("s") and text[:-1] in self.domain:
+            return text          # a plural of a workspace word
+        return None
+
+    def split(self, word: str) -> list[str] | None:
+        if not word.isalpha() or len(word) < 6 or word in self.known:
+            return None
+        if word in self._cache:
+            return self._cache[word]
+        n = len(word)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            if best[i] is None:
+                continue
+            for j in range(i + 2, min(n, i + self.longest + 1) + 1):
+                piece = self._piece(word[i:j])
+                if piece is not None and (best[j] is None or len(best[i]) + 1 < len(best[j])):
+                    best[j] = best[i] + [piece]
+        out = best[n]
+        if out is not None and (len(out) < 2 or all(p in _GLUE for p in out)):
+            out = None
+        self._cache[word] = out
+        return out
+
+
 class Speller:
     """Corrects words that are neither English nor the workspace's, towards the workspace's
     vocabulary and the parser's own operation words."""

@@ -20,7 +20,7 @@ from talk2model.errors import QueryError
 from talk2model.parser.base import Choice, Parse
 from talk2model.parser.extract import Extraction, Extractor
 from talk2model.parser.intents import CUES, METRIC_WORDS, PREVIOUS, Cue, clauses, detect
-from talk2model.parser.lexicon import Lexicon, Speller, stem
+from talk2model.parser.lexicon import Lexicon, Speller, Splitter, stem
 from talk2model.parser.normalize import tokenize
 from talk2model.query import ast as q
 
@@ -148,6 +148,7 @@ class NaturalLanguageParser:
         self.ids = ids
         self.extractor = Extractor(self.schema, self.lexicon, ids)
         self.speller = Speller(self.lexicon.words | _op_words())
+        self.splitter = Splitter(self.lexicon.words)
         self._classifier = None
         _warm_classifier()
 
@@ -157,6 +158,9 @@ class NaturalLanguageParser:
             return self._parse(question, state)
         except QueryError as exc:   # a reading the query language refuses: say so, never a traceback
             return Parse(message=f"I could not turn that into a query: {exc}", source="nl")
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+            # a reading the rules could not finish: the asker gets the examples, not a traceback
+            return self._gibberish()
 
     @property
     def classifier(self):
@@ -168,7 +172,7 @@ class NaturalLanguageParser:
 
     # ------------------------------------------------------------------ internals
     def _parse(self, question: str, state) -> Parse:
-        raw = tokenize(question)
+        raw = [p for t in tokenize(question) for p in self._split(t)]
         tokens = [self.speller.correct(t) for t in raw]
         # "the single most important feature": an adjective, not the marital-status value
         tokens = [t for i, t in enumerate(tokens)
@@ -184,6 +188,14 @@ class NaturalLanguageParser:
         cues = detect(text)
         reading = _Reading(self, ex, cues, tokens)
         return reading.build()
+
+    def _split(self, token: str) -> list[str]:
+        """A column name written as one word, maybe ending in digits ('loanduration',
+        'checkingaccountbalancegreaterorequalto0'), as the workspace's words."""
+        m = re.fullmatch(r"([a-z]+?)(\d+)", token)
+        head, tail = (m.group(1), [m.group(2)]) if m else (token, [])
+        parts = self.splitter.split(head)
+        return parts + tail if parts else [token]
 
     def _except(self, tokens: list[str]) -> Extraction | None:
         """'everyone except women over 60': the exception is the whole group, so the filter is
@@ -403,6 +415,12 @@ class NaturalLanguageParser:
 
 
 # ---------------------------------------------------------------------------------------------
+# "those who / those with / these having ...": a group described on the spot, not the last turn's
+_RELATIVE = re.compile(r"\b(?:those|these) (?:who|whom|whose|which|that|where|with|without|having|aged|"
+                       r"older|younger|over|under|above|below|between|at least|at most|more than|less than|"
+                       r"in their|not|predicted|classified|labell?ed|rated|flagged|from|on)\b")
+
+
 class _Reading:
     """One question's extraction + cues -> the query (or choices / a message)."""
 
@@ -448,6 +466,20 @@ class _Reading:
         return (best[1], best[2]) if best else (None, None)
 
     # ---- the reading -----------------------------------------------------------------------
+    def _reference(self, text: str):
+        """The previous turn's group, unless every 'those/these' of the question opens a group
+        of its own ('among those who rent', 'for all those with a guarantor')."""
+        ref = PREVIOUS.search(text)
+        if ref is None or ref.group(0).split()[0] not in ("those", "these"):
+            return ref
+        joined = " ".join(self.tokens)
+        n_rel = len(_RELATIVE.findall(joined))
+        if n_rel and n_rel >= len(re.findall(r"\b(?:those|these)\b", joined)) and \
+                len(re.findall(r"\b(?:those|these)\b", text)) <= n_rel and \
+                not re.search(PREVIOUS.pattern.replace("(?:those|these)", "(?!)"), text):
+            return None
+        return ref
+
     def build(self) -> Parse:
         ex, text = self.ex, self.text
         scaled = self._multiplicative()
@@ -604,7 +636,7 @@ class _Reading:
             self._bare_ids(ops)
 
         # previous turn's selection
-        ref = PREVIOUS.search(text)
+        ref = self._reference(text)
         # "show me those women": the reference's own noun is no new filter
         for m in re.finditer(r"\b(?:those|these|the same|said|such) <K:\d+>(?= *(?:$|[?.,;!]|and (?:why|what|how|show)))", text):
             pos = m.end() - len(m.group(0).split()[-1])
@@ -951,6 +983,8 @@ class _Reading:
         for m in re.finditer(r"<K:(\d+)>", self.text):
             if not any_distance and not (cue.pos - 30 <= m.start() <= cue.end + 30):
                 continue
+            if int(m.group(1)) >= len(self.ex.conditions):
+                continue
             pos, expr = self.ex.conditions[int(m.group(1))]
             src = self.ex.sources.get(id(expr), [])
             if len(src) != 1 or not isinstance(expr, q.Cmp):
@@ -1192,7 +1226,7 @@ class _Reading:
         if step1 is None:
             return self.p._gibberish()
         prefix: list[q.Step] = []
-        if PREVIOUS.search(self.text) and not ex.ids:
+        if self._reference(self.text) and not ex.ids:
             prefix.append(q.PreviousFilter())
         where = self._where()
         if where is not None:

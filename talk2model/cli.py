@@ -243,6 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     except Talk2ModelError as exc:
         print(f"talk2model: {exc}", file=sys.stderr)
         return 2
+    finally:
+        _join_background_loads()
+
+
+def _join_background_loads() -> None:
+    """Let background loaders (the parser's sentence model) finish before the interpreter exits:
+    a daemon thread stopped inside torch at shutdown aborts the process ('exception not rethrown')."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith("talk2model"):
+            thread.join(timeout=60)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,21 @@ CASES = [
     ("compas", "for those with more than 3 prior crimes, how accurate is the model?",
      "filter number_of_prior_crimes > 3 then score accuracy"),
     ("german", "what is the accuracy for those?", "previous_filter then score accuracy"),
+    # rule 2 / rule 7: the truth elided after "but actually": the class as named, or the other
+    # class when negated
+    ("diabetes", "how many patients are predicted to have diabetes but actually do not?",
+     "filter prediction == 1 and label == 0 then count"),
+    ("diabetes", "how many were predicted not to have diabetes but actually do?",
+     "filter prediction == 0 and label == 1 then count"),
+    # rule 7: "according to the labels" is the true outcome
+    ("diabetes", "average glucose of patients with diabetes according to the labels",
+     "filter label == 1 then statistic Glucose"),
+    # one operation on features coordinated with "and": one step each, in the order said
+    ("diabetes", "statistics for Insulin and BMI", "statistic Insulin then statistic BMI"),
+    ("german", "what does LoanAmount mean and how important is it",
+     "define LoanAmount then importance feature LoanAmount"),
+    # rule 8: both explanation methods named -> one explain each, in the order said
+    ("compas", "explain defendant 12 with shap and with lime", "filter id == 12 then explain shap then explain lime"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

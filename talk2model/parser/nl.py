@@ -299,6 +299,8 @@ class NaturalLanguageParser:
             ex.text = ex.text[:m.start()] + re.sub(rx, hide, m.group(0)) + ex.text[m.end():]
             break
 
+        said: dict[int, Any] = {}      # the class as named, before a negation flipped it
+
         def value_of(idx: str):
             slot = ex.slots[int(idx)]
             m = slot.span.first("class") if slot.span else None
@@ -311,6 +313,7 @@ class NaturalLanguageParser:
                     return m.group(0)
                 neg = bool(m.groupdict().get("neg")) != bool(m.groupdict().get("neg0"))
                 ex.used.add(int(m.group("c")))
+                said[len(found)] = v
                 others = [c for c in self.schema.classes if c != v]
                 if neg and len(others) == 1:      # "not likely to reoffend" is the other class
                     v, neg = others[0], False
@@ -328,7 +331,8 @@ class NaturalLanguageParser:
         text = re.sub(NEG0 + PRED_CUE + r" " + FILLER + r"(?P<neg>not )?" + FILLER + C, repl("prediction"), text)
         text = re.sub(r"(?:model|classifier|system|algorithm|it) (?:\w+ ){0,2}" + C, repl("prediction"), text)
         text = re.sub(C + r" (?:by|according to|per) the (?:model|classifier)", repl("prediction"), text)
-        text = re.sub(C + r" (?:(?:according to|in|per) the data|in reality|in fact|in truth|for real)", repl("label"), text)
+        text = re.sub(C + r" (?:(?:according to|in|per|based on) the (?:data|labels?|ground truth|true (?:labels?|outcomes?|classes)|"
+                      r"records?|actual (?:labels?|outcomes?))|in reality|in fact|in truth|for real)", repl("label"), text)
         text = re.sub(r"(?P<pre>\b(?:for|among|of|on|about) (?:the |all |those |these )?)" + C + r"(?= *(?:$|[?.,;]|and|or|<))",
                       lambda m: m.group("pre") + repl("prediction")(m), text)
         # a class named by one of its distinctive words after a cue: "were actually good"
@@ -339,6 +343,7 @@ class NaturalLanguageParser:
             def by_word(kind: str):
                 def inner(m: re.Match) -> str:
                     v = words[m.group("w")]
+                    said[len(found)] = v
                     neg = bool(m.groupdict().get("neg")) != bool(m.groupdict().get("neg0"))
                     others = [c for c in self.schema.classes if c != v]
                     if neg and len(others) == 1:
@@ -362,6 +367,23 @@ class NaturalLanguageParser:
                       + r"(?= *(?:$|[?.,;!]|and|or|<|with|who|that|over|under|above|below|aged))",
                       lambda m: m.group("pre") + repl("prediction")(m), text)
         text = re.sub(r"(?<=how many )(?:are |were |get |got |will |would )?(?P<neg>not )?" + C, repl("prediction"), text)
+        # "predicted to have diabetes but actually don't", "predicted X but actually labelled unlikely
+        # to": the elided class of the truth is the prediction's own class or, negated, the other one
+        def truth(m: re.Match) -> str:
+            k = int(m.group("k"))
+            pred = found[k - 100]
+            named = said.get(k - 100, pred.value)
+            others = [c for c in self.schema.classes if c != named]
+            if pred.feature != "prediction" or pred.cmp != "==" or len(others) != 1:
+                return m.group(0)
+            v = others[0] if m.group("neg") else named
+            found.append(q.Cmp("label", "==", v))
+            return m.group("pre") + f" <K:{100 + len(found) - 1}>"
+        text = re.sub(r"(?P<pre><K:(?P<k>1\d\d)> (?:but|yet|while|and|though|although))(?: (?:who|that|they|he|she|it))?"
+                      r"(?: (?:are|is|were|was|do|does|did|have|has))? (?:actually|really|in fact|in reality|truly|truthfully|"
+                      r"according to the (?:data|labels?))(?: be| are| is| were)?(?: labell?ed| classified| marked| recorded)?(?: as)?"
+                      r"(?: (?:do|does|did|have it|has it|have|has|are|is)(?= *(?:$|[?.,;!])))?(?P<neg> (?:not|never|do not|does not|did not|are not|is not|were not|was not|unlikely(?: to)?|negative))?"
+                      r"(?= *(?:$|[?.,;!]))", truth, text)
         for key, original in hidden.items():
             text = text.replace(key, original)
         ex.text = text
@@ -519,6 +541,11 @@ class _Reading:
                 continue
             if op == "explain":
                 step = q.Explain(method)
+                both = re.findall(r"\b(lime|shap)\b", text)
+                if len(set(both)) == 2:     # "explain it with lime and with shap": one step each
+                    first = both[0]
+                    steps_ops.append((cue.pos, q.Explain(first)))
+                    step = q.Explain("shap" if first == "lime" else "lime")
             elif op == "importance":
                 step = self._importance(cue, used_feature_slots)
             elif op == "mistakes":
@@ -578,6 +605,7 @@ class _Reading:
             steps_ops.append((cue.pos, step))
 
         steps_ops.sort(key=lambda t: t[0])
+        steps_ops = self._coordinated(steps_ops, used_feature_slots)
         steps_ops = self._importance_comparison(steps_ops)
         steps_ops = self._statements(steps_ops)
         ops = [s for _, s in steps_ops]
@@ -766,6 +794,52 @@ class _Reading:
         pos = steps_ops[imps[0]][0]
         return steps_ops[:imps[0]] + [(pos, q.Importance(feature=f1)), (pos, q.Importance(feature=f2))] \
             + steps_ops[imps[0] + 1:]
+
+    def _slot_feature(self, idx: int) -> str | None:
+        slot = self.ex.slots[idx]
+        return self.p.extractor.feature_of(slot) if slot.meanings("feature") else None
+
+    def _coordinated(self, steps_ops: list[tuple[int, q.Step]], used: set[int]) -> list[tuple[int, q.Step]]:
+        """'statistics for X and Y', 'how do X, Y and Z affect it': an operation on one feature
+        applies to each feature coordinated with it (one step each, in the order said);
+        'what does X mean and how important is it': 'it' is the feature named before."""
+        makers = {"statistic": q.Statistic, "dependence": q.Dependence, "define": q.Define,
+                  "importance": lambda f: q.Importance(feature=f)}
+        out = list(steps_ops)
+        for pos, step in steps_ops:
+            f = getattr(step, "feature", None)
+            if step.op not in makers or f is None or f == "target":
+                continue
+            for m in re.finditer(r"<[A-Z]*F[A-Z]*:(\d+)>((?:(?: ,| and| , and| as well as| &| plus)(?: the| its| their| also)? "
+                                 r"<[A-Z]*F[A-Z]*:\d+>)+)", self.text):
+                if self._slot_feature(int(m.group(1))) != f:
+                    continue
+                at = next(i for i, (_, s2) in enumerate(out) if s2 is step) + 1
+                for j in re.findall(r"<[A-Z]*F[A-Z]*:(\d+)>", m.group(2)):
+                    j = int(j)
+                    f2 = self._slot_feature(j)
+                    if j in self.ex.used or j in used or f2 is None or f2 == f:
+                        continue
+                    new = makers[step.op](f2)
+                    if any(s2 == new for _, s2 in out):
+                        continue
+                    used.add(j)
+                    out.insert(at, (pos, new))
+                    at += 1
+                break
+        # 'how important is it', 'how does it affect ...': the feature the question named before
+        named = [s.feature for _, s in out if getattr(s, "feature", None) not in (None, "target")
+                 and s.op in makers]
+        for i, (pos, step) in enumerate(out):
+            if step.op in ("importance", "dependence") and getattr(step, "feature", None) is None \
+                    and getattr(step, "top", None) is None and named:
+                before = [s.feature for p, s in out[:i] if getattr(s, "feature", None) in named]
+                a, b = self._sentence(pos)
+                clause = self.text[max(a, pos - 25):b]
+                if before and re.search(r"\b(?:it|its|this feature|that feature|this column|that column|"
+                                        r"this variable|that variable)\b", clause):
+                    out[i] = (pos, makers[step.op](before[-1]))
+        return out
 
     def _flip_test(self) -> q.Bias | None:
         """Rule 15: one row, 'would its decision change if its sex were different' -> bias sex

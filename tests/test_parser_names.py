@@ -82,6 +82,14 @@ CASES = [
      "define LoanAmount then importance feature LoanAmount"),
     # rule 8: both explanation methods named -> one explain each, in the order said
     ("compas", "explain defendant 12 with shap and with lime", "filter id == 12 then explain shap then explain lime"),
+    # rule 12: two attributes coordinated -> one bias step each; a non-sensitive one is dropped
+    ("german", "is the model biased with respect to gender and age?", "bias Gender then bias Age"),
+    # the model's score / confidence for one row is its class probabilities; a metric stays a metric
+    ("german", "what is the model's score for applicant 12?", "filter id == 12 then likelihood"),
+    ("german", "what is the f1 score for people over 50?", "filter Age > 50 then score f1"),
+    # rule 9: "for all the people with X" after a what-if is the group, not a second change
+    ("german", "what would happen if we change age to 60 for all the people with a guarantor",
+     "filter HasGuarantor == 1 then whatif Age set 60 then predict"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

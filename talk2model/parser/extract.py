@@ -394,7 +394,9 @@ class Extractor:
             start = m.end()
             end = len(text)
             for stop in re.finditer(r"(?:[,?.;]|\b(?:then|what|how|would|could|will|can|should|"
-                                    r"does|do|please|tell|show|give|explain|why|is the|are the)\b)",
+                                    r"does|do|please|tell|show|give|explain|why|is the|are the|among)\b|"
+                                    r"\b(?:for|of|in|across) (?:all |every |each |any )?(?:of )?(?:the |those |these )?"
+                                    r"<[A-Z]*E[A-Z]*:\d+>)",
                                     text[start:]):
                 if stop.start() > 0:
                     end = start + stop.start()

@@ -26,7 +26,7 @@ METRIC_WORDS = [
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it|predictor)(?! (?:do|work) on)|"
                  r"how (?:well|good) (?:does|is|do) (?:the |this |your )?(?:model|classifier|it) (?:do|perform|work)|"
                  r"\bperform(?:s|ing|ance)?\b|how (?:does|did|is|do) (?:the |this |your )?(?:model|classifier|it|predictor) (?:do|doing|fare|faring)\b|how often (?:is|does) (?:the |this )?(?:model|it) (?:right|correct|get it right)|"
-                 r"how (?:reliable|good|trustworthy)|(?<!risk )\bscore\b(?! of)|\bmetrics?\b|how right|hit the mark|"
+                 r"how (?:reliable|good|trustworthy)|(?<!risk )\bscore\b(?! of)(?! (?:does|did|would|will) (?:the )?(?:model|classifier|it) (?:give|assign))(?! (?:(?:of|from|by) the (?:model|classifier) )?(?:for|of|on|given to|assigned to) (?:the )?<ID)|\bmetrics?\b|how right|hit the mark|"
                  r"\bright\b (?:answers?|predictions?)|misclassification rate|how often (?:is it|it is|the model is) (?:right|wrong)|"
                  r"error rate|get it right"),
 ]
@@ -93,7 +93,9 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("likelihood", _c(r"probabilit|\bprobable\b|likelihood|\blikely\b|\bodds\b|\bchances?\b|\bconfiden|how (?:much |very )?(?:sure|certain)|\bcertainty\b|"
                       r"\bcertain is|\bpercent(?:age)? chance|predicted probabilit|predict_proba|proba\b|"
                       r"\bprobably\b|how (?:strongly|much) does the model (?:believe|think)|\brisk score|"
-                      r"(?:class|prediction) scores?|\bscores? for (?:each|the|both) class")),
+                      r"(?:class|prediction) scores?|\bscores? for (?:each|the|both) class|"
+                      r"(?<!f1 )(?<!f )(?<!auc )(?<!r2 )\bscores? (?:(?:of|from|by) the (?:model|classifier) )?(?:for|of|on|given to|assigned to) (?:the )?<ID:\d+>|"
+                      r"\bscores? (?:does|did|would|will) (?:the )?(?:model|classifier|it) (?:give|assign)")),
     ("predict", _c(r"\bpredict|\bprediction|\bforecast|\bclassif(?:y|ied|ication)|\boutcome\b|\bverdict\b|\bdecision\b|"
                    r"what (?:does|did|would|will|do) (?:the |this |your )?(?:model|classifier|system|algorithm|it|you) (?:say|think|decide|output|conclude|guess|give|assign|return|expect|answer)|"
                    r"what (?:the |this )?(?:model|classifier|system|algorithm) (?:decided|decides|said|says|thinks|predicted|predicts|concluded|gave|assigned)|"

@@ -808,6 +808,11 @@ class _Reading:
         out = list(steps_ops)
         for pos, step in steps_ops:
             f = getattr(step, "feature", None)
+            if isinstance(step, q.Bias) and step == q.Bias(step.attribute):
+                # "biased with respect to gender and age": each sensitive column its own step
+                f = step.attribute
+                makers["bias"] = lambda a: q.Bias(a) if a in self.schema.sensitive or any(
+                    self._same_group(a, {s}) for s in self.schema.sensitive) else None
             if step.op not in makers or f is None or f == "target":
                 continue
             for m in re.finditer(r"<[A-Z]*F[A-Z]*:(\d+)>((?:(?: ,| and| , and| as well as| &| plus)(?: the| its| their| also)? "
@@ -821,7 +826,7 @@ class _Reading:
                     if j in self.ex.used or j in used or f2 is None or f2 == f:
                         continue
                     new = makers[step.op](f2)
-                    if any(s2 == new for _, s2 in out):
+                    if new is None or any(s2 == new for _, s2 in out):
                         continue
                     used.add(j)
                     out.insert(at, (pos, new))

@@ -90,6 +90,11 @@ CASES = [
     # rule 9: "for all the people with X" after a what-if is the group, not a second change
     ("german", "what would happen if we change age to 60 for all the people with a guarantor",
      "filter HasGuarantor == 1 then whatif Age set 60 then predict"),
+    # rule 5: a number before the words of a count column ('number of X') compares that column,
+    # also with an article inside the phrase
+    ("german", "how many applicants have at least 2 other loans at the bank?",
+     "filter NumberOfOtherLoansAtBank >= 2 then count"),
+    ("compas", "how many defendants have more than 3 prior crimes?", "filter number_of_prior_crimes > 3 then count"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

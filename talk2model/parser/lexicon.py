@@ -97,6 +97,9 @@ class Lexicon:
             bare = re.sub(r"^(?:has|have|is|was|does|did|num|flag|if|any) ", "", spec.words)
             if bare != spec.words and bare:      # has_scholarship -> "scholarship"
                 lex.add(bare, Meaning("feature", name, strength=1))
+            counted = re.sub(r"^(?:number|num|count|no|amount|n) (?:of )?", "", spec.words)
+            if spec.kind == "numeric" and counted != spec.words and len(counted.split()) >= 2:
+                lex.add(counted, Meaning("feature", name, strength=1))   # "2 other loans at bank"
             for syn in spec.synonyms:
                 lex.add(syn, Meaning("feature", name, strength=2))
             if spec.kind == "categorical":
@@ -156,8 +159,29 @@ class Lexicon:
                     meanings = [m for m in meanings if m.kind != "entity" or _plural_same(m.surface, tuple(tokens[i:i + n]))]
                     if not meanings:
                         continue
+                    # the same words without their articles may name more ("other loans at the
+                    # bank": the flag, and the count 'number of other loans at bank')
+                    bare_key = tuple(keys[j] for j in range(i, i + n) if tokens[j] not in _ARTICLES)
+                    if bare_key != key and len(bare_key) >= 2:
+                        meanings = meanings + [m for m in self.phrases.get(bare_key, [])
+                                               if m.kind == "feature" and m not in meanings]
                     found = Span(i, i + n, meanings)
                     break
+            if found is None and tokens[i] not in _ARTICLES:
+                # "other loans at the bank": an article inside a phrase of two or more words
+                for n in range(min(self.max_len + 2, len(tokens) - i), 2, -1):
+                    window = range(i, i + n)
+                    if any(j in skip for j in window) or tokens[i + n - 1] in _ARTICLES:
+                        continue
+                    kept = [keys[j] for j in window if tokens[j] not in _ARTICLES]
+                    if len(kept) == n or len(kept) < 2:
+                        continue
+                    # only a numeric feature (flags named by comparisons have their own reading)
+                    meanings = [m for m in self.phrases.get(tuple(kept), []) if m.kind == "feature"
+                                and self.schema.features[m.feature].kind == "numeric"]
+                    if meanings:
+                        found = Span(i, i + n, meanings)
+                        break
             if found is None and i + 1 < len(tokens) and (i + 1) not in skip:
                 joined = (stem(tokens[i] + tokens[i + 1]),)
                 if joined in self.phrases and tokens[i].isalpha() and tokens[i + 1].isalpha() and (
@@ -169,6 +193,9 @@ class Lexicon:
             else:
                 i += 1
         return spans
+
+
+_ARTICLES = frozenset({"the", "a", "an", "their", "his", "her", "its"})
 
 
 def _plural_same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

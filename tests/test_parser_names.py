@@ -95,6 +95,11 @@ CASES = [
     ("german", "how many applicants have at least 2 other loans at the bank?",
      "filter NumberOfOtherLoansAtBank >= 2 then count"),
     ("compas", "how many defendants have more than 3 prior crimes?", "filter number_of_prior_crimes > 3 then count"),
+    # two requests joined with "and": both, in the order said
+    ("diabetes", "tell me about the data and the model", "describe_data then describe_model"),
+    # rule 13: the share the model classifies as a class, with the cue between
+    ("diabetes", "what fraction of patients over 50 does the model classify as diabetic?",
+     "filter Age > 50 then statistic prediction"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

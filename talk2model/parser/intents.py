@@ -161,7 +161,10 @@ CUES: list[tuple[str, re.Pattern]] = [
                          r"(?:what|which) (?:information|info) (?:is|do you have) (?:in|about|on)|what (?:is|are) (?:this|the) (?:data|dataset)\b(?! (?:for|of|on|about) <)|"
                          r"how many (?:features|columns|variables|attributes|fields|inputs) (?:are there|does|do|is|are in|in)|"
                          r"how many (?:features|columns|variables|attributes|fields|inputs)\W*$")),
-    ("describe_model", _c(r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
+    ("describe_model", _c(r"(?:describe|summari[sz]e|explain|tell me about|overview of|information about|info about|about)(?: me| to me| us)? "
+                          r"(?:the |this |your )?(?:data|dataset|data set|training data),? (?:and|as well as|&|plus) (?:also )?(?:about )?"
+                          r"(?:the |this |your )?(?P<at>model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
+                          r"(?:what|which) (?:kind |sort |type )?(?:of )?(?:model|algorithm|classifier|estimator|learner|method)(?! (?:error|mistake))\b(?! (?:performance|accuracy))|"
                           r"(?:describe|explain|tell me about|details? (?:of|about|on)|information about|info about|overview of) (?:the |this |your )?(?:model|classifier|algorithm)\b(?! (?:'s )?(?:predictions?|decisions?|mistakes|errors|accuracy))|"
                           r"how (?:was|is) (?:the |this )?model (?:trained|built|made|created|fit)|(?:model|algorithm) (?:type|architecture|family|details|hyperparameters|description)|"
                           r"what (?:is|powers|sits behind|runs) (?:the |this )?(?:model|predictions)(?: \?|$| like| based on| made of| trained)|what is under the hood|under the hood|which algorithm|"
@@ -244,7 +247,9 @@ def detect(text: str) -> list[Cue]:
     cues: list[Cue] = []
     for op, rx in CUES:
         for m in rx.finditer(text):
-            cues.append(Cue(op, m.start(), end=m.end()))
+            # a pattern may say where its request stands ("about the data and the <model>")
+            at = m.start("at") if "at" in rx.groupindex and m.group("at") else m.start()
+            cues.append(Cue(op, at, end=m.end()))
     for metric, rx in METRIC_WORDS:
         for m in re.finditer(rx, text):
             cues.append(Cue("score", m.start(), {"metric": metric}, end=m.end()))

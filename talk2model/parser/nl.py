@@ -287,7 +287,7 @@ class NaturalLanguageParser:
             ex.text = re.sub(rx, hide, ex.text)
         # the share of an outcome: "what fraction would be predicted good risk", "the approval
         # rate", "the share predicted as bad risk": the class is what is measured (rule 13), no filter
-        share_rx = (r"\b(?:percent(?:age)?s?|fraction|share|proportion|ratio|portion|rate|%)\b(?P<gap>(?: (?!<)[a-z]+){0,4}?) " + CLS,
+        share_rx = (r"\b(?:percent(?:age)?s?|fraction|share|proportion|ratio|portion|rate|%)\b(?P<gap>(?: (?!<)[a-z]+){0,6}?) " + CLS,
                     CLS + r" (?P<gap>)(?:rates?|share|percentage|ratio|proportion)\b")
         for rx in share_rx:
             m = re.search(rx, ex.text)

@@ -100,6 +100,12 @@ CASES = [
     # rule 13: the share the model classifies as a class, with the cue between
     ("diabetes", "what fraction of patients over 50 does the model classify as diabetic?",
      "filter Age > 50 then statistic prediction"),
+    # rule 8: a count of mistakes, then "what kind" of them -> count, then typical
+    ("compas", "how many mistakes does the model make on women, and what kind are they?",
+     "filter woman == 1 then mistakes count then mistakes typical"),
+    # rule 15 with the person named by their noun ("the applicant's gender")
+    ("german", "would the prediction for applicant 7 change if the applicant's gender were different?",
+     "filter id == 7 then bias Gender"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

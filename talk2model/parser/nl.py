@@ -114,7 +114,7 @@ IMPORTANCE_COMPARE = re.compile(
     r"\b(?:matters?|counts?|weighs?) (?:the )?more\b[^.?!]*<[A-Z]*F[A-Z]*:\d+> (?:or|vs\.?|versus) (?:the )?<")
 # rule 15: "would applicant 12's decision change if their sex were different?" -> bias on one row
 FLIP = re.compile(
-    r"\b(?:their|his|her|its|the|my|<ID:\d+>(?: s)?) (?P<f><[A-Z]*F[A-Z]*:\d+>) (?:(?:were|was|is|had been|been|being|became|got) )?"
+    r"\b(?:their|his|her|its|the|my|<ID:\d+>(?: s)?|(?:the |this |that )?<[A-Z]*E[A-Z]*:\d+>(?: s)?) (?P<f><[A-Z]*F[A-Z]*:\d+>) (?:(?:were|was|is|had been|been|being|became|got) )?"
     r"(?:different|differed|other|changed|switched|flipped|reversed|swapped|the opposite|otherwise)\b|"
     r"\b(?:a |an |the )?(?:different|other|opposite|another) (?P<g><[A-Z]*F[A-Z]*:\d+>)|"
     r"\b(?:chang\w*|switch\w*|flip\w*|swap\w*|revers\w*) (?:their |his |her |its |the )?(?P<h><[A-Z]*F[A-Z]*:\d+>)(?= *(?:$|[?.,;!]|would|will|does|do|and|,))")
@@ -832,6 +832,19 @@ class _Reading:
                     out.insert(at, (pos, new))
                     at += 1
                 break
+        # "how many mistakes ..., and what kind are they": the same request again in another mode
+        for pos, step in list(out):
+            if not isinstance(step, q.Mistakes):
+                continue
+            tail = self.text[pos:]
+            extra = []
+            if re.search(r"(?:\band|,|\balso|[.?;]) (?:also )?(?:what|which) (?:kinds?|types?|sorts?)\b(?! of (?!(?:mistakes?|errors?)))", tail):
+                extra.append("typical")
+            at = next(i for i, (_, s2) in enumerate(out) if s2 is step) + 1
+            for mode in extra:
+                if mode != step.mode and not any(isinstance(s2, q.Mistakes) and s2.mode == mode for _, s2 in out):
+                    out.insert(at, (pos, q.Mistakes(mode)))
+                    at += 1
         # 'how important is it', 'how does it affect ...': the feature the question named before
         named = [s.feature for _, s in out if getattr(s, "feature", None) not in (None, "target")
                  and s.op in makers]

@@ -147,7 +147,8 @@ class NaturalLanguageParser:
             ids = frozenset()
         self.ids = ids
         self.extractor = Extractor(self.schema, self.lexicon, ids)
-        self.speller = Speller(self.lexicon.words | _op_words())
+        joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
+        self.speller = Speller(self.lexicon.words | _op_words() | {w for w in joined if len(w) >= 8})
         self.splitter = Splitter(self.lexicon.words)
         self._classifier = None
         _warm_classifier()
@@ -173,7 +174,8 @@ class NaturalLanguageParser:
     # ------------------------------------------------------------------ internals
     def _parse(self, question: str, state) -> Parse:
         raw = [p for t in tokenize(question) for p in self._split(t)]
-        tokens = [self.speller.correct(t) for t in raw]
+        # a misspelt column name written as one word is corrected, then split ("loandurattion")
+        tokens = [p for t in raw for p in self._split(self.speller.correct(t))]
         # "the single most important feature": an adjective, not the marital-status value
         tokens = [t for i, t in enumerate(tokens)
                   if not (t == "single" and i + 1 < len(tokens) and tokens[i + 1] in SINGLE_ADJ)]

@@ -116,6 +116,12 @@ CASES = [
     # rule 15 with the person named by their noun ("the applicant's gender")
     ("german", "would the prediction for applicant 7 change if the applicant's gender were different?",
      "filter id == 7 then bias Gender"),
+    # "what are the features that the model uses" asks which features matter (rule 8, no top);
+    # for one row they are its reasons
+    ("german", "what are the features that the model uses?", "importance"),
+    ("german", "which features does the model use for applicant 4?", "filter id == 4 then explain auto"),
+    # rule 8: "in what cases is it wrong" is where the model errs
+    ("compas", "in what cases is the model wrong?", "mistakes typical"),
     # rule 11 with "classified as"
     ("german", "how many people are classified as bad credit risk?", "filter prediction == 0 then count"),
 ]

@@ -110,7 +110,8 @@ CUES: list[tuple[str, re.Pattern]] = [
                   r"what does the data say|according to the data|\btarget (?:values?|column|variable)\b|data says|"
                   r"\b(?:really|actually|truly|in fact|in reality) (?:\w+ ){0,2}<[A-Z]*C|"
                   r"(?:vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:actual|real|true|truth|reality|correct)\b|(?:was|were|is|did) <ID:\d+> (?:really|actually|truly)")),
-    ("importance", _c(r"\bimportan|\bmatters?\b|\bmattered\b|\binfluential\b|\bmost influence|\bsignifican|\brelevan|"
+    ("importance", _c(r"(?:what|which) (?:are )?(?:the )?(?:features|variables|factors|attributes|inputs) (?:that |which )?(?:does |do |did |is |was )?(?:the |this )?"
+                      r"(?:model|classifier|it) (?:uses?|used|using|relies on|relied on|looks? at|considers?|takes into account)|\bimportan|\bmatters?\b|\bmattered\b|\binfluential\b|\bmost influence|\bsignifican|\brelevan|"
                       r"(?:top|key|main|biggest|strongest|major|primary|leading|dominant|decisive|crucial|critical) (?:\d+ |<N:\d+> )?(?:[a-z]+ )?(?:features?|factors?|drivers?|predictors?|variables?|attributes?|columns?)|"
                       r"(?:features?|factors?|variables?|predictors?|attributes?|columns?) (?:\w+ ){0,3}(?:drive|drives|driving|pushed|push|pushes|shaped|shape|influenced|influence|influences|count|counts|weigh|weighs|affect|affects|impact|impacts|contribute|contributes|carry|have the (?:most|biggest|largest|greatest))|"
                       r"(?:rank|ranking|ranked|order|sort|sorted)(?: all| the| of the| of)? (?:<N:\d+> )?(?:features?|factors?|variables?|predictors?|attributes?|columns?)|"

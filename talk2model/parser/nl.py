@@ -1202,7 +1202,8 @@ class _Reading:
         clause = re.sub(r"<[A-Z]*E[A-Z]*:(\d+)>", lambda m: self.ex.slots[int(m.group(1))].text, text[max(0, a - 0):z])
         if re.search(r"how many|how often|number of|count|\bfrequen|\brate\b|\bpercentage\b|\bproportion\b|\bshare\b|\bfraction\b|\btotal\b|how much", clause):
             return "count"
-        if re.search(r"\b(?:most )?(?:common|frequent|typical|usual)\b|what (?:kind|kinds|sort|sorts|type|types) of|\bpatterns?\b", clause):
+        if re.search(r"\b(?:most )?(?:common|frequent|typical|usual)\b|what (?:kind|kinds|sort|sorts|type|types) of|\bpatterns?\b|"
+                     r"\b(?:in|on|under) (?:what|which) (?:cases|situations|circumstances|conditions|kinds? of cases)\b", clause):
             return "typical"
         if re.search(r"\bshow|\bgive|\blist|example|\bsome\b|\bwhich (?:ones|people|rows|cases|records|applicants|patients|defendants|<)|"
                      r"\ba few\b|handful|\bsample|\bwhich (?:did|does|do|were|was|are|ones|of)\b|\bdisplay|\bsee\b|\bprint|\bfind|\bwho\b|\binstances\b|\bcases\b|"

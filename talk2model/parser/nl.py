@@ -1412,7 +1412,8 @@ def _warm_classifier() -> None:
             IntentClassifier.shared()
         except Exception:  # noqa: BLE001 - without the model the rules still answer
             pass
-    thread = threading.Thread(target=load, name="talk2model-minilm", daemon=True)
+    # not a daemon: a daemon thread stopped inside torch at interpreter exit aborts the process
+    thread = threading.Thread(target=load, name="talk2model-minilm", daemon=False)
     _WARMING.append(thread)
     thread.start()
 

@@ -17,21 +17,7 @@ from talk2model.parser.normalize import tokenize
 from talk2model.query.ast import Query
 from talk2model.workspace import Workspace, load_workspace
 
-_PARSERS: dict[str, NaturalLanguageParser] = {}
-
-
-def parser(ws: str) -> NaturalLanguageParser:
-    if ws not in _PARSERS:
-        _PARSERS[ws] = NaturalLanguageParser(load_workspace(ws))
-    return _PARSERS[ws]
-
-
-def check(ws: str, question: str, text: str) -> None:
-    parsed = parser(ws).parse(question)
-    assert parsed.query is not None, f"no query for {question!r}: {parsed.message or parsed.choices}"
-    assert json.dumps(parsed.query.to_json(), sort_keys=True) == \
-        json.dumps(Query.from_text(text).to_json(), sort_keys=True), \
-        f"{question!r}\n got  {parsed.query.to_text()}\n want {text}"
+from parser_check import check, parser  # noqa: F401  (tests/parser_check.py)
 
 
 # ---------------------------------------------------------------------------- normalisation

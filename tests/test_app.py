@@ -41,14 +41,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('app') / 'audit.sqlite'}")
+def launched_app(folder):
+    """The credit app on a free port with a store in `folder`; yields (url, store)."""
+    store = Store(f"sqlite:///{folder / 'audit.sqlite'}")
     demo = ui.build_app("credit", store=store,
                         assistant_factory=lambda ws: Assistant(ws, parser=ChoosyParser(ws)))
     _, url, _ = ui.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield url, store
-    demo.close()
+    try:
+        yield url, store
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    yield from launched_app(tmp_path_factory.mktemp("app"))
 
 
 def client(url: str) -> Client:

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from talk2model import ui
-from talk2model.assistant import AI_NOTICE, Assistant
-from talk2model.store.turns import Store
-from tests.test_app import AMBIGUOUS, READINGS, ChoosyParser, free_port
+from talk2model.assistant import AI_NOTICE
+from tests.test_app import AMBIGUOUS, READINGS, launched_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,12 +44,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'audit.sqlite'}")
-    demo = ui.build_app("credit", store=store,
-                        assistant_factory=lambda ws: Assistant(ws, parser=ChoosyParser(ws)))
-    _, url, _ = ui.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield url, store
-    demo.close()
+    yield from launched_app(tmp_path_factory.mktemp("browser"))
 
 
 def _ask(page, question: str) -> None:

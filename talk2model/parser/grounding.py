@@ -1,0 +1,182 @@
+"""Grounding: a question's words tied to the workspace, deterministically, from its schema alone.
+
+`Grounder(workspace).ground(question)` returns the question's normalised words and the typed
+spans found in them: feature mentions, values (a category or a flag phrase), classes, numbers
+(with a unit, a decade or a sign), references ("they", "that group") and people nouns. A span
+says what its words *can* mean; which of those meanings the question uses (a condition, a
+what-if, an argument, nothing) is the reader's decision (`reader.py`), not the grounding's.
+
+    >>> g = Grounder(load_workspace("credit")).ground("why was applicant 12 denied?")
+    >>> [(s.kind, s.text) for s in g.spans]
+    [('entity', 'applicant'), ('number', '12'), ('class', 'denied')]
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from talk2model.parser.lexicon import Lexicon, Speller, Splitter
+from talk2model.parser.normalize import number_value, tokenize
+from talk2model.paths import resource_dir
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ZERO = frozenset({"no", "zero", "none", "never"})
+
+# span types as the reader sees them (an embedding each); a lexicon span may mean several things
+TYPES = ("none", "feature", "value", "feature+value", "class", "class+feature", "class+value",
+         "class+feature+value", "number", "reference", "entity")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A typed span of the normalised words `[start, end)` and what it can mean."""
+
+    kind: str                                    # feature | value | class | number | reference | entity
+    start: int
+    end: int
+    text: str
+    features: tuple[str, ...] = ()               # features it can name
+    values: tuple[tuple[str, Any], ...] = ()     # (feature, value) it can mean
+    classes: tuple[Any, ...] = ()                # classes it can mean
+    number: int | float | None = None
+    unit: str | None = None                      # year | month | week | day | percent
+    decade: bool = False                         # "30s", "thirties"
+
+    @property
+    def type_name(self) -> str:
+        if self.kind in ("number", "reference", "entity"):
+            return self.kind
+        parts = [p for p, on in (("class", self.classes), ("feature", self.features), ("value", self.values)) if on]
+        return "+".join(parts) if parts else "none"
+
+    @property
+    def type_id(self) -> int:
+        return TYPES.index(self.type_name)
+
+
+@dataclass
+class Grounding:
+    tokens: list[str]
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+    def of_kind(self, kind: str) -> list[Span]:
+        return [s for s in self.spans if s.kind == kind]
+
+
+@lru_cache(maxsize=1)
+def cues() -> dict:
+    return tomllib.loads((resource_dir("prompts") / "cues.toml").read_text())
+
+
+def _phrases(items) -> dict[tuple[str, ...], str]:
+    return {tuple(tokenize(p)): p for p in items if tokenize(p)}
+
+
+class Grounder:
+    """The workspace's vocabulary applied to a question (built once per workspace)."""
+
+    def __init__(self, workspace, vocabulary: frozenset[str] = frozenset()) -> None:
+        self.workspace = workspace
+        self.schema = workspace.schema
+        self.lexicon = Lexicon.build(self.schema)
+        joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
+        self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8})
+        self.splitter = Splitter(self.lexicon.words)
+        spec = cues()
+        self.references = _phrases(spec["references"])
+        self.ref_len = max(len(k) for k in self.references)
+        self.units = {tuple(tokenize(w)): unit for unit, words in spec["units"].items() for w in words}
+
+    # ------------------------------------------------------------------ words
+    def words(self, question: str) -> list[str]:
+        raw = [p for t in tokenize(question) for p in self._split(t)]
+        # a misspelt column name written as one word is corrected, then split ("loandurattion")
+        return [p for t in raw for p in self._split(self.speller.correct(t))]
+
+    def _split(self, token: str) -> list[str]:
+        m = re.fullmatch(r"([a-z]+?)(\d+)", token)
+        head, tail = (m.group(1), [m.group(2)]) if m else (token, [])
+        parts = self.splitter.split(head)
+        return parts + tail if parts else [token]
+
+    # ------------------------------------------------------------------ spans
+    def ground(self, question: str) -> Grounding:
+        tokens = self.words(question)
+        spans: list[Span] = []
+        # lexicon phrases first: a phrase may hold a number ("savings of at least 500" is a flag)
+        lexical = [s for s in (self._lexical(tokens, f) for f in self.lexicon.match(tokens)) if s]
+        lexical = [s for s in lexical if s.kind != "entity" or not any(
+            _NUMBER.fullmatch(t) for t in tokens[s.start:s.end])]
+        in_phrase = {i for s in lexical for i in range(s.start, s.end)}
+        taken: set[int] = set()
+        for i, tok in enumerate(tokens):
+            if _NUMBER.fullmatch(tok) and i not in in_phrase:
+                spans.append(self._number(tokens, i))
+                taken.add(i)
+            elif tok in _ZERO and i not in in_phrase and self._counted_next(tokens, i, lexical):
+                # "no prior crimes", "zero pregnancies": the count 0 of a numeric feature
+                spans.append(Span("number", i, i + 1, tok, number=0))
+                taken.add(i)
+        # a reference may absorb a people noun ("that applicant"), never a feature or value
+        # ("own their home" stays a value)
+        taken.update(i for s in lexical if s.kind != "entity" for i in range(s.start, s.end))
+        refs = self._reference_spans(tokens, taken)
+        covered = {i for start, end in refs for i in range(start, end)}
+        spans += [s for s in lexical if not covered.intersection(range(s.start, s.end))]
+        spans += [Span("reference", start, end, " ".join(tokens[start:end])) for start, end in refs]
+        spans.sort(key=lambda s: s.start)
+        return Grounding(tokens, spans)
+
+    def _counted_next(self, tokens: list[str], i: int, lexical: list[Span]) -> bool:
+        """A numeric feature named within the next two words ('no prior crimes', 'no time in jail')."""
+        for s in lexical:
+            if i < s.start <= i + 3 and s.kind == "feature" and any(
+                    self.schema.features[f].kind == "numeric" for f in s.features):
+                return all(t in ("more", "other", "previous", "prior", "time", "the", "any") for t in tokens[i + 1:s.start])
+        return False
+
+    def _number(self, tokens: list[str], i: int) -> Span:
+        value = number_value(tokens[i])
+        unit = None
+        decade = False
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if nxt == "s" and isinstance(value, int) and value % 10 == 0 and 10 <= value <= 90:
+            decade = True
+        for key, name in self.units.items():
+            if tuple(tokens[i + 1:i + 1 + len(key)]) == key:
+                unit = name
+                break
+        return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade)
+
+    def _reference_spans(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:
+        out = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.ref_len, len(tokens) - i), 0, -1):
+                if tuple(tokens[i:i + n]) in self.references and not taken.intersection(range(i, i + n)):
+                    out.append((i, i + n))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def _lexical(self, tokens: list[str], found) -> Span | None:
+        features = tuple(dict.fromkeys(m.feature for m in found.meanings if m.kind == "feature"))
+        values = tuple(dict.fromkeys((m.feature, m.value) for m in found.meanings if m.kind == "value"))
+        classes = tuple(dict.fromkeys(m.value for m in found.meanings if m.kind == "class"))
+        text = " ".join(tokens[found.start:found.end])
+        if not (features or values or classes):
+            if any(m.kind == "entity" for m in found.meanings):
+                return Span("entity", found.start, found.end, text)
+            return None
+        kind = "class" if classes else ("value" if values else "feature")
+        return Span(kind, found.start, found.end, text, features=features, values=values, classes=classes)

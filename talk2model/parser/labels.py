@@ -1,0 +1,61 @@
+"""What the reader decides, as label sets shared by training and reading.
+
+- up to `SLOTS` operation slots, in the order asked (each an operation, "end", or "outside" for a
+  question that is not for us), each with its arguments (method, metric, mode, the kind of
+  importance, what a statistic is about);
+- a role for every grounded span (`ROLES`, restricted by the span's type: a number can be a
+  threshold, a what-if amount, an id or a "top N", never a value);
+- whether a follow-up continues the conversation's selection without saying so ("why?").
+"""
+
+from __future__ import annotations
+
+from talk2model.query import ast as q
+
+SLOTS = 4
+# every operation of the query language except the two that only place steps
+OPS = tuple(op for op in q.STEP_TYPES if op not in ("filter", "previous_filter", "whatif"))
+SLOT_LABELS = ("end", "outside") + OPS
+
+METHODS = q.METHODS
+METRICS = q.METRICS
+MODES = q.MODES
+IMPORTANCE = ("all", "top", "feature")
+STATISTIC = ("feature", "prediction", "target")
+BIAS_METRICS = ("none", "selection_rate", "tpr", "fpr", "accuracy")
+BIAS_CROSS = ("separate", "crossed")
+ARGS = {"method": METHODS, "metric": METRICS, "mode": MODES, "importance": IMPORTANCE,
+        "statistic": STATISTIC, "bias_metric": BIAS_METRICS, "bias_cross": BIAS_CROSS}
+# which operation each argument head belongs to
+ARG_OF = {"method": "explain", "metric": "score", "mode": "mistakes", "importance": "importance",
+          "statistic": "statistic", "bias_metric": "bias", "bias_cross": "bias"}
+
+FEATURE_ROLES = ("f_filter", "f_whatif", "f_arg")
+VALUE_ROLES = ("v_eq", "v_ne", "v_whatif", "v_whatif_ne", "v_arg")
+NUMBER_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_set", "n_inc", "n_dec",
+                "n_top", "n_id", "n_band")
+CLASS_ROLES = ("c_pred", "c_pred_not", "c_label", "c_label_not", "c_stat_pred", "c_stat_label")
+REFERENCE_ROLES = ("r_prev",)
+ROLES = ("none",) + FEATURE_ROLES + VALUE_ROLES + NUMBER_ROLES + CLASS_ROLES + REFERENCE_ROLES
+
+CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
+ROLE_OF_CMP = {v: k for k, v in CMP_OF_ROLE.items()}
+ACTION_OF_ROLE = {"n_set": "set", "n_inc": "increase", "n_dec": "decrease"}
+ROLE_OF_ACTION = {v: k for k, v in ACTION_OF_ROLE.items()}
+
+
+def allowed_roles(type_name: str) -> tuple[str, ...]:
+    """The roles a span of this type may take ("none" always)."""
+    if type_name == "number":
+        return ("none",) + NUMBER_ROLES
+    if type_name == "reference":
+        return ("none",) + REFERENCE_ROLES
+    out = ["none"]
+    parts = type_name.split("+")
+    if "class" in parts:
+        out += CLASS_ROLES
+    if "feature" in parts:
+        out += FEATURE_ROLES
+    if "value" in parts:
+        out += VALUE_ROLES
+    return tuple(out)

@@ -1,0 +1,318 @@
+"""Gold query -> what the reader should decide: operation slots, their arguments, and the role of
+every grounded span. Training data is (question, gold query); the labels are derived here, so a
+new phrasing needs only a new line of data.
+
+A gold condition or what-if is matched to the spans that say it (a number with the same value, a
+value span with that (feature, value), a feature span naming the feature, a class span). When
+some part of the gold cannot be found among the spans (a paraphrase the grounding does not know),
+the span roles of that question are not used for training (`roles_ok` is False); its operation
+slots still are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from talk2model.parser import labels as L
+from talk2model.parser.grounding import Grounding, Span
+
+_NEGATE = {"==": "!=", "!=": "==", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+FEATURE_ARG = {"importance": "feature", "dependence": "feature", "statistic": "feature",
+               "define": "feature", "bias": "attribute"}
+
+
+@dataclass
+class Target:
+    slots: list[str]
+    args: list[dict[str, str]]                    # per slot: head name -> label
+    roles: dict[int, str] = field(default_factory=dict)   # span index -> role
+    roles_ok: bool = True
+    why: str = ""                                  # what could not be aligned
+    follows: int | None = None                     # 1: continues the selection unsaid; None: unknown
+
+
+def slot_steps(steps: list[dict]) -> list[dict]:
+    """The operation steps, with consecutive steps of one operation that differ only in their
+    feature merged (the assembler makes one step per feature argument again)."""
+    ops = [s for s in steps if s["op"] not in ("filter", "previous_filter", "whatif")]
+    out: list[dict] = []
+    for step in ops:
+        key = FEATURE_ARG.get(step["op"])
+        if out and key and out[-1]["op"] == step["op"] and key in step and key in out[-1] and \
+                {k: v for k, v in step.items() if k != key} == {k: v for k, v in out[-1].items() if k != key}:
+            continue
+        out.append(step)
+    return out[: L.SLOTS]
+
+
+def slot_args(step: dict) -> dict[str, str]:
+    op = step["op"]
+    if op == "explain":
+        return {"method": step.get("method", "auto")}
+    if op == "score":
+        return {"metric": step.get("metric", "accuracy")}
+    if op == "mistakes":
+        return {"mode": step.get("mode", "typical")}
+    if op == "importance":
+        return {"importance": "feature" if "feature" in step else ("top" if "top" in step else "all")}
+    if op == "statistic":
+        f = step.get("feature")
+        return {"statistic": "prediction" if f == "prediction" else ("target" if f in ("target", "label") else "feature")}
+    if op == "bias":
+        metric = _BIAS_METRIC.get(step.get("metric") or "none", "none")
+        return {"bias_metric": metric, "bias_cross": "crossed" if step.get("attributes") else "separate"}
+    return {}
+
+
+# the bias check's metric names (ops/bias.py) -> the reader's labels
+_BIAS_METRIC = {"none": "none", "selection_rate": "selection_rate", "demographic_parity": "selection_rate",
+                "statistical_parity": "selection_rate", "disparate_impact": "selection_rate",
+                "tpr": "tpr", "true_positive_rate": "tpr", "recall": "tpr", "equal_opportunity": "tpr",
+                "equalized_odds": "tpr", "fpr": "fpr", "false_positive_rate": "fpr", "accuracy": "accuracy"}
+
+
+def _leaves(expr: dict, negate: bool = False) -> list[tuple[str, str, Any]] | None:
+    if "feature" in expr:
+        cmp = _NEGATE[expr["cmp"]] if negate else expr["cmp"]
+        return [(expr["feature"], cmp, expr["value"])]
+    if "not" in expr:
+        inner = expr["not"]
+        return _leaves(inner, not negate) if "feature" in inner else None
+    out = []
+    for item in expr.get("and", expr.get("or", [])):
+        got = _leaves(item, negate)
+        if got is None:
+            return None
+        out += got
+    return out
+
+
+class _Aligner:
+    def __init__(self, grounding: Grounding, schema) -> None:
+        self.g = grounding
+        self.schema = schema
+        self.roles: dict[int, str] = {}
+        self.missing: list[str] = []
+
+    def free(self, kind_test) -> list[int]:
+        return [i for i, s in enumerate(self.g.spans) if i not in self.roles and kind_test(s)]
+
+    def take(self, candidates: list[int], role: str, near: int | None = None) -> int | None:
+        if not candidates:
+            return None
+        if near is not None:
+            candidates = sorted(candidates, key=lambda i: (abs(self.g.spans[i].start - near),
+                                                          self.g.spans[i].start > near))
+        self.roles[candidates[0]] = role
+        return candidates[0]
+
+    def number(self, feature: str | None, value: Any, role: str) -> int | None:
+        unit = self.schema.features[feature].unit if feature in self.schema.features else ""
+
+        def same(s: Span) -> bool:
+            if s.kind != "number" or isinstance(value, str) or isinstance(value, bool):
+                return False
+            if s.number == value:
+                return True
+            if s.unit == "year" and "month" in unit and s.number * 12 == value:
+                return True
+            if s.unit == "month" and "year" in unit and s.number / 12 == value:
+                return True
+            return False
+        return self.take(self.free(same), role)
+
+    def feature(self, feature: str, role: str, near: int | None) -> int | None:
+        return self.take(self.free(lambda s: feature in s.features), role, near)
+
+    def value(self, feature: str, cmp: str, value: Any, role_eq: str, role_ne: str) -> bool:
+        spec = self.schema.features.get(feature)
+        idx = self.free(lambda s: (feature, value) in s.values)
+        if idx:
+            self.take(idx, role_eq if cmp == "==" else role_ne)
+            return True
+        if spec is not None and spec.kind == "flag" and value in (0, 1):
+            other = self.free(lambda s: (feature, 1 - value) in s.values)
+            if other:
+                self.take(other, role_ne if cmp == "==" else role_eq)
+                return True
+            if value == 1 and cmp == "==" or value == 0 and cmp == "!=":
+                return self.feature(feature, "f_filter" if role_eq == "v_eq" else "f_whatif", None) is not None
+        return False
+
+    def condition(self, feature: str, cmp: str, value: Any, leaves: list) -> None:
+        if feature == "id":
+            if self.number(None, value, "n_id") is None:
+                self.missing.append(f"id {value}")
+            return
+        if feature in ("prediction", "label"):
+            self.klass(feature, cmp, value)
+            return
+        spec = self.schema.features.get(feature)
+        if spec is None:
+            self.missing.append(f"feature {feature}")
+            return
+        if cmp in ("==", "!=") and (spec.kind != "numeric" or any(
+                (feature, value) in s.values for s in self.g.spans)):     # "highly skilled": job == 3
+            if not self.value(feature, cmp, value, "v_eq", "v_ne"):
+                self.missing.append(f"value {feature}={value}")
+            return
+        decade = (cmp == ">=" and (feature, "<", value + 10) in leaves)
+        if decade:
+            idx = self.take(self.free(lambda s: s.kind == "number" and s.decade and s.number == value), "n_decade")
+            if idx is not None:
+                leaves.remove((feature, "<", value + 10))
+                self.feature(feature, "f_filter", self.g.spans[idx].start)
+                return
+        idx = self.number(feature, value, L.ROLE_OF_CMP[cmp])
+        if idx is None:
+            self.missing.append(f"number {feature} {cmp} {value}")
+            return
+        self.feature(feature, "f_filter", self.g.spans[idx].start)
+
+    def klass(self, feature: str, cmp: str, value: Any) -> None:
+        base = "c_pred" if feature == "prediction" else "c_label"
+        same = self.free(lambda s: value in s.classes)
+        if same:
+            self.take(same, base if cmp == "==" else base + "_not")
+            return
+        other = self.free(lambda s: bool(s.classes))
+        if other and len(self.schema.classes) == 2:
+            self.take(other, base + "_not" if cmp == "==" else base)
+            return
+        self.missing.append(f"class {feature} {value}")
+
+    def whatif(self, step: dict) -> None:
+        feature, action, value = step["feature"], step["action"], step["value"]
+        spec = self.schema.features.get(feature)
+        if spec is None:
+            self.missing.append(f"what-if {feature}")
+            return
+        if spec.kind != "numeric":
+            # "if she were not a woman": the other value of a flag
+            if not self.value(feature, "==", value, "v_whatif", "v_whatif_ne"):
+                self.missing.append(f"what-if {feature}={value}")
+            return
+        idx = self.number(feature, value, L.ROLE_OF_ACTION[action])
+        if idx is None:
+            self.missing.append(f"what-if {feature} {action} {value}")
+            return
+        self.feature(feature, "f_whatif", self.g.spans[idx].start)   # may be implied: "were 40"
+
+
+def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
+    """Labels for one question whose canonical gold steps are `steps` (None: out of scope)."""
+    if steps is None:
+        return Target(slots=["outside"], args=[{}], roles={}, roles_ok=True)
+    ops = slot_steps(steps)
+    target = Target(slots=[s["op"] for s in ops], args=[slot_args(s) for s in ops])
+    a = _Aligner(grounding, schema)
+    for step in steps:
+        if step["op"] == "previous_filter":
+            for i in a.free(lambda s: s.kind == "reference"):
+                a.roles[i] = "r_prev"
+    for step in steps:
+        if step["op"] == "filter":
+            leaves = _leaves(step["where"])
+            if leaves is None:
+                a.missing.append("a negated group")
+                continue
+            pending = list(leaves)
+            while pending:
+                feature, cmp, value = pending.pop(0)
+                a.condition(feature, cmp, value, pending)
+    for step in steps:
+        if step["op"] == "whatif":
+            a.whatif(step)
+    for step in steps:
+        op = step["op"]
+        if op == "importance" and "top" in step:
+            a.number(None, step["top"], "n_top")          # "the most important" has no number
+        key = FEATURE_ARG.get(op)
+        if key and key in step and step[key] not in ("prediction", "target", "label"):
+            f = step[key]
+            named_before = [i for i, r in a.roles.items() if r in ("f_arg", "v_arg") and (
+                f in grounding.spans[i].features or any(v[0] == f for v in grounding.spans[i].values))]
+            if not named_before and a.feature(f, "f_arg", None) is None:
+                idx = a.take(a.free(lambda s, f=f: any(v[0] == f for v in s.values)), "v_arg")
+                if idx is None:
+                    a.missing.append(f"argument {f}")
+        if op == "bias":
+            for f in step.get("attributes") or ():
+                if a.feature(f, "f_arg", None) is None and a.take(
+                        a.free(lambda s, f=f: any(v[0] == f for v in s.values)), "v_arg") is None:
+                    a.missing.append(f"argument {f}")
+            for cut in step.get("bands") or ():
+                if a.number(step["attribute"], cut, "n_band") is None:
+                    a.missing.append(f"band {cut}")
+        if op == "statistic" and step.get("feature") in ("prediction", "target", "label"):
+            role = "c_stat_pred" if step["feature"] == "prediction" else "c_stat_label"
+            a.take(a.free(lambda s: bool(s.classes)), role)
+    for i, span in enumerate(grounding.spans):
+        if span.kind != "entity":
+            a.roles.setdefault(i, "none")
+        allowed = L.allowed_roles(span.type_name)
+        if i in a.roles and a.roles[i] not in allowed:
+            a.missing.append(f"role {a.roles[i]} on a {span.type_name} span")
+    target.roles = {i: r for i, r in a.roles.items() if grounding.spans[i].kind != "entity"}
+    target.roles_ok = not a.missing
+    target.why = "; ".join(a.missing)
+    return target
+
+
+# ---------------------------------------------------------------------------- conversations
+def _conjuncts(steps: list[dict]) -> list[str]:
+    for s in steps:
+        if s["op"] == "filter":
+            w = s["where"]
+            items = w["and"] if "and" in w else [w]
+            return [json.dumps(i, sort_keys=True) for i in items]
+    return []
+
+
+def turn_steps(previous: list[dict] | None, current: list[dict] | None) -> tuple[list[dict] | None, int | None]:
+    """A conversation turn's self-contained gold -> the canonical steps of the question as asked
+    (`previous_filter` plus only the new conditions when it narrows or keeps the last selection),
+    and whether it continues the selection (None when there is no previous turn)."""
+    if current is None or previous is None:
+        return current, None
+    ops = [s for s in current if s["op"] == "followup"]
+    if ops:
+        return [{"op": "followup"}], None
+    before, now = _conjuncts(previous), _conjuncts(current)
+    rest = list(now)
+    if before:
+        for c in before:
+            if c in rest:
+                rest.remove(c)
+            else:
+                return current, 0
+    else:
+        return current, 0
+    steps: list[dict] = [{"op": "previous_filter"}]
+    if rest:
+        items = [json.loads(c) for c in rest]
+        steps.append({"op": "filter", "where": items[0] if len(items) == 1 else {"and": items}})
+    steps += [s for s in current if s["op"] not in ("filter", "previous_filter")]
+    return steps, 1
+
+
+def state_text(previous: list[dict] | None, schema) -> str:
+    """The conversation state as the reader reads it: the last operations and who they were about."""
+    if not previous:
+        return ""
+    ops = []
+    for s in previous:
+        if s["op"] in ("filter", "previous_filter"):
+            continue
+        arg = s.get("feature") or s.get("attribute")
+        ops.append(s["op"] + (f" {arg}" if arg and arg in schema.features else ""))
+    where = next((s["where"] for s in previous if s["op"] == "filter"), None)
+    if where is None:
+        who = "everyone"
+    elif "feature" in where and where["feature"] == "id" and where["cmp"] == "==":
+        who = "one " + schema.entity
+    else:
+        who = "a group"
+    return f"after {' and '.join(ops) or 'selection'} about {who}"

@@ -1,0 +1,116 @@
+"""The reader's training examples, from every source of (question, gold query):
+
+- `prompts/train/*.jsonl`: questions and conversations written for training (built-in and
+  invented schemas, `prompts/schemas/`);
+- `bench/parser_eval/dev*.jsonl`: the development sets (the held-out `test` set never);
+- the generator (`generate.py`), driven by the query grammar over the invented schemas.
+
+Each conversation turn becomes one example whose state is the previous turn. Labels come from
+`align.py`.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from talk2model.parser.encode import Encoded, encode
+from talk2model.parser.grounding import Grounder, Grounding
+from talk2model.parser.normalize import tokenize
+from talk2model.parser.train.align import Target, align, state_text, turn_steps
+from talk2model.parser.train.schemas import load_training_workspace
+from talk2model.paths import resource_dir
+
+DEV_SETS = ("dev", "dev2", "dev3", "dev4", "dev5")
+
+
+@dataclass
+class Item:
+    workspace: str
+    question: str
+    steps: list[dict] | None          # canonical steps of the question as asked (None: out of scope)
+    previous: list[dict] | None = None  # the previous turn's self-contained gold steps
+    follows: int | None = None
+    source: str = ""
+
+
+@dataclass
+class Example:
+    item: Item
+    grounding: Grounding
+    encoded: Encoded
+    target: Target
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open() as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def items_from(records: list[dict], source: str) -> list[Item]:
+    out: list[Item] = []
+    for rec in records:
+        if "turns" in rec:
+            previous = None
+            for turn in rec["turns"]:
+                gold = turn.get("gold")
+                current = gold["steps"] if gold else None
+                steps, follows = turn_steps(previous, current)
+                out.append(Item(rec["workspace"], turn["question"], steps, previous, follows, source))
+                previous = current
+        elif rec.get("unknown"):
+            continue      # names something the workspace lacks: tested, not trained
+        else:
+            gold = rec.get("gold")
+            out.append(Item(rec["workspace"], rec["question"], gold["steps"] if gold else None, source=source))
+    return out
+
+
+def source_files() -> list[Path]:
+    files = sorted((resource_dir("prompts") / "train").glob("*.jsonl"))
+    ev = resource_dir("bench") / "parser_eval"
+    files += [ev / f"{name}.jsonl" for name in DEV_SETS if (ev / f"{name}.jsonl").exists()]
+    return files
+
+
+def load_items(include_generated: bool = True, seed: int = 0) -> list[Item]:
+    items: list[Item] = []
+    for path in source_files():
+        items += items_from(_jsonl(path), path.stem)
+    if include_generated:
+        from talk2model.parser.train.generate import generate
+
+        items += items_from(generate(seed=seed), "generated")
+    return items
+
+
+def vocabulary(items: list[Item], min_count: int = 3) -> frozenset[str]:
+    """Words of the training questions seen often: typo targets besides the schema's words."""
+    counts = collections.Counter(t for it in items for t in tokenize(it.question) if t.isalpha() and len(t) >= 4)
+    return frozenset(w for w, c in counts.items() if c >= min_count)
+
+
+def digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_examples(items: list[Item], vocab: frozenset[str]) -> list[Example]:
+    grounders: dict[str, Grounder] = {}
+    out: list[Example] = []
+    for item in items:
+        if item.workspace not in grounders:
+            grounders[item.workspace] = Grounder(load_training_workspace(item.workspace), vocab)
+        grounder = grounders[item.workspace]
+        grounding = grounder.ground(item.question)
+        state = state_text(item.previous, grounder.schema) if item.previous is not None else ""
+        target = align(grounding, item.steps, grounder.schema)
+        target.follows = item.follows
+        out.append(Example(item, grounding, encode(grounding, state), target))
+    return out

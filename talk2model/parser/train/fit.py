@@ -1,0 +1,215 @@
+"""Train the reader: `make parser` (= `python -m talk2model.parser.train.fit`).
+
+Reproducible (fixed seeds, a fixed order of the sources) and bounded (`--minutes`, default 13,
+on the machine's cores). Writes `models/parser_reader.safetensors` (the LoRA factors of the
+encoder and the heads: a few MB, committed) and `models/parser_reader.json` (labels, the typo
+vocabulary, the training data's digest, the settings and the held-out figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+
+import numpy as np
+import torch
+
+from talk2model.parser import labels as L
+from talk2model.parser.encode import MAX_PIECES
+from talk2model.parser.train.data import Example, build_examples, digest, load_items, source_files, vocabulary
+from talk2model.parser.train.net import HEADS, LORA_TARGETS, ReaderNet
+from talk2model.paths import resource_dir
+
+ARTIFACT = "parser_reader"
+SETTINGS = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lr": 4e-4, "batch": 32, "epochs": 3,
+            "weight_decay": 0.01, "warmup": 0.06, "holdout": 0.03}
+
+
+def artifact_paths():
+    folder = resource_dir("models")
+    return folder / f"{ARTIFACT}.safetensors", folder / f"{ARTIFACT}.json"
+
+
+def lora_config():
+    from peft import LoraConfig
+
+    return LoraConfig(r=SETTINGS["lora_r"], lora_alpha=SETTINGS["lora_alpha"],
+                      lora_dropout=SETTINGS["lora_dropout"], target_modules=LORA_TARGETS,
+                      modules_to_save=HEADS)
+
+
+def _allowed_mask() -> np.ndarray:
+    from talk2model.parser.grounding import TYPES
+
+    mask = np.zeros((len(TYPES), len(L.ROLES)), dtype=bool)
+    for t, name in enumerate(TYPES):
+        for role in L.allowed_roles(name):
+            mask[t, L.ROLES.index(role)] = True
+    return mask
+
+
+ALLOWED = _allowed_mask()
+
+
+def batch_tensors(examples: list[Example]) -> dict[str, torch.Tensor]:
+    n = max(len(e.encoded) for e in examples)
+    b = len(examples)
+    ids = np.zeros((b, n), np.int64)
+    seg = np.zeros((b, n), np.int64)
+    types = np.zeros((b, n), np.int64)
+    mask = np.zeros((b, n), np.int64)
+    roles = np.full((b, n), -100, np.int64)
+    allowed = np.ones((b, n, len(L.ROLES)), bool)
+    ops = np.zeros((b, L.SLOTS), np.int64)
+    args = {name: np.full((b, L.SLOTS), -100, np.int64) for name in L.ARGS}
+    follows = np.full((b,), -100, np.int64)
+    for i, ex in enumerate(examples):
+        e, t = ex.encoded, ex.target
+        k = len(e)
+        ids[i, :k], seg[i, :k], types[i, :k], mask[i, :k] = e.ids, e.segments, e.span_types, 1
+        for s, slot in enumerate(t.slots[: L.SLOTS]):
+            ops[i, s] = L.SLOT_LABELS.index(slot)
+            for name, label in t.args[s].items():
+                args[name][i, s] = L.ARGS[name].index(label)
+        if t.roles_ok:
+            for span_index, role in t.roles.items():
+                at = e.span_at[span_index]
+                if at >= 0:
+                    roles[i, at] = L.ROLES.index(role)
+                    allowed[i, at] = ALLOWED[ex.grounding.spans[span_index].type_id]
+        if t.follows is not None:
+            follows[i] = t.follows
+    out = {"ids": ids, "segments": seg, "span_types": types, "mask": mask, "roles": roles,
+           "allowed": allowed, "ops": ops, "follows": follows}
+    out.update({f"arg_{k}": v for k, v in args.items()})
+    return {k: torch.from_numpy(v) for k, v in out.items()}
+
+
+def losses(outputs, batch) -> torch.Tensor:
+    ce = torch.nn.functional.cross_entropy
+    op, *arg_logits, role, follows = outputs
+    loss = ce(op.reshape(-1, op.shape[-1]), batch["ops"].reshape(-1))
+    for name, logits in zip(L.ARGS, arg_logits):
+        target = batch[f"arg_{name}"].reshape(-1)
+        if (target >= 0).any():
+            loss = loss + 0.5 * ce(logits.reshape(-1, logits.shape[-1]), target, ignore_index=-100)
+    role = role.masked_fill(~batch["allowed"], -1e4)
+    if (batch["roles"] >= 0).any():
+        loss = loss + ce(role.reshape(-1, role.shape[-1]), batch["roles"].reshape(-1), ignore_index=-100)
+    if (batch["follows"] >= 0).any():
+        loss = loss + 0.5 * ce(follows, batch["follows"], ignore_index=-100)
+    return loss
+
+
+def batches(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
+    """Batches of similar length (less padding), in a shuffled order."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].encoded), rng.random()))
+    chunks = [[examples[i] for i in order[s:s + size]] for s in range(0, len(order), size)]
+    rng.shuffle(chunks)
+    return chunks
+
+
+def evaluate(model, examples: list[Example]) -> dict[str, float]:
+    model.eval()
+    slots_right = roles_right = roles_total = 0
+    with torch.no_grad():
+        for chunk in [examples[i:i + 64] for i in range(0, len(examples), 64)]:
+            batch = batch_tensors(chunk)
+            op, *_, role, _ = model(batch["ids"], batch["segments"], batch["span_types"], batch["mask"])
+            slots_right += int((op.argmax(-1) == batch["ops"]).all(-1).sum())
+            role = role.masked_fill(~batch["allowed"], -1e4).argmax(-1)
+            known = batch["roles"] >= 0
+            roles_right += int((role[known] == batch["roles"][known]).sum())
+            roles_total += int(known.sum())
+    model.train()
+    return {"slots_exact": slots_right / max(1, len(examples)), "roles": roles_right / max(1, roles_total)}
+
+
+def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=print,
+          generated: bool = True) -> dict:
+    from peft import get_peft_model, get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    started = time.perf_counter()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(os.cpu_count() or 1)
+    items = load_items(include_generated=generated, seed=seed)
+    vocab = vocabulary(items)
+    examples = build_examples(items, vocab)
+    aligned = sum(e.target.roles_ok for e in examples) / len(examples)
+    rng = random.Random(seed)
+    rng.shuffle(examples)
+    cut = int(len(examples) * SETTINGS["holdout"])
+    held, fit = examples[:cut], examples[cut:]
+    log(f"{len(examples)} examples ({len(fit)} to fit, {len(held)} held out), spans aligned on {aligned:.1%}, "
+        f"built in {time.perf_counter() - started:.0f} s")
+
+    model = get_peft_model(ReaderNet.from_minilm(), lora_config())
+    params = [p for p in model.parameters() if p.requires_grad]
+    log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    opt = torch.optim.AdamW(params, lr=SETTINGS["lr"], weight_decay=SETTINGS["weight_decay"])
+    epochs = epochs or SETTINGS["epochs"]
+    steps_per_epoch = (len(fit) + SETTINGS["batch"] - 1) // SETTINGS["batch"]
+    total = steps_per_epoch * epochs
+    warm = max(1, int(total * SETTINGS["warmup"]))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.05, 1 - s / total))
+    deadline = started + minutes * 60
+    step = 0
+    model.train()
+    stopped_early = False
+    for epoch in range(epochs):
+        running = 0.0
+        for chunk in batches(fit, SETTINGS["batch"], rng):
+            batch = batch_tensors(chunk)
+            loss = losses(model(batch["ids"], batch["segments"], batch["span_types"], batch["mask"]), batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            running += float(loss)
+            if step % 100 == 0:
+                log(f"  epoch {epoch + 1} step {step}/{total} loss {running / 100:.3f} "
+                    f"({time.perf_counter() - started:.0f} s)")
+                running = 0.0
+            if time.perf_counter() > deadline:
+                stopped_early = True
+                break
+        if stopped_early:
+            log(f"stopped at the time limit ({minutes} min) after {step} steps")
+            break
+    figures = evaluate(model, held)
+    log(f"held out: operations exact {figures['slots_exact']:.1%}, span roles {figures['roles']:.1%}")
+    weights_path, meta_path = artifact_paths()
+    state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, str(weights_path))
+    meta = {"labels": {"slots": list(L.SLOT_LABELS), "roles": list(L.ROLES), "args": {k: list(v) for k, v in L.ARGS.items()}},
+            "max_pieces": MAX_PIECES, "settings": SETTINGS, "seed": seed, "steps": step,
+            "vocabulary": sorted(vocab), "data_digest": digest(source_files()), "examples": len(examples),
+            "aligned": round(aligned, 4), "held_out": {k: round(v, 4) for k, v in figures.items()},
+            "seconds": round(time.perf_counter() - started, 1)}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    log(f"wrote {weights_path} ({weights_path.stat().st_size / 1e6:.1f} MB) in {meta['seconds']:.0f} s")
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m talk2model.parser.train.fit", description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=13.0)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-generated", action="store_true", help="only the written examples")
+    args = ap.parse_args(argv)
+    train(args.minutes, args.seed, args.epochs, generated=not args.no_generated)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

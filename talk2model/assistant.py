@@ -25,6 +25,7 @@ from talk2model.verbalize import FigureSpec, Reply, say
 from talk2model.workspace import Workspace, load_workspace
 
 EMPTY_QUESTION = "Ask me something about the model or its data — for example: {example}"
+SELECTION_IDS_SHOWN = 10_000       # to_json lists the selected ids up to this many
 AI_NOTICE = ("You are talking to an AI system: answers are computed from a machine-learning model "
              "and its data, and can be wrong.")
 
@@ -42,6 +43,7 @@ class Answer:
     choices: list[Any] = field(default_factory=list)    # clarifying readings (parser.Choice)
     latency_ms: float = 0.0
     selection: str | None = None                # "Talking about: ..." after this turn
+    selection_ids: list[Any] | None = None      # the rows the operations ran on (before any what-if)
     turn_id: int | None = None                  # the stored turn, when the assistant has a store
 
     @property
@@ -80,6 +82,10 @@ class Answer:
             out["choices"] = [{"label": c.label, "query": c.query.to_json()} for c in self.choices]
         if self.table is not None:
             out["table"] = jsonable(self.table)
+        if self.selection_ids is not None:
+            ids = self.selection_ids
+            out["selection"] = {"text": self.selection, "size": len(ids),
+                                "ids": jsonable(ids) if len(ids) <= SELECTION_IDS_SHOWN else None}
         return out
 
     def __str__(self) -> str:
@@ -200,7 +206,7 @@ class Assistant:
         return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
                       reading=reading, query=query, replies=replies, results=results,
                       error="; ".join(errors) if errors else None,
-                      selection=self.selection_text)
+                      selection=self.selection_text, selection_ids=list(run.context.original.index))
 
     def _presupposition_note(self, question: str, query: Query, run) -> str | None:
         """'Why was applicant 12 denied?' when the model approves applicant 12: say so first."""
@@ -229,10 +235,12 @@ class Assistant:
 
     @property
     def selection_text(self) -> str | None:
-        if self.state.last_ids is None:
-            return None
-        n = len(self.state.last_ids)
-        return f"{self.state.last_selection_text} ({n:,} {self.workspace.schema.entity if n == 1 else self.workspace.schema.entity_plural})"
+        """Whom the last answer was about: "Talking about" always agrees with the answer."""
+        schema = self.workspace.schema
+        if self.state.current_ids is None:
+            return f"all {len(self.workspace.data):,} {schema.entity_plural}" if self.state.last_steps else None
+        n = len(self.state.current_ids)
+        return f"{self.state.current_text} ({n:,} {schema.entity if n == 1 else schema.entity_plural})"
 
     def clear_selection(self) -> None:
         self.state.clear_selection()

@@ -300,7 +300,8 @@ def _run_op(registry, step: q.Step, ctx: Context) -> StepOutcome:
 
 
 def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: list[StepOutcome]) -> None:
-    if any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps):
+    selected = any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps)
+    if selected:
         state.last_ids = list(ctx.frame.index)
         state.last_where = ctx.where
         state.last_selection_text = describe_selection(ctx.schema, ctx.where, ctx.base_text)
@@ -308,4 +309,8 @@ def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: 
     if ops:
         state.last_ops = ops
         state.last_whatifs = tuple(ctx.whatifs)
+        # what this turn was about: the person or group it selected, or everyone
+        state.current_ids = list(ctx.frame.index) if selected else None
+        state.current_text = state.last_selection_text if selected else None
+        state.last_steps = tuple(ctx.whatifs) + ops
     state.turns += 1

@@ -18,6 +18,16 @@ class Conversation:
     followup: Any = None                       # a verbalize.Reply: the rest of the last answer
     turns: int = 0
     history: list[dict] = field(default_factory=list)
+    # the last turn exactly as it ran (what "why?" or "what about age?" continue), and whom it was
+    # about: `current_ids` is None when it was about everyone
+    last_steps: tuple[q.Step, ...] = ()
+    current_ids: list[Any] | None = None
+    current_text: str | None = None
+
+    @property
+    def current_size(self) -> int | None:
+        return None if self.current_ids is None else len(self.current_ids)
 
     def clear_selection(self) -> None:
         self.last_ids = self.last_where = self.last_selection_text = None
+        self.current_ids = self.current_text = None

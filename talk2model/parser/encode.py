@@ -45,6 +45,18 @@ class Encoded:
         return len(self.ids)
 
 
+def state_words(steps: list[dict], who: str, features) -> str:
+    """The conversation state as the reader reads it: the last turn's operations (with the
+    feature each was about) and whom it was about ("one applicant", "a group", "everyone")."""
+    ops = []
+    for s in steps:
+        if s["op"] in ("filter", "previous_filter"):
+            continue
+        arg = s.get("feature") or s.get("attribute")
+        ops.append(s["op"] + (f" {arg}" if arg and arg in features else ""))
+    return f"after {' and '.join(ops) or 'selection'} about {who}"
+
+
 def encode(grounding: Grounding, state: str = "") -> Encoded:
     tok = tokenizer()
     words = grounding.tokens or ["?"]

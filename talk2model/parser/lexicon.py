@@ -36,6 +36,90 @@ ID_NOUNS = ("id", "ids", "row", "rows", "instance", "instances", "sample", "samp
             "lady", "guy")
 
 
+# words that say what kind of column it is, not what it is about
+GENERIC = frozenset({"num", "number", "no", "count", "cnt", "n", "amount", "amt", "total", "tot", "avg", "average",
+                     "mean", "rate", "pct", "percent", "percentage", "ratio", "is", "has", "have", "was", "flag",
+                     "status", "indicator", "ind", "yn", "bool", "binary", "level", "type", "value", "val", "id",
+                     "code", "score", "days", "months", "years", "hours", "minutes", "day", "month", "year",
+                     "of", "the", "in", "at", "on", "to", "per", "and", "or", "a", "an", "for", "with", "as",
+                     "current", "other", "any", "time", "index", "info", "data", "group", "category", "cat",
+                     "usd", "gbp", "eur", "dollars", "pounds", "kg", "cm", "mm", "min", "max", "sum", "qty",
+                     "k", "000s", "000", "x", "y", "yes"})
+_FLAG_WORDS = frozenset({"is", "has", "have", "was", "flag", "status", "indicator", "ind", "yn", "bool", "binary"})
+# ordinary words a column name may contain that say nothing alone ('first_order', 'prev_returns')
+_COMMON = frozenset({"new", "used", "first", "last", "free", "prev", "previous", "expected", "less", "more",
+                     "than", "test", "field", "class", "other", "high", "low", "long", "short", "good", "bad",
+                     "real", "actual", "predicted", "model", "people", "person", "viewed", "period", "main",
+                     "total", "whether", "since", "from", "into", "over", "under", "above", "below", "after",
+                     "before", "during", "open", "close", "closed", "made", "make", "given", "take", "taken"})
+_YES = {"y", "yes", "true", "t", "1"}
+_NO = {"n", "no", "false", "f", "0"}
+_THRESHOLD = re.compile(r"(.*?) (greater or equal than|greater or equal to|greater than|more than|less than|"
+                        r"less or equal than|less or equal to|at least|at most|over|under|above|below|"
+                        r"gte|gt|lte|lt|ge|le) (\d+(?:\.\d+)?)")
+_THRESHOLD_CMP = {"greater or equal than": ">=", "greater or equal to": ">=", "at least": ">=", "gte": ">=",
+                  "ge": ">=", "greater than": ">", "more than": ">", "over": ">", "above": ">", "gt": ">",
+                  "less than": "<", "under": "<", "below": "<", "lt": "<", "less or equal than": "<=",
+                  "less or equal to": "<=", "at most": "<=", "lte": "<=", "le": "<="}
+
+
+def threshold(feature) -> tuple[str, str, float] | None:
+    """A flag whose name is a comparison ('YearsAtCurrentJobLessThan1') -> (subject words, cmp,
+    threshold): 'less than a year at the job' is this flag, not a number."""
+    if feature.kind != "flag":
+        return None
+    m = _THRESHOLD.fullmatch(feature.words)
+    if not m:
+        return None
+    value = float(m.group(3))
+    return m.group(1), _THRESHOLD_CMP[m.group(2)], int(value) if value.is_integer() else value
+
+
+def derived_phrases(schema: Schema):
+    """Phrases a schema implies without saying them: the subject of a flag named with a generic
+    word ('VeteranStatus' -> 'veteran'), a one-hot member without its group's prefix
+    ('Unit_SICU' -> 'sicu'), a yes/no column named by its words, and a word of a short column
+    name that no other column shares ('interview_score' -> 'interview')."""
+    feats = schema.features
+    content = {name: [w for w in f.words.split() if w not in GENERIC and not w.isdigit()]
+               for name, f in feats.items()}
+    # words of the classes' phrases are the outcome's, not a feature's ('diabetes', 'credit')
+    outcome = {w for phrase in list(schema.classes.values()) + [p for ps in schema.class_synonyms.values()
+                                                                for p in ps] for w in str(phrase).lower().split()}
+    counts: dict[str, int] = {}
+    for words in content.values():
+        for w in set(words):
+            counts[w] = counts.get(w, 0) + 1
+    for name, f in feats.items():
+        words = f.words.split()
+        if f.kind == "flag" and threshold(f) is None:
+            core = [w for w in words if w not in _FLAG_WORDS]
+            if core and core != words:
+                yield name, " ".join(core), Meaning("value", name, 1, strength=1)
+        if f.kind == "categorical" and len(f.values) == 2:
+            lowered = {str(v).lower(): v for v in f.values}
+            yes = [v for k, v in lowered.items() if k in _YES]
+            if yes and any(k in _NO for k in lowered):
+                yield name, f.words, Meaning("value", name, yes[0], strength=1)
+        if len(content[name]) <= 3 and len(words) > 1 and threshold(f) is None:
+            for w in content[name]:
+                if counts[w] == 1 and len(w) >= 4 and w not in _COMMON and w not in outcome \
+                        and w not in PEOPLE:
+                    yield name, w, Meaning("feature", name, strength=1)
+    for group, members in schema.groups.items():
+        split = [feats[m].words.split() for m in members if m in feats]
+        if len(split) < 2:
+            continue
+        prefix = 0
+        while all(len(ws) > prefix + 1 and ws[prefix] == split[0][prefix] for ws in split):
+            prefix += 1
+        for m in members:
+            if m in feats and prefix:
+                rest = " ".join(feats[m].words.split()[prefix:])
+                if rest not in _COMMON:
+                    yield m, rest, Meaning("value", m, 1, strength=1)
+
+
 def stem(word: str) -> str:
     """A light stem shared by the lexicon and the question: 'approved'/'approves' -> 'approv'."""
     if len(word) <= 3 or not word.isalpha():
@@ -111,6 +195,8 @@ class Lexicon:
                     lex.add(phrase, Meaning("value", name, value, strength=2))
             if spec.kind == "flag" and not any(v == 1 for v in spec.value_phrases):
                 lex.add(spec.words, Meaning("value", name, 1, strength=1))
+        for name, phrase, meaning in derived_phrases(schema):
+            lex.add(phrase, meaning)
         for value, phrase in schema.classes.items():
             lex.add(phrase, Meaning("class", None, value, strength=3))
         for value, phrases in schema.class_synonyms.items():

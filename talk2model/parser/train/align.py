@@ -17,6 +17,8 @@ from typing import Any
 
 from talk2model.parser import labels as L
 from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.encode import state_words
+from talk2model.parser.lexicon import threshold
 
 _NEGATE = {"==": "!=", "!=": "==", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 FEATURE_ARG = {"importance": "feature", "dependence": "feature", "statistic": "feature",
@@ -30,6 +32,8 @@ class Target:
     roles: dict[int, str] = field(default_factory=dict)   # span index -> role
     roles_ok: bool = True
     why: str = ""                                  # what could not be aligned
+    unsaid: str = ""                               # gold parts no span says (roles still usable)
+    carry: int | None = None                       # 1: keeps the last turn's what-ifs unsaid
     follows: int | None = None                     # 1: continues the selection unsaid; None: unknown
 
 
@@ -94,7 +98,15 @@ class _Aligner:
         self.g = grounding
         self.schema = schema
         self.roles: dict[int, str] = {}
-        self.missing: list[str] = []
+        self.missing: list[str] = []     # said, but not found among the spans: labels unsafe
+        self.unsaid: list[str] = []      # no span could say it (an elided class, an unknown word)
+
+    def lacking(self, what: str, could_be) -> None:
+        """Record a gold part no span was aligned to: unsafe when a free span might have said it."""
+        (self.missing if self.free(could_be) else self.unsaid).append(what)
+
+    def names(self, feature: str):
+        return lambda s: feature in s.features or any(v[0] == feature for v in s.values)
 
     def free(self, kind_test) -> list[int]:
         return [i for i, s in enumerate(self.g.spans) if i not in self.roles and kind_test(s)]
@@ -132,19 +144,38 @@ class _Aligner:
         if idx:
             self.take(idx, role_eq if cmp == "==" else role_ne)
             return True
-        if spec is not None and spec.kind == "flag" and value in (0, 1):
-            other = self.free(lambda s: (feature, 1 - value) in s.values)
+        two = tuple(spec.values) if spec is not None and len(spec.values) == 2 else ()
+        if value in two:           # a flag or a yes/no column: the other value, negated
+            other_value = two[1] if value == two[0] else two[0]
+            other = self.free(lambda s: (feature, other_value) in s.values)
             if other:
                 self.take(other, role_ne if cmp == "==" else role_eq)
                 return True
-            if value == 1 and cmp == "==" or value == 0 and cmp == "!=":
-                return self.feature(feature, "f_filter" if role_eq == "v_eq" else "f_whatif", None) is not None
+        if spec is not None and spec.kind == "flag" and (value == 1 and cmp == "==" or value == 0 and cmp == "!="):
+            return self.feature(feature, "f_filter" if role_eq == "v_eq" else "f_whatif", None) is not None
         return False
+
+    def threshold(self, feature: str, cmp: str, value) -> bool:
+        """'at least 4 years at their job' is the flag YearsAtCurrentJobGreaterOrEqualThan4 == 1:
+        its number takes the comparison of the flag's name (or the opposite one for == 0)."""
+        spec = self.schema.features.get(feature)
+        found = threshold(spec) if spec is not None else None
+        if found is None or cmp not in ("==", "!="):
+            return False
+        _, op, t = found
+        positive = (value == 1) == (cmp == "==")
+        near = self.free(lambda s: s.kind == "number" and s.number == t)
+        if not near:
+            return False
+        wanted = op if positive else _NEGATE[op]
+        idx = self.take(near, L.ROLE_OF_CMP[wanted])
+        self.feature(feature, "f_filter", self.g.spans[idx].start)
+        return True
 
     def condition(self, feature: str, cmp: str, value: Any, leaves: list) -> None:
         if feature == "id":
             if self.number(None, value, "n_id") is None:
-                self.missing.append(f"id {value}")
+                self.lacking(f"id {value}", lambda s: s.kind == "number")
             return
         if feature in ("prediction", "label"):
             self.klass(feature, cmp, value)
@@ -153,10 +184,12 @@ class _Aligner:
         if spec is None:
             self.missing.append(f"feature {feature}")
             return
+        if self.threshold(feature, cmp, value):
+            return
         if cmp in ("==", "!=") and (spec.kind != "numeric" or any(
                 (feature, value) in s.values for s in self.g.spans)):     # "highly skilled": job == 3
             if not self.value(feature, cmp, value, "v_eq", "v_ne"):
-                self.missing.append(f"value {feature}={value}")
+                self.lacking(f"value {feature}={value}", self.names(feature))
             return
         decade = (cmp == ">=" and (feature, "<", value + 10) in leaves)
         if decade:
@@ -167,7 +200,7 @@ class _Aligner:
                 return
         idx = self.number(feature, value, L.ROLE_OF_CMP[cmp])
         if idx is None:
-            self.missing.append(f"number {feature} {cmp} {value}")
+            self.lacking(f"number {feature} {cmp} {value}", lambda s: s.kind == "number")
             return
         self.feature(feature, "f_filter", self.g.spans[idx].start)
 
@@ -181,7 +214,7 @@ class _Aligner:
         if other and len(self.schema.classes) == 2:
             self.take(other, base + "_not" if cmp == "==" else base)
             return
-        self.missing.append(f"class {feature} {value}")
+        self.lacking(f"class {feature} {value}", lambda s: bool(s.classes))
 
     def whatif(self, step: dict) -> None:
         feature, action, value = step["feature"], step["action"], step["value"]
@@ -192,11 +225,11 @@ class _Aligner:
         if spec.kind != "numeric":
             # "if she were not a woman": the other value of a flag
             if not self.value(feature, "==", value, "v_whatif", "v_whatif_ne"):
-                self.missing.append(f"what-if {feature}={value}")
+                self.lacking(f"what-if {feature}={value}", self.names(feature))
             return
         idx = self.number(feature, value, L.ROLE_OF_ACTION[action])
         if idx is None:
-            self.missing.append(f"what-if {feature} {action} {value}")
+            self.lacking(f"what-if {feature} {action} {value}", lambda s: s.kind == "number")
             return
         self.feature(feature, "f_whatif", self.g.spans[idx].start)   # may be implied: "were 40"
 
@@ -237,12 +270,12 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
             if not named_before and a.feature(f, "f_arg", None) is None:
                 idx = a.take(a.free(lambda s, f=f: any(v[0] == f for v in s.values)), "v_arg")
                 if idx is None:
-                    a.missing.append(f"argument {f}")
+                    a.lacking(f"argument {f}", a.names(f))
         if op == "bias":
             for f in step.get("attributes") or ():
                 if a.feature(f, "f_arg", None) is None and a.take(
                         a.free(lambda s, f=f: any(v[0] == f for v in s.values)), "v_arg") is None:
-                    a.missing.append(f"argument {f}")
+                    a.lacking(f"argument {f}", a.names(f))
             for cut in step.get("bands") or ():
                 if a.number(step["attribute"], cut, "n_band") is None:
                     a.missing.append(f"band {cut}")
@@ -258,6 +291,7 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
     target.roles = {i: r for i, r in a.roles.items() if grounding.spans[i].kind != "entity"}
     target.roles_ok = not a.missing
     target.why = "; ".join(a.missing)
+    target.unsaid = "; ".join(a.unsaid)
     return target
 
 
@@ -271,43 +305,45 @@ def _conjuncts(steps: list[dict]) -> list[str]:
     return []
 
 
-def turn_steps(previous: list[dict] | None, current: list[dict] | None) -> tuple[list[dict] | None, int | None]:
+def turn_steps(previous: list[dict] | None, current: list[dict] | None
+               ) -> tuple[list[dict] | None, int | None, int | None]:
     """A conversation turn's self-contained gold -> the canonical steps of the question as asked
-    (`previous_filter` plus only the new conditions when it narrows or keeps the last selection),
-    and whether it continues the selection (None when there is no previous turn)."""
+    (`previous_filter` plus only the new conditions when it narrows or keeps the last selection;
+    without the last turn's what-ifs when it keeps them), whether it continues the selection and
+    whether it keeps the what-ifs (None when there is no previous turn)."""
     if current is None or previous is None:
-        return current, None
-    ops = [s for s in current if s["op"] == "followup"]
-    if ops:
-        return [{"op": "followup"}], None
+        return current, None, None
+    if any(s["op"] == "followup" for s in current):
+        return [{"op": "followup"}], None, None
+    old_ifs = [s for s in previous if s["op"] == "whatif"]
+    new_ifs = [s for s in current if s["op"] == "whatif"]
+    carry = 1 if old_ifs and new_ifs[:len(old_ifs)] == old_ifs else 0
+    kept = new_ifs[len(old_ifs):] if carry else new_ifs
+    ops = [s for s in current if s["op"] not in ("filter", "previous_filter", "whatif")]
     before, now = _conjuncts(previous), _conjuncts(current)
     rest = list(now)
-    if before:
-        for c in before:
-            if c in rest:
-                rest.remove(c)
-            else:
-                return current, 0
-    else:
-        return current, 0
-    steps: list[dict] = [{"op": "previous_filter"}]
-    if rest:
+    follows = 1 if before else 0
+    for c in before:
+        if c in rest:
+            rest.remove(c)
+        else:
+            follows = 0
+            break
+    steps: list[dict] = []
+    if follows:
+        steps.append({"op": "previous_filter"})
         items = [json.loads(c) for c in rest]
+    else:
+        items = [json.loads(c) for c in now]
+    if items:
         steps.append({"op": "filter", "where": items[0] if len(items) == 1 else {"and": items}})
-    steps += [s for s in current if s["op"] not in ("filter", "previous_filter")]
-    return steps, 1
+    return steps + kept + ops, follows, carry
 
 
 def state_text(previous: list[dict] | None, schema) -> str:
-    """The conversation state as the reader reads it: the last operations and who they were about."""
+    """The state the reader sees after a turn whose self-contained gold is `previous`."""
     if not previous:
         return ""
-    ops = []
-    for s in previous:
-        if s["op"] in ("filter", "previous_filter"):
-            continue
-        arg = s.get("feature") or s.get("attribute")
-        ops.append(s["op"] + (f" {arg}" if arg and arg in schema.features else ""))
     where = next((s["where"] for s in previous if s["op"] == "filter"), None)
     if where is None:
         who = "everyone"
@@ -315,4 +351,4 @@ def state_text(previous: list[dict] | None, schema) -> str:
         who = "one " + schema.entity
     else:
         who = "a group"
-    return f"after {' and '.join(ops) or 'selection'} about {who}"
+    return state_words(previous, who, schema.features)

@@ -34,6 +34,7 @@ class Item:
     steps: list[dict] | None          # canonical steps of the question as asked (None: out of scope)
     previous: list[dict] | None = None  # the previous turn's self-contained gold steps
     follows: int | None = None
+    carry: int | None = None
     source: str = ""
 
 
@@ -43,6 +44,7 @@ class Example:
     grounding: Grounding
     encoded: Encoded
     target: Target
+    lower: object = None        # the frozen lower layers' output (set while training)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -58,8 +60,8 @@ def items_from(records: list[dict], source: str) -> list[Item]:
             for turn in rec["turns"]:
                 gold = turn.get("gold")
                 current = gold["steps"] if gold else None
-                steps, follows = turn_steps(previous, current)
-                out.append(Item(rec["workspace"], turn["question"], steps, previous, follows, source))
+                steps, follows, carry = turn_steps(previous, current)
+                out.append(Item(rec["workspace"], turn["question"], steps, previous, follows, carry, source))
                 previous = current
         elif rec.get("unknown"):
             continue      # names something the workspace lacks: tested, not trained
@@ -93,6 +95,17 @@ def vocabulary(items: list[Item], min_count: int = 3) -> frozenset[str]:
     return frozenset(w for w, c in counts.items() if c >= min_count)
 
 
+def generic_words(items: list[Item], workspaces: int = 3) -> frozenset[str]:
+    """Words people use about any data set (asked about 3+ workspaces): a word outside these and
+    outside a workspace's own vocabulary names something the workspace does not have."""
+    seen: dict[str, set[str]] = collections.defaultdict(set)
+    for it in items:
+        for t in tokenize(it.question):
+            if t.isalpha():
+                seen[t].add(it.workspace)
+    return frozenset(w for w, ws in seen.items() if len(ws) >= workspaces)
+
+
 def digest(paths: list[Path]) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -112,5 +125,6 @@ def build_examples(items: list[Item], vocab: frozenset[str]) -> list[Example]:
         state = state_text(item.previous, grounder.schema) if item.previous is not None else ""
         target = align(grounding, item.steps, grounder.schema)
         target.follows = item.follows
+        target.carry = item.carry
         out.append(Example(item, grounding, encode(grounding, state), target))
     return out

@@ -19,7 +19,8 @@ import torch
 
 from talk2model.parser import labels as L
 from talk2model.parser.encode import MAX_PIECES
-from talk2model.parser.train.data import Example, build_examples, digest, load_items, source_files, vocabulary
+from talk2model.parser.train.data import (Example, build_examples, digest, generic_words, load_items,
+                                          source_files, vocabulary)
 from talk2model.parser.train.net import HEADS, LORA_TARGETS, ReaderNet
 from talk2model.paths import resource_dir
 
@@ -66,6 +67,7 @@ def batch_tensors(examples: list[Example]) -> dict[str, torch.Tensor]:
     ops = np.zeros((b, L.SLOTS), np.int64)
     args = {name: np.full((b, L.SLOTS), -100, np.int64) for name in L.ARGS}
     follows = np.full((b,), -100, np.int64)
+    carry = np.full((b,), -100, np.int64)
     for i, ex in enumerate(examples):
         e, t = ex.encoded, ex.target
         k = len(e)
@@ -82,15 +84,37 @@ def batch_tensors(examples: list[Example]) -> dict[str, torch.Tensor]:
                     allowed[i, at] = ALLOWED[ex.grounding.spans[span_index].type_id]
         if t.follows is not None:
             follows[i] = t.follows
+        if t.carry is not None:
+            carry[i] = t.carry
     out = {"ids": ids, "segments": seg, "span_types": types, "mask": mask, "roles": roles,
-           "allowed": allowed, "ops": ops, "follows": follows}
+           "allowed": allowed, "ops": ops, "follows": follows, "carry": carry}
     out.update({f"arg_{k}": v for k, v in args.items()})
     return {k: torch.from_numpy(v) for k, v in out.items()}
 
 
+def lower_states(model, examples: list[Example], log=print) -> None:
+    """The frozen lower layers' output for every example, once (kept on the example, float16)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].encoded))
+    with torch.no_grad():
+        for s in range(0, len(order), 128):
+            chunk = [examples[i] for i in order[s:s + 128]]
+            batch = batch_tensors(chunk)
+            states = base.lower(batch["ids"], batch["segments"], batch["mask"])
+            for k, ex in enumerate(chunk):
+                ex.lower = states[k, :len(ex.encoded)].to(torch.float16)
+
+
+def lower_batch(examples: list[Example], n: int) -> torch.Tensor:
+    out = torch.zeros(len(examples), n, examples[0].lower.shape[-1])
+    for k, ex in enumerate(examples):
+        out[k, :len(ex.encoded)] = ex.lower.float()
+    return out
+
+
 def losses(outputs, batch) -> torch.Tensor:
     ce = torch.nn.functional.cross_entropy
-    op, *arg_logits, role, follows = outputs
+    op, *arg_logits, role, follows, carry = outputs
     loss = ce(op.reshape(-1, op.shape[-1]), batch["ops"].reshape(-1))
     for name, logits in zip(L.ARGS, arg_logits):
         target = batch[f"arg_{name}"].reshape(-1)
@@ -99,8 +123,9 @@ def losses(outputs, batch) -> torch.Tensor:
     role = role.masked_fill(~batch["allowed"], -1e4)
     if (batch["roles"] >= 0).any():
         loss = loss + ce(role.reshape(-1, role.shape[-1]), batch["roles"].reshape(-1), ignore_index=-100)
-    if (batch["follows"] >= 0).any():
-        loss = loss + 0.5 * ce(follows, batch["follows"], ignore_index=-100)
+    for name, logits in (("follows", follows), ("carry", carry)):
+        if (batch[name] >= 0).any():
+            loss = loss + 0.5 * ce(logits, batch[name], ignore_index=-100)
     return loss
 
 
@@ -118,7 +143,8 @@ def evaluate(model, examples: list[Example]) -> dict[str, float]:
     with torch.no_grad():
         for chunk in [examples[i:i + 64] for i in range(0, len(examples), 64)]:
             batch = batch_tensors(chunk)
-            op, *_, role, _ = model(batch["ids"], batch["segments"], batch["span_types"], batch["mask"])
+            op, *_, role, _, _ = model.get_base_model().upper(
+                lower_batch(chunk, batch["ids"].shape[1]), batch["span_types"], batch["mask"])
             slots_right += int((op.argmax(-1) == batch["ops"]).all(-1).sum())
             role = role.masked_fill(~batch["allowed"], -1e4).argmax(-1)
             known = batch["roles"] >= 0
@@ -137,7 +163,7 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(int(os.environ.get("TALK2MODEL_TRAIN_THREADS", min(2, os.cpu_count() or 1))))
     items = load_items(include_generated=generated, seed=seed)
     vocab = vocabulary(items)
     examples = build_examples(items, vocab)
@@ -152,6 +178,8 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
     model = get_peft_model(ReaderNet.from_minilm(), lora_config())
     params = [p for p in model.parameters() if p.requires_grad]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    lower_states(model, examples)
+    log(f"lower layers computed once ({time.perf_counter() - started:.0f} s)")
     opt = torch.optim.AdamW(params, lr=SETTINGS["lr"], weight_decay=SETTINGS["weight_decay"])
     epochs = epochs or SETTINGS["epochs"]
     steps_per_epoch = (len(fit) + SETTINGS["batch"] - 1) // SETTINGS["batch"]
@@ -167,14 +195,15 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
         running = 0.0
         for chunk in batches(fit, SETTINGS["batch"], rng):
             batch = batch_tensors(chunk)
-            loss = losses(model(batch["ids"], batch["segments"], batch["span_types"], batch["mask"]), batch)
+            upper = model.get_base_model().upper
+            loss = losses(upper(lower_batch(chunk, batch["ids"].shape[1]), batch["span_types"], batch["mask"]), batch)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
             step += 1
-            running += float(loss)
+            running += loss.item()
             if step % 100 == 0:
                 log(f"  epoch {epoch + 1} step {step}/{total} loss {running / 100:.3f} "
                     f"({time.perf_counter() - started:.0f} s)")
@@ -192,7 +221,7 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
     save_file(state, str(weights_path))
     meta = {"labels": {"slots": list(L.SLOT_LABELS), "roles": list(L.ROLES), "args": {k: list(v) for k, v in L.ARGS.items()}},
             "max_pieces": MAX_PIECES, "settings": SETTINGS, "seed": seed, "steps": step,
-            "vocabulary": sorted(vocab), "data_digest": digest(source_files()), "examples": len(examples),
+            "vocabulary": sorted(vocab), "generic_words": sorted(generic_words(items)), "data_digest": digest(source_files()), "examples": len(examples),
             "aligned": round(aligned, 4), "held_out": {k: round(v, 4) for k, v in figures.items()},
             "seconds": round(time.perf_counter() - started, 1)}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")

@@ -23,8 +23,11 @@ from torch import nn
 from talk2model.parser import labels as L
 from talk2model.parser.grounding import TYPES
 
-LORA_TARGETS = ["query", "key", "value", "attn_out", "inter", "out"]
-HEADS = ["span_type", "slot_queries", "decoder", "slot_op", "slot_args", "role", "follows"]
+# the lower layers stay as MiniLM has them (their outputs are computed once per training example);
+# the upper ones are fine-tuned with LoRA, and see the grounded span types
+FROZEN_LAYERS = 3
+LORA_TARGETS = r".*layers\.([3-9]|1[0-9])\.(query|key|value|attn_out|inter|out)$"
+HEADS = ["span_type", "slot_queries", "decoder", "slot_op", "slot_args", "role", "follows", "carry"]
 
 
 def minilm_dir() -> Path:
@@ -82,6 +85,7 @@ class ReaderNet(nn.Module):
         self.slot_args = nn.Linear(h, sum(len(values) for values in L.ARGS.values()))
         self.role = nn.Sequential(nn.Dropout(0.1), nn.Linear(h, len(L.ROLES)))
         self.follows = nn.Sequential(nn.Dropout(0.1), nn.Linear(h, 2))
+        self.carry = nn.Sequential(nn.Dropout(0.1), nn.Linear(h, 2))
 
     @classmethod
     def from_minilm(cls, folder: Path | None = None) -> "ReaderNet":
@@ -108,15 +112,24 @@ class ReaderNet(nn.Module):
         assert not missing.unexpected_keys, missing.unexpected_keys
         return net
 
-    def forward(self, ids: torch.Tensor, segments: torch.Tensor, span_types: torch.Tensor,
-                mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def lower(self, ids: torch.Tensor, segments: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The frozen lower layers: plain MiniLM."""
         n = ids.shape[1]
         positions = torch.arange(n, device=ids.device)[None]
-        x = self.word(ids) + self.position(positions) + self.segment(segments) + self.span_type(span_types)
-        x = self.embed_norm(x)
-        fmask = mask.to(x.dtype)
-        bias = (1.0 - fmask)[:, None, None, :] * -1e9
-        for layer in self.layers:
+        x = self.embed_norm(self.word(ids) + self.position(positions) + self.segment(segments))
+        bias = (1.0 - mask.to(x.dtype))[:, None, None, :] * -1e9
+        for layer in self.layers[:FROZEN_LAYERS]:
+            x = layer(x, bias)
+        return x
+
+    def forward(self, ids: torch.Tensor, segments: torch.Tensor, span_types: torch.Tensor,
+                mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.upper(self.lower(ids, segments, mask), span_types, mask)
+
+    def upper(self, x: torch.Tensor, span_types: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = x + self.span_type(span_types)
+        bias = (1.0 - mask.to(x.dtype))[:, None, None, :] * -1e9
+        for layer in self.layers[FROZEN_LAYERS:]:
             x = layer(x, bias)
         queries = self.slot_queries.weight[None].expand(x.shape[0], -1, -1)
         slots = self.decoder(queries, x, memory_key_padding_mask=mask == 0)
@@ -124,7 +137,8 @@ class ReaderNet(nn.Module):
         outputs += list(torch.split(self.slot_args(slots), [len(v) for v in L.ARGS.values()], dim=-1))
         outputs.append(self.role(x))
         outputs.append(self.follows(x[:, 0]))
-        return tuple(outputs)     # op, method, metric, mode, importance, statistic, role, follows
+        outputs.append(self.carry(x[:, 0]))
+        return tuple(outputs)     # op, the argument heads, role, follows, carry
 
 
-OUTPUT_NAMES = ["op"] + list(L.ARGS) + ["role", "follows"]
+OUTPUT_NAMES = ["op"] + list(L.ARGS) + ["role", "follows", "carry"]

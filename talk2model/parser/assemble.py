@@ -1,0 +1,237 @@
+"""The assembler: the reader's decisions + the grounded spans + the conversation -> a query in
+canonical form (docs/query-language.md), or what stopped it.
+
+The reader says *what role* each span plays; the assembler only puts the pieces together: a
+number goes to the feature named next to it (or, when none is, to the feature the schema says
+it can be: `constraints.implied_feature`), conditions join with "and" unless the words say "or",
+what-ifs and operations keep the order they were said in, and a feature argument goes to the
+operation that needs one. Every rule that is not "put together what was read" is a named
+constraint in `constraints.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from talk2model.parser import constraints as C
+from talk2model.parser import labels as L
+from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.reader import Reading
+from talk2model.query import ast as q
+
+FILTER_NUMBER = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade")
+WHATIF_NUMBER = ("n_set", "n_inc", "n_dec")
+NEEDS_FEATURE = {"dependence": "feature", "define": "feature", "statistic": "feature", "bias": "attribute"}
+
+
+@dataclass
+class Assembly:
+    query: q.Query | None = None
+    problems: list[str] = field(default_factory=list)     # what was read but could not be used
+    ask_feature: str | None = None                        # an operation that needs a feature not named
+    ask_number: tuple[Any, list[str]] | None = None       # a number that fits several features
+
+
+@dataclass
+class Piece:
+    start: int
+    expr: q.Expr
+
+
+class Assembler:
+    def __init__(self, workspace) -> None:
+        self.workspace = workspace
+        self.schema = workspace.schema
+
+    # ------------------------------------------------------------------ entry point
+    def build(self, g: Grounding, r: Reading, state=None) -> Assembly:
+        out = Assembly()
+        role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
+        spans = g.spans
+        bound = self._bind_numbers(g, role, out)
+        pieces = self._conditions(g, role, bound, out)
+        whatifs = self._whatifs(g, role, bound, out)
+        steps: list[q.Step] = []
+        if any(role[i] == "r_prev" for i in role) or (
+                state is not None and state.last_ids is not None and r.follows > 0.5
+                and not pieces and not self._is_fresh(r)):
+            steps.append(q.PreviousFilter())
+        where = C.join_conditions(g, pieces, self.workspace)
+        if where is not None:
+            steps.append(q.Filter(where))
+        if state is not None and state.last_whatifs and r.carry > 0.5:
+            whatifs = list(state.last_whatifs) + [w for w in whatifs if w not in state.last_whatifs]
+        steps += whatifs
+        ops = self._operations(g, r, role, bound, state, out)
+        if ops is None:
+            return out
+        steps += ops
+        if not any(not isinstance(s, (q.Filter, q.PreviousFilter, q.WhatIf)) for s in steps):
+            # a group or a change with no operation: a change predicts, a group is shown
+            steps.append(q.Predict() if whatifs else q.Show())
+        out.query = q.Query(tuple(steps))
+        return out
+
+    @staticmethod
+    def _is_fresh(r: Reading) -> bool:
+        return bool(r.slots) and r.slots[0].op in ("describe_data", "describe_model", "capabilities", "define",
+                                                   "followup", "outside")
+
+    # ------------------------------------------------------------------ numbers
+    def _bind_numbers(self, g: Grounding, role: dict, out: Assembly) -> dict[int, str | None]:
+        """Each number read as a threshold, a what-if amount or a band -> the feature it is about."""
+        spans = g.spans
+        bound: dict[int, str | None] = {}
+        groups = {"filter": (FILTER_NUMBER, ("f_filter",)), "whatif": (WHATIF_NUMBER, ("f_whatif",)),
+                  "band": (("n_band",), ("f_arg",))}
+        for kinds, feature_roles in groups.values():
+            numbers = [i for i in role if role[i] in kinds]
+            features = [j for j in role if spans[j].features and role[j] in feature_roles]
+            fallback = [j for j in role if spans[j].features and role[j] == "none"]
+            for i in numbers:
+                j = C.nearest_feature(spans, i, features, numbers) or C.nearest_feature(spans, i, fallback, numbers)
+                bound[i] = C.pick_feature(self.schema, spans[j], spans[i]) if j is not None else None
+            for i in numbers:           # "between 20 and 30 years old": the range shares a feature
+                if bound[i] is None:
+                    partner = C.range_partner(g, i, numbers)
+                    if partner is not None and bound.get(partner):
+                        bound[i] = bound[partner]
+            for i in numbers:
+                if bound[i] is None:
+                    bound[i] = C.implied_feature(self.workspace, g, i)
+                    if bound[i] is None:
+                        out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
+        return bound
+
+    # ------------------------------------------------------------------ conditions
+    def _conditions(self, g: Grounding, role: dict, bound: dict, out: Assembly) -> list[Piece]:
+        spans = g.spans
+        pieces: list[Piece] = []
+        used_features: set[int] = set()
+        for i, span in enumerate(spans):
+            rl = role.get(i)
+            if rl == "n_id":
+                pieces.append(Piece(span.start, q.Cmp("id", "==", span.number)))
+            elif rl in FILTER_NUMBER and bound.get(i):
+                expr = C.number_condition(self.schema, bound[i], rl, span)
+                if expr is not None:
+                    pieces.append(Piece(span.start, expr))
+                    used_features.update(C.features_named(spans, bound[i], role, ("f_filter", "none")))
+            elif rl in ("v_eq", "v_ne"):
+                feature, value = C.pick_value(self.schema, g, i)
+                pieces.append(Piece(span.start, C.value_condition(self.schema, feature, value, rl == "v_ne")))
+            elif rl in L.CLASS_ROLES[:4]:
+                expr = C.class_condition(self.schema, span, rl)
+                if expr is not None:
+                    pieces.append(Piece(span.start, expr))
+        for i, span in enumerate(spans):
+            if role.get(i) != "f_filter" or i in used_features:
+                continue
+            feature = span.features[0]
+            spec = self.schema.features[feature]
+            if spec.kind == "flag":          # "people with a guarantor"
+                pieces.append(Piece(span.start, q.Cmp(feature, "==", 1)))
+            elif not any(bound.get(k) == feature for k in bound):
+                out.problems.append(C.unread_condition(spec, span))
+        pieces.sort(key=lambda p: p.start)
+        return pieces
+
+    # ------------------------------------------------------------------ what-ifs
+    def _whatifs(self, g: Grounding, role: dict, bound: dict, out: Assembly) -> list[q.WhatIf]:
+        spans = g.spans
+        found: list[tuple[int, q.WhatIf]] = []
+        for i, span in enumerate(spans):
+            rl = role.get(i)
+            if rl in WHATIF_NUMBER and bound.get(i):
+                change = C.number_whatif(self.schema, bound[i], rl, span)
+                if change is not None:
+                    found.append((span.start, change))
+            elif rl in ("v_whatif", "v_whatif_ne"):
+                feature, value = C.pick_value(self.schema, g, i)
+                value = C.other_value(self.schema, feature, value) if rl == "v_whatif_ne" else value
+                if value is not None:
+                    found.append((span.start, q.WhatIf(feature, "set", value)))
+            elif rl == "f_whatif" and not any(bound.get(k) in span.features for k in bound):
+                feature = span.features[0]
+                if self.schema.features[feature].kind == "flag":      # "if they had a guarantor"
+                    found.append((span.start, q.WhatIf(feature, "set", 1)))
+        found.sort(key=lambda x: x[0])
+        return [w for _, w in found]
+
+    # ------------------------------------------------------------------ operations
+    def _operations(self, g: Grounding, r: Reading, role: dict, bound: dict, state, out: Assembly
+                    ) -> list[q.Step] | None:
+        spans = g.spans
+        args: list[str] = []
+        for i, span in enumerate(spans):
+            if role.get(i) == "f_arg":
+                args.append(span.features[0])
+            elif role.get(i) == "v_arg":
+                args.append(C.pick_value(self.schema, g, i)[0])
+        args = list(dict.fromkeys(args))
+        tops = [spans[i].number for i in role if role[i] == "n_top"]
+        bands = sorted(spans[i].number for i in role if role[i] == "n_band")
+        stat_of = next(("prediction" if role[i] == "c_stat_pred" else "target" for i in role
+                        if role[i] in ("c_stat_pred", "c_stat_label")), None)
+        slots = list(r.slots)
+        steps: list[q.Step] = []
+        takers = [k for k, s in enumerate(slots) if self._takes_feature(s)]
+        for k, slot in enumerate(slots):
+            mine = C.share_arguments(args, takers, k)
+            if slot.op == "repeat" and state is not None and state.last_ops:
+                steps += C.repeat_with(state.last_ops, args, self.schema)
+                continue
+            made = self._step(slot, mine, tops, bands, stat_of, state, out)
+            if made is None:
+                return None
+            steps += made
+        return steps
+
+    @staticmethod
+    def _takes_feature(slot) -> bool:
+        if slot.op in NEEDS_FEATURE:
+            return not (slot.op == "statistic" and slot.args.get("statistic", ("feature",))[0] != "feature")
+        return slot.op == "importance" and slot.args.get("importance", ("all",))[0] == "feature"
+
+    def _step(self, slot, mine: list[str], tops, bands, stat_of, state, out: Assembly) -> list[q.Step] | None:
+        op = slot.op
+        arg = {name: value for name, (value, _) in slot.args.items()}
+        last = C.last_feature(state)
+        if op == "outside":
+            out.problems.append("outside")
+            return None
+        if op == "explain":
+            return [q.Explain(method=arg.get("method", "auto"))]
+        if op == "score":
+            return [q.Score(metric=C.metric_for(self.schema, arg.get("metric", "accuracy")))]
+        if op == "mistakes":
+            return [q.Mistakes(mode=arg.get("mode", "typical"))]
+        if op == "importance":
+            kind = arg.get("importance", "all")
+            if kind == "feature" and (mine or last):
+                return [q.Importance(feature=f) for f in (mine or [last])]
+            if kind == "top" or (kind == "feature" and tops):
+                return [q.Importance(top=int(tops[0]) if tops and int(tops[0]) >= 1 else 1)]
+            return [q.Importance()]
+        if op == "statistic":
+            of = stat_of or ({"prediction": "prediction", "target": "target"}.get(arg.get("statistic", "feature")))
+            if of:
+                return [q.Statistic(feature=of)]
+        if op in NEEDS_FEATURE:
+            features = mine or ([last] if last else [])
+            if op == "bias":
+                features = C.bias_attributes(self.schema, features)
+            if not features:
+                out.ask_feature = op
+                return None
+            if op == "bias":
+                metric = arg.get("bias_metric", "none")
+                extra = {"metric": None if metric == "none" else metric,
+                         "bands": tuple(bands) if bands and self.schema.features[features[0]].kind == "numeric" else None}
+                if arg.get("bias_cross") == "crossed" and len(features) > 1:
+                    return [q.Bias(attribute=features[0], attributes=tuple(features[1:]), **extra)]
+                return [q.Bias(attribute=f, **extra) for f in features]
+            cls = q.STEP_TYPES[op]
+            return [cls(feature=f) for f in features]
+        return [q.STEP_TYPES[op]()]

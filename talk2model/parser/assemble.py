@@ -135,7 +135,8 @@ class Assembler:
             elif not any(bound.get(k) == feature for k in bound):
                 out.problems.append(C.unread_condition(spec, span))
         pieces.sort(key=lambda p: p.start)
-        return pieces
+        seen: list[q.Expr] = []          # the same condition said twice is one condition
+        return [p for p in pieces if not (p.expr in seen or seen.append(p.expr))]
 
     # ------------------------------------------------------------------ what-ifs
     def _whatifs(self, g: Grounding, role: dict, bound: dict, out: Assembly) -> list[q.WhatIf]:
@@ -157,7 +158,7 @@ class Assembler:
                 if self.schema.features[feature].kind == "flag":      # "if they had a guarantor"
                     found.append((span.start, q.WhatIf(feature, "set", 1)))
         found.sort(key=lambda x: x[0])
-        return [w for _, w in found]
+        return list(dict.fromkeys(w for _, w in found))
 
     # ------------------------------------------------------------------ operations
     def _operations(self, g: Grounding, r: Reading, role: dict, bound: dict, state, out: Assembly

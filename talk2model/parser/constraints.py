@@ -15,6 +15,7 @@ from talk2model.query import ast as q
 
 CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
 ACTION_OF_ROLE = {"n_set": "set", "n_inc": "increase", "n_dec": "decrease"}
+_PEOPLE_WORDS = frozenset({"who", "whose", "aged", "old", "older", "younger", "young", "people", "those"})
 _OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
 
 
@@ -79,7 +80,8 @@ def implied_feature(workspace, g: Grounding, i: int) -> str | None:
         if len(with_unit) == 1:
             return with_unit[0]
     age = age_feature(schema)
-    people = any(s.kind in ("entity", "reference") for s in g.spans) or span.unit == "year"
+    people = (any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
+              or bool(_PEOPLE_WORDS.intersection(g.tokens)))
     if age and people and value is not None and _in_range(schema.features[age], value):
         return age
     holding = features_holding(workspace, value)

@@ -52,6 +52,7 @@ _COMMON = frozenset({"new", "used", "first", "last", "free", "prev", "previous",
                      "real", "actual", "predicted", "model", "people", "person", "viewed", "period", "main",
                      "total", "whether", "since", "from", "into", "over", "under", "above", "below", "after",
                      "before", "during", "open", "close", "closed", "made", "make", "given", "take", "taken"})
+_UNIT_LEAD = frozenset({"years", "months", "days", "number", "of", "at", "in", "amount", "time"})
 _YES = {"y", "yes", "true", "t", "1"}
 _NO = {"n", "no", "false", "f", "0"}
 _THRESHOLD = re.compile(r"(.*?) (greater or equal than|greater or equal to|greater than|more than|less than|"
@@ -92,6 +93,14 @@ def derived_phrases(schema: Schema):
             counts[w] = counts.get(w, 0) + 1
     for name, f in feats.items():
         words = f.words.split()
+        found = threshold(f)
+        if found is not None:     # 'YearsAtCurrentJobLessThan1' is about 'years at current job', 'current job'
+            subject = found[0].split()
+            yield name, found[0], Meaning("feature", name, strength=1)
+            while subject and subject[0] in _UNIT_LEAD:
+                subject = subject[1:]
+            if subject and " ".join(subject) != found[0]:
+                yield name, " ".join(subject), Meaning("feature", name, strength=1)
         if f.kind == "flag" and threshold(f) is None:
             core = [w for w in words if w not in _FLAG_WORDS]
             if core and core != words:

@@ -97,6 +97,7 @@ def build_onnx(weights: Path, out: Path) -> Path:
     axes = {name: {0: "batch", 1: "pieces"} for name in ("ids", "segments", "span_types", "mask")}
     axes.update({name: {0: "batch"} for name in OUTPUT_NAMES})
     axes["role"] = {0: "batch", 1: "pieces"}
+    torch.backends.mha.set_fastpath_enabled(False)     # the fused attention kernel has no ONNX form
     with torch.no_grad():
         torch.onnx.export(net, dummy, str(tmp), input_names=["ids", "segments", "span_types", "mask"],
                           output_names=OUTPUT_NAMES, dynamic_axes=axes, opset_version=17, dynamo=False)

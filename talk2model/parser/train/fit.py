@@ -25,7 +25,7 @@ from talk2model.parser.train.net import HEADS, LORA_TARGETS, ReaderNet
 from talk2model.paths import resource_dir
 
 ARTIFACT = "parser_reader"
-SETTINGS = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lr": 4e-4, "batch": 32, "epochs": 3,
+SETTINGS = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lr": 5e-4, "head_lr": 1e-3, "batch": 32, "epochs": 3,
             "weight_decay": 0.01, "warmup": 0.06, "holdout": 0.03}
 
 
@@ -178,9 +178,12 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
     model = get_peft_model(ReaderNet.from_minilm(), lora_config())
     params = [p for p in model.parameters() if p.requires_grad]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    lora = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
+    heads = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" not in n]
     lower_states(model, examples)
     log(f"lower layers computed once ({time.perf_counter() - started:.0f} s)")
-    opt = torch.optim.AdamW(params, lr=SETTINGS["lr"], weight_decay=SETTINGS["weight_decay"])
+    opt = torch.optim.AdamW([{"params": lora, "lr": SETTINGS["lr"]},
+                             {"params": heads, "lr": SETTINGS["head_lr"]}], weight_decay=SETTINGS["weight_decay"])
     epochs = epochs or SETTINGS["epochs"]
     steps_per_epoch = (len(fit) + SETTINGS["batch"] - 1) // SETTINGS["batch"]
     total = steps_per_epoch * epochs

@@ -345,7 +345,56 @@ def _noise(rng: random.Random, text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def generate(seed: int = 0, per_schema: int = 220) -> list[dict]:
+# the phrasings of the earlier sentence-model head (ID, GROUP, FEATURE, CLASS, PEOPLE as slots),
+# for the operations whose arguments the phrasing cannot change
+LEGACY_OPS = ("predict", "likelihood", "explain", "counterfactual", "interactions", "dependence", "rules",
+              "labels", "count", "show", "statistic", "describe_data", "describe_model", "define",
+              "capabilities", "followup")
+
+
+@lru_cache(maxsize=1)
+def legacy_phrases() -> dict[str, list[str]]:
+    path = resource_dir("prompts") / "legacy_intents.toml"
+    if not path.exists():
+        return {}
+    spec = tomllib.loads(path.read_text())["intents"]
+    return {op: block["phrases"] for op, block in spec.items() if op in LEGACY_OPS}
+
+
+def legacy_question(gen: "Generator", s: Schema) -> Said | None:
+    rng = gen.rng
+    op = rng.choice(list(legacy_phrases()))
+    phrase = rng.choice(legacy_phrases()[op])
+    if "NUMBER" in phrase or "CHANGE" in phrase or ("FEATURE" in phrase) != (op in ("dependence", "statistic", "define")):
+        return None
+    where = None
+    if "ID" in phrase:
+        picked = gen.selection(s, "one")
+    elif "GROUP" in phrase:
+        picked = gen.selection(s, "group")
+    else:
+        picked = ("", None)
+    if picked is None:
+        return None
+    who, where = picked
+    f = rng.choice(s.numeric or list(s.schema.features))
+    klass = s.class_words(rng, rng.choice(list(s.schema.classes))) if s.schema.classes else s.entity
+    text = re.sub(r"\bID\b", who, phrase) if "ID" in phrase else re.sub(r"\bGROUP\b", who, phrase)
+    text = re.sub(r"\bFEATURE\b", s.feature_words(rng, f), text)
+    text = re.sub(r"\bCLASS\b", klass, text)
+    text = re.sub(r"\bPEOPLE\b", s.entities, text)
+    step = {"op": op}
+    if op == "explain":
+        step["method"] = "auto"
+    if op in ("dependence", "statistic", "define"):
+        step["feature"] = f
+    if op in ("likelihood", "counterfactual") and s.schema.task != "classification":
+        return None
+    gold = ([{"op": "filter", "where": where}] if where else []) + [step]
+    return Said(_noise(rng, text), gold)
+
+
+def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
     if not bank():
         return []
@@ -358,6 +407,13 @@ def generate(seed: int = 0, per_schema: int = 220) -> list[dict]:
         while made < per_schema and tries < per_schema * 5:
             tries += 1
             said = gen.question(s)
+            if said is not None:
+                out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
+                made += 1
+        made = tries = 0
+        while legacy_phrases() and made < legacy_per_schema and tries < legacy_per_schema * 5:
+            tries += 1
+            said = legacy_question(gen, s)
             if said is not None:
                 out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
                 made += 1

@@ -64,6 +64,35 @@ class Layer(nn.Module):
         return self.out_norm(x + self.out(nn.functional.gelu(self.inter(x))))
 
 
+def _attend(mha: nn.MultiheadAttention, q_in: torch.Tensor, kv: torch.Tensor, bias: torch.Tensor | None,
+            training: bool) -> torch.Tensor:
+    """nn.MultiheadAttention's computation, written so that it exports to ONNX with any lengths."""
+    b, n, h = q_in.shape
+    m = kv.shape[1]
+    heads = mha.num_heads
+    d = h // heads
+    w, wb = mha.in_proj_weight, mha.in_proj_bias
+    q = nn.functional.linear(q_in, w[:h], wb[:h]).view(b, n, heads, d).transpose(1, 2)
+    k = nn.functional.linear(kv, w[h:2 * h], wb[h:2 * h]).view(b, m, heads, d).transpose(1, 2)
+    v = nn.functional.linear(kv, w[2 * h:], wb[2 * h:]).view(b, m, heads, d).transpose(1, 2)
+    att = q @ k.transpose(-1, -2) / math.sqrt(d)
+    if bias is not None:
+        att = att + bias
+    att = nn.functional.dropout(torch.softmax(att, dim=-1), mha.dropout, training)
+    return mha.out_proj((att @ v).transpose(1, 2).reshape(b, n, h))
+
+
+def decode(layer: nn.TransformerDecoderLayer, queries: torch.Tensor, memory: torch.Tensor,
+           bias: torch.Tensor) -> torch.Tensor:
+    """One post-norm transformer decoder layer (as nn.TransformerDecoderLayer computes it):
+    the slot queries attend to each other, then to the question's pieces."""
+    t = layer.training
+    x = layer.norm1(queries + layer.dropout1(_attend(layer.self_attn, queries, queries, None, t)))
+    x = layer.norm2(x + layer.dropout2(_attend(layer.multihead_attn, x, memory, bias, t)))
+    ff = layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
+    return layer.norm3(x + layer.dropout3(ff))
+
+
 class ReaderNet(nn.Module):
     def __init__(self, config: dict) -> None:
         super().__init__()
@@ -132,7 +161,7 @@ class ReaderNet(nn.Module):
         for layer in self.layers[FROZEN_LAYERS:]:
             x = layer(x, bias)
         queries = self.slot_queries.weight[None].expand(x.shape[0], -1, -1)
-        slots = self.decoder(queries, x, memory_key_padding_mask=mask == 0)
+        slots = decode(self.decoder, queries, x, bias)
         outputs = [self.slot_op(slots)]
         outputs += list(torch.split(self.slot_args(slots), [len(v) for v in L.ARGS.values()], dim=-1))
         outputs.append(self.role(x))

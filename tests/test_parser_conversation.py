@@ -1,0 +1,83 @@
+"""Conversations through `Assistant.ask`: each follow-up must run the right operation on the
+right rows. The rows are checked against pandas on the workspace's own data, and the header
+("Talking about") must agree with the rows the answer was computed on."""
+
+from __future__ import annotations
+
+import pytest
+
+from talk2model.assistant import Assistant
+from talk2model.workspace import load_workspace
+
+
+@pytest.fixture(scope="module")
+def credit():
+    return load_workspace("credit")
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return load_workspace("diabetes")
+
+
+def ops(answer) -> list[str]:
+    return [s.op for s in answer.query.steps if s.op not in ("filter", "previous_filter")]
+
+
+def test_a_person_stays_the_subject(credit):
+    bot = Assistant(credit)
+    bot.ask("why was applicant 1 denied?")
+    answer = bot.ask("what could they change to get approved?")
+    assert ops(answer) == ["counterfactual"]
+    assert answer.selection_ids == [1]
+    assert answer.selection.startswith("applicant 1 ")
+
+
+def test_a_group_stays_the_subject(credit):
+    bot = Assistant(credit)
+    first = bot.ask("how many applicants rent?")
+    renters = sorted(credit.data.index[credit.data["housing"] == "rent"])
+    assert sorted(first.selection_ids) == renters
+    answer = bot.ask("what is their average credit amount?")
+    assert [s.to_json() for s in answer.query.steps if s.op == "statistic"] == [
+        {"op": "statistic", "feature": "credit_amount"}]
+    assert sorted(answer.selection_ids) == renters
+
+
+def test_same_operation_new_argument(credit):
+    bot = Assistant(credit)
+    bot.ask("is the model fair to women?")
+    answer = bot.ask("what about age?")
+    assert [s.to_json() for s in answer.query.steps] == [{"op": "bias", "attribute": "age"}]
+    assert len(answer.selection_ids) == len(credit.data)
+
+
+def test_a_what_if_on_the_person_discussed(diabetes):
+    bot = Assistant(diabetes)
+    bot.ask("show patient 51")
+    answer = bot.ask("what if her BMI were 5 lower?")
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "BMI", "action": "decrease", "value": 5}]
+    assert answer.selection_ids == [51]
+
+
+def test_why_after_a_group_explains_the_group(credit):
+    bot = Assistant(credit)
+    first = bot.ask("how many applicants over 60 are denied?")
+    answer = bot.ask("why?")
+    assert ops(answer) == ["explain"]
+    assert sorted(answer.selection_ids) == sorted(first.selection_ids)
+    predicted = credit.predictions()
+    want = credit.data.index[(credit.data["age"] > 60) & (predicted == 0)]
+    assert sorted(answer.selection_ids) == sorted(want)
+
+
+def test_a_new_group_starts_fresh_and_the_header_agrees(credit):
+    bot = Assistant(credit)
+    bot.ask("why was applicant 1 denied?")
+    answer = bot.ask("how accurate is the model for people over 60?")
+    want = credit.data.index[credit.data["age"] > 60]
+    assert sorted(answer.selection_ids) == sorted(want)
+    overall = bot.ask("which features matter most overall?")
+    assert len(overall.selection_ids) == len(credit.data)
+    assert overall.selection.startswith("all 1,000 applicants")

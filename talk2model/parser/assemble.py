@@ -97,9 +97,10 @@ class Assembler:
                     partner = C.range_partner(g, i, numbers)
                     if partner is not None and bound.get(partner):
                         bound[i] = bound[partner]
+            person = any(r == "n_id" for r in role.values())     # "if 7335 was 40": a person's age
             for i in numbers:
                 if bound[i] is None:
-                    bound[i] = C.implied_feature(self.workspace, g, i)
+                    bound[i] = C.implied_feature(self.workspace, g, i, person)
                     if bound[i] is None:
                         out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
         return bound
@@ -175,6 +176,7 @@ class Assembler:
         bands = sorted(spans[i].number for i in role if role[i] == "n_band")
         stat_of = next(("prediction" if role[i] == "c_stat_pred" else "target" for i in role
                         if role[i] in ("c_stat_pred", "c_stat_label")), None)
+        metrics = [spans[i].metric for i in sorted(role, key=lambda i: spans[i].start) if role[i] == "m_arg"]
         slots = list(r.slots)
         steps: list[q.Step] = []
         takers = [k for k, s in enumerate(slots) if self._takes_feature(s)]
@@ -183,11 +185,15 @@ class Assembler:
             if slot.op == "repeat" and state is not None and state.last_ops:
                 steps += C.repeat_with(state.last_ops, args, self.schema)
                 continue
+            if slot.op == "score" and metrics:      # the metrics said, in order, one step each
+                if not any(isinstance(s, q.Score) for s in steps):
+                    steps += [q.Score(metric=C.metric_for(self.schema, m)) for m in dict.fromkeys(metrics)]
+                continue
             made = self._step(slot, mine, tops, bands, stat_of, state, out)
             if made is None:
                 return None
             steps += made
-        return steps
+        return C.without_repeats(steps)
 
     @staticmethod
     def _takes_feature(slot) -> bool:

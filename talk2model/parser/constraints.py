@@ -69,7 +69,7 @@ def features_holding(workspace, value) -> list[str]:
             if spec.kind == "numeric" and spec.range is not None and spec.range[0] <= value <= spec.range[1]]
 
 
-def implied_feature(workspace, g: Grounding, i: int) -> str | None:
+def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> str | None:
     """A number said with no feature ('people over 40', 'were 45', '2 years longer'): its unit's
     feature, the age when people are described, else the one numeric feature whose range holds it."""
     schema = workspace.schema
@@ -80,7 +80,7 @@ def implied_feature(workspace, g: Grounding, i: int) -> str | None:
         if len(with_unit) == 1:
             return with_unit[0]
     age = age_feature(schema)
-    people = (any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
+    people = (person or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)))
     if age and people and value is not None and _in_range(schema.features[age], value):
         return age
@@ -284,6 +284,15 @@ def repeat_with(last_ops, args: list[str], schema) -> list[q.Step]:
             for f in (bias_attributes(schema, args) if key == "attribute" else args):
                 out.append(dataclasses.replace(step, **{key: f}))
         else:
+            out.append(step)
+    return out
+
+
+def without_repeats(steps: list[q.Step]) -> list[q.Step]:
+    """The same operation with the same arguments twice in a row is asked once."""
+    out: list[q.Step] = []
+    for step in steps:
+        if not out or out[-1] != step:
             out.append(step)
     return out
 

@@ -25,17 +25,19 @@ from talk2model.paths import resource_dir
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ZERO = frozenset({"no", "zero", "none", "never"})
+_METRICS_OF = {"classification": {"accuracy", "precision", "recall", "f1", "specificity", "roc_auc", "npv"},
+               "regression": {"mae", "rmse", "r2"}}
 
 # span types as the reader sees them (an embedding each); a lexicon span may mean several things
 TYPES = ("none", "feature", "value", "feature+value", "class", "class+feature", "class+value",
-         "class+feature+value", "number", "reference", "entity")
+         "class+feature+value", "number", "reference", "entity", "metric")
 
 
 @dataclass(frozen=True)
 class Span:
     """A typed span of the normalised words `[start, end)` and what it can mean."""
 
-    kind: str                                    # feature | value | class | number | reference | entity
+    kind: str                                    # feature | value | class | number | reference | entity | metric
     start: int
     end: int
     text: str
@@ -45,10 +47,11 @@ class Span:
     number: int | float | None = None
     unit: str | None = None                      # year | month | week | day | percent
     decade: bool = False                         # "30s", "thirties"
+    metric: str | None = None                    # the metric a metric word names
 
     @property
     def type_name(self) -> str:
-        if self.kind in ("number", "reference", "entity"):
+        if self.kind in ("number", "reference", "entity", "metric"):
             return self.kind
         parts = [p for p, on in (("class", self.classes), ("feature", self.features), ("value", self.values)) if on]
         return "+".join(parts) if parts else "none"
@@ -94,6 +97,10 @@ class Grounder:
         self.references = _phrases(spec["references"])
         self.ref_len = max(len(k) for k in self.references)
         self.units = {tuple(tokenize(w)): unit for unit, words in spec["units"].items() for w in words}
+        self.metrics = {tuple(tokenize(w)): m for m, words in spec["metrics"].items() for w in words
+                        if m in _METRICS_OF[self.schema.task]}
+        self.metric_len = max((len(k) for k in self.metrics), default=1)
+        self.signs = {tuple(tokenize(w)) for w in spec["signs"]}
 
     # ------------------------------------------------------------------ words
     def words(self, question: str) -> list[str]:
@@ -132,6 +139,8 @@ class Grounder:
         covered = {i for start, end in refs for i in range(start, end)}
         spans += [s for s in lexical if not covered.intersection(range(s.start, s.end))]
         spans += [Span("reference", start, end, " ".join(tokens[start:end])) for start, end in refs]
+        taken |= covered | {i for s in spans for i in range(s.start, s.end)}
+        spans += self._metric_and_sign_spans(tokens, taken)
         spans.sort(key=lambda s: s.start)
         return Grounding(tokens, spans)
 
@@ -155,6 +164,28 @@ class Grounder:
                 unit = name
                 break
         return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade)
+
+    def _metric_and_sign_spans(self, tokens: list[str], taken: set[int]) -> list[Span]:
+        """Metric words ('precision', 'how accurate'), and sign words ('a negative balance': the
+        number 0 a comparison is made with)."""
+        out: list[Span] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.metric_len, len(tokens) - i), 0, -1):
+                key = tuple(tokens[i:i + n])
+                if taken.intersection(range(i, i + n)):
+                    continue
+                if key in self.metrics:
+                    out.append(Span("metric", i, i + n, " ".join(key), metric=self.metrics[key]))
+                    i += n
+                    break
+                if key in self.signs:
+                    out.append(Span("number", i, i + n, " ".join(key), number=0))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
 
     def _reference_spans(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:
         out = []

@@ -36,7 +36,8 @@ NUMBER_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_s
                 "n_top", "n_id", "n_band")
 CLASS_ROLES = ("c_pred", "c_pred_not", "c_label", "c_label_not", "c_stat_pred", "c_stat_label")
 REFERENCE_ROLES = ("r_prev",)
-ROLES = ("none",) + FEATURE_ROLES + VALUE_ROLES + NUMBER_ROLES + CLASS_ROLES + REFERENCE_ROLES
+METRIC_ROLES = ("m_arg",)
+ROLES = ("none",) + FEATURE_ROLES + VALUE_ROLES + NUMBER_ROLES + CLASS_ROLES + REFERENCE_ROLES + METRIC_ROLES
 
 CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
 ROLE_OF_CMP = {v: k for k, v in CMP_OF_ROLE.items()}
@@ -50,6 +51,8 @@ def allowed_roles(type_name: str) -> tuple[str, ...]:
         return ("none",) + NUMBER_ROLES
     if type_name == "reference":
         return ("none",) + REFERENCE_ROLES
+    if type_name == "metric":
+        return ("none",) + METRIC_ROLES
     out = ["none"]
     parts = type_name.split("+")
     if "class" in parts:

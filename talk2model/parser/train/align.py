@@ -260,6 +260,8 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
             a.whatif(step)
     for step in steps:
         op = step["op"]
+        if op == "score":           # the metric's own word, when said ("how precise", "recall")
+            a.take(a.free(lambda s, m=step.get("metric", "accuracy"): s.kind == "metric" and s.metric == m), "m_arg")
         if op == "importance" and "top" in step:
             a.number(None, step["top"], "n_top")          # "the most important" has no number
         key = FEATURE_ARG.get(op)

@@ -1,4 +1,8 @@
-"""Draw a FigureSpec with matplotlib (Agg): the only place that knows about pixels."""
+"""Draw a FigureSpec with matplotlib (Agg): the only place that knows about pixels.
+
+Figures are made with matplotlib's object API (`Figure` + the Agg canvas), never pyplot, whose
+global figure registry is not safe when the app draws for several people at once.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from talk2model.verbalize import FigureSpec
 
 
 def draw(spec: FigureSpec):
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
-                           else (6.4, 3.8), dpi=100)
+    fig = Figure(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
+                 else (6.4, 3.8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     if spec.kind == "bar":
         labels = [str(l) for l in spec.labels][::-1]
         values = list(spec.values)[::-1]
@@ -38,10 +42,7 @@ def draw(spec: FigureSpec):
 
 
 def to_png(spec: FigureSpec) -> bytes:
-    import matplotlib.pyplot as plt
-
     fig = draw(spec)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     return buf.getvalue()

@@ -31,6 +31,12 @@ ERR_LIME_MANY = ("LIME explains one row at a time and takes about a second per r
 ERR_MULTIOUTPUT = "this model has no single output to explain"
 LIME_LIMIT = 50
 
+# The most rows one answer computes attributions for, by method. A bigger selection is stood for
+# by a seeded random sample of this size, and the answer says so: tree and linear SHAP take
+# microseconds a row, permutation SHAP calls the model hundreds of times a row.
+SAMPLE_ROWS = {"shap-tree": 10_000, "shap-linear": 50_000, "shap-deep": 2_000, "shap-permutation": 200}
+SAMPLE_SEED = 0
+
 _CACHE: AttributionCache | None = None
 _CACHE_ENABLED = True
 _LOCK = threading.Lock()
@@ -114,6 +120,14 @@ class Explainer:
 
     def method_for(self, method: str = "auto") -> str:
         return "lime" if method == "lime" else self.backend.method
+
+    def sample(self, frame: pd.DataFrame, method: str = "auto") -> pd.DataFrame:
+        """`frame`, or a seeded random sample of SAMPLE_ROWS[method] of its rows (in id order)
+        when it is bigger: what an answer over a big selection computes attributions for."""
+        limit = SAMPLE_ROWS.get(self.method_for(method))
+        if limit is None or len(frame) <= limit:
+            return frame
+        return frame.sample(limit, random_state=SAMPLE_SEED).sort_index()
 
     def space_for(self, method: str = "auto") -> str:
         return ("probability" if self.workspace.model.has_proba else "prediction") \

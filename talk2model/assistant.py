@@ -292,10 +292,15 @@ def _clean_answer(answer: Answer) -> None:
 
 
 def _query_text(query: Any) -> str:
+    """The question a `run` turn is recorded under: the query as text or JSON (cut short)."""
+    from talk2model.query import limits
+
+    if isinstance(query, (dict, list)) and limits.object_depth(query) > limits.MAX_JSON_DEPTH:
+        return f"(a JSON query nested more than {limits.MAX_DEPTH} deep)"
     try:
-        return query.to_text() if isinstance(query, Query) else json.dumps(query)[:2000]
+        return query.to_text() if isinstance(query, Query) else json.dumps(query, default=str)[:2000]
     except Exception:  # a query that cannot be printed still gets an answer
-        return str(query)[:2000]
+        return f"(a query of type {type(query).__name__} that cannot be printed)"
 
 
 def _sentence(text: str) -> str:

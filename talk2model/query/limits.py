@@ -18,6 +18,10 @@ MAX_QUERY_CHARS = 20_000    # a query's text or JSON; real ones are a few hundre
 MAX_DEPTH = 40              # nesting of conditions: and / or / not / parentheses
 MAX_CONDITIONS = 500        # comparisons in one query
 FLOAT64_MAX = sys.float_info.max
+# A JSON query is {"steps": [{"op": "filter", "where": <condition>}]}: three levels of wrapping
+# around the condition, each further and / or adding two ({"and": [...]}) and a not one.
+JSON_WRAPPING = 3
+MAX_JSON_DEPTH = 2 * MAX_DEPTH + JSON_WRAPPING
 
 ERR_TOO_LONG = "the query is {n:,} characters long; the most I read is {limit:,}"
 ERR_TOO_DEEP = "the conditions are nested more than {limit} deep; write them with fewer levels"
@@ -70,19 +74,14 @@ def object_depth(obj: Any) -> int:
         else:
             continue
         deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH + 4:   # far enough: stop walking a hostile value
+        if deepest > MAX_JSON_DEPTH:   # past the limit: no need to walk a hostile value further
             return deepest
         stack.extend((child, depth + 1) for child in children)
     return deepest
 
 
-# A JSON query is {"steps": [{"op": "filter", "where": <condition>}]}: three levels of wrapping
-# around the condition, each further and / or adding two ({"and": [...]}) and not one.
-JSON_WRAPPING = 3
-
-
 def check_json_depth(depth: int) -> None:
-    if depth > 2 * MAX_DEPTH + JSON_WRAPPING:
+    if depth > MAX_JSON_DEPTH:
         raise QueryError(ERR_TOO_DEEP.format(limit=MAX_DEPTH))
 
 

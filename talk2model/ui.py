@@ -169,13 +169,13 @@ class ChatSession:
         self.choices = list(answer.choices)[:MAX_CHOICES]
         self._add("user", escape_markup(question_shown), None)
         self._add("assistant", answer_markdown(answer, self.workspace.schema), turn_id)
-        for spec in answer.figures:
-            path = self.options.figure_dir / f"{uuid.uuid4().hex}.png"
-            from talk2model.verbalize.plots import to_png
+        from talk2model.verbalize.plots import to_pngs
 
-            path.write_bytes(to_png(spec))
+        for spec, png in zip(answer.figures, to_pngs(answer.figures)):
+            path = self.options.figure_dir / f"{uuid.uuid4().hex}.png"
+            path.write_bytes(png)
             self.files.append(path)
-            self._add("assistant", {"path": str(path), "alt_text": spec.title}, turn_id)
+            self._add("assistant", {"path": str(path), "alt_text": escape_markup(spec.title)}, turn_id)
 
 
     def answer(self, question: str, compute: Callable[[], Answer]) -> Answer:
@@ -188,8 +188,11 @@ class ChatSession:
             return _budget_answer(question, ERR_BUSY.format(budget=budget), started)
 
         def run() -> Answer:
-            try:
-                return compute()
+            from talk2model import deadline
+
+            try:  # long computations stop themselves once the budget is spent
+                with deadline.budget(budget - (time.perf_counter() - started)):
+                    return compute()
             finally:
                 self.busy.release()
 
@@ -411,6 +414,9 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                          upload=upload, limits=limits or UploadLimits.from_settings(),
                          time_budget=time_budget, workers=workers or default_workers())
     options.pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="talk2model-answer")
+    from talk2model.verbalize.plots import start_drawing_pool
+
+    start_drawing_pool()   # charts drawn on the other cores, not under the app's interpreter lock
     # The page is served while the default workspace loads in the background (loading a .skops
     # model imports all of scikit-learn, several seconds): the page shows the workspace's
     # description from its file at once, and the first question waits for the load if needed.

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from talk2model import deadline
 from talk2model.errors import OperationError
 from talk2model.explainers.encoding import Encoding
 from talk2model.explainers.shapley import Backend, choose
@@ -36,6 +37,7 @@ LIME_LIMIT = 50
 # microseconds a row, permutation SHAP calls the model hundreds of times a row.
 SAMPLE_ROWS = {"shap-tree": 10_000, "shap-linear": 50_000, "shap-deep": 2_000, "shap-permutation": 200}
 SAMPLE_SEED = 0
+STEP_ROWS = 10   # permutation SHAP runs this many rows at a time between time-budget checks
 
 _CACHE: AttributionCache | None = None
 _CACHE_ENABLED = True
@@ -174,13 +176,26 @@ class Explainer:
             return Block.of(self._compute_lime(frame), len(self.encoding.features))
         backend = self.backend
         Z = self.encoding.transform(frame)
-        values, base, output = backend.explain(Z)
+        values, base, output = self._explain_in_steps(backend, Z)
         index = self._output_index(Z, backend.outputs)
         n = len(Z)
         summed = values[np.arange(n), :, index] @ self.encoding.aggregator
         labels = [_text(o) for o in backend.outputs]
         return Block([str(i) for i in frame.index], summed, base[index].astype(float),
                      output[np.arange(n), index].astype(float), [labels[k] for k in index])
+
+    def _explain_in_steps(self, backend: Backend, Z: np.ndarray):
+        """backend.explain(Z); the slow back-ends in steps of STEP_ROWS rows, checking the
+        question's time budget between steps (talk2model.deadline)."""
+        if backend.method != "shap-permutation" or len(Z) <= STEP_ROWS:
+            deadline.check()
+            return backend.explain(Z)
+        parts = []
+        for start in range(0, len(Z), STEP_ROWS):
+            deadline.check()
+            parts.append(backend.explain(Z[start:start + STEP_ROWS]))
+        values = np.concatenate([p[0] for p in parts])
+        return values, parts[0][1], np.concatenate([p[2] for p in parts])
 
     def model_output(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's output per row in the explained space (what SHAP values add up to)."""
@@ -212,6 +227,7 @@ class Explainer:
         out = {}
         X = frame[self.workspace.model.feature_names]
         for k, (rid, row) in enumerate(X.iterrows()):
+            deadline.check()   # about a second a row: stop when the question's time is up
             cls = None if not self.workspace.model.has_proba else (
                 classes[1] if len(classes) == 2 else predicted[k])
             weights, intercept, output = lime.explain_row(row, cls)

@@ -127,14 +127,32 @@ class Model:
         return X[self.feature_names]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.estimator.predict(self._frame(X)))
+        return _in_chunks(self.estimator.predict, self._frame(X))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.estimator.predict_proba(self._frame(X)))
+        return _in_chunks(self.estimator.predict_proba, self._frame(X))
 
     @property
     def has_proba(self) -> bool:
         return self.task == "classification" and hasattr(self.estimator, "predict_proba")
+
+
+CHUNK_ROWS = 1_000
+
+
+def _in_chunks(method, X: pd.DataFrame) -> np.ndarray:
+    """`method(X)` a thousand rows at a time. Some estimators hold Python's interpreter lock for
+    a whole call (k-nearest neighbours: seconds on a big table), which would stall every other
+    person's question; between chunks the others run, and the question's time budget is checked."""
+    from talk2model import deadline
+
+    if len(X) <= CHUNK_ROWS:
+        return np.asarray(method(X))
+    parts = []
+    for start in range(0, len(X), CHUNK_ROWS):
+        deadline.check()
+        parts.append(np.asarray(method(X.iloc[start:start + CHUNK_ROWS])))
+    return np.concatenate(parts)
 
 
 def _final_step(estimator: Any) -> Any:

@@ -4,7 +4,8 @@ Prints figures; asserts nothing.
     .venv/bin/python bench/cold_ask.py [--runs 5] [--checkout DIR]
 
 1. `talk2model ask -w credit "why was applicant 1 denied?"` in a fresh process, `--runs` times:
-   wall time and CPU time (user + system, the process and its threads).
+   the wall time until the answer is printed and until the process exits (it waits for the
+   parser's background load of its sentence model), and the CPU time (user + system, all threads).
 2. Importing skops.io in a fresh process that has already imported what the credit model needs:
    the normal import (which crawls all of scikit-learn, and torch with it, for skops's default
    list of trusted estimators) against `talk2model.workspace.skops_check.skops_io()`.
@@ -30,30 +31,39 @@ ENV = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRA
            MPLBACKEND="Agg", TALK2MODEL_DB="sqlite://")
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the child, its stdout)."""
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str, float]:
+    """(wall seconds to exit, CPU seconds of the child, its stdout, seconds to its first line)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True, text=True, timeout=300)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    first = proc.stdout.readline()
+    first_at = time.perf_counter() - started
+    rest, err = proc.communicate(timeout=300)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr[-500:]}")
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err[-500:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, proc.stdout
+    return wall, cpu, first + rest, first_at
 
 
-def cold_ask(runs: int, checkout: Path) -> tuple[list[float], list[float]]:
+NO_WARMUP = ("import talk2model.parser.nl as nl; nl._warm_classifier = lambda: None; ")
+
+
+def cold_ask(checkout: Path, figures: dict, *, no_warmup: bool = False) -> None:
+    """One cold run in `checkout`; appends to figures["printed" | "exit" | "cpu"]. With
+    `no_warmup`, the parser does not load its sentence model in the background (an experiment:
+    this question is answered by its rules)."""
     env = dict(ENV, PYTHONPATH=str(checkout))
-    cmd = [sys.executable, "-c", "import sys; from talk2model.cli import main; "
+    cmd = [sys.executable, "-c", "import sys; " + (NO_WARMUP if no_warmup else "")
+           + "from talk2model.cli import main; "
            f"sys.exit(main(['ask', '-w', 'credit', '--no-store', {QUESTION!r}]))"]
-    walls, cpus = [], []
-    for _ in range(runs):
-        wall, cpu, out = timed(cmd, checkout, env)
-        assert out.startswith("I understood:"), out[:200]
-        walls.append(wall)
-        cpus.append(cpu)
-    return walls, cpus
+    wall, cpu, out, printed = timed(cmd, checkout, env)
+    assert out.startswith("I understood:"), out[:200]
+    figures.setdefault("printed", []).append(printed)
+    figures.setdefault("exit", []).append(wall)
+    figures.setdefault("cpu", []).append(cpu)
 
 
 PRE = ("import sklearn.utils, sklearn.pipeline, sklearn.compose, sklearn.preprocessing, "
@@ -69,7 +79,7 @@ def import_seconds(runs: int) -> dict[str, float]:
     for label, code in IMPORTS.items():
         times = []
         for _ in range(runs):
-            _, _, text = timed([sys.executable, "-c", code + "print(time.perf_counter() - t, 'torch' in __import__('sys').modules)"], ROOT)
+            _, _, text, _ = timed([sys.executable, "-c", code + "print(time.perf_counter() - t, 'torch' in __import__('sys').modules)"], ROOT)
             seconds, torch = text.split()
             times.append(float(seconds))
         out[label] = (statistics.median(times), torch == "True")
@@ -84,14 +94,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--checkout", type=Path, help="another copy of the code to time the same way")
+    parser.add_argument("--without-parser-warmup", action="store_true",
+                        help="also time this checkout with the parser's background model load turned off")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
-    print(f'cold `talk2model ask -w credit "{QUESTION}"`, {args.runs} runs')
-    walls, cpus = cold_ask(args.runs, ROOT)
-    print(f"  this checkout   wall {describe(walls)}; CPU {describe(cpus)}")
-    if args.checkout:
-        walls, cpus = cold_ask(args.runs, args.checkout.resolve())
-        print(f"  {args.checkout}   wall {describe(walls)}; CPU {describe(cpus)}")
+    print(f'cold `talk2model ask -w credit "{QUESTION}"`, {args.runs} runs'
+          + (" each, alternating with the other checkout" if args.checkout else ""))
+    copies = {"this checkout": ROOT, **({str(args.checkout): args.checkout.resolve()} if args.checkout else {})}
+    figures: dict[str, dict] = {label: {} for label in copies}
+    if args.without_parser_warmup:
+        figures["this checkout, no parser warm-up"] = {}
+    for _ in range(args.runs):
+        for label, folder in copies.items():
+            cold_ask(folder, figures[label])
+        if args.without_parser_warmup:
+            cold_ask(ROOT, figures["this checkout, no parser warm-up"], no_warmup=True)
+    for label, f in figures.items():
+        print(f"  {label}: answer printed {describe(f['printed'])}; process exit {describe(f['exit'])}; "
+              f"CPU {describe(f['cpu'])}")
     print("importing skops.io after the model's own scikit-learn modules (median of 3 fresh processes)")
     for label, (seconds, torch) in import_seconds(3).items():
         print(f"  {label:28s} {seconds:.2f} s{'  (imports torch)' if torch else ''}")

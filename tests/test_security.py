@@ -240,6 +240,18 @@ def test_reduce_pickles_run_nothing_under_any_extension(suffix, tmp_path, marker
     assert not marker.exists()
 
 
+def test_a_talk2model_pt_upload_loads_with_weights_only(tmp_path):
+    """The one PyTorch format an upload takes: tensors and plain data (torch weights_only)."""
+    ws = load_workspace("diabetes-mlp")
+    csv = tmp_path / "patients.csv"
+    ws.data.reset_index(drop=True).to_csv(csv, index=False)
+    from talk2model.paths import resource_dir
+
+    model = resource_dir("models") / "diabetes-mlp.pt"
+    uploaded = upload.workspace_from_upload(str(csv), str(model), ws.schema.target, None, "")
+    np.testing.assert_array_equal(uploaded.predictions().to_numpy(), ws.predictions().to_numpy())
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_pickle_named_as_a_table_is_refused(suffix, tmp_path, marker):
     path = tmp_path / f"data{suffix}"

@@ -32,6 +32,7 @@ from talk2model.workspace import model as model_mod
 from talk2model.workspace import skops_check
 from talk2model.workspace.data import ERR_NOT_CSV
 from talk2model.workspace.torch_model import ERR_TORCH_FILE
+from tests.test_browser import browser  # noqa: F401  (the shared chromium fixture)
 
 FEATURES = ["age", "credit_amount", "duration"]
 
@@ -534,6 +535,3 @@ def test_html_echo_shows_as_text_in_a_real_browser(browser, tmp_path):
     finally:
         page.close()
         demo.close()
-
-
-from tests.test_browser import browser  # noqa: E402,F401  (the shared chromium fixture)

@@ -9,6 +9,7 @@ layers over it.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +21,12 @@ from talk2model.parser.base import is_surely_formal, looks_like_query, parse_for
 from talk2model.query.ast import Query
 from talk2model.query.human import describe_query
 from talk2model.query.validate import validate
+from talk2model.sanitize import clean_text, control_characters
 from talk2model.state import Conversation
 from talk2model.verbalize import FigureSpec, Reply, say
 from talk2model.workspace import Workspace, load_workspace
+
+log = logging.getLogger("talk2model.assistant")
 
 EMPTY_QUESTION = "Ask me something about the model or its data — for example: {example}"
 SELECTION_IDS_SHOWN = 10_000       # to_json lists the selected ids up to this many
@@ -96,14 +100,15 @@ class Assistant:
     """One conversation with one workspace. Not shared between users: make one per session."""
 
     def __init__(self, workspace: Workspace | str = "credit", *, store=None, session_id: str | None = None,
-                 parser=None) -> None:
+                 parser=None, user: str | None = None) -> None:
         self.workspace = workspace if isinstance(workspace, Workspace) else load_workspace(workspace)
         self.state = Conversation()
         self._parser = parser
         self.store = store
+        self.user = user                     # who is asking, recorded with every turn
         self.session_id = session_id
         if store is not None and session_id is None:
-            self.session_id = store.new_session(self.workspace)
+            self.session_id = store.new_session(self.workspace, user=user)
 
     @property
     def parser(self):
@@ -113,30 +118,49 @@ class Assistant:
 
     # ---- the one entry point --------------------------------------------------------------
     def ask(self, question: str) -> Answer:
+        """Answer one question. Never raises: a bug becomes an answer that says so, and every
+        turn, failed ones included, is recorded with its error."""
+        return self._guarded(question, self._answer)
+
+    def run(self, query: Query | dict | str, question: str | None = None) -> Answer:
+        """Run a query given in the query language (AST, JSON dict/string, or text)."""
+        def execute(_question: str) -> Answer:
+            nonlocal query
+            try:
+                if isinstance(query, dict):
+                    query = Query.from_json(query)
+                elif isinstance(query, str):
+                    query = parse_formal(query).query
+                return self._execute(question or query.to_text(), query)
+            except QueryError as exc:
+                return self._failure(_question, f"I could not run that query: {exc}")
+
+        shown = question if question is not None else (query if isinstance(query, str) else _query_text(query))
+        return self._guarded(shown, execute, check=False)
+
+    # ---- never raise, always record (kept apart from the conversation logic) ---------------
+    def _guarded(self, question: Any, answer_fn, *, check: bool = True) -> Answer:
         started = time.perf_counter()
-        answer = self._answer(question)
+        question = clean_text(question) if isinstance(question, str) else ("" if question is None else str(question))
+        problem = _question_problem(question) if check else None
+        try:
+            answer = self._failure(question, problem) if problem else answer_fn(question)
+        except Exception as exc:  # a bug, not the person's mistake: say so, log it, record it
+            log.exception("answering %r failed", question[:200])
+            answer = self._failure(question, ERR_INTERNAL)
+            answer.error = f"internal error: {type(exc).__name__}: {str(exc)[:500]}"
         answer.latency_ms = (time.perf_counter() - started) * 1000
+        _clean_answer(answer)
         self._record(answer)
         return answer
 
     def _record(self, answer: Answer) -> None:
-        if self.store is not None:
-            answer.turn_id = self.store.record_turn(self.session_id, self.workspace, answer)
-
-    def run(self, query: Query | dict | str, question: str | None = None) -> Answer:
-        """Run a query given in the query language (AST, JSON dict/string, or text)."""
-        started = time.perf_counter()
+        if self.store is None:
+            return
         try:
-            if isinstance(query, dict):
-                query = Query.from_json(query)
-            elif isinstance(query, str):
-                query = parse_formal(query).query
-            answer = self._execute(question or query.to_text(), query)
-        except QueryError as exc:
-            answer = self._failure(question or str(query), f"I could not run that query: {exc}")
-        answer.latency_ms = (time.perf_counter() - started) * 1000
-        self._record(answer)
-        return answer
+            answer.turn_id = self.store.record_turn(self.session_id, self.workspace, answer, user=self.user)
+        except Exception:  # the answer still reaches the person; the operator sees why in the log
+            log.exception("could not store the turn for %r", answer.question[:200])
 
     def parse(self, question: str) -> Parse:
         question = question.strip()
@@ -244,6 +268,47 @@ class Assistant:
 
     def clear_selection(self) -> None:
         self.state.clear_selection()
+
+
+# ---- input limits and clean output for `ask` (see talk2model.sanitize) -------------------------
+MAX_QUESTION_CHARS = 4_000
+ERR_TOO_LONG = ("That question is {n:,} characters long; I read questions of up to {limit:,} "
+                "characters. Ask a shorter one.")
+ERR_CONTROL = ("Your question contains control characters ({codes}), which I do not read. "
+               "Remove them and ask again.")
+ERR_INTERNAL = ("Sorry, answering that failed with an internal error. It has been logged; try "
+                "asking in other words.")
+
+
+def _question_problem(question: str) -> str | None:
+    if len(question) > MAX_QUESTION_CHARS:
+        return ERR_TOO_LONG.format(n=len(question), limit=MAX_QUESTION_CHARS)
+    codes = control_characters(question)
+    if codes:
+        return ERR_CONTROL.format(codes=", ".join(codes))
+    return None
+
+
+def _clean_answer(answer: Answer) -> None:
+    """Lone surrogates out of every text an answer carries to the store and the wire."""
+    for name in ("question", "text", "body", "reading", "error", "selection"):
+        value = getattr(answer, name)
+        if isinstance(value, str):
+            setattr(answer, name, clean_text(value))
+    for reply in answer.replies:
+        reply.text = clean_text(reply.text)
+
+
+def _query_text(query: Any) -> str:
+    """The question a `run` turn is recorded under: the query as text or JSON (cut short)."""
+    from talk2model.query import limits
+
+    if isinstance(query, (dict, list)) and limits.object_depth(query) > limits.MAX_JSON_DEPTH:
+        return f"(a JSON query nested more than {limits.MAX_DEPTH} deep)"
+    try:
+        return query.to_text() if isinstance(query, Query) else json.dumps(query, default=str)[:2000]
+    except Exception:  # a query that cannot be printed still gets an answer
+        return f"(a query of type {type(query).__name__} that cannot be printed)"
 
 
 def _sentence(text: str) -> str:

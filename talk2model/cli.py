@@ -6,7 +6,7 @@
     talk2model run -w credit "filter age > 50 then count" --json
     talk2model run -w credit --json-query '{"steps": [...]}' --json
     talk2model parse -w german --json -          (questions on stdin, one JSON object per line)
-    talk2model app | eval-parser | precompute | transcript | models
+    talk2model app | eval-parser | precompute | transcript | models | passwd
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ DELEGATED = {
     "precompute": ("talk2model.explainers.precompute", "fill the attribution cache for a workspace"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
+    "passwd": ("talk2model.auth", "add a user to the app's password file, or change a password"),
 }
 
 
@@ -243,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     except Talk2ModelError as exc:
         print(f"talk2model: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `talk2model ask ... | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         _join_background_loads()
 

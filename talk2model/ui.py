@@ -1,6 +1,7 @@
 """The Gradio 6 chat app: a thin layer over `Assistant`, one Assistant per browser session.
 
-    talk2model app [--host 127.0.0.1] [--port 7860] [-w credit] [--db URL] [--allow-pickle]
+    talk2model app [--host 127.0.0.1] [--port 7860] [-w credit] [--db URL] [--auth-file FILE |
+                   --auth-header NAME] [--no-upload] [--max-upload-mb 20] [--max-rows N] [--time-budget 30]
 
     demo = build_app("credit")              # gr.Blocks; the Python API tests drive
     launch(demo, port=7860)                 # theme and css go to launch() in Gradio 6
@@ -9,6 +10,12 @@ Per-session state lives in a `gr.State` holding a `ChatSession` (its own Assista
 history, pending clarifying choices and audit-trail session id); Gradio drops it when the tab
 closes. Nothing created outside a handler is mutable: the built-in workspaces are read-only and
 shared, the Store is thread-safe. Every answered turn goes to the Store in one transaction.
+
+Many people at once: answers are computed on a worker pool sized to the machine, each question
+has a time budget (`--time-budget`, default 30 s) after which the person gets a clear answer,
+Gradio's concurrency limit matches the pool, and uploads are limited in size and rows. Sign-in
+is optional (`--auth-file`, `--auth-header`; see talk2model.auth); the user name is recorded
+with every turn. Everything a person typed is escaped where the chat shows it.
 
 Endpoints (explicit api_name, usable from gradio_client): /ask, /choose_0../choose_3,
 /clear_selection, /workspace, /example, /feedback_up, /feedback_down, /transcript,
@@ -21,9 +28,13 @@ import argparse
 import logging
 import os
 import re
+import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -38,40 +49,33 @@ import pandas as pd  # noqa: E402
 
 from talk2model.assistant import AI_NOTICE, Answer, Assistant  # noqa: E402
 from talk2model.errors import Talk2ModelError, WorkspaceError  # noqa: E402
+from talk2model.sanitize import clean_text, escape_markup  # noqa: E402
 from talk2model.store.turns import Store, table_json  # noqa: E402
 from talk2model.workspace import Workspace, builtin_workspaces, load_workspace  # noqa: E402
+from talk2model.workspace.upload import (DATA_SUFFIXES, MODEL_SUFFIXES, SCHEMA_HEADERS,  # noqa: E402
+                                         UploadLimits, inferred_schema, read_upload_frame,
+                                         workspace_from_upload)
 
 log = logging.getLogger("talk2model.ui")
 
 MAX_CHOICES = 4
 KINDS = ("numeric", "categorical", "flag")
-SCHEMA_HEADERS = ["column", "type", "sensitive", "immutable", "description"]
-DATA_SUFFIXES = (".csv", ".parquet", ".pq")
-SKOPS_SUFFIXES = (".skops",)
-PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
-# User-facing texts (tests assert them).
-ERR_NO_DATA = "Upload a data file first: a .csv or .parquet table with one row per case."
-ERR_DATA_SUFFIX = "The data file must be .csv or .parquet, not '{suffix}'. Export the table to CSV and upload that."
-ERR_DATA_READ = "The data file could not be read ({error}). Check that it is a valid {kind} file."
-ERR_NO_MODEL = "Upload a model file too: a .skops file (skops.io.dump(model, 'model.skops'))."
-ERR_PICKLE_OFF = (
-    "'{name}' is a {fmt} file, and loading it would run code from the file, so this app does not "
-    "load {fmt} files. Save the model with skops instead (skops.io.dump(model, 'model.skops')), or ask "
-    "the operator to start the app with --allow-pickle if the file comes from someone you trust."
-)
-ERR_SKOPS_TYPES = (
-    "'{name}' contains types that are not part of scikit-learn, numpy or scipy ({types}). "
-    "Ask the operator to start the app with --allow-pickle to trust them."
-)
-ERR_MODEL_SUFFIX = "The model file must be .skops (or .joblib / .pkl when the operator allows it), not '{suffix}'."
-ERR_NO_TARGET = "Choose the target: the column that holds the outcome the model predicts."
-ERR_BAD_CLASSES = "Class names: write one 'value = name' per line or separated by ';' (for example '0 = denied; 1 = approved'); could not read '{part}'."
-ERR_PREDICT = ("The model could not predict on this data ({error}). The data's columns must be the "
-               "features the model was trained on, with the same types, plus the target.")
+# User-facing texts (tests assert them). Upload errors live in talk2model.workspace.upload.
 ERR_NO_STORE = "The audit store is off, so there is no transcript to download."
 ERR_NO_TURNS = "Ask a question first: the transcript is empty."
 ERR_NO_ANSWER = "Ask a question first, then rate the answer."
+ERR_UPLOAD_OFF = "Uploading models is turned off on this server; choose one of the workspaces instead."
+ERR_TIME_BUDGET = ("That question needed more than {budget:g} seconds, so I stopped waiting for it. "
+                   "Ask about fewer rows (for example a narrower group, or one person), or try again later.")
+ERR_BUSY = ("I am still working on your previous question, which has taken more than {budget:g} "
+            "seconds. Ask again in a moment.")
+ERR_ALLOW_PICKLE = ("talk2model app: --allow-pickle is gone: uploads never load pickle or joblib files, "
+                    "because loading one runs code from it. Put a model you trust in a workspace file "
+                    "(trusted = true under [model]) and start the app with -w that_file.toml.")
+ERR_OPEN_HOST = ("talk2model app: refusing to listen on {host} without sign-in. Anyone who can reach "
+                 "the port could use the app. Give --auth-file FILE (see `talk2model passwd`), or "
+                 "--auth-header NAME behind an authenticating proxy, or --no-auth if you mean it.")
 MSG_FEEDBACK = "Thanks, your feedback on turn {seq} was saved."
 MSG_CLEARED = "Selection cleared: questions are about all {n:,} {entities} again."
 UPLOAD_PREFIX = "uploaded: "   # how the workspace picker names an uploaded workspace
@@ -92,13 +96,28 @@ footer { display: none !important; }
 
 # ---- per-session state --------------------------------------------------------------------------
 
+DEFAULT_TIME_BUDGET = 30.0   # seconds one question may take before the person gets an answer
+ENV_TIME_BUDGET = "TALK2MODEL_TIME_BUDGET"
+ENV_UPLOAD = "TALK2MODEL_UPLOAD"   # "off" turns uploads off
+
+
+def default_workers() -> int:
+    """Worker threads for answers: several per core, so a light question never queues behind
+    heavy ones for a free thread (the heavy ones are bounded by sampling and the time budget)."""
+    return max(4, 4 * (os.cpu_count() or 1))
+
+
 @dataclass
 class AppOptions:
     workspace: str = "credit"
     store: Store | None = None
-    allow_pickle: bool = False
     assistant_factory: Callable[[Workspace], Assistant] = Assistant
     figure_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="talk2model-app-")))
+    upload: bool = True                        # the operator can turn uploads off
+    limits: UploadLimits = field(default_factory=UploadLimits.from_settings)
+    time_budget: float = DEFAULT_TIME_BUDGET
+    workers: int = field(default_factory=default_workers)
+    pool: ThreadPoolExecutor | None = None     # made by build_app, shared by every session
 
 
 class ChatSession:
@@ -110,11 +129,14 @@ class ChatSession:
     """
 
     def __init__(self, workspace: Workspace, options: AppOptions, *, label: str | None = None,
-                 uploads: dict[str, Workspace] | None = None) -> None:
+                 uploads: dict[str, Workspace] | None = None, user: str | None = None) -> None:
         self.options = options
         self.label = label or workspace.name
         self.uploads: dict[str, Workspace] = dict(uploads or {})
+        self.user = user                            # the signed-in user, recorded with every turn
         self.assistant = options.assistant_factory(workspace)
+        self.assistant.user = user
+        self.busy = threading.Lock()                # held while one of this session's answers runs
         self.messages: list[dict] = []
         self.message_turn: list[int | None] = []    # turn id behind each chat message
         self.turn_ids: list[int] = []
@@ -122,7 +144,8 @@ class ChatSession:
         self.last_answer: Answer | None = None
         self.last_turn_id: int | None = None
         self.files: list[Path] = []                 # figures and transcripts written for this session
-        self.session_id = options.store.new_session(workspace) if options.store is not None else None
+        self.session_id = (options.store.new_session(workspace, user=user)
+                           if options.store is not None else None)
 
     @property
     def workspace(self) -> Workspace:
@@ -137,23 +160,52 @@ class ChatSession:
         store = self.options.store
         if store is not None:
             try:
-                turn_id = store.record_turn(self.session_id, self.workspace, answer)
+                turn_id = store.record_turn(self.session_id, self.workspace, answer, user=self.user)
                 self.turn_ids.append(turn_id)
             except Exception as exc:  # the answer still reaches the person; the operator sees why
                 log.exception("could not store turn")
                 gr.Warning(f"This answer could not be saved to the audit trail ({type(exc).__name__}).")
         self.last_answer, self.last_turn_id = answer, turn_id
         self.choices = list(answer.choices)[:MAX_CHOICES]
-        self._add("user", question_shown, None)
+        self._add("user", escape_markup(question_shown), None)
         self._add("assistant", answer_markdown(answer, self.workspace.schema), turn_id)
-        for spec in answer.figures:
+        from talk2model.verbalize.plots import to_pngs
+
+        for spec, png in zip(answer.figures, to_pngs(answer.figures)):
             path = self.options.figure_dir / f"{uuid.uuid4().hex}.png"
-            from talk2model.verbalize.plots import to_png
-
-            path.write_bytes(to_png(spec))
+            path.write_bytes(png)
             self.files.append(path)
-            self._add("assistant", {"path": str(path), "alt_text": spec.title}, turn_id)
+            self._add("assistant", {"path": str(path), "alt_text": escape_markup(spec.title)}, turn_id)
 
+
+    def answer(self, question: str, compute: Callable[[], Answer]) -> Answer:
+        """`compute()` on the app's worker pool within the time budget. Past the budget the
+        person gets ERR_TIME_BUDGET (and the turn is recorded so); the computation finishes in
+        the background and this session's next question waits for it (ERR_BUSY past the budget)."""
+        budget = self.options.time_budget
+        started = time.perf_counter()
+        if not self.busy.acquire(timeout=budget):
+            return _budget_answer(question, ERR_BUSY.format(budget=budget), started)
+
+        def run() -> Answer:
+            from talk2model import deadline
+
+            try:  # long computations stop themselves once the budget is spent
+                with deadline.budget(budget - (time.perf_counter() - started)):
+                    return compute()
+            finally:
+                self.busy.release()
+
+        try:
+            future = self.options.pool.submit(run)
+        except RuntimeError:  # the pool is shutting down (the app is closing)
+            self.busy.release()
+            raise
+        try:
+            return future.result(timeout=max(0.0, budget - (time.perf_counter() - started)))
+        except FutureTimeout:
+            log.warning("question over the %.0f s budget: %r", budget, question[:200])
+            return _budget_answer(question, ERR_TIME_BUDGET.format(budget=budget), started)
 
     def close(self) -> None:
         """Called by Gradio when the browser session ends: remove the files written for it."""
@@ -162,21 +214,29 @@ class ChatSession:
         self.files.clear()
 
 
+def _budget_answer(question: str, message: str, started: float) -> Answer:
+    answer = Answer(question=clean_text(question), text=message, body=message, error=message)
+    answer.latency_ms = (time.perf_counter() - started) * 1000
+    return answer
+
+
 def _close_session(state: ChatSession | None) -> None:
     if state is not None:
         state.close()
 
 
 def answer_markdown(answer: Answer, schema=None) -> str:
-    """The chat text of an answer: "I understood: ...", then each reply with its own table."""
+    """The chat text of an answer: "I understood: ...", then each reply with its own table.
+    Answers echo what people typed (values, names), so every text is escaped (`escape_markup`):
+    `<img src=x>` shows as typed instead of becoming an element."""
     if not answer.replies or answer.reading is None:
-        text = answer.text
+        text = escape_markup(answer.text)
         if answer.table is not None:
             text += "\n\n" + chat_table(answer.table, schema)
     else:
-        parts = [f"I understood: {answer.reading}."]
+        parts = [f"I understood: {escape_markup(answer.reading)}."]
         for reply in answer.replies:
-            parts.append(reply.text)
+            parts.append(escape_markup(reply.text))
             if reply.table is not None:
                 parts.append(chat_table(reply.table, schema))
         text = "\n\n".join(parts)
@@ -262,7 +322,7 @@ def chat_table(table: pd.DataFrame, schema=None) -> str:
         aligns = ["---"] * len(head)
     else:
         if len(frame.columns) > MAX_TABLE_COLUMNS:
-            rest = [labels.get(str(c), str(c)) for c in frame.columns[MAX_TABLE_COLUMNS:]]
+            rest = [escape_markup(labels.get(str(c), str(c))) for c in frame.columns[MAX_TABLE_COLUMNS:]]
             if len(rest) > MAX_NAMED_COLUMNS:
                 rest = [*rest[:MAX_NAMED_COLUMNS], f"and {len(rest) - MAX_NAMED_COLUMNS} more"]
             entity = schema.entity if schema is not None else "row"
@@ -278,8 +338,8 @@ def chat_table(table: pd.DataFrame, schema=None) -> str:
         rows = [list(r) for r in zip(*(cells for cells, _ in formatted))] if formatted else []
         aligns = ["---:" if numeric else "---" for _, numeric in formatted]
 
-    def esc(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+    def esc(text: str) -> str:  # cells hold the data's own values: escaped like typed text
+        return escape_markup(str(text)).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(esc(h) for h in head) + " |", "|" + "|".join(aligns) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
@@ -293,23 +353,25 @@ def _selection_markdown(session: ChatSession | None, workspace: Workspace) -> st
     text = session.assistant.selection_text if session is not None else None
     if not text:
         text = f"all {len(workspace.data):,} {schema.entity_plural}"
-    return f"**Talking about:** {text}"
+    return f"**Talking about:** {escape_markup(text)}"
 
 
 def _workspace_markdown(workspace: Workspace, label: str | None = None) -> str:
     schema = workspace.schema
     label = label or workspace.name
+    e = escape_markup  # an upload's names, title and classes are typed by whoever uploaded it
     if label.startswith(UPLOAD_PREFIX):
-        origin = f"Workspace in use: **{workspace.name}**, uploaded from `{label[len(UPLOAD_PREFIX):]}`"
+        file_name = label[len(UPLOAD_PREFIX):].replace("`", "'")
+        origin = f"Workspace in use: **{e(workspace.name)}**, uploaded from `{file_name}`"
     else:
-        origin = f"Workspace in use: built-in **{label}**"
-    lines = [f"### {schema.title or workspace.name}", origin]
+        origin = f"Workspace in use: built-in **{e(label)}**"
+    lines = [f"### {e(schema.title or workspace.name)}", origin]
     if schema.description:
-        lines.append(schema.description)
+        lines.append(e(schema.description))
     classes = ", ".join(f"{v}" for v in schema.classes.values())
-    lines.append(f"{len(workspace.data):,} {schema.entity_plural} · {len(schema.features)} features · "
-                 f"model: {workspace.model.kind} · predicts {schema.target}"
-                 + (f" ({classes})" if classes else ""))
+    lines.append(e(f"{len(workspace.data):,} {schema.entity_plural} · {len(schema.features)} features · "
+                   f"model: {workspace.model.kind} · predicts {schema.target}"
+                   + (f" ({classes})" if classes else "")))
     return "\n\n".join(lines)
 
 
@@ -333,13 +395,28 @@ def _answer_json(session: ChatSession) -> dict:
 # ---- the app ------------------------------------------------------------------------------------
 
 def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: str | None = None,
-              allow_pickle: bool = False, use_store: bool = True,
-              assistant_factory: Callable[[Workspace], Assistant] | None = None) -> gr.Blocks:
-    """The chat app as a gr.Blocks. Launch it with `launch(demo, ...)` (theme and css)."""
+              use_store: bool = True, assistant_factory: Callable[[Workspace], Assistant] | None = None,
+              upload: bool | None = None, limits: UploadLimits | None = None,
+              time_budget: float | None = None, workers: int | None = None) -> gr.Blocks:
+    """The chat app as a gr.Blocks. Launch it with `launch(demo, ...)` (theme and css).
+
+    `upload=False` (or TALK2MODEL_UPLOAD=off) turns the bring-your-own panel off; `limits` caps
+    uploads (default: TALK2MODEL_MAX_UPLOAD_MB / TALK2MODEL_MAX_ROWS, else 20 MB and 200,000
+    rows); `time_budget` is the seconds one question may take (TALK2MODEL_TIME_BUDGET, else 30);
+    `workers` sizes the answer pool and Gradio's concurrency limit (default 4 per core)."""
     if store is None and use_store:
         store = Store(db_url)
-    options = AppOptions(workspace=workspace, store=store, allow_pickle=allow_pickle,
-                         assistant_factory=assistant_factory or Assistant)
+    if upload is None:
+        upload = os.environ.get(ENV_UPLOAD, "on").strip().lower() not in ("off", "0", "false", "no")
+    if time_budget is None:
+        time_budget = float(os.environ.get(ENV_TIME_BUDGET, DEFAULT_TIME_BUDGET))
+    options = AppOptions(workspace=workspace, store=store, assistant_factory=assistant_factory or Assistant,
+                         upload=upload, limits=limits or UploadLimits.from_settings(),
+                         time_budget=time_budget, workers=workers or default_workers())
+    options.pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="talk2model-answer")
+    from talk2model.verbalize.plots import start_drawing_pool
+
+    start_drawing_pool()   # charts drawn on the other cores, not under the app's interpreter lock
     # The page is served while the default workspace loads in the background (loading a .skops
     # model imports all of scikit-learn, several seconds): the page shows the workspace's
     # description from its file at once, and the first question waits for the load if needed.
@@ -354,8 +431,8 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         except Talk2ModelError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def session_of(state: ChatSession | None) -> ChatSession:
-        return state if state is not None else ChatSession(loaded_default(), options)
+    def session_of(state: ChatSession | None, request: gr.Request | None = None) -> ChatSession:
+        return state if state is not None else ChatSession(loaded_default(), options, user=_user(request))
 
     def page_loaded(state: ChatSession | None):
         ws = state.workspace if state is not None else loaded_default()
@@ -370,38 +447,34 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                 *buttons, _answer_json(session), _session_markdown(session))
 
     # ---- handlers ----
-    def ask(question: str, state: ChatSession | None):
-        session = session_of(state)
-        question = (question or "").strip()  # empty: the Assistant answers with an example to try
-        try:
-            answer = session.assistant.ask(question)
-        except Exception as exc:  # a bug, not a user error: say so plainly, log the rest
-            log.exception("answering %r failed", question)
-            raise gr.Error(f"Answering failed with an internal error ({type(exc).__name__}); "
-                           "it has been logged.") from exc
+    def ask(question: str, state: ChatSession | None, request: gr.Request):
+        session = session_of(state, request)
+        # empty: the Assistant answers with an example to try; surrogates never reach the wire
+        question = clean_text(question or "").strip()
+        answer = session.answer(question, lambda: session.assistant.ask(question))
         session.record(question, answer)
         return ("", *view(session))
 
     def choose(index: int):
-        def pick(state: ChatSession | None):
-            session = session_of(state)
+        def pick(state: ChatSession | None, request: gr.Request):
+            session = session_of(state, request)
             if index >= len(session.choices):
                 raise gr.Error("That choice is no longer available: ask the question again.")
             choice = session.choices[index]
-            answer = session.assistant.run(choice.query, question=choice.label)
+            answer = session.answer(choice.label, lambda: session.assistant.run(choice.query, question=choice.label))
             session.record(choice.label, answer)
             return view(session)
         pick.__name__ = f"choose_{index}"
         return pick
 
-    def clear_selection(state: ChatSession | None):
-        session = session_of(state)
+    def clear_selection(state: ChatSession | None, request: gr.Request):
+        session = session_of(state, request)
         session.assistant.clear_selection()
         ws = session.workspace
         gr.Info(MSG_CLEARED.format(n=len(ws.data), entities=ws.schema.entity_plural))
         return view(session)
 
-    def switch_workspace(name: str, state: ChatSession | None):
+    def switch_workspace(name: str, state: ChatSession | None, request: gr.Request):
         uploads = state.uploads if state is not None else {}
         if name in uploads:  # back to a workspace this session uploaded
             ws = uploads[name]
@@ -411,19 +484,19 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
             except Talk2ModelError as exc:
                 raise gr.Error(str(exc)) from exc
         _close_session(state)
-        return start_session(ws, name, uploads)
+        return start_session(ws, name, uploads, _user(request))
 
-    def start_session(ws: Workspace, label: str, uploads: dict[str, Workspace]):
-        session = ChatSession(ws, options, label=label, uploads=uploads)
+    def start_session(ws: Workspace, label: str, uploads: dict[str, Workspace], user: str | None):
+        session = ChatSession(ws, options, label=label, uploads=uploads, user=user)
         picker = gr.update(choices=[*ws_choices, *(u for u in uploads if u not in ws_choices)], value=label)
         return (*view(session), _workspace_markdown(ws, label), gr.update(samples=_examples(ws)), picker)
 
-    def example(index: int | None, state: ChatSession | None):
-        session = session_of(state)
+    def example(index: int | None, state: ChatSession | None, request: gr.Request):
+        session = session_of(state, request)
         examples = _examples(session.workspace)
         if index is None or not 0 <= int(index) < len(examples):
             raise gr.Error("Pick one of the example questions.")
-        return ask(examples[int(index)][0], session)
+        return ask(examples[int(index)][0], session, request)
 
     def rate(rating: str):
         def give(comment: str, state: ChatSession | None):
@@ -465,35 +538,41 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         return str(path)
 
     def byo_inspect(data_path: str | None):
+        if not options.upload:
+            return gr.update(choices=[], value=None), ERR_UPLOAD_OFF
         try:
-            frame = read_upload_frame(data_path)
+            frame = read_upload_frame(data_path, options.limits)
         except WorkspaceError as exc:
-            return gr.update(choices=[], value=None), str(exc)
+            return gr.update(choices=[], value=None), escape_markup(str(exc))
         columns = [str(c) for c in frame.columns]
         return (gr.update(choices=columns, value=columns[-1]),
                 f"{len(frame):,} rows and {len(columns)} columns. Choose the target column, then check the schema.")
 
     def byo_schema(data_path: str | None, target: str | None):
+        if not options.upload:
+            return gr.update(), gr.update(), ERR_UPLOAD_OFF
         try:
-            frame = read_upload_frame(data_path)
+            frame = read_upload_frame(data_path, options.limits)
             table, classes = inferred_schema(frame, target)
         except WorkspaceError as exc:
-            return gr.update(), gr.update(), str(exc)
-        return table, classes, (f"{len(frame):,} rows and {len(frame.columns)} columns; target **{target}**. "
-                                "Check the inferred schema: edit types, tick sensitive / immutable "
-                                "features, name the classes, then use the workspace.")
+            return gr.update(), gr.update(), escape_markup(str(exc))
+        return table, classes, (f"{len(frame):,} rows and {len(frame.columns)} columns; target "
+                                f"**{escape_markup(str(target))}**. Check the inferred schema: edit types, "
+                                "tick sensitive / immutable features, name the classes, then use the workspace.")
 
-    def byo_use(data_path, model_path, target, name, entity, table, classes_text, state):
+    def byo_use(data_path, model_path, target, name, entity, table, classes_text, state, request: gr.Request):
+        if not options.upload:
+            raise gr.Error(ERR_UPLOAD_OFF)
         try:
             ws = workspace_from_upload(data_path, model_path, target, table, classes_text,
-                                       name=name, entity=entity, allow_pickle=options.allow_pickle)
+                                       name=name, entity=entity, limits=options.limits)
         except WorkspaceError as exc:
             raise gr.Error(str(exc), title="This workspace cannot be used yet") from exc
         _close_session(state)
         label = UPLOAD_PREFIX + Path(data_path).name
         uploads = {**(state.uploads if state is not None else {}), label: ws}
         gr.Info(f"Now talking about {ws.name} ({label}): {len(ws.data):,} {ws.schema.entity_plural}.")
-        return start_session(ws, label, uploads)
+        return start_session(ws, label, uploads, _user(request))
 
     # ---- layout ----
     # Gradio copies every file it serves into its cache: drop copies older than a day, hourly.
@@ -537,12 +616,13 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                     fmt = gr.Radio(["md", "html"], value="md", label="Format (Markdown or HTML)")
                     transcript_btn = gr.Button("Download transcript", elem_id="transcript-btn")
                     transcript_file = gr.File(label="Transcript", interactive=False)
-        with gr.Accordion("Bring your own model: upload a table and a model", open=False, elem_id="byo"):
+        with gr.Accordion("Bring your own model: upload a table and a model", open=False, elem_id="byo",
+                          visible=options.upload):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=1, min_width=280):
                     byo_data = gr.File(label="Data (.csv or .parquet)", file_types=list(DATA_SUFFIXES),
                                        type="filepath", height=120, elem_id="byo-data")
-                    model_types = list(SKOPS_SUFFIXES + (PICKLE_SUFFIXES if allow_pickle else ()))
+                    model_types = list(MODEL_SUFFIXES)
                     byo_model = gr.File(label=f"Model ({', '.join(model_types)})", file_types=model_types,
                                         type="filepath", height=120, elem_id="byo-model")
                     byo_target = gr.Dropdown([], label="Target column (the outcome the model predicts)",
@@ -586,11 +666,14 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                           outputs=[byo_table, byo_classes, byo_status], api_name="byo_schema")
         byo_btn.click(byo_use, inputs=[byo_data, byo_model, byo_target, byo_name, byo_entity, byo_table,
                                        byo_classes, state], outputs=ws_outputs, api_name="byo_use")
+    # Gradio runs one event of a kind at a time unless told otherwise: as many as the pool has workers
+    demo.queue(default_concurrency_limit=options.workers)
     demo.talk2model_options = options  # for tests and the bench: the app's store and settings
     return demo
 
 
 def _load_default(name: str) -> Workspace:
+    _import_drawing()  # before any handler can draw: concurrent first imports of pyplot race
     ws = load_workspace(name)
     ws.predictions()  # warm the prediction cache so the first question is quick
     try:  # and the question parser (its sentence model loads on first use)
@@ -598,6 +681,23 @@ def _load_default(name: str) -> Workspace:
     except Exception:  # a parser problem shows on the first question, with its own message
         log.exception("warming the parser failed")
     return ws
+
+
+def _import_drawing() -> None:
+    """matplotlib's Agg backend (and pyplot, which shap imports) once, at start-up."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+
+    import talk2model.verbalize.plots  # noqa: F401
+
+
+def _user(request: gr.Request | None) -> str | None:
+    """The signed-in user (Gradio's login or the proxy's header), if sign-in is on."""
+    name = getattr(request, "username", None) if request is not None else None
+    return clean_text(str(name))[:200] if name else None
 
 
 def _background(fn: Callable, *args):
@@ -646,164 +746,100 @@ def _session_markdown(session: ChatSession) -> str:
     return f"Session `{session.session_id}` (`talk2model transcript {session.session_id}`)"
 
 
-# ---- bring your own workspace -------------------------------------------------------------------
-
-def read_upload_frame(path: str | None) -> pd.DataFrame:
-    if not path:
-        raise WorkspaceError(ERR_NO_DATA)
-    suffix = Path(path).suffix.lower()
-    if suffix not in DATA_SUFFIXES:
-        raise WorkspaceError(ERR_DATA_SUFFIX.format(suffix=suffix or "no suffix"))
-    try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    except Exception as exc:
-        raise WorkspaceError(ERR_DATA_READ.format(error=str(exc).splitlines()[0][:200],
-                                                  kind="CSV" if suffix == ".csv" else "Parquet")) from exc
-    if frame.empty or len(frame.columns) < 2:
-        raise WorkspaceError("The data file needs at least two columns (features and the target) and one row.")
-    if not isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index(drop=True)
-    frame.index.name = "id"
-    return frame
-
-
-def load_upload_model(path: str | None, *, allow_pickle: bool):
-    from talk2model.workspace.model import load_estimator
-
-    if not path:
-        raise WorkspaceError(ERR_NO_MODEL)
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in PICKLE_SUFFIXES and not allow_pickle:
-        raise WorkspaceError(ERR_PICKLE_OFF.format(name=p.name, fmt="joblib" if suffix == ".joblib" else "pickle"))
-    if suffix not in SKOPS_SUFFIXES + PICKLE_SUFFIXES:
-        raise WorkspaceError(ERR_MODEL_SUFFIX.format(suffix=suffix or "no suffix"))
-    if suffix in SKOPS_SUFFIXES and not allow_pickle:
-        import skops.io as sio
-
-        from talk2model.workspace.model import _SAFE_PREFIXES
-
-        unsafe = [t for t in sio.get_untrusted_types(file=p) if not t.startswith(_SAFE_PREFIXES)]
-        if unsafe:
-            raise WorkspaceError(ERR_SKOPS_TYPES.format(name=p.name, types=", ".join(unsafe)))
-    try:
-        return load_estimator(p, trusted=allow_pickle)
-    except WorkspaceError:
-        raise
-    except Exception as exc:
-        raise WorkspaceError(f"The model file could not be loaded ({type(exc).__name__}: {exc}).") from exc
-
-
-def inferred_schema(frame: pd.DataFrame, target: str | None) -> tuple[pd.DataFrame, str]:
-    """The editable schema table and class-names text inferred from the data."""
-    from talk2model.workspace.schema import build_schema
-
-    if not target:
-        raise WorkspaceError(ERR_NO_TARGET)
-    schema = build_schema("upload", {"target": target}, frame)
-    rows = [[f.name, f.kind, False, False, f.description] for f in schema.features.values()]
-    from talk2model.workspace.schema import split_words
-
-    classes = "; ".join(f"{value} = {split_words(target)} {value}" for value in schema.classes)
-    return pd.DataFrame(rows, columns=SCHEMA_HEADERS), classes
-
-
-def parse_classes(text: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in (text or "").replace("\n", ";").split(";"):
-        if not part.strip():
-            continue
-        if "=" not in part:
-            raise WorkspaceError(ERR_BAD_CLASSES.format(part=part.strip()))
-        value, name = (s.strip() for s in part.split("=", 1))
-        if not value or not name:
-            raise WorkspaceError(ERR_BAD_CLASSES.format(part=part.strip()))
-        out[value] = name
-    return out
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "x", "✓")
-    return bool(value) and not (isinstance(value, float) and pd.isna(value))
-
-
-def workspace_from_upload(data_path, model_path, target, table, classes_text, *, name="my-model",
-                          entity="row", allow_pickle=False) -> Workspace:
-    """A workspace from the uploads and the (edited) schema table; WorkspaceError says what to fix."""
-    frame = read_upload_frame(data_path)
-    if not target:
-        raise WorkspaceError(ERR_NO_TARGET)
-    estimator = load_upload_model(model_path, allow_pickle=allow_pickle)
-    features: dict[str, dict] = {}
-    sensitive, immutable = [], []
-    if isinstance(table, pd.DataFrame) and len(table):
-        for row in table.to_dict("records"):
-            col = str(row.get("column") or "").strip()
-            if not col:
-                continue
-            spec: dict[str, Any] = {}
-            kind = str(row.get("type") or "").strip().lower()
-            if kind:
-                spec["type"] = kind
-            if str(row.get("description") or "").strip():
-                spec["description"] = str(row["description"]).strip()
-            features[col] = spec
-            if _truthy(row.get("sensitive")):
-                sensitive.append(col)
-            if _truthy(row.get("immutable")):
-                immutable.append(col)
-    entity = (entity or "row").strip() or "row"
-    schema = {"target": target, "features": features, "sensitive": sensitive, "immutable": immutable,
-              "classes": parse_classes(classes_text), "entity": entity,
-              "title": (name or "my-model").strip()}
-    ws = Workspace.from_frame((name or "my-model").strip(), frame, estimator, schema,
-                              source=f"upload:{Path(data_path).name}")
-    try:
-        ws.predictions()
-        if ws.model.has_proba:
-            ws.probabilities()
-    except Exception as exc:
-        raise WorkspaceError(ERR_PREDICT.format(error=str(exc).splitlines()[0][:200])) from exc
-    return ws
-
-
 # ---- launching ------------------------------------------------------------------------------------
 
 THEME = "default"  # Gradio's default theme uses local fonts only: nothing is fetched
 
 
 def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
-           prevent_thread_lock: bool = False, quiet: bool = False):
-    """Launch with the app's theme and css (Gradio 6 takes them in launch(), not Blocks())."""
+           prevent_thread_lock: bool = False, quiet: bool = False, auth_file: str | None = None,
+           auth_header: str | None = None):
+    """Launch with the app's theme and css (Gradio 6 takes them in launch(), not Blocks()), the
+    upload size limit, and sign-in when asked for: `auth_file` (a password file, see
+    talk2model.auth) or `auth_header` (a header set by an authenticating proxy)."""
+    from talk2model import auth
+
+    options = getattr(demo, "talk2model_options", None)
+    extra: dict[str, Any] = {}
+    if auth_file:
+        extra["auth"] = auth.password_checker(auth_file)
+        extra["auth_message"] = "Sign in to talk2model."
+    elif auth_header:
+        extra["auth_dependency"] = auth.header_user(auth_header)
+    if options is not None:
+        extra["max_file_size"] = options.limits.max_bytes
+        extra["max_threads"] = max(40, 2 * options.workers)
     return demo.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock,
                        quiet=quiet, share=False, theme=THEME, css=CSS, footer_links=["api"],
-                       ssr_mode=False, show_error=False)
+                       ssr_mode=False, show_error=False, **extra)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from talk2model import auth
+    from talk2model.workspace.upload import DEFAULT_MAX_ROWS, DEFAULT_MAX_UPLOAD_MB, ENV_MAX_ROWS, ENV_MAX_UPLOAD_MB
+
     parser = argparse.ArgumentParser(prog="talk2model app", description="Start the chat app.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; any other needs sign-in or --no-auth)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
                         help="port (default 7860)")
     parser.add_argument("-w", "--workspace", default="credit",
                         help="the workspace shown first: a built-in name or a .toml file (default credit)")
     parser.add_argument("--db", help="SQLAlchemy URL of the audit store (default $TALK2MODEL_DB, "
                                      "else ./var/talk2model.sqlite)")
-    parser.add_argument("--allow-pickle", action="store_true",
-                        help="let people upload joblib/pickle models (loading them runs code from the file)")
+    sign_in = parser.add_mutually_exclusive_group()
+    sign_in.add_argument("--auth-file", default=os.environ.get(auth.ENV_AUTH_FILE) or None,
+                         help=f"password file: people sign in (default ${auth.ENV_AUTH_FILE}; "
+                              "add users with `talk2model passwd`)")
+    sign_in.add_argument("--auth-header", default=os.environ.get(auth.ENV_AUTH_HEADER) or None,
+                         help="behind an authenticating proxy: take the user name from this header "
+                              f"(default ${auth.ENV_AUTH_HEADER}); only when nothing else can reach the app")
+    sign_in.add_argument("--no-auth", action="store_true",
+                         help="no sign-in even on an address other than 127.0.0.1 (you mean it)")
+    parser.add_argument("--no-upload", action="store_true",
+                        help=f"turn off uploading a table and a model (also ${ENV_UPLOAD}=off)")
+    parser.add_argument("--max-upload-mb", type=float, default=None,
+                        help=f"largest upload in MB (default ${ENV_MAX_UPLOAD_MB}, else {DEFAULT_MAX_UPLOAD_MB})")
+    parser.add_argument("--max-rows", type=int, default=None,
+                        help=f"most rows in an uploaded table (default ${ENV_MAX_ROWS}, else {DEFAULT_MAX_ROWS:,})")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help=f"seconds one question may take (default ${ENV_TIME_BUDGET}, else {DEFAULT_TIME_BUDGET:g})")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=f"answer worker threads and concurrent events (default {default_workers()}: 4 per core)")
+    parser.add_argument("--allow-pickle", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.allow_pickle:
+        print(ERR_ALLOW_PICKLE, file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK and not (args.auth_file or args.auth_header or args.no_auth):
+        print(ERR_OPEN_HOST.format(host=args.host), file=sys.stderr)
+        return 2
+    if args.auth_file:
+        try:
+            auth.read_users(args.auth_file)
+        except auth.AuthError as exc:
+            print(f"talk2model app: {exc}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     started = time.perf_counter()
     try:
-        demo = build_app(args.workspace, db_url=args.db, allow_pickle=args.allow_pickle)
+        demo = build_app(args.workspace, db_url=args.db, upload=False if args.no_upload else None,
+                         limits=UploadLimits.from_settings(args.max_upload_mb, args.max_rows),
+                         time_budget=args.time_budget, workers=args.workers)
     except Talk2ModelError as exc:
         print(f"talk2model app: {exc}")
         return 2
-    demo.queue(default_concurrency_limit=4)
-    _, url, _ = launch(demo, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True)
-    store = demo.talk2model_options.store
-    print(f"talk2model: {url} (workspace {args.workspace}; audit store {store!r}) ready in "
+    _, url, _ = launch(demo, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True,
+                       auth_file=args.auth_file, auth_header=args.auth_header)
+    options = demo.talk2model_options
+    signed = ("sign-in: password file" if args.auth_file else
+              f"sign-in: header {args.auth_header}" if args.auth_header else "no sign-in")
+    print(f"talk2model: {url} (workspace {args.workspace}; audit store {options.store!r}; {signed}; "
+          f"uploads {'on, up to ' + format(options.limits.max_mb, 'g') + ' MB' if options.upload else 'off'}; "
+          f"{options.workers} workers, {options.time_budget:g} s per question) ready in "
           f"{time.perf_counter() - started:.1f} s — Ctrl-C to stop", flush=True)
     try:
         demo.block_thread()

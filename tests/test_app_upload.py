@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from talk2model import ui
 from talk2model.errors import WorkspaceError
+from talk2model.workspace import upload as up
 from talk2model.workspace.model import ERR_FEATURES
 from talk2model.workspace.schema import ERR_TARGET_MISSING, ERR_UNKNOWN_TYPE, did_you_mean
 
@@ -37,7 +38,7 @@ def upload(tmp_path_factory, credit):
 
 
 def edited_table(frame) -> pd.DataFrame:
-    table, _ = ui.inferred_schema(frame, "risk")
+    table, _ = up.inferred_schema(frame, "risk")
     table.loc[table["column"] == "age", ["sensitive", "immutable"]] = True
     table.loc[table["column"] == "job", "type"] = "categorical"
     table.loc[table["column"] == "duration", "description"] = "months the loan runs"
@@ -46,18 +47,18 @@ def edited_table(frame) -> pd.DataFrame:
 
 def test_inferred_schema_lists_every_feature_with_its_kind(upload):
     frame, _, _ = upload
-    table, classes = ui.inferred_schema(frame, "risk")
+    table, classes = up.inferred_schema(frame, "risk")
     assert table["column"].tolist() == FEATURES
     assert table.set_index("column")["type"].to_dict() == {
         "age": "numeric", "credit_amount": "numeric", "duration": "numeric", "job": "numeric"}
     assert classes == "0 = risk 0; 1 = risk 1"
-    assert ui.parse_classes(classes) == {"0": "risk 0", "1": "risk 1"}
+    assert up.parse_classes(classes) == {"0": "risk 0", "1": "risk 1"}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_upload_builds_a_workspace_the_model_can_answer_on(upload, fmt):
     frame, model, paths = upload
-    ws = ui.workspace_from_upload(paths[fmt], paths["skops"], "risk", edited_table(frame),
+    ws = up.workspace_from_upload(paths[fmt], paths["skops"], "risk", edited_table(frame),
                                   "0 = bad risk\n1 = good risk", name="loans", entity="borrower")
     assert ws.name == "loans" and len(ws.data) == len(frame)
     assert ws.schema.sensitive == ("age",) and ws.schema.immutable == ("age",)
@@ -68,42 +69,42 @@ def test_upload_builds_a_workspace_the_model_can_answer_on(upload, fmt):
     np.testing.assert_array_equal(ws.predictions().to_numpy(), model.predict(frame[FEATURES]))
 
 
-def test_pickle_and_joblib_need_the_operator_flag(upload):
+def test_pickle_and_joblib_uploads_are_always_refused(upload):
+    """Uploads never honour trust: a joblib model is refused whatever the operator set."""
     frame, model, paths = upload
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], paths["joblib"], "risk", None, "")
-    assert str(err.value) == ui.ERR_PICKLE_OFF.format(name="model.joblib", fmt="joblib")
-    ws = ui.workspace_from_upload(paths["csv"], paths["joblib"], "risk", None, "", allow_pickle=True)
-    np.testing.assert_array_equal(ws.predictions().to_numpy(), model.predict(frame[FEATURES]))
+        up.workspace_from_upload(paths["csv"], paths["joblib"], "risk", None, "")
+    assert str(err.value) == up.ERR_PICKLE.format(name="model.joblib", fmt="joblib")
+    assert joblib.load(paths["joblib"]).predict(frame[FEATURES]).tolist() == model.predict(frame[FEATURES]).tolist()
 
 
 def test_errors_say_what_to_fix(upload):
     frame, _, paths = upload
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], paths["skops"], "riks", None, "")
+        up.workspace_from_upload(paths["csv"], paths["skops"], "riks", None, "")
     assert str(err.value) == ERR_TARGET_MISSING.format(target="riks", hint=did_you_mean("riks", list(frame.columns)))
     assert "'risk'" in str(err.value)
     table = edited_table(frame)
     table.loc[table["column"] == "age", "type"] = "number"
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], paths["skops"], "risk", table, "")
+        up.workspace_from_upload(paths["csv"], paths["skops"], "risk", table, "")
     assert str(err.value) == ERR_UNKNOWN_TYPE.format(name="age", kind="number")
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], paths["other"], "risk", None, "")
+        up.workspace_from_upload(paths["csv"], paths["other"], "risk", None, "")
     assert str(err.value) == ERR_FEATURES.format(
         missing="years", extra=" (the data has age, credit_amount, job instead)")
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["txt"], paths["skops"], "risk", None, "")
-    assert str(err.value) == ui.ERR_DATA_SUFFIX.format(suffix=".txt")
+        up.workspace_from_upload(paths["txt"], paths["skops"], "risk", None, "")
+    assert str(err.value) == up.ERR_DATA_SUFFIX.format(suffix=".txt")
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], paths["skops"], "risk", None, "0 bad")
-    assert str(err.value) == ui.ERR_BAD_CLASSES.format(part="0 bad")
+        up.workspace_from_upload(paths["csv"], paths["skops"], "risk", None, "0 bad")
+    assert str(err.value) == up.ERR_BAD_CLASSES.format(part="0 bad")
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(None, paths["skops"], "risk", None, "")
-    assert str(err.value) == ui.ERR_NO_DATA
+        up.workspace_from_upload(None, paths["skops"], "risk", None, "")
+    assert str(err.value) == up.ERR_NO_DATA
     with pytest.raises(WorkspaceError) as err:
-        ui.workspace_from_upload(paths["csv"], None, "risk", None, "")
-    assert str(err.value) == ui.ERR_NO_MODEL
+        up.workspace_from_upload(paths["csv"], None, "risk", None, "")
+    assert str(err.value) == up.ERR_NO_MODEL
 
 
 def test_upload_end_to_end_through_the_app(upload, tmp_path, credit):

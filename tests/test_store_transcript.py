@@ -11,6 +11,7 @@ import matplotlib.image as mpimg
 import pytest
 
 from talk2model.assistant import AI_NOTICE, Assistant
+from talk2model.sanitize import escape_markup
 from talk2model.store import transcript
 from talk2model.store.turns import Store
 
@@ -39,11 +40,13 @@ def test_markdown_has_every_turn_in_order(session):
     info = store.session(sid)
     assert f"session {sid}" in md and AI_NOTICE in md
     assert info.model_fingerprint in md and info.data_fingerprint in md
-    positions = [md.index(f"**Question:** {q}") for q in QUESTIONS]
+    # what people typed shows as typed: "<script>" is escaped, never a tag in the Markdown
+    positions = [md.index(f"**Question:** {escape_markup(q)}") for q in QUESTIONS]
     assert positions == sorted(positions)
+    assert "<script>" not in md and "**Question:** &lt;script>alert(1)&lt;/script>" in md
     for turn, answer in zip(store.turns(sid), answers):
         assert turn.created_at.strftime("%Y-%m-%d %H:%M:%S UTC") in md
-        assert answer.text in md
+        assert escape_markup(answer.text) in md
         if answer.query is not None:
             assert f"**Understood query:** `{answer.query.to_text()}`" in md
     assert "👍 helpful — “exactly right”" in md and "👎 not helpful" in md

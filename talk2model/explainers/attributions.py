@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from talk2model import deadline
 from talk2model.errors import OperationError
 from talk2model.explainers.encoding import Encoding
 from talk2model.explainers.shapley import Backend, choose
@@ -30,6 +31,13 @@ ERR_LIME_MANY = ("LIME explains one row at a time and takes about a second per r
                  "at most {limit} rows with it; narrow the selection or use SHAP (\"explain\")")
 ERR_MULTIOUTPUT = "this model has no single output to explain"
 LIME_LIMIT = 50
+
+# The most rows one answer computes attributions for, by method. A bigger selection is stood for
+# by a seeded random sample of this size, and the answer says so: tree and linear SHAP take
+# microseconds a row, permutation SHAP calls the model hundreds of times a row.
+SAMPLE_ROWS = {"shap-tree": 10_000, "shap-linear": 50_000, "shap-deep": 2_000, "shap-permutation": 200}
+SAMPLE_SEED = 0
+STEP_ROWS = 10   # permutation SHAP runs this many rows at a time between time-budget checks
 
 _CACHE: AttributionCache | None = None
 _CACHE_ENABLED = True
@@ -115,6 +123,14 @@ class Explainer:
     def method_for(self, method: str = "auto") -> str:
         return "lime" if method == "lime" else self.backend.method
 
+    def sample(self, frame: pd.DataFrame, method: str = "auto") -> pd.DataFrame:
+        """`frame`, or a seeded random sample of SAMPLE_ROWS[method] of its rows (in id order)
+        when it is bigger: what an answer over a big selection computes attributions for."""
+        limit = SAMPLE_ROWS.get(self.method_for(method))
+        if limit is None or len(frame) <= limit:
+            return frame
+        return frame.sample(limit, random_state=SAMPLE_SEED).sort_index()
+
     def space_for(self, method: str = "auto") -> str:
         return ("probability" if self.workspace.model.has_proba else "prediction") \
             if method == "lime" else self.backend.space
@@ -160,13 +176,26 @@ class Explainer:
             return Block.of(self._compute_lime(frame), len(self.encoding.features))
         backend = self.backend
         Z = self.encoding.transform(frame)
-        values, base, output = backend.explain(Z)
+        values, base, output = self._explain_in_steps(backend, Z)
         index = self._output_index(Z, backend.outputs)
         n = len(Z)
         summed = values[np.arange(n), :, index] @ self.encoding.aggregator
         labels = [_text(o) for o in backend.outputs]
         return Block([str(i) for i in frame.index], summed, base[index].astype(float),
                      output[np.arange(n), index].astype(float), [labels[k] for k in index])
+
+    def _explain_in_steps(self, backend: Backend, Z: np.ndarray):
+        """backend.explain(Z); the slow back-ends in steps of STEP_ROWS rows, checking the
+        question's time budget between steps (talk2model.deadline)."""
+        if backend.method != "shap-permutation" or len(Z) <= STEP_ROWS:
+            deadline.check()
+            return backend.explain(Z)
+        parts = []
+        for start in range(0, len(Z), STEP_ROWS):
+            deadline.check()
+            parts.append(backend.explain(Z[start:start + STEP_ROWS]))
+        values = np.concatenate([p[0] for p in parts])
+        return values, parts[0][1], np.concatenate([p[2] for p in parts])
 
     def model_output(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's output per row in the explained space (what SHAP values add up to)."""
@@ -198,6 +227,7 @@ class Explainer:
         out = {}
         X = frame[self.workspace.model.feature_names]
         for k, (rid, row) in enumerate(X.iterrows()):
+            deadline.check()   # about a second a row: stop when the question's time is up
             cls = None if not self.workspace.model.has_proba else (
                 classes[1] if len(classes) == 2 else predicted[k])
             weights, intercept, output = lime.explain_row(row, cls)

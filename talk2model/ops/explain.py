@@ -46,6 +46,7 @@ class ExplainResult(Result):
     mean_abs: dict[str, float] = field(default_factory=dict)  # many rows: mean |attribution|
     predicted_counts: dict[Any, int] = field(default_factory=dict)
     from_cache: int = 0
+    rows_used: int = 0               # many rows: rows attributed (a random sample of a big selection)
 
 
 @operation("explain", description="Why the model predicts what it does, for one row or a group "
@@ -56,7 +57,8 @@ def explain(ctx, step) -> ExplainResult:
     ctx.require_rows()
     ws, schema = ctx.workspace, ctx.schema
     ex = explainer_for(ws)
-    att = ex.attributions(ctx.frame, step.method, cacheable=not ctx.whatifs)
+    rows = ex.sample(ctx.frame, step.method)   # a big selection: a seeded sample, stated in the answer
+    att = ex.attributions(rows, step.method, cacheable=not ctx.whatifs)
     pred = ctx.predictions()
     first_class = att.explained.iloc[0]
     if att.explained.nunique(dropna=False) > 1:   # many classes: each row explains its own
@@ -71,7 +73,8 @@ def explain(ctx, step) -> ExplainResult:
         mean_abs = att.values.abs().mean()
         order = mean_abs.sort_values(ascending=False).index
         return ExplainResult(**common, attributions={f: float(mean[f]) for f in order},
-                             mean_abs={f: float(mean_abs[f]) for f in order}, predicted_counts=counts)
+                             mean_abs={f: float(mean_abs[f]) for f in order}, predicted_counts=counts,
+                             rows_used=len(rows))
     row_id = ctx.frame.index[0]
     row = ctx.frame.iloc[0]
     values = att.values.iloc[0]
@@ -171,9 +174,10 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
         split = " The model predicts " + " and ".join(
             f"{schema.class_phrase(c)} for {n:,}" for c, n in
             sorted(r.predicted_counts.items(), key=lambda kv: -kv[1])) + "."
+    sampled = (f", on a random sample of {r.rows_used:,} of them" if r.rows_used and r.rows_used < r.n else "")
     text = (f"For {r.selection}, the features that move the model's {space} most are "
             + ", ".join(words[:-1]) + (", and " if len(words) > 1 else "") + words[-1]
-            + f" ({how}; the size of each feature's push on one {schema.entity}, averaged).{split}")
+            + f" ({how}; the size of each feature's push on one {schema.entity}, averaged{sampled}).{split}")
     table = pd.DataFrame({"feature": [feature_label(schema, f) for f in r.mean_abs],
                           "mean attribution": [round(r.attributions[f], 4) for f in r.mean_abs],
                           "mean |attribution|": [round(v, 4) for v in r.mean_abs.values()]})

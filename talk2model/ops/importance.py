@@ -56,6 +56,7 @@ class ImportanceResult(Result):
     rank: int | None = None            # its rank (1 = most important)
     rank_range: list[int] = field(default_factory=list)  # 95% of bootstrap ranks fall here
     of: int = 0
+    rows_used: int = 0                 # rows attributed: n, or a random sample of a big selection
 
 
 @operation("importance", description="Which features matter most to the model (mean |SHAP|, "
@@ -71,7 +72,8 @@ def importance(ctx, step) -> ImportanceResult:
     feature = None
     if step.feature is not None:
         feature = _feature(ex, schema, step.feature)
-    att = ex.attributions(ctx.frame, cacheable=not ctx.whatifs)
+    rows = ex.sample(ctx.frame)   # a big selection: a seeded sample, stated in the answer
+    att = ex.attributions(rows, cacheable=not ctx.whatifs)
     mean, lo, hi, ranks = bootstrap_importance(att.values.to_numpy())
     features = att.features
     order = np.argsort(-mean, kind="stable")
@@ -81,7 +83,7 @@ def importance(ctx, step) -> ImportanceResult:
     explained = att.explained.iloc[0] if att.explained.nunique(dropna=False) == 1 else None
     result = ImportanceResult(selection=ctx.described(), n=len(ctx.frame), method=att.method,
                               output_space=att.space, explained_class=explained,
-                              ranking=ranking, top=step.top, of=len(features))
+                              ranking=ranking, top=step.top, of=len(features), rows_used=len(rows))
     if feature is not None:
         j = features.index(feature)
         result.feature = feature
@@ -110,7 +112,9 @@ def ordinal(n: int) -> str:
 def say_importance(r: ImportanceResult, ctx) -> Reply:
     schema = ctx.schema
     space = space_text(r.output_space, schema, r.explained_class)
-    how = f"mean |{METHOD_NAMES.get(r.method, r.method)}| attribution to the {space}, over {r.n:,} {schema.entity_plural}"
+    over = (f"{r.n:,} {schema.entity_plural}" if not r.rows_used or r.rows_used >= r.n else
+            f"a random sample of {r.rows_used:,} of the {r.n:,} {schema.entity_plural}")
+    how = f"mean |{METHOD_NAMES.get(r.method, r.method)}| attribution to the {space}, over {over}"
     table = pd.DataFrame({"rank": [x["rank"] for x in r.ranking], "feature": [x["label"] for x in r.ranking],
                           "importance": [round(x["importance"], 4) for x in r.ranking],
                           "95% interval": [f"{x['low']:.3g}–{x['high']:.3g}" for x in r.ranking]})

@@ -8,11 +8,11 @@ its field names, and a field left at `None` is omitted.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
 from talk2model.errors import QueryError
+from talk2model.query import limits
 
 CMPS = ("==", "!=", ">", ">=", "<", "<=")
 ACTIONS = ("set", "increase", "decrease")
@@ -27,13 +27,21 @@ Value = Union[int, float, str, bool]
 
 
 def _check_value(value: Any, where: str) -> Value:
-    if isinstance(value, bool) or isinstance(value, (int, str)):
+    """A value as the query keeps it: numbers finite in float64, strings cleaned (lone
+    surrogates replaced, control characters refused)."""
+    if isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise QueryError(f"{where}: the value must be a finite number")
+    if isinstance(value, str):
+        return limits.clean_string(value, where)
+    if isinstance(value, (int, float)):
+        limits.check_number(value, where)
         return value
     raise QueryError(f"{where}: the value must be a number or a string, not {type(value).__name__}")
+
+
+def _check_name(name: Any) -> Any:
+    """A feature name as the query keeps it (names are checked against the schema later)."""
+    return limits.clean_string(name, "a feature name") if isinstance(name, str) else name
 
 
 # ---------------------------------------------------------------------------- expressions
@@ -46,7 +54,8 @@ class Cmp:
     def __post_init__(self) -> None:
         if self.cmp not in CMPS:
             raise QueryError(f"unknown comparison '{self.cmp}'; use one of {' '.join(CMPS)}")
-        _check_value(self.value, f"condition on '{self.feature}'")
+        object.__setattr__(self, "feature", _check_name(self.feature))
+        object.__setattr__(self, "value", _check_value(self.value, f"condition on '{self.feature}'"))
 
     def to_json(self) -> dict:
         return {"feature": self.feature, "cmp": self.cmp, "value": self.value}
@@ -158,6 +167,9 @@ class Step:
 class Filter(Step):
     where: Expr
 
+    def __post_init__(self) -> None:
+        limits.check_expr(self.where)   # before anything recurses over the condition
+
 
 @_step("previous_filter")
 @dataclass(frozen=True)
@@ -175,7 +187,8 @@ class WhatIf(Step):
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise QueryError(f"what-if action must be one of {', '.join(ACTIONS)}, not '{self.action}'")
-        _check_value(self.value, f"what-if on '{self.feature}'")
+        object.__setattr__(self, "feature", _check_name(self.feature))
+        object.__setattr__(self, "value", _check_value(self.value, f"what-if on '{self.feature}'"))
         if self.action != "set" and (isinstance(self.value, (str, bool))):
             raise QueryError(f"can only {self.action} '{self.feature}' by a number")
 
@@ -398,11 +411,17 @@ class Query:
         if isinstance(obj, str):
             import json
 
+            limits.check_length(obj)
+            limits.check_json_depth(limits.json_text_depth(obj))
             try:
                 obj = json.loads(obj)
             except json.JSONDecodeError as exc:
                 raise QueryError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                                  position=exc.pos) from None
+            except ValueError as exc:  # an integer too long to convert
+                raise QueryError(f"not a usable JSON query: {exc}") from None
+        else:
+            limits.check_json_depth(limits.object_depth(obj))
         if not isinstance(obj, dict) or not isinstance(obj.get("steps"), list):
             raise QueryError('a JSON query looks like {"steps": [{"op": ...}, ...]}')
         return cls(tuple(step_from_json(s) for s in obj["steps"]))

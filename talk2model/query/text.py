@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from talk2model.errors import QueryError
 from talk2model.paths import grammar_path
 from talk2model.query import ast as q
+from talk2model.query import limits
 
 KEYWORDS = {
     "filter", "previous_filter", "whatif", "predict", "likelihood", "explain", "counterfactual",
@@ -56,13 +57,23 @@ class _ToAst(Transformer):
         return text[1:-1] if token.type == "QUOTED_NAME" else text
 
     def int_(self, token):
-        return int(token)
+        try:
+            return int(token)
+        except ValueError:  # more digits than Python converts (4,300): far beyond float64 anyway
+            raise QueryError(limits.ERR_NUMBER_RANGE.format(
+                where="a number", value=f"with {len(token.lstrip('+-')):,} digits")) from None
 
     def float_(self, token):
         return float(token)
 
     def string(self, token):
-        return json.loads(token)
+        try:
+            return json.loads(token)
+        except json.JSONDecodeError:  # a raw control character (a tab, a NUL) inside the quotes
+            codes = sorted({f"U+{ord(c):04X}" for c in token if ord(c) < 32 or ord(c) == 127})
+            if codes:
+                raise QueryError(limits.ERR_CONTROL.format(where="a string", codes=", ".join(codes))) from None
+            raise QueryError(f"the string {token} is not a valid \"string\"") from None
 
     def true(self):
         return True
@@ -133,15 +144,31 @@ class _ToAst(Transformer):
 
 
 def parse_text(text: str) -> q.Query:
+    limits.check_length(text)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text)   # LALR: builds the tree without recursing
+    except UnexpectedInput as exc:
+        raise _friendly(text, exc) from None
+    if _tree_depth(tree) > limits.MAX_DEPTH + 4:  # start, step, comparison, name + conditions
+        raise QueryError(limits.ERR_TOO_DEEP.format(limit=limits.MAX_DEPTH))
+    try:
         return _ToAst().transform(tree)
     except VisitError as exc:  # an AST constructor refused a value
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc from None
-        raise
-    except UnexpectedInput as exc:
-        raise _friendly(text, exc) from None
+        raise QueryError(f"could not read that query ({type(exc.orig_exc).__name__}: "
+                         f"{str(exc.orig_exc).splitlines()[0] if str(exc.orig_exc) else ''})") from None
+
+
+def _tree_depth(tree) -> int:
+    """Depth of a lark tree, without recursion (a query of 3,000 `not`s is 3,000 deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
+    return deepest
 
 
 def _friendly(text: str, exc: UnexpectedInput) -> QueryError:

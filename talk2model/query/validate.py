@@ -23,6 +23,13 @@ ERR_ORDER_CATEGORY = "{feature} is categorical: use == or != with it, not {cmp}"
 ERR_CHANGE_CATEGORY = "{feature} is not a number, so it can only be set, not {action}"
 ERR_ID = "ids are numbers or names, not {value!r}"
 ERR_BIAS_SPECIAL = "bias is checked across the groups of a feature, not '{name}'"
+ERR_WHATIF_RANGE = ("{feature} {change} would give values of about {extreme:.3g}, beyond what the "
+                    "feature can hold (at most about {limit:.3g} in size); choose a smaller change")
+
+# What a changed value must fit: the models compute in 32-bit floats (scikit-learn's trees cast
+# to float32), and an integer feature stays a 64-bit integer when changed by a whole number.
+FLOAT32_MAX = 3.4028234663852886e38
+INT64_MAX = 2**63 - 1
 
 
 def _feature_name(schema: Schema, name: str, *, allow: tuple[str, ...] = ()) -> str:
@@ -39,6 +46,8 @@ def _feature_name(schema: Schema, name: str, *, allow: tuple[str, ...] = ()) -> 
 def _number(feature: str, value: Any) -> int | float:
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, int) and abs(value) > INT64_MAX:
+        return float(value)  # beyond any integer column: compare as the float it is
     if isinstance(value, (int, float)):
         return plain_value(value)
     try:
@@ -58,7 +67,9 @@ def normalise_value(schema: Schema, feature: str, value: Any, cmp: str = "==") -
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise QueryError(ERR_ID.format(value=value))
         if isinstance(value, str) and value.strip().lstrip("#").isdigit():
-            return int(value.strip().lstrip("#"))
+            return _number(feature, int(value.strip().lstrip("#")[:30]))
+        if isinstance(value, (int, float)):
+            return _number(feature, value)
         return plain_value(value)
     spec = schema.features[feature]
     if spec.kind == "flag":
@@ -90,6 +101,22 @@ def normalise_value(schema: Schema, feature: str, value: Any, cmp: str = "==") -
     return _number(feature, value)
 
 
+def _check_change(spec, action: str, value: int | float) -> None:
+    """A what-if must leave the feature's values within what its type and the model hold."""
+    limit = min(FLOAT32_MAX, INT64_MAX) if spec.integer and float(value).is_integer() else FLOAT32_MAX
+    if action == "set":
+        extremes = [float(value)]
+    else:
+        low, high = spec.range or (0.0, 0.0)
+        delta = float(value) if action == "increase" else -float(value)
+        extremes = [float(low) + delta, float(high) + delta]
+    extreme = max(extremes, key=abs)
+    if abs(extreme) > limit:
+        change = f"set to {value:g}" if action == "set" else f"{action}d by {value:g}"
+        raise QueryError(ERR_WHATIF_RANGE.format(feature=spec.name, change=change, extreme=extreme,
+                                                 limit=limit))
+
+
 def _expr(schema: Schema, expr: q.Expr) -> q.Expr:
     if isinstance(expr, q.Cmp):
         name = _feature_name(schema, expr.feature, allow=q.SPECIAL_FEATURES)
@@ -112,6 +139,8 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
                 raise QueryError(ERR_CHANGE_CATEGORY.format(feature=name, action=step.action + "d"))
             value = (normalise_value(schema, name, step.value) if step.action == "set"
                      else _number(name, step.value))
+            if spec.kind == "numeric":
+                _check_change(spec, step.action, value)
             changes.update(feature=name, value=value)
         elif isinstance(step, q.Statistic):
             if step.feature not in ("target", schema.target):

@@ -52,4 +52,21 @@ def connect(url: str | None = None) -> tuple[sa.Engine, sessionmaker]:
     import talk2model.store.tables  # noqa: F401  (registers the tables on Base)
 
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """A store written by an older version lacks the newer nullable columns (user_name): add
+    them, so an existing audit trail keeps working. Nothing is ever dropped or changed."""
+    inspector = sa.inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from talk2model.errors import Talk2ModelError
+from talk2model.sanitize import escape_markup
 
 FORMATS = ("md", "html")
 ERR_FORMAT = "transcript format must be md or html, not '{fmt}'"
@@ -81,7 +82,7 @@ def markdown_table(table: dict | None) -> str:
     head = ([index_name or ""] if index_name else []) + list(table["columns"])
 
     def esc(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return escape_markup(text).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(esc(str(h)) for h in head) + " |",
              "|" + "|".join("---" for _ in head) + "|"]
@@ -114,11 +115,13 @@ def _feedback_by_turn(store, session_id: str) -> dict[int, list]:
 def render_markdown(store, session_id: str) -> str:
     from talk2model.assistant import AI_NOTICE
 
+    e = escape_markup  # what people typed shows as typed (no HTML from a question or an answer)
     info = store.session(session_id)
     turns = store.turns(session_id)
     feedback = _feedback_by_turn(store, session_id)
     lines = [f"# talk2model transcript — session {info.id}", "",
-             f"- **Workspace:** {info.workspace}",
+             f"- **Workspace:** {e(info.workspace)}",
+             *([f"- **User:** {e(info.user_name)}"] if info.user_name else []),
              f"- **Started:** {_stamp(info.created_at)}",
              f"- **Last activity:** {_stamp(info.last_active)}",
              f"- **Model fingerprint:** `{info.model_fingerprint}`",
@@ -126,25 +129,28 @@ def render_markdown(store, session_id: str) -> str:
              f"- **Turns:** {len(turns)}", "",
              f"> {AI_NOTICE}", ""]
     for turn in turns:
-        lines += [f"## Turn {turn.seq} — {_stamp(turn.created_at)}", "",
-                  f"**Question:** {turn.question}", ""]
+        lines += [f"## Turn {turn.seq} — {_stamp(turn.created_at)}", ""]
+        if turn.user_name:
+            lines += [f"**Asked by:** {e(turn.user_name)}", ""]
+        lines += [f"**Question:** {e(turn.question)}", ""]
         if turn.query_text:
-            lines += [f"**Understood query:** `{turn.query_text}`", ""]
+            lines += [f"**Understood query:** `{turn.query_text.replace('`', chr(39))}`", ""]
         if turn.reading:
-            lines += [f"**Reading:** {turn.reading}", ""]
-        lines += ["**Answer:**", "", turn.answer, ""]
+            lines += [f"**Reading:** {e(turn.reading)}", ""]
+        lines += ["**Answer:**", "", e(turn.answer), ""]
         if turn.answer_table:
             lines += [markdown_table(turn.answer_table), ""]
         for title, b64 in _figures(turn):
+            title = e(title).replace("[", "(").replace("]", ")")
             lines += [f"![{title}](data:image/png;base64,{b64})", ""]
         if turn.choices:
-            lines += ["**Offered readings:** " + "; ".join(c["label"] for c in turn.choices), ""]
+            lines += ["**Offered readings:** " + "; ".join(e(c["label"]) for c in turn.choices), ""]
         if turn.error:
-            lines += [f"**Error:** {turn.error}", ""]
+            lines += [f"**Error:** {e(turn.error)}", ""]
         lines += [f"*Model `{turn.model_fingerprint}` · data `{turn.data_fingerprint}` · "
-                  f"workspace {turn.workspace} · {turn.latency_ms:.0f} ms*", ""]
+                  f"workspace {e(turn.workspace)} · {turn.latency_ms:.0f} ms*", ""]
         for fb in feedback.get(turn.id, ()):
-            text = " — ".join(p for p in (_rating_word(fb.rating), fb.comment and f"“{fb.comment}”") if p)
+            text = " — ".join(p for p in (_rating_word(fb.rating), fb.comment and f"“{e(fb.comment)}”") if p)
             lines += [f"**Feedback ({_stamp(fb.created_at)}):** {text}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -167,6 +173,7 @@ def render_html(store, session_id: str) -> str:
            f"<header><h1>talk2model transcript</h1><dl>"
            f"<dt>Session</dt><dd><code>{e(info.id)}</code></dd>"
            f"<dt>Workspace</dt><dd>{e(info.workspace)}</dd>"
+           + (f"<dt>User</dt><dd>{e(info.user_name)}</dd>" if info.user_name else "") +
            f"<dt>Started</dt><dd>{_stamp(info.created_at)}</dd>"
            f"<dt>Last activity</dt><dd>{_stamp(info.last_active)}</dd>"
            f"<dt>Model fingerprint</dt><dd><code>{e(info.model_fingerprint)}</code></dd>"
@@ -176,6 +183,8 @@ def render_html(store, session_id: str) -> str:
     for turn in turns:
         out.append(f'<section class="turn" id="turn-{turn.seq}">')
         out.append(f"<h2>Turn {turn.seq} <span class=\"meta\">{_stamp(turn.created_at)}</span></h2>")
+        if turn.user_name:
+            out.append(f'<p class="user">Asked by: {e(turn.user_name)}</p>')
         out.append(f'<p class="question">Question: {e(turn.question)}</p>')
         if turn.query_text:
             out.append(f"<p>Understood query: <code>{e(turn.query_text)}</code></p>")

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talk2model.errors import Talk2ModelError
+from talk2model.sanitize import clean_text
 from talk2model.store.db import Base, connect, database_url
 
 ERR_NO_SESSION = "no session '{session_id}' in the store; list them with `talk2model transcript --list`"
@@ -53,6 +54,7 @@ class SessionRecord(Base):
     model_fingerprint: Mapped[str] = mapped_column(sa.String(64))
     data_fingerprint: Mapped[str] = mapped_column(sa.String(64))
     turn_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    user_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)  # who started it
 
 
 class TurnRecord(Base):
@@ -79,6 +81,7 @@ class TurnRecord(Base):
     selection: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     latency_ms: Mapped[float] = mapped_column(sa.Float)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    user_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)  # who asked
 
 
 class FeedbackRecord(Base):
@@ -104,6 +107,7 @@ class SessionInfo:
     model_fingerprint: str
     data_fingerprint: str
     turn_count: int
+    user_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class Turn:
     selection: str | None
     latency_ms: float
     error: str | None
+    user_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,10 @@ def json_safe(value: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return clean_text(value)   # a lone surrogate cannot be encoded: replaced, not fatal
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -164,7 +171,7 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, np.generic):
         return json_safe(value.item())
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {clean_text(str(k)): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
@@ -184,10 +191,23 @@ def table_json(table) -> dict | None:
     """A DataFrame as {"columns": [...], "index": [...], "rows": [[...], ...]}."""
     if table is None:
         return None
-    return {"columns": [str(c) for c in table.columns],
+    return {"columns": [clean_text(str(c)) for c in table.columns],
             "index": [json_safe(i) for i in table.index],
-            "index_name": None if table.index.name is None else str(table.index.name),
+            "index_name": None if table.index.name is None else clean_text(str(table.index.name)),
             "rows": [[json_safe(v) for v in row] for row in table.itertuples(index=False, name=None)]}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else clean_text(str(value))
+
+
+def _query_text(query) -> str | None:
+    if query is None:
+        return None
+    try:
+        return clean_text(query.to_text())
+    except Talk2ModelError:  # a feature name the text form cannot write: the JSON form has it
+        return None
 
 
 def _rating(value: Any) -> int | None:
@@ -217,40 +237,44 @@ class Store:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     # ---- writing ----------------------------------------------------------------------------
-    def new_session(self, workspace) -> str:
+    def new_session(self, workspace, *, user: str | None = None) -> str:
         session_id = uuid.uuid4().hex
         now = _now()
         with self._session.begin() as db:
             db.add(SessionRecord(id=session_id, created_at=now, last_active=now,
-                                 workspace=workspace.name,
+                                 workspace=_text(workspace.name),
                                  model_fingerprint=workspace.model_fingerprint,
-                                 data_fingerprint=workspace.data_fingerprint, turn_count=0))
+                                 data_fingerprint=workspace.data_fingerprint, turn_count=0,
+                                 user_name=_text(user)))
         return session_id
 
-    def record_turn(self, session_id: str, workspace, answer) -> int:
-        """Store one answered turn; returns its id. All or nothing: one transaction."""
+    def record_turn(self, session_id: str, workspace, answer, *, user: str | None = None) -> int:
+        """Store one answered turn (failed ones too, with their error); returns its id.
+        All or nothing: one transaction. Every text is cleaned of lone surrogates first."""
         now = _now()
+        query = answer.query
         row = TurnRecord(
-            session_id=session_id, created_at=now, workspace=workspace.name,
+            session_id=session_id, created_at=now, workspace=_text(workspace.name),
             model_fingerprint=workspace.model_fingerprint,
             data_fingerprint=workspace.data_fingerprint,
-            question=answer.question or "",
-            query=json_safe(answer.query.to_json()) if answer.query is not None else None,
-            query_text=answer.query.to_text() if answer.query is not None else None,
-            reading=answer.reading, answer=answer.text, result=json_safe(answer.result),
+            question=_text(answer.question) or "",
+            query=json_safe(query.to_json()) if query is not None else None,
+            query_text=_query_text(query),
+            reading=_text(answer.reading), answer=_text(answer.text) or "", result=json_safe(answer.result),
             answer_table=table_json(answer.table),
             figures=[json_safe(f.to_json()) for f in answer.figures] or None,
-            choices=[{"label": c.label, "query": json_safe(c.query.to_json())}
+            choices=[{"label": _text(c.label), "query": json_safe(c.query.to_json())}
                      for c in answer.choices] or None,
-            selection=answer.selection, latency_ms=float(answer.latency_ms or 0.0),
-            error=answer.error)
+            selection=_text(answer.selection), latency_ms=float(answer.latency_ms or 0.0),
+            error=_text(answer.error), user_name=_text(user))
         with self._session.begin() as db:
             session = db.get(SessionRecord, session_id, with_for_update=True)
             if session is None:  # a session id the store has not seen: open it now
                 session = SessionRecord(id=session_id, created_at=now, last_active=now,
-                                        workspace=workspace.name,
+                                        workspace=_text(workspace.name),
                                         model_fingerprint=workspace.model_fingerprint,
-                                        data_fingerprint=workspace.data_fingerprint, turn_count=0)
+                                        data_fingerprint=workspace.data_fingerprint, turn_count=0,
+                                        user_name=_text(user))
                 db.add(session)
                 db.flush()
             session.turn_count = (session.turn_count or 0) + 1
@@ -263,7 +287,7 @@ class Store:
     def add_feedback(self, turn_id: int, rating: Any = None, comment: str | None = None) -> int:
         """Thumbs up / down ("up", "down", True/False, 1/-1, "Like"/"Dislike") and/or a comment."""
         value = _rating(rating)
-        comment = (comment or "").strip() or None
+        comment = clean_text(comment or "").strip() or None
         if value is None and comment is None:
             raise StoreError("feedback needs a rating (up or down) or a comment")
         with self._session.begin() as db:

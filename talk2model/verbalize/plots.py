@@ -1,20 +1,37 @@
-"""Draw a FigureSpec with matplotlib (Agg): the only place that knows about pixels."""
+"""Draw a FigureSpec with matplotlib (Agg): the only place that knows about pixels.
+
+Figures are made with matplotlib's object API (`Figure` + the Agg canvas), never pyplot, whose
+global figure registry is not safe when the app draws for several people at once.
+
+Drawing a chart takes about 0.1 s of CPU, the largest single cost of an answer in the app, so:
+`to_png` keeps the PNGs of recent charts (the same chart is drawn once), and `to_pngs` draws in
+a small pool of worker processes (`start_drawing_pool`), so charts use the machine's other cores
+instead of competing with the answers for the app's interpreter lock.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict
 
 from talk2model.verbalize import FigureSpec
 
+log = logging.getLogger("talk2model.plots")
+CACHE_SIZE = 256
+
 
 def draw(spec: FigureSpec):
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
-                           else (6.4, 3.8), dpi=100)
+    fig = Figure(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
+                 else (6.4, 3.8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     if spec.kind == "bar":
         labels = [str(l) for l in spec.labels][::-1]
         values = list(spec.values)[::-1]
@@ -37,11 +54,90 @@ def draw(spec: FigureSpec):
     return fig
 
 
-def to_png(spec: FigureSpec) -> bytes:
-    import matplotlib.pyplot as plt
-
+def _render(spec: FigureSpec) -> bytes:
     fig = draw(spec)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     return buf.getvalue()
+
+
+_CACHE: OrderedDict[str, bytes] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _key(spec: FigureSpec) -> str:
+    return json.dumps(spec.to_json(), sort_keys=True, default=str)
+
+
+def _cached(key: str) -> bytes | None:
+    with _CACHE_LOCK:
+        png = _CACHE.get(key)
+        if png is not None:
+            _CACHE.move_to_end(key)
+        return png
+
+
+def _keep(key: str, png: bytes) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = png
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
+def to_png(spec: FigureSpec) -> bytes:
+    """The chart as PNG bytes, drawn here (or taken from the recent charts)."""
+    key = _key(spec)
+    png = _cached(key)
+    if png is None:
+        png = _render(spec)
+        _keep(key, png)
+    return png
+
+
+# ---- drawing in worker processes ------------------------------------------------------------------
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _warm_worker() -> None:
+    import matplotlib.backends.backend_agg  # noqa: F401  (import once per worker, at start)
+
+
+def start_drawing_pool(workers: int | None = None):
+    """Start (once per process) the worker processes `to_pngs` draws in: one less than the
+    cores, at least one. Fresh interpreters (spawn): they import matplotlib, nothing else."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            workers = workers or max(1, (os.cpu_count() or 1) - 1)
+            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_warm_worker)
+            for _ in range(workers):   # start them now, not on the first chart
+                _POOL.submit(_warm_worker)
+        return _POOL
+
+
+def to_pngs(specs: list[FigureSpec]) -> list[bytes]:
+    """PNGs of several charts: recent ones from the cache, the rest drawn in the worker pool when
+    it is running (in this process otherwise, or if the pool fails)."""
+    keys = [_key(s) for s in specs]
+    out = [_cached(k) for k in keys]
+    todo = [i for i, png in enumerate(out) if png is None]
+    pool = _POOL
+    futures = {}
+    if pool is not None:
+        try:
+            futures = {i: pool.submit(_render, specs[i]) for i in todo}
+        except Exception:  # a broken pool (a worker died): draw here instead
+            log.exception("the drawing pool failed; drawing in the app's process")
+    for i in todo:
+        try:
+            out[i] = futures[i].result() if i in futures else _render(specs[i])
+        except Exception:  # noqa: BLE001 - the same chart drawn here, where errors surface normally
+            out[i] = _render(specs[i])
+        _keep(keys[i], out[i])
+    return out

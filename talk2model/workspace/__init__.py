@@ -2,7 +2,8 @@
 
     name = "credit"
     [data]    path = "../data/credit/german_credit.csv"      # or url + table / query
-    [model]   path = "../models/credit.skops"                 # trusted = true for joblib/pickle
+    [model]   path = "../models/credit.skops"                 # trusted = true for joblib/pickle;
+              # trusted_types = ["pkg.Type"]: exact types a .skops file may hold beyond the allow-list
               train_ids = "../models/credit.train_ids.json"   # rows the model was fit on
     [schema]  target = "risk", classes, favourable, features.<col>..., sensitive, immutable
 
@@ -25,7 +26,7 @@ import pandas as pd
 from talk2model.errors import WorkspaceError
 from talk2model.paths import resource_dir
 from talk2model.workspace.data import fingerprint_frame, load_table
-from talk2model.workspace.model import Model, load_model, wrap_model
+from talk2model.workspace.model import Model, check_trust, load_model, wrap_model
 from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_mean, split_words
 
 __all__ = ["Feature", "Model", "Schema", "Workspace", "builtin_workspaces", "load_workspace",
@@ -162,6 +163,7 @@ def _load_toml(path: Path) -> Workspace:
     for section in ("data", "model", "schema"):
         if section not in spec:
             raise WorkspaceError(f"workspace file {path.name}: the [{section}] table is missing")
+    trusted, trusted_types = check_trust(spec["model"])  # before any data is read
     name = spec.get("name", path.stem)
     data = load_table(spec["data"], base)
     schema_table = dict(spec["schema"])
@@ -182,7 +184,7 @@ def _load_toml(path: Path) -> Workspace:
     if "path" not in model_spec:
         raise WorkspaceError("[model] path is missing; point it at a .skops (or trusted .joblib) file")
     model = load_model((base / model_spec["path"]).resolve(), feature_cols,
-                       trusted=bool(model_spec.get("trusted", False)), task=schema.task)
+                       trusted=trusted, trusted_types=trusted_types, task=schema.task)
     train_ids = None
     if "train_ids" in model_spec:
         ids_path = (base / model_spec["train_ids"]).resolve()

@@ -14,6 +14,39 @@ ERR_NO_SOURCE = "[data] needs either path = a CSV/Parquet file, or url = a SQLAl
 ERR_NO_FILE = "[data] path: no file at {path}; check the path (relative paths are read from the workspace file's folder)"
 ERR_SUFFIX = "[data] path: cannot read '{suffix}' files; use .csv or .parquet"
 ERR_SQL_TARGET = "[data] url is set, so also set table = \"name\" or query = \"SELECT ...\""
+ERR_NOT_CSV = ("{name} is not a CSV file: {why}. A CSV file is text, one row per line with the "
+               "values separated by commas; export the table as CSV and try again")
+ERR_READ = "{name} could not be read as a {kind} file ({why})"
+
+
+def read_frame(path: Path, *, nrows: int | None = None, index_col=None) -> pd.DataFrame:
+    """A CSV or Parquet file as a frame (a CSV's first `nrows` rows when given); WorkspaceError
+    with a sentence when it is not one (a binary file renamed .csv, a damaged Parquet file)."""
+    suffix = path.suffix.lower()
+    name = path.name
+    if suffix == ".csv":
+        with open(path, "rb") as fh:
+            head = fh.read(64 * 1024)
+        if b"\x00" in head:
+            raise WorkspaceError(ERR_NOT_CSV.format(name=name, why="it holds binary data (NUL bytes)"))
+        if head.startswith((b"PK\x03\x04", b"\x80", b"PAR1", b"\x89HDF")):
+            raise WorkspaceError(ERR_NOT_CSV.format(name=name, why="it is a binary file (zip, pickle, "
+                                                    "Parquet or HDF5) with a .csv name"))
+        try:
+            return pd.read_csv(path, nrows=nrows, **({"index_col": index_col} if index_col is not None else {}))
+        except UnicodeDecodeError:
+            raise WorkspaceError(ERR_NOT_CSV.format(name=name, why="it is not UTF-8 text")) from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise WorkspaceError(ERR_READ.format(name=name, kind="CSV",
+                                                 why=str(exc).splitlines()[0][:200] if str(exc) else
+                                                 type(exc).__name__)) from None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
+        raise WorkspaceError(ERR_READ.format(name=name, kind="Parquet",
+                                             why=str(exc).splitlines()[0][:200] if str(exc) else
+                                             type(exc).__name__)) from None
+    return frame
 
 
 def load_table(spec: dict[str, Any], base: Path) -> pd.DataFrame:
@@ -25,9 +58,9 @@ def load_table(spec: dict[str, Any], base: Path) -> pd.DataFrame:
             raise WorkspaceError(ERR_NO_FILE.format(path=path))
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            frame = pd.read_csv(path, **({"index_col": index_col} if index_col is not None else {}))
+            frame = read_frame(path, index_col=index_col)
         elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+            frame = read_frame(path)
             if index_col is not None:
                 frame = frame.set_index(frame.columns[index_col])
         else:

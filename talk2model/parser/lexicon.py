@@ -26,7 +26,7 @@ PEOPLE = ("people", "person", "persons", "individual", "individuals", "row", "ro
           "everybody", "anyone", "folks", "ones", "entries", "entry", "subject", "subjects",
           "participant", "participants", "user", "users", "applicant", "applicants", "patient",
           "patients", "defendant", "defendants", "borrower", "borrowers", "member", "members",
-          "men and women", "item", "items", "guy", "guys")
+          "item", "items", "guy", "guys")
 # words that introduce an id ("applicant 12", "row 3", "id 7", "#34", "number 5")
 ID_NOUNS = ("id", "ids", "row", "rows", "instance", "instances", "sample", "samples", "case", "cases",
             "data point", "data points", "datapoint", "point", "record", "records", "person", "individual",

@@ -54,7 +54,7 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "preds": ["predictions"], "expl": ["explain"], "imp": ["importance"], "w": ["with"],
                        "wt": ["what"]}
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
+_TOKEN = re.compile(r"(?<![\w.])-\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
 
 
 def clean(text: str) -> str:

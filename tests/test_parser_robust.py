@@ -27,6 +27,8 @@ from test_parser_reader import check, parser  # noqa: F401
     ("two thousand five hundred", ["2500"]),
     ("people in their thirties", ["people", "in", "their", "30", "s"]),
     ("show applicant -5", ["show", "applicant", "-5"]),
+    ("insulin over a hundred", ["insulin", "over", "100"]),     # once an endless loop
+    ("a dozen", ["12"]),
     ("40+", ["40", "+"]),
     ("1,500 DM", ["1500", "dm"]),
     ("LoanRateAsPercentOfIncome", ["loan", "rate", "as", "percent", "of", "income"]),

@@ -158,7 +158,12 @@ def words_to_numbers(tokens: list[str]) -> list[str]:
             out.append("1")
             i += 1
             continue
-        if tok in ("a", "one") and i + 1 < n and tokens[i + 1] in ("hundred", "thousand", "dozen"):
+        if tok in ("a", "one") and i + 1 < n and tokens[i + 1] == "dozen":
+            out.append("12")
+            i += 2
+            continue
+        if tok in ("a", "one") and i + 1 < n and tokens[i + 1] in ("hundred", "thousand"):
+            tokens = tokens[:i] + ["1"] + tokens[i + 1:]      # "a hundred" -> "1 hundred" -> 100
             tok = "1"
         if tok == "dozen":
             out.append("12")
@@ -195,6 +200,10 @@ def words_to_numbers(tokens: list[str]) -> list[str]:
             else:
                 break
             j += 1
+        if j == i:                 # nothing read as a number: keep the word, move on
+            out.append(tok)
+            i += 1
+            continue
         value = total + current
         out.append(str(int(value)) if float(value).is_integer() else str(value))
         i = j

@@ -121,6 +121,9 @@ class Reader:
                 labels["args"] != {k: list(v) for k, v in L.ARGS.items()}:
             raise ReaderMissing("the reader was trained for other labels: run `make parser`")
         self.vocabulary = frozenset(self.meta.get("vocabulary", ()))
+        held = self.meta.get("held_out", {})        # calibrated on held-out questions (fit.py)
+        self.t_op = float(held.get("temperature_op", 1.0))
+        self.t_role = float(held.get("temperature_role", 1.0))
         path = _onnx_path(weights)
         if not path.exists():
             build_onnx(weights, path)
@@ -149,7 +152,7 @@ class Reader:
         return self._decode(grounding, enc.span_at, out)
 
     def _decode(self, grounding: Grounding, span_at: list[int], out: dict) -> Reading:
-        ops = _softmax(out["op"][0])
+        ops = _softmax(out["op"][0] / self.t_op)
         slots: list[Slot] = []
         for k in range(L.SLOTS):
             order = np.argsort(-ops[k])
@@ -173,7 +176,7 @@ class Reader:
                 continue
             allowed = L.allowed_roles(span.type_name)
             idx = [L.ROLES.index(r) for r in allowed]
-            p = _softmax(role_logits[at][idx])
+            p = _softmax(role_logits[at][idx] / self.t_role)
             dist = {r: float(x) for r, x in zip(allowed, p)}
             best = max(dist, key=dist.get)
             roles.append((best, dist[best]))

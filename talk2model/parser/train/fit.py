@@ -138,20 +138,42 @@ def batches(examples: list[Example], size: int, rng: random.Random) -> list[list
 
 
 def evaluate(model, examples: list[Example]) -> dict[str, float]:
+    """Held-out figures, and the temperatures that calibrate the operation and role probabilities
+    (fitted on the held-out examples by minimising their negative log-likelihood)."""
     model.eval()
     slots_right = roles_right = roles_total = 0
+    op_logits, op_gold, role_logits, role_gold = [], [], [], []
     with torch.no_grad():
         for chunk in [examples[i:i + 64] for i in range(0, len(examples), 64)]:
             batch = batch_tensors(chunk)
             op, *_, role, _, _ = model.get_base_model().upper(
                 lower_batch(chunk, batch["ids"].shape[1]), batch["span_types"], batch["mask"])
             slots_right += int((op.argmax(-1) == batch["ops"]).all(-1).sum())
-            role = role.masked_fill(~batch["allowed"], -1e4).argmax(-1)
+            role = role.masked_fill(~batch["allowed"], -1e4)
             known = batch["roles"] >= 0
-            roles_right += int((role[known] == batch["roles"][known]).sum())
+            roles_right += int((role.argmax(-1)[known] == batch["roles"][known]).sum())
             roles_total += int(known.sum())
+            op_logits.append(op.reshape(-1, op.shape[-1]))
+            op_gold.append(batch["ops"].reshape(-1))
+            role_logits.append(role[known])
+            role_gold.append(batch["roles"][known])
     model.train()
-    return {"slots_exact": slots_right / max(1, len(examples)), "roles": roles_right / max(1, roles_total)}
+    return {"slots_exact": slots_right / max(1, len(examples)), "roles": roles_right / max(1, roles_total),
+            "temperature_op": _temperature(torch.cat(op_logits), torch.cat(op_gold)),
+            "temperature_role": _temperature(torch.cat(role_logits), torch.cat(role_gold))}
+
+
+def _temperature(logits: torch.Tensor, gold: torch.Tensor) -> float:
+    log_t = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+
+    def nll():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), gold)
+        loss.backward()
+        return loss
+    opt.step(nll)
+    return float(log_t.exp())
 
 
 def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=print,
@@ -218,7 +240,8 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
             log(f"stopped at the time limit ({minutes} min) after {step} steps")
             break
     figures = evaluate(model, held)
-    log(f"held out: operations exact {figures['slots_exact']:.1%}, span roles {figures['roles']:.1%}")
+    log(f"held out: operations exact {figures['slots_exact']:.1%}, span roles {figures['roles']:.1%}, "
+        f"temperatures {figures['temperature_op']:.2f} / {figures['temperature_role']:.2f}")
     weights_path, meta_path = artifact_paths()
     state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(state, str(weights_path))

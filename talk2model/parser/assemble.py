@@ -31,6 +31,7 @@ class Assembly:
     problems: list[str] = field(default_factory=list)     # what was read but could not be used
     ask_feature: str | None = None                        # an operation that needs a feature not named
     ask_number: tuple[Any, list[str]] | None = None       # a number that fits several features
+    partial: list[q.Step] = field(default_factory=list)   # the steps read before the question stopped
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Assembler:
         steps += whatifs
         ops = self._operations(g, r, role, bound, state, out)
         if ops is None:
+            out.partial = steps          # what was read before the missing feature: kept in choices
             return out
         steps += ops
         if not any(not isinstance(s, (q.Filter, q.PreviousFilter, q.WhatIf)) for s in steps):
@@ -80,30 +82,61 @@ class Assembler:
 
     # ------------------------------------------------------------------ numbers
     def _bind_numbers(self, g: Grounding, role: dict, out: Assembly) -> dict[int, str | None]:
-        """Each number read as a threshold, a what-if amount or a band -> the feature it is about."""
+        """Each number read as a threshold, a what-if amount or a band -> the feature it is about:
+        the feature said right before it ('BMI under 25'), else the one before it that the last
+        number shared ('age over 30 and under 50'), else the one right after it that has no
+        number of its own ('more than 3 priors'), else the feature the schema implies."""
         spans = g.spans
         bound: dict[int, str | None] = {}
+        self.bound_from: dict[int, int] = {}
         groups = {"filter": (FILTER_NUMBER, ("f_filter",)), "whatif": (WHATIF_NUMBER, ("f_whatif",)),
                   "band": (("n_band",), ("f_arg",))}
+        person = any(r == "n_id" for r in role.values())     # "if 7335 was 40": a person's age
         for kinds, feature_roles in groups.values():
-            numbers = [i for i in role if role[i] in kinds]
-            features = [j for j in role if spans[j].features and role[j] in feature_roles]
-            fallback = [j for j in role if spans[j].features and role[j] == "none"]
-            for i in numbers:
-                j = C.nearest_feature(spans, i, features, numbers) or C.nearest_feature(spans, i, fallback, numbers)
-                bound[i] = C.pick_feature(self.schema, spans[j], spans[i]) if j is not None else None
+            numbers = sorted((i for i in role if role[i] in kinds), key=lambda i: spans[i].start)
+            named = [j for j in role if spans[j].features and role[j] in feature_roles]
+            # a feature the reader left out is still the one said right before a number
+            features = named + [j for j in role if spans[j].features and role[j] == "none"]
+            stops = set(numbers) | {j for j in role if spans[j].features or spans[j].values}
+            ahead = {i: C.feature_after(spans, i, named, set(), stops, gap=1) for i in numbers}
+            # a feature said right before a number of its own is that number's ('BMI over 35')
+            owned = {C.feature_before(spans, k, features, stops) for k in numbers if ahead[k] is None} - {None}
+            rules = (                   # tried in this order, each for the numbers still unbound
+                lambda i: C.feature_after(spans, i, features, set(), stops, gap=4) if spans[i].text in C.ZERO_WORDS
+                or (spans[i].number == 0 and C.feature_after(spans, i, features, set(), stops, gap=0)) else None,
+                lambda i: ahead[i] if ahead[i] not in owned else None,
+                lambda i: C.feature_before(spans, i, features, stops),
+            )
+            for rule in rules:
+                for i in numbers:
+                    if i not in bound:
+                        j = rule(i)
+                        if j is not None:
+                            self._bind(bound, i, j, g)
             for i in numbers:           # "between 20 and 30 years old": the range shares a feature
-                if bound[i] is None:
-                    partner = C.range_partner(g, i, numbers)
-                    if partner is not None and bound.get(partner):
-                        bound[i] = bound[partner]
-            person = any(r == "n_id" for r in role.values())     # "if 7335 was 40": a person's age
+                partner = C.range_partner(g, i, numbers)
+                if i not in bound and partner is not None and bound.get(partner):
+                    bound[i] = bound[partner]
+            for k, i in enumerate(numbers):      # "age over 30 and under 50"
+                if i not in bound and k and bound.get(numbers[k - 1]) and \
+                        C.same_comparison_run(g, numbers[k - 1], i):
+                    bound[i] = bound[numbers[k - 1]]
             for i in numbers:
-                if bound[i] is None:
+                if i not in bound:
+                    j = C.feature_after(spans, i, named, owned | set(self.bound_from.values()), stops, gap=4)
+                    if j is not None:
+                        self._bind(bound, i, j, g)
+            for i in numbers:
+                if bound.get(i) is None:
                     bound[i] = C.implied_feature(self.workspace, g, i, person)
                     if bound[i] is None:
                         out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
         return bound
+
+    def _bind(self, bound: dict, i: int, j: int, g: Grounding) -> None:
+        bound[i] = C.by_unit(self.schema, C.pick_feature(self.schema, g.spans[j], g.spans[i]), g.spans[i],
+                             g.spans[j].text)
+        self.bound_from[i] = j
 
     # ------------------------------------------------------------------ conditions
     def _conditions(self, g: Grounding, role: dict, bound: dict, out: Assembly) -> list[Piece]:
@@ -116,14 +149,15 @@ class Assembler:
                 pieces.append(Piece(span.start, q.Cmp("id", "==", span.number)))
             elif rl in FILTER_NUMBER and bound.get(i):
                 expr = C.number_condition(self.schema, bound[i], rl, span)
-                if expr is not None:
-                    pieces.append(Piece(span.start, expr))
+                if expr is not None:   # said where its feature was first named ('young renters, under 28')
+                    named_at = [s.start for j, s in enumerate(spans) if role.get(j) == "f_filter" and bound[i] in s.features]
+                    pieces.append(Piece(min([span.start] + named_at), expr))
                     used_features.update(C.features_named(spans, bound[i], role, ("f_filter", "none")))
-            elif rl in ("v_eq", "v_ne"):
+            elif rl in ("v_eq", "v_ne") and i not in self.bound_from.values():
                 feature, value = C.pick_value(self.schema, g, i)
                 pieces.append(Piece(span.start, C.value_condition(self.schema, feature, value, rl == "v_ne")))
             elif rl in L.CLASS_ROLES[:4]:
-                expr = C.class_condition(self.schema, span, rl)
+                expr = C.class_condition(self.schema, span, rl, g)
                 if expr is not None:
                     pieces.append(Piece(span.start, expr))
         for i, span in enumerate(spans):

@@ -10,40 +10,96 @@ from typing import Any
 import pandas as pd
 
 from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.lexicon import stem as stem_word
 from talk2model.parser.lexicon import threshold
 from talk2model.query import ast as q
 
 CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
 ACTION_OF_ROLE = {"n_set": "set", "n_inc": "increase", "n_dec": "decrease"}
+ZERO_WORDS = frozenset({"no", "zero", "none", "never"})
+_NUMERIC = __import__("re").compile(r"-?\d+(?:\.\d+)?")
+_UNIT_WORDS = frozenset({"years", "year", "months", "month", "days", "day", "weeks", "week", "dm", "old"})
+_OR_COMPARISON = frozenset({"more", "above", "over", "older", "higher", "greater", "longer", "less", "under",
+                            "below", "fewer", "younger", "lower", "smaller", "shorter", "later", "earlier",
+                            "bigger", "larger", "lesser"})
 _PEOPLE_WORDS = frozenset({"who", "whose", "aged", "old", "older", "younger", "young", "people", "those"})
 _OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
 
 
 # ---------------------------------------------------------------------------- which feature
-def nearest_feature(spans: list[Span], i: int, candidates: list[int], numbers: list[int]) -> int | None:
-    """The feature span a number belongs to: the nearest one before it with no other number of
-    the same kind between them, else the nearest one after it (likewise)."""
-    def between(a: int, b: int) -> bool:
-        lo, hi = sorted((spans[a].start, spans[b].start))
-        return any(lo < spans[n].start < hi for n in numbers if n != i)
-    before = [j for j in candidates if spans[j].start < spans[i].start and not between(i, j)]
-    if before:
-        return max(before, key=lambda j: spans[j].start)
-    after = [j for j in candidates if spans[j].start > spans[i].start and not between(i, j)]
-    return min(after, key=lambda j: spans[j].start) if after else None
+_RUN_WORDS = frozenset({"and", "or", "but", ",", "to", "than", "is", "are", "not", "no", "at", "least", "most",
+                        "over", "under", "above", "below", "more", "less", "fewer", "greater", "higher", "lower",
+                        "older", "younger", "between", "from", "up", "equal", "exactly", "either", "nor"})
+
+
+def same_comparison_run(g: Grounding, a: int, b: int) -> bool:
+    """Two numbers in one run of comparisons ('over 30 and under 50'), with only comparison words
+    between them: the second is about the same feature as the first."""
+    words = g.tokens[g.spans[a].end:g.spans[b].start]
+    return bool(words) and all(w in _RUN_WORDS for w in words)
+
+
+def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[int]) -> int | None:
+    """The feature said right before a number, with no other feature, value or number between
+    them ('BMI under 25', 'glucose of at most 100')."""
+    before = [j for j in candidates if spans[j].end <= spans[i].start]
+    if not before:
+        return None
+    j = max(before, key=lambda j: spans[j].start)
+    between = [k for k in stops if spans[j].end <= spans[k].start < spans[i].start]
+    return None if between or spans[i].start - spans[j].end > 6 else j
+
+
+def feature_after(spans: list[Span], i: int, candidates: list[int], used: set[int], stops: set[int],
+                  gap: int) -> int | None:
+    """The feature said right after a number ('3 priors', '2 more pregnancies', '6 months in
+    jail'), within `gap` words, that no other number has taken."""
+    after = [j for j in candidates if spans[j].start >= spans[i].end and j not in used]
+    if not after:
+        return None
+    j = min(after, key=lambda j: spans[j].start)
+    between = [k for k in stops if spans[i].end <= spans[k].start < spans[j].start]
+    return None if between or spans[j].start - spans[i].end > gap else j
 
 
 def pick_feature(schema, feature_span: Span, number: Span) -> str | None:
     """Of the features a span names, the one a number can be about: a numeric one whose range
-    holds it, or a threshold flag with that threshold ('checking balance of at least 200')."""
+    holds it, or a threshold flag with that threshold, also a sibling of the flag named
+    ('checking account of 200 or more' names the >= 0 flag's words, and means the >= 200 one)."""
     options = list(feature_span.features) + [f for f, _ in feature_span.values if f not in feature_span.features]
-    for f in options:
+    subjects = {threshold(schema.features[f])[0] for f in options
+                if f in schema.features and threshold(schema.features[f])}
+    siblings = [f for f, spec in schema.features.items() if threshold(spec) and threshold(spec)[0] in subjects]
+    for f in options + siblings:
         found = threshold(schema.features[f]) if f in schema.features else None
         if found and found[2] == number.number:
             return f
     numeric = [f for f in options if f in schema.features and schema.features[f].kind == "numeric"]
     holding = [f for f in numeric if _plausible(schema.features[f], number)]
     return (holding or numeric or options or [None])[0]
+
+
+def by_unit(schema, feature: str | None, number: Span, said: str = "") -> str | None:
+    """A number said with a unit the feature is not measured in ('a loan of 2 years' names the
+    loan, but a loan's *amount* has no unit): the one numeric feature kept in that unit."""
+    if feature is None or number.unit not in ("year", "month", "week", "day"):
+        return feature
+    spec = schema.features.get(feature)
+    if spec is None or threshold(spec) or _dimension(spec) == "time":
+        return feature
+    timed = [f for f, s in schema.features.items() if s.kind == "numeric" and _dimension(s) == "time"
+             and "age" not in s.words.split()]
+    if len(timed) > 1:             # 'loans longer than 2 years': the timed feature the words name
+        words = {stem_word(w) for w in said.split()}
+        timed = [f for f in timed if words & {stem_word(w) for w in _feature_words(schema.features[f])}] or timed
+    return timed[0] if len(timed) == 1 else feature
+
+
+def _dimension(spec) -> str | None:
+    """'time' for a feature measured in years, months, weeks or days (by its unit, or its name:
+    'YearsAtCurrentHome')."""
+    words = (spec.unit or "").split() + spec.words.split()
+    return "time" if any(w.rstrip("s") in ("year", "month", "week", "day") for w in words) else None
 
 
 def _plausible(spec, number: Span) -> bool:
@@ -75,20 +131,44 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
     schema = workspace.schema
     span = g.spans[i]
     value = span.number
+    words = set(g.tokens)
+    for f, spec in schema.features.items():      # 'less than a year at their job': a threshold flag
+        found = threshold(spec)
+        if found and found[2] == value and span.unit and words & (set(found[0].split()) - {"years", "at", "in"}):
+            return f
     if span.unit in ("year", "month", "week", "day"):
-        with_unit = [f for f, s in schema.features.items() if s.kind == "numeric" and span.unit in s.unit]
+        timed = [f for f, s in schema.features.items() if s.kind == "numeric" and _dimension(s) == "time"]
+        if len(timed) > 1:         # the one the question's words name ('shorten the loan by a year')
+            scored = sorted(timed, key=lambda f: -len(words & _feature_words(schema.features[f])))
+            if len(words & _feature_words(schema.features[scored[0]])) > \
+                    len(words & _feature_words(schema.features[scored[1]])):
+                return scored[0]
+        with_unit = [f for f in timed if span.unit in schema.features[f].unit
+                     and _plausible(schema.features[f], span)]
         if len(with_unit) == 1:
             return with_unit[0]
+        plausible = [f for f in timed if _plausible(schema.features[f], span)
+                     and _in_range(schema.features[f], convert(schema.features[f], span))]
+        if len(plausible) == 1:        # 'more than 3 years' is no age: the loan's duration
+            return plausible[0]
     age = age_feature(schema)
     people = (person or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)))
-    if age and people and value is not None and _in_range(schema.features[age], value):
+    if age and people and value is not None and (_in_range(schema.features[age], value) or (
+            span.decade and _in_range(schema.features[age], value + 9))):
         return age
     holding = features_holding(workspace, value)
     named = {f for s in g.spans for f in s.features}
     if len(holding) > 1:
         holding = [f for f in holding if f in named] or holding
     return holding[0] if len(holding) == 1 else None
+
+
+def _feature_words(spec) -> set[str]:
+    words = set(spec.words.split()) | {w for syn in spec.synonyms for w in syn.split()}
+    if "age" in spec.words.split():
+        words |= {"old", "older", "younger", "young", "aged", "age"}
+    return words - {"of", "the", "a", "at", "in", "how", "time", "years", "months"}
 
 
 def _in_range(spec, value) -> bool:
@@ -154,13 +234,26 @@ def number_condition(schema, feature: str, role: str, span: Span) -> q.Expr | No
 
 def pick_value(schema, g: Grounding, i: int) -> tuple[str, Any]:
     """The (feature, value) a value span means; with several, the one whose feature is named
-    right next to it ('little checking account')."""
+    nearest to it, before it first ('checking account were moderate'), or the column of the value
+    said just before it ('little or moderate')."""
     span = g.spans[i]
     options = list(span.values)
-    if len(options) > 1:
-        near = {f for s in g.spans if s is not span and abs(s.start - span.start) <= 3 for f in s.features}
-        options.sort(key=lambda fv: fv[0] not in near)
-    return options[0]
+    if len(options) == 1:
+        return options[0]
+    previous = [s for s in g.spans[:i] if s.values and s.kind != "class"]
+    if previous and span.start - previous[-1].end <= 2:
+        before = pick_value(schema, g, g.spans.index(previous[-1]))[0]
+        for option in options:
+            if option[0] == before:
+                return option
+
+    def distance(option) -> tuple:
+        named = [s for s in g.spans if s is not span and option[0] in s.features]
+        if not named:
+            return (99, 1)
+        s = min(named, key=lambda s: abs(s.start - span.start))
+        return (abs(s.start - span.start), s.start > span.start)
+    return min(options, key=distance)
 
 
 def other_value(schema, feature: str, value):
@@ -178,11 +271,19 @@ def value_condition(schema, feature: str, value, negate: bool) -> q.Cmp:
     return q.Cmp(feature, "==", other) if other is not None else q.Cmp(feature, "!=", value)
 
 
-def class_condition(schema, span: Span, role: str) -> q.Cmp | None:
-    if schema.task != "classification" or not span.classes:
+def class_condition(schema, span: Span, role: str, g: Grounding) -> q.Cmp | None:
+    """A class condition; on a cue word ('actually', 'the model says') the class is the one named
+    nearest to it (or, negated, the other one)."""
+    if schema.task != "classification":
         return None
     feature = "prediction" if role.startswith("c_pred") else "label"
-    value = span.classes[0]
+    if span.classes:
+        value = span.classes[0]
+    else:
+        named = [s for s in g.spans if s.classes]
+        if not named:
+            return None
+        value = min(named, key=lambda s: abs(s.start - span.start)).classes[0]
     if role.endswith("_not"):
         others = [c for c in schema.classes if c != value]
         return q.Cmp(feature, "==", others[0]) if len(others) == 1 else q.Cmp(feature, "!=", value)
@@ -220,7 +321,12 @@ def join_conditions(g: Grounding, pieces: list, workspace) -> q.Expr | None:
     exprs = [p.expr for p in pieces]
     links: list[str] = []
     for a, b in zip(pieces, pieces[1:]):
-        words = set(g.tokens[a.start + 1:b.start])
+        between = g.tokens[a.start + 1:b.start]
+        # "or" of "60 or above" / "4 or more" is part of a comparison, not a join
+        words = {w for k, w in enumerate(between)
+                 if not (w == "or" and k + 1 < len(between) and between[k + 1] in _OR_COMPARISON
+                         and (k + 2 >= len(between) or between[k + 2] != "than")
+                         and (k == 0 or _NUMERIC.fullmatch(between[k - 1]) or between[k - 1] in _UNIT_WORDS))}
         if ("or" in words and "and" not in words) or _same_column_exclusive(a.expr, b.expr, workspace):
             links.append("or")
         else:

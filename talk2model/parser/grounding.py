@@ -19,18 +19,26 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from talk2model.parser.lexicon import Lexicon, Speller, Splitter
+from talk2model.parser.lexicon import Lexicon, Meaning, Speller, Splitter
 from talk2model.parser.normalize import number_value, tokenize
 from talk2model.paths import resource_dir
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ZERO = frozenset({"no", "zero", "none", "never"})
+_SKIP_TO_UNIT = frozenset({"+", "or", "more", "less", "fewer", "plus", "extra", "additional", "full", "whole",
+                           "and", "a", "half"})
+_COMPARATIVE = frozenset({"more", "less", "fewer", "younger", "older", "greater", "higher", "lower", "longer",
+                          "shorter", "bigger", "smaller", "earlier", "later", "than", "longer"})
 _METRICS_OF = {"classification": {"accuracy", "precision", "recall", "f1", "specificity", "roc_auc", "npv"},
                "regression": {"mae", "rmse", "r2"}}
 
 # span types as the reader sees them (an embedding each); a lexicon span may mean several things
 TYPES = ("none", "feature", "value", "feature+value", "class", "class+feature", "class+value",
-         "class+feature+value", "number", "reference", "entity", "metric")
+         "class+feature+value", "number", "reference", "entity", "metric", "truth", "model")
+HINTS = ("gt", "ge", "lt", "le", "eq", "ne", "up", "down")
+# what the reader's input embeds: the span type, and for a number the comparison or change word
+# said with it ("more than 40" -> number:gt)
+TYPE_IDS = TYPES + tuple(f"number:{h}" for h in HINTS)
 
 
 @dataclass(frozen=True)
@@ -48,17 +56,20 @@ class Span:
     unit: str | None = None                      # year | month | week | day | percent
     decade: bool = False                         # "30s", "thirties"
     metric: str | None = None                    # the metric a metric word names
+    hint: str | None = None                      # a number's comparison or change word (HINTS)
 
     @property
     def type_name(self) -> str:
-        if self.kind in ("number", "reference", "entity", "metric"):
+        if self.kind in ("number", "reference", "entity", "metric", "truth", "model"):
             return self.kind
         parts = [p for p, on in (("class", self.classes), ("feature", self.features), ("value", self.values)) if on]
         return "+".join(parts) if parts else "none"
 
     @property
     def type_id(self) -> int:
-        return TYPES.index(self.type_name)
+        if self.kind == "number" and self.hint:
+            return TYPE_IDS.index(f"number:{self.hint}")
+        return TYPE_IDS.index(self.type_name)
 
 
 @dataclass
@@ -79,6 +90,19 @@ def cues() -> dict:
     return tomllib.loads((resource_dir("prompts") / "cues.toml").read_text())
 
 
+def attribute_phrases(schema, words: dict[str, list[str]]):
+    """'racist', 'sexist', 'ageist': the sensitive feature whose name or synonyms say race, sex or age."""
+    for concept, phrases in words.items():
+        for f in schema.sensitive:
+            spec = schema.features.get(f)
+            if spec is None:
+                continue
+            said = set(spec.words.split()) | {w for syn in spec.synonyms for w in syn.split()}
+            if concept in said:
+                for phrase in phrases:
+                    yield phrase, f
+
+
 def _phrases(items) -> dict[tuple[str, ...], str]:
     return {tuple(tokenize(p)): p for p in items if tokenize(p)}
 
@@ -90,6 +114,8 @@ class Grounder:
         self.workspace = workspace
         self.schema = workspace.schema
         self.lexicon = Lexicon.build(self.schema)
+        for phrase, feature in attribute_phrases(self.schema, cues()["attribute_words"]):
+            self.lexicon.add(phrase, Meaning("feature", feature, strength=1))
         joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8})
         self.splitter = Splitter(self.lexicon.words)
@@ -101,6 +127,15 @@ class Grounder:
                         if m in _METRICS_OF[self.schema.task]}
         self.metric_len = max((len(k) for k in self.metrics), default=1)
         self.signs = {tuple(tokenize(w)) for w in spec["signs"]}
+        self.class_cues = {**{tuple(tokenize(w)): "truth" for w in spec["truth_cues"]},
+                           **{tuple(tokenize(w)): "model" for w in spec["model_cues"]}}
+        self.cue_len = max(len(k) for k in self.class_cues)
+        comparisons = spec["comparisons"]
+        self.fillers = {t for w in comparisons["fillers"] for t in tokenize(w)}
+        self.before = {tuple(tokenize(w)): key.split("_")[1] for key, words in comparisons.items()
+                       if key.startswith("before_") for w in words if tokenize(w)}
+        self.after = {tuple(tokenize(w)): key.split("_")[1] for key, words in comparisons.items()
+                      if key.startswith("after_") for w in words if tokenize(w)}
 
     # ------------------------------------------------------------------ words
     def words(self, question: str) -> list[str]:
@@ -141,11 +176,17 @@ class Grounder:
         spans += [Span("reference", start, end, " ".join(tokens[start:end])) for start, end in refs]
         taken |= covered | {i for s in spans for i in range(s.start, s.end)}
         spans += self._metric_and_sign_spans(tokens, taken)
+        taken |= {i for s in spans for i in range(s.start, s.end)}
+        spans += self._cue_spans(tokens, taken)
+        spans = [self._with_hint(tokens, s) if s.kind == "number" else s for s in spans]
         spans.sort(key=lambda s: s.start)
         return Grounding(tokens, spans)
 
     def _counted_next(self, tokens: list[str], i: int, lexical: list[Span]) -> bool:
         """A numeric feature named within the next two words ('no prior crimes', 'no time in jail')."""
+        if i + 1 < len(tokens) and (tokens[i + 1] in _COMPARATIVE or tokens[i + 1].endswith("er")
+                                    and i + 2 < len(tokens) and tokens[i + 2] == "than"):
+            return False                 # "no younger than 55" is a comparison, not the count 0
         for s in lexical:
             if i < s.start <= i + 3 and s.kind == "feature" and any(
                     self.schema.features[f].kind == "numeric" for f in s.features):
@@ -159,8 +200,11 @@ class Grounder:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if nxt == "s" and isinstance(value, int) and value % 10 == 0 and 10 <= value <= 90:
             decade = True
+        k = i + 1
+        while k < len(tokens) and k <= i + 3 and tokens[k] in _SKIP_TO_UNIT:
+            k += 1                  # "4+ years", "6 more months", "2 full years"
         for key, name in self.units.items():
-            if tuple(tokens[i + 1:i + 1 + len(key)]) == key:
+            if tuple(tokens[k:k + len(key)]) == key:
                 unit = name
                 break
         return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade)
@@ -186,6 +230,50 @@ class Grounder:
             else:
                 i += 1
         return out
+
+    def _cue_spans(self, tokens: list[str], taken: set[int]) -> list[Span]:
+        """Words that point at the true label or at the model's output ('actually', 'the model
+        says'): an elided class may hang on them."""
+        out: list[Span] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.cue_len, len(tokens) - i), 0, -1):
+                key = tuple(tokens[i:i + n])
+                if key in self.class_cues and not taken.intersection(range(i, i + n)):
+                    out.append(Span(self.class_cues[key], i, i + n, " ".join(key)))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def _with_hint(self, tokens: list[str], span: Span) -> Span:
+        """The comparison or change word said with a number, before it ('at least 4', 'between 20
+        and 30') or after it ('4 or more', '5 years older', '2000 less')."""
+        from dataclasses import replace
+
+        i, j = span.start, span.end
+        while i > 0 and tokens[i - 1] in self.fillers:
+            i -= 1
+        for n in range(min(4, i), 0, -1):
+            hint = self.before.get(tuple(tokens[i - n:i]))
+            if hint:
+                return replace(span, hint=hint)
+        if i > 0 and tokens[i - 1] in ("and", "to") and i > 2:           # the upper end of a range
+            lower = i - 2
+            if _NUMBER.fullmatch(tokens[lower]) and (tokens[max(0, lower - 1)] in ("between", "from")
+                                                      or tokens[max(0, lower - 2)] in ("between", "from")):
+                return replace(span, hint="le")
+        if i > 0 and tokens[i - 1] in ("between", "from") and j + 1 < len(tokens) and \
+                tokens[j] in ("and", "to") and _NUMBER.fullmatch(tokens[j + 1]):
+            return replace(span, hint="ge")
+        while j < len(tokens) and (tokens[j] in self.fillers or any(tokens[j] in u for u in self.units)):
+            j += 1
+        for n in range(min(3, len(tokens) - j), 0, -1):
+            hint = self.after.get(tuple(tokens[j:j + n]))
+            if hint:
+                return replace(span, hint=hint)
+        return span
 
     def _reference_spans(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:
         out = []

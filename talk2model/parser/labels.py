@@ -53,6 +53,10 @@ def allowed_roles(type_name: str) -> tuple[str, ...]:
         return ("none",) + REFERENCE_ROLES
     if type_name == "metric":
         return ("none",) + METRIC_ROLES
+    if type_name == "truth":      # an unsaid class of the true label: the one named nearby, or the other
+        return ("none", "c_label", "c_label_not", "c_stat_label")
+    if type_name == "model":
+        return ("none", "c_pred", "c_pred_not", "c_stat_pred")
     out = ["none"]
     parts = type_name.split("+")
     if "class" in parts:

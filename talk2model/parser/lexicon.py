@@ -115,6 +115,14 @@ def derived_phrases(schema: Schema):
                 if counts[w] == 1 and len(w) >= 4 and w not in _COMMON and w not in outcome \
                         and w not in PEOPLE:
                     yield name, w, Meaning("feature", name, strength=1)
+        if f.kind == "numeric" and "age" in words:        # any age column: how people say it
+            for w in ("young", "younger", "youngest", "old", "older", "oldest", "elderly", "aged"):
+                yield name, w, Meaning("feature", name, strength=1)
+        lead = list(words)
+        while lead and lead[0] in _UNIT_LEAD:                # 'years at current home' -> 'current home'
+            lead = lead[1:]
+        if 2 <= len(lead) < len(words) and found is None:
+            yield name, " ".join(lead), Meaning("feature", name, strength=1)
     for group, members in schema.groups.items():
         split = [feats[m].words.split() for m in members if m in feats]
         if len(split) < 2:
@@ -135,6 +143,8 @@ def stem(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
+    if word.endswith("ing") and len(word) >= 6:      # 'owning' -> 'own', 'renting' -> 'rent'
+        return word[:-3]
     for suffix in ("ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= (4 if suffix == "e" else 3):
             if suffix == "s" and word.endswith(("ss", "us", "is")):
@@ -290,7 +300,8 @@ class Lexicon:
         return spans
 
 
-_ARTICLES = frozenset({"the", "a", "an", "their", "his", "her", "its"})
+_ARTICLES = frozenset({"the", "a", "an", "their", "his", "her", "its", "this", "that", "these", "those", "my",
+                       "our", "your"})
 
 
 def _plural_same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

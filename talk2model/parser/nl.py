@@ -66,7 +66,7 @@ class NaturalLanguageParser:
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)
         if built.ask_feature:
-            return self._ask_feature(built.ask_feature, g)
+            return self._ask_feature(built.ask_feature, g, built.partial)
         if built.ask_number:
             return self._ask_number(built.ask_number, g, reading, state)
         if built.problems:
@@ -96,13 +96,15 @@ class NaturalLanguageParser:
         return [t for i, t in enumerate(g.tokens) if i not in in_span and t.isalpha() and len(t) >= 4
                 and t not in self.generic and t not in lexicon][:2]
 
-    def _ask_feature(self, op: str, g) -> Parse:
+    def _ask_feature(self, op: str, g, partial: list) -> Parse:
         unknown = self._unknown_words(g)
         lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown)) + " " if unknown else ""
         if op == "bias":
             options = list(self.schema.sensitive)[:3] or list(self.schema.features)[:3]
-            choices = [Choice(f"fairness across {self.schema.features[f].label}", q.Query((q.Bias(attribute=f),)))
-                       for f in options]
+            choices = []
+            for f in options:
+                query = validate(q.Query(tuple(partial) + (q.Bias(attribute=f),)), self.schema)
+                choices.append(Choice(describe_query(query, self.schema), query))
             return Parse(choices=choices, message=lead + WHICH_ATTRIBUTE, confidence=0.3, source="nl")
         names = [self.schema.features[f].label for f in list(self.schema.features)[:6]]
         return Parse(message=lead + WHICH_FEATURE.format(features=", ".join(names)), source="nl")

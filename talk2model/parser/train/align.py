@@ -37,6 +37,24 @@ class Target:
     follows: int | None = None                     # 1: continues the selection unsaid; None: unknown
 
 
+def canonical_whatifs(steps: list[dict] | None, workspace) -> list[dict] | None:
+    """A switch between a flag and its complement or one-hot siblings is one what-if: the flag
+    set to 1 ("a misdemeanor instead of a felony"); the engine keeps the others consistent."""
+    if not steps:
+        return steps
+    from talk2model.engine import complementary_flags
+
+    schema = workspace.schema
+    ons = [s["feature"] for s in steps if s["op"] == "whatif" and s["action"] == "set" and s["value"] == 1
+           and s["feature"] in schema.features and schema.features[s["feature"]].kind == "flag"]
+    implied: set[str] = set()
+    for f in ons:
+        implied.update(complementary_flags(f, schema, workspace.data))
+        implied.update(m for members in schema.groups.values() if f in members for m in members if m != f)
+    return [s for s in steps if not (s["op"] == "whatif" and s["action"] == "set" and s["value"] == 0
+                                     and s["feature"] in implied)]
+
+
 def slot_steps(steps: list[dict]) -> list[dict]:
     """The operation steps, with consecutive steps of one operation that differ only in their
     feature merged (the assembler makes one step per feature argument again)."""
@@ -214,6 +232,16 @@ class _Aligner:
         if other and len(self.schema.classes) == 2:
             self.take(other, base + "_not" if cmp == "==" else base)
             return
+        # the class left unsaid ("but don't actually have it"): on the cue word, relative to the
+        # class named nearest to it
+        cue = self.free(lambda s: s.kind == ("model" if feature == "prediction" else "truth"))
+        named = [s for s in self.g.spans if s.classes]
+        if cue and named and len(self.schema.classes) == 2:
+            at = self.g.spans[cue[-1]].start
+            near = min(named, key=lambda s: abs(s.start - at)).classes[0]
+            positive = (near == value) == (cmp == "==")
+            self.roles[cue[-1]] = base if positive else base + "_not"
+            return
         self.lacking(f"class {feature} {value}", lambda s: bool(s.classes))
 
     def whatif(self, step: dict) -> None:
@@ -283,7 +311,9 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
                     a.missing.append(f"band {cut}")
         if op == "statistic" and step.get("feature") in ("prediction", "target", "label"):
             role = "c_stat_pred" if step["feature"] == "prediction" else "c_stat_label"
-            a.take(a.free(lambda s: bool(s.classes)), role)
+            if a.take(a.free(lambda s: bool(s.classes)), role) is None:
+                kind = "model" if step["feature"] == "prediction" else "truth"
+                a.take(a.free(lambda s, kind=kind: s.kind == kind), role)
     for i, span in enumerate(grounding.spans):
         if span.kind != "entity":
             a.roles.setdefault(i, "none")

@@ -20,7 +20,7 @@ from pathlib import Path
 from talk2model.parser.encode import Encoded, encode
 from talk2model.parser.grounding import Grounder, Grounding
 from talk2model.parser.normalize import tokenize
-from talk2model.parser.train.align import Target, align, state_text, turn_steps
+from talk2model.parser.train.align import Target, align, canonical_whatifs, state_text, turn_steps
 from talk2model.parser.train.schemas import load_training_workspace
 from talk2model.paths import resource_dir
 
@@ -123,7 +123,7 @@ def build_examples(items: list[Item], vocab: frozenset[str]) -> list[Example]:
         grounder = grounders[item.workspace]
         grounding = grounder.ground(item.question)
         state = state_text(item.previous, grounder.schema) if item.previous is not None else ""
-        target = align(grounding, item.steps, grounder.schema)
+        target = align(grounding, canonical_whatifs(item.steps, grounder.workspace), grounder.schema)
         target.follows = item.follows
         target.carry = item.carry
         out.append(Example(item, grounding, encode(grounding, state), target))

@@ -43,11 +43,11 @@ def lora_config():
 
 
 def _allowed_mask() -> np.ndarray:
-    from talk2model.parser.grounding import TYPES
+    from talk2model.parser.grounding import TYPE_IDS
 
-    mask = np.zeros((len(TYPES), len(L.ROLES)), dtype=bool)
-    for t, name in enumerate(TYPES):
-        for role in L.allowed_roles(name):
+    mask = np.zeros((len(TYPE_IDS), len(L.ROLES)), dtype=bool)
+    for t, name in enumerate(TYPE_IDS):
+        for role in L.allowed_roles(name.split(":")[0]):
             mask[t, L.ROLES.index(role)] = True
     return mask
 

@@ -287,12 +287,14 @@ class Generator:
                     text = _fill(frame, change=words, who=who, entity=s.entity, entities=s.entities)
                     steps = [{"op": "predict"}]        # the frames ask what the model would say
                     whatifs = [step]
-        elif rng.random() < 0.25 and scope != "all":
-            second = rng.choices(ops, weights=[OP_WEIGHTS[o] for o in ops])[0]
-            if second != first:
+        elif rng.random() < 0.35 and scope != "all":
+            for _ in range(rng.choice([1, 1, 2])):          # a second, sometimes a third request
+                nxt = rng.choices(ops, weights=[OP_WEIGHTS[o] for o in ops])[0]
+                if nxt in [st["op"] for st in steps]:
+                    continue
                 pronoun = _fill(rng.choice(PRONOUNS["one" if scope == "one" else "group"]),
                                 entity=s.entity, entities=s.entities)
-                more = self.operation(s, second, pronoun, scope)
+                more = self.operation(s, nxt, pronoun, scope)
                 joint = self.pick("combine")
                 if more is not None and joint:
                     text = _fill(joint, q1=text, q2=_fill(more[0], who=pronoun, entity=s.entity, entities=s.entities))

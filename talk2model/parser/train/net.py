@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from talk2model.parser import labels as L
-from talk2model.parser.grounding import TYPES
+from talk2model.parser.grounding import TYPE_IDS
 
 # the lower layers stay as MiniLM has them (their outputs are computed once per training example);
 # the upper ones are fine-tuned with LoRA, and see the grounded span types
@@ -105,7 +105,7 @@ class ReaderNet(nn.Module):
             Layer(h, config["num_attention_heads"], config["intermediate_size"], self.eps)
             for _ in range(config["num_hidden_layers"]))
         # heads (trained in full)
-        self.span_type = nn.Embedding(len(TYPES), h)
+        self.span_type = nn.Embedding(len(TYPE_IDS), h)
         nn.init.zeros_(self.span_type.weight)
         self.slot_queries = nn.Embedding(L.SLOTS, h)
         nn.init.normal_(self.slot_queries.weight, std=0.02)

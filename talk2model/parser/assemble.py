@@ -46,7 +46,7 @@ class Assembler:
         self.schema = workspace.schema
 
     # ------------------------------------------------------------------ entry point
-    def build(self, g: Grounding, r: Reading, state=None) -> Assembly:
+    def build(self, g: Grounding, r: Reading, state=None, fallback_feature: str | None = None) -> Assembly:
         out = Assembly()
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
@@ -64,7 +64,7 @@ class Assembler:
         if state is not None and state.last_whatifs and r.carry > 0.5:
             whatifs = list(state.last_whatifs) + [w for w in whatifs if w not in state.last_whatifs]
         steps += whatifs
-        ops = self._operations(g, r, role, bound, state, out)
+        ops = self._operations(g, r, role, bound, state, out, fallback_feature)
         if ops is None:
             out.partial = steps          # what was read before the missing feature: kept in choices
             return out
@@ -196,8 +196,8 @@ class Assembler:
         return list(dict.fromkeys(w for _, w in found))
 
     # ------------------------------------------------------------------ operations
-    def _operations(self, g: Grounding, r: Reading, role: dict, bound: dict, state, out: Assembly
-                    ) -> list[q.Step] | None:
+    def _operations(self, g: Grounding, r: Reading, role: dict, bound: dict, state, out: Assembly,
+                    fallback_feature: str | None = None) -> list[q.Step] | None:
         spans = g.spans
         args: list[str] = []
         for i, span in enumerate(spans):
@@ -205,7 +205,7 @@ class Assembler:
                 args.append(span.features[0])
             elif role.get(i) == "v_arg":
                 args.append(C.pick_value(self.schema, g, i)[0])
-        args = list(dict.fromkeys(args))
+        args = list(dict.fromkeys(args)) or ([fallback_feature] if fallback_feature else [])
         tops = [spans[i].number for i in role if role[i] == "n_top"]
         bands = sorted(spans[i].number for i in role if role[i] == "n_band")
         stat_of = next(("prediction" if role[i] == "c_stat_pred" else "target" for i in role

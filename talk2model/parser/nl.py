@@ -44,6 +44,7 @@ class NaturalLanguageParser:
         self.grounder = Grounder(workspace, self.reader.vocabulary)
         self.assembler = Assembler(workspace)
         self.generic = frozenset(self.reader.meta.get("generic_words", ()))
+        self._semantic: dict = {}
 
     # ------------------------------------------------------------------ public
     def parse(self, question: str, state=None) -> Parse:
@@ -65,6 +66,10 @@ class NaturalLanguageParser:
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)
+        if built.ask_feature:
+            guessed = self._feature_in_other_words(built.ask_feature, g)
+            if guessed is not None:
+                built = self.assembler.build(g, reading, state, fallback_feature=guessed)
         if built.ask_feature:
             return self._ask_feature(built.ask_feature, g, built.partial)
         if built.ask_number:
@@ -88,6 +93,22 @@ class NaturalLanguageParser:
         n = state.current_size
         who = ("everyone" if n is None else f"one {self.schema.entity}" if n == 1 else "a group")
         return state_words([s.to_json() for s in steps], who, self.schema.features)
+
+    def _feature_in_other_words(self, op: str, g) -> str | None:
+        """'the time someone spent locked up' -> months_in_jail: the feature whose words mean
+        the same as an uncovered phrase (sentence-model similarity), or None."""
+        from talk2model.parser.semantic import SemanticFeatures, candidate_phrases
+
+        covered = {i for s in g.spans for i in range(s.start, s.end)}
+        phrases = candidate_phrases(g.tokens, covered, self.generic)
+        if not phrases:
+            return None
+        key = "sensitive" if op == "bias" else "all"
+        if key not in self._semantic:
+            features = list(self.schema.sensitive) if op == "bias" else None
+            self._semantic[key] = SemanticFeatures(self.schema, features)
+        found = self._semantic[key].guess(phrases)
+        return found[0] if found else None
 
     def _unknown_words(self, g) -> list[str]:
         """Words the question leans on that neither this workspace nor questions in general use."""

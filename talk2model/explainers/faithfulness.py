@@ -137,7 +137,7 @@ def relative_infidelity(ex: CaptumExplainer, x: torch.Tensor, att: Attribution) 
 
     inputs = x[None]
     with torch.no_grad():
-        score = infidelity(ex.module, perturb, inputs, torch.as_tensor(att.values[None], dtype=torch.float32),
+        score = infidelity(ex.module, perturb, inputs, torch.tensor(np.array(att.values[None]), dtype=torch.float32),
                            baselines=baseline[None], target=att.target, n_perturb_samples=PERTURBATIONS,
                            normalize=True)
         changes = torch.cat(drawn)

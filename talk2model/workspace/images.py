@@ -474,8 +474,8 @@ def image_from_upload(path: str | Path, spec: ImageSpec, *, max_bytes: int, name
     Uploads are never trusted: the size in bytes and in pixels is checked before decoding, the
     file must really be a PNG or JPEG, transparency becomes white paper, and for workspaces of
     light ink on a dark background (sklearn's digits) dark-on-light drawings are inverted and the
-    stroke is cropped, centred on a square and scaled to the model's size, as the training images
-    were."""
+    stroke is cropped, centred on a square it fills and scaled to the model's size, as the training
+    images were (sklearn's digits span the full height)."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -515,9 +515,7 @@ def _fit_stroke(array: np.ndarray, spec: ImageSpec, name: str) -> np.ndarray:
         raise WorkspaceError(ERR_UPLOAD_BLANK.format(name=name))
     rows, cols = np.where(ink)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    side = max(bottom - top, right - left)
-    pad = int(round(side * 0.12))   # the training digits leave a thin margin round the stroke
-    side += 2 * pad
+    side = max(bottom - top, right - left)   # sklearn's digits fill the height, centred across
     square = np.zeros((side, side, array.shape[2]), dtype=np.float32)
     oy, ox = (side - (bottom - top)) // 2, (side - (right - left)) // 2
     square[oy:oy + bottom - top, ox:ox + right - left] = array[top:bottom, left:right]

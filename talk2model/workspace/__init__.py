@@ -7,6 +7,9 @@
               train_ids = "../models/credit.train_ids.json"   # rows the model was fit on
     [schema]  target = "risk", classes, favourable, features.<col>..., sensitive, immutable
 
+A file with `kind = "image"` describes images and a PyTorch classifier instead
+(`talk2model.workspace.images`: an `ImageWorkspace`, whose rows are the images).
+
 `load_workspace("credit")` loads a built-in; `load_workspace("path/to/file.toml")` any other;
 `Workspace.from_frame(...)` builds one from objects already in memory (the app's upload).
 """

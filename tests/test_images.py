@@ -54,9 +54,10 @@ def test_digits_is_sklearns_digits_with_a_cnn_above_97_percent(digits):
 
 
 def test_listed_by_talk2model_workspaces(capsys):
-    from talk2model.cli import main
+    from talk2model.cli import build_parser, cmd_workspaces
 
-    assert main(["workspaces"]) == 0
+    # the command itself (main() also waits for this process's background threads on its way out)
+    assert cmd_workspaces(build_parser().parse_args(["workspaces"])) == 0
     line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("digits"))
     assert "1,797 images" in line and "8×8" in line
 

@@ -372,3 +372,22 @@ def test_uploads_that_are_not_images_too_big_or_blank(tmp_path, digits):
     Image.fromarray(rgba, mode="RGBA").save(transparent)
     stroke = im.image_from_upload(transparent, digits.image_spec, max_bytes=2**20)
     assert stroke.max() == 16 and stroke[0, :, 0].max() < stroke.max()   # a vertical stroke, centred
+
+
+def test_a_torchscript_model_loads_and_says_which_methods_need_layers(tmp_path, digits):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.script(digits.model.module).save(str(tmp_path / "cnn.ts"))
+    npz = _npz(tmp_path, digits.images[:40, 0].astype(np.uint8), digits.y.to_numpy()[:40])
+    body = (f'kind = "image"\n[data]\npath = "{npz}"\n[images]\nrange = [0, 16]\n'
+            f'[model]\npath = "{tmp_path / "cnn.ts"}"\n[schema]\nentity = "image"\n')
+    ws = load_workspace(_toml(tmp_path, body), cache=False)
+    assert ws.model.kind == "TorchScript CNN"
+    np.testing.assert_allclose(ws.probabilities().to_numpy(), digits.probabilities().iloc[:40].to_numpy(), atol=1e-5)
+    ig = run(ws, "filter id == 3 then explain integrated_gradients").to_json()["result"]
+    assert abs(ig["base_value"] + np.sum(ig["attributions"]) - ig["output_value"]) <= 0.02 * abs(ig["output_value"] - ig["base_value"])
+    assert "a TorchScript model does not have" in Assistant(ws).run("filter id == 3 then explain deeplift").text
+    auto = run(ws, "filter id == 3 then explain auto").to_json()["result"]
+    assert {m["method"] for m in auto["faithfulness"]} == {"saliency", "integrated_gradients", "occlusion"}

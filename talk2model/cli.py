@@ -113,8 +113,10 @@ def cmd_workspaces(args) -> int:
     for name, path in builtin_workspaces().items():
         try:
             ws = load_workspace(name)
+            what = (f"{ws.image_spec.describe()} images" if ws.kind == "image"
+                    else f"{len(ws.schema.features)} features")
             print(f"{name:14s} {ws.schema.title} — {len(ws.data):,} {ws.schema.entity_plural}, "
-                  f"{len(ws.schema.features)} features, model: {ws.model.kind}")
+                  f"{what}, model: {ws.model.kind}")
         except Exception as exc:  # a broken workspace must not hide the others
             print(f"{name:14s} (cannot load: {exc})")
     return 0

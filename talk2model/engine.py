@@ -26,6 +26,11 @@ ERR_NO_REPEAT = "there is no earlier question to repeat yet"
 ERR_NO_FOLLOWUP = "there is nothing more to show about the last answer"
 
 SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
+# What an image workspace answers; the other operations are about a table's features.
+IMAGE_OPS = ("predict", "likelihood", "explain", "importance", "score", "mistakes", "confusion",
+             "faithfulness", "labels", "count", "show", "statistic", "describe_data", "describe_model",
+             "capabilities", "repeat", "followup")
+ERR_TABLE_ONLY = ("'{op}' works with a table's features; about images I answer: " + ", ".join(IMAGE_OPS[:-2]))
 
 
 @dataclass
@@ -139,6 +144,8 @@ def mask(expr: q.Expr, frame: pd.DataFrame, ctx: Context) -> pd.Series:
         column = frame[ctx.schema.target]
     elif expr.feature == "prediction":
         column = _predictions_for(frame, ctx)
+    elif expr.feature == "confidence":
+        column = _confidence_for(frame, ctx)
     else:
         column = frame[expr.feature]
     value = expr.value
@@ -149,6 +156,14 @@ def mask(expr: q.Expr, frame: pd.DataFrame, ctx: Context) -> pd.Series:
     except TypeError:
         raise QueryError(f"cannot compare {expr.feature} with {value!r}") from None
     return result.fillna(False).astype(bool)
+
+
+def _confidence_for(frame: pd.DataFrame, ctx: Context) -> pd.Series:
+    """The model's probability of its predicted class, per row."""
+    if not ctx.model.has_proba:
+        raise QueryError("this model gives no probabilities, so it has no confidence to filter on")
+    proba = ctx.workspace.probabilities(frame) if ctx.whatifs else ctx.workspace.probabilities().loc[frame.index]
+    return proba.max(axis=1)
 
 
 def _predictions_for(frame: pd.DataFrame, ctx: Context) -> pd.Series:
@@ -290,6 +305,8 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
 
 
 def _run_op(registry, step: q.Step, ctx: Context) -> StepOutcome:
+    if ctx.workspace.kind == "image" and step.op not in IMAGE_OPS:
+        return StepOutcome(step, error=ERR_TABLE_ONLY.format(op=step.op))
     operation = registry.get(step.op)
     if operation is None:
         return StepOutcome(step, error=f"'{step.op}' is not available in this version yet")

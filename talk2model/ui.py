@@ -19,7 +19,7 @@ with every turn. Everything a person typed is escaped where the chat shows it.
 
 Endpoints (explicit api_name, usable from gradio_client): /ask, /choose_0../choose_3,
 /clear_selection, /workspace, /example, /feedback_up, /feedback_down, /transcript,
-/byo_inspect, /byo_schema, /byo_use.
+/byo_inspect, /byo_schema, /byo_use, /image_ask (your own PNG, in an image workspace).
 """
 
 from __future__ import annotations
@@ -76,6 +76,9 @@ ERR_ALLOW_PICKLE = ("talk2model app: --allow-pickle is gone: uploads never load 
 ERR_OPEN_HOST = ("talk2model app: refusing to listen on {host} without sign-in. Anyone who can reach "
                  "the port could use the app. Give --auth-file FILE (see `talk2model passwd`), or "
                  "--auth-header NAME behind an authenticating proxy, or --no-auth if you mean it.")
+ERR_NOT_IMAGES = "Your own image can be asked about in an image workspace: choose digits first."
+ERR_NO_IMAGE = "Upload a PNG image first."
+MSG_IMAGE_QUESTION = "Why does the model see what it sees in my image (image {id})?"
 MSG_FEEDBACK = "Thanks, your feedback on turn {seq} was saved."
 MSG_CLEARED = "Selection cleared: questions are about all {n:,} {entities} again."
 UPLOAD_PREFIX = "uploaded: "   # how the workspace picker names an uploaded workspace
@@ -369,7 +372,9 @@ def _workspace_markdown(workspace: Workspace, label: str | None = None) -> str:
     if schema.description:
         lines.append(e(schema.description))
     classes = ", ".join(f"{v}" for v in schema.classes.values())
-    lines.append(e(f"{len(workspace.data):,} {schema.entity_plural} · {len(schema.features)} features · "
+    what = (f"{workspace.image_spec.describe()} images" if workspace.kind == "image"
+            else f"{len(schema.features)} features")
+    lines.append(e(f"{len(workspace.data):,} {schema.entity_plural} · {what} · "
                    f"model: {workspace.model.kind} · predicts {schema.target}"
                    + (f" ({classes})" if classes else "")))
     return "\n\n".join(lines)
@@ -560,6 +565,33 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                                 f"**{escape_markup(str(target))}**. Check the inferred schema: edit types, "
                                 "tick sensitive / immutable features, name the classes, then use the workspace.")
 
+    def image_ask(image_path: str | None, state: ChatSession | None, request: gr.Request):
+        """Your own image: fitted to the workspace (uploads are never trusted), added to this
+        session's copy of the images as a new id, and answered like a row: prediction, why, and
+        which explanation is most faithful (`filter id == N then explain auto`)."""
+        session = session_of(state, request)
+        ws = session.workspace
+        if not options.upload:
+            raise gr.Error(ERR_UPLOAD_OFF)
+        if ws.kind != "image":
+            raise gr.Error(ERR_NOT_IMAGES)
+        if not image_path:
+            raise gr.Error(ERR_NO_IMAGE)
+        from talk2model.workspace.images import appended, image_from_upload
+
+        try:
+            pixels = image_from_upload(image_path, ws.image_spec, max_bytes=options.limits.max_bytes)
+        except WorkspaceError as exc:
+            raise gr.Error(str(exc), title="This image cannot be read") from exc
+        mine, new_id = appended(ws, pixels, name=Path(image_path).name)
+        session.assistant = options.assistant_factory(mine)     # same conversation, one more image
+        session.assistant.user = session.user
+        query = f"filter id == {new_id} then explain auto"
+        shown = MSG_IMAGE_QUESTION.format(id=new_id)
+        answer = session.answer(shown, lambda: session.assistant.run(query, question=shown))
+        session.record(shown, answer)
+        return view(session)
+
     def byo_use(data_path, model_path, target, name, entity, table, classes_text, state, request: gr.Request):
         if not options.upload:
             raise gr.Error(ERR_UPLOAD_OFF)
@@ -639,6 +671,17 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                                              placeholder="0 = denied; 1 = approved")
                     byo_status = gr.Markdown("", elem_id="byo-status")
                     byo_btn = gr.Button("Use this workspace", variant="primary", elem_id="byo-use")
+        with gr.Accordion("Ask about your own image (image workspaces such as digits)", open=False,
+                          elem_id="my-image", visible=options.upload):
+            with gr.Row(equal_height=False):
+                my_image = gr.Image(type="filepath", sources=["upload", "clipboard"], image_mode=None,
+                                    label="A PNG of one handwritten digit (dark ink on light paper, or light on dark)",
+                                    height=220, elem_id="my-image-file")
+                with gr.Column():
+                    gr.Markdown("The image is fitted to the model's size, added to this conversation as a new "
+                                "image id, and answered: what the model sees, why, and which explanation is "
+                                "most faithful. Ask more about it by its id.")
+                    my_image_btn = gr.Button("Ask about this image", variant="primary", elem_id="my-image-ask")
         answer_json = gr.JSON(visible=False)
 
         view_outputs = [state, chatbot, selection_md, *choice_btns, answer_json, session_md]
@@ -664,6 +707,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
                         api_name="byo_inspect")
         byo_target.change(byo_schema, inputs=[byo_data, byo_target],
                           outputs=[byo_table, byo_classes, byo_status], api_name="byo_schema")
+        my_image_btn.click(image_ask, inputs=[my_image, state], outputs=view_outputs, api_name="image_ask")
         byo_btn.click(byo_use, inputs=[byo_data, byo_model, byo_target, byo_name, byo_entity, byo_table,
                                        byo_classes, state], outputs=ws_outputs, api_name="byo_use")
     # Gradio runs one event of a kind at a time unless told otherwise: as many as the pool has workers

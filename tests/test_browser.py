@@ -193,3 +193,26 @@ def test_upload_a_table_and_model_in_a_real_browser(browser, app_url, tmp_path):
     page.screenshot(path=str(tmp_path / "upload.png"), full_page=True)
     assert (tmp_path / "upload.png").stat().st_size > 20_000
     page.close()
+
+
+def test_an_image_question_in_a_real_browser_shows_the_overlay(browser, app_url, tmp_path):
+    """Switch to the digits workspace, ask one image question (in the query language), and see
+    the heatmap overlay drawn and the faithfulness table."""
+    url, _ = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    page.locator("#workspace input").click()
+    page.get_by_role("option", name="digits", exact=True).click()
+    page.locator("#workspace-info").get_by_text("Handwritten digits (neural network)").wait_for()
+    _ask(page, "filter id == 12 then explain auto")
+    chat = page.locator("#chat")
+    chat.get_by_text("The model sees a 2 in image 12").first.wait_for()
+    image = chat.locator("img[src*='.png']").first
+    image.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth >= 600", arg=image.element_handle())
+    chat.get_by_text("deletion AUC (lower better)").first.wait_for()
+    page.screenshot(path=str(tmp_path / "overlay.png"), full_page=True)
+    assert (tmp_path / "overlay.png").stat().st_size > 20_000
+    page.close()

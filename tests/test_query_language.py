@@ -50,9 +50,12 @@ steps = st.one_of(
     st.builds(q.Statistic, names),
     st.builds(q.Bias, names, st.one_of(st.none(), st.sampled_from(["accuracy", "selection_rate"]))),
     st.builds(q.Define, names),
+    st.builds(lambda k: q.Likelihood(top=k), st.one_of(st.none(), st.integers(1, 20))),
+    st.builds(lambda ms: q.Faithfulness(tuple(ms) or None),
+              st.lists(st.sampled_from(q.CAPTUM_METHODS), max_size=4, unique=True)),
     *[st.just(cls()) for cls in (q.Predict, q.Likelihood, q.Counterfactual, q.Interactions, q.Rules,
                                  q.Labels, q.Count, q.Show, q.DescribeData, q.DescribeModel,
-                                 q.Capabilities, q.Repeat, q.Followup)],
+                                 q.Capabilities, q.Repeat, q.Followup, q.Confusion)],
 )
 queries = st.builds(lambda xs: q.Query(tuple(xs)), st.lists(steps, min_size=1, max_size=5))
 

@@ -35,7 +35,14 @@ LIME_LIMIT = 50
 # The most rows one answer computes attributions for, by method. A bigger selection is stood for
 # by a seeded random sample of this size, and the answer says so: tree and linear SHAP take
 # microseconds a row, permutation SHAP calls the model hundreds of times a row.
-SAMPLE_ROWS = {"shap-tree": 10_000, "shap-linear": 50_000, "shap-deep": 2_000, "shap-permutation": 200}
+SAMPLE_ROWS = {"shap-tree": 10_000, "shap-linear": 50_000, "shap-deep": 2_000, "shap-permutation": 200,
+               "captum-ig": 2_000, "captum-deeplift": 2_000, "captum-saliency": 2_000}
+# Captum's methods for a PyTorch MLP (the query language's names -> the cache's method names)
+CAPTUM_TABULAR = {"integrated_gradients": "captum-ig", "deeplift": "captum-deeplift",
+                  "saliency": "captum-saliency"}
+ERR_NEEDS_TORCH = ("{name} reads a PyTorch model's gradients; this model is a {kind}, so ask for SHAP "
+                   "(\"explain auto\") or LIME")
+ERR_IMAGE_ONLY = "{name} explains image models; for this model use shap, integrated_gradients, deeplift, deep_shap or saliency"
 SAMPLE_SEED = 0
 STEP_ROWS = 10   # permutation SHAP runs this many rows at a time between time-budget checks
 
@@ -88,7 +95,10 @@ class Attributions:
 
 
 METHOD_NAMES = {"shap-tree": "TreeSHAP", "shap-linear": "linear SHAP", "shap-deep": "Deep SHAP (DeepLIFT)",
-                "shap-permutation": "permutation SHAP", "lime": "LIME"}
+                "shap-permutation": "permutation SHAP", "lime": "LIME",
+                "captum-ig": "Integrated Gradients (Captum, from the data's mean)",
+                "captum-deeplift": "DeepLIFT (Captum, from the data's mean)",
+                "captum-saliency": "saliency (Captum gradients)"}
 
 
 class Explainer:
@@ -99,6 +109,8 @@ class Explainer:
         self.encoding = Encoding.of(workspace.model, workspace.schema.groups)
         self._backend: Backend | None = None
         self._lime = None
+        self._captum = None
+        self._randomised = None
         self._memory: dict[str, _Memory] = {}
         self._lock = threading.RLock()
 
@@ -120,8 +132,35 @@ class Explainer:
             self._lime = LimeBackend(self.workspace, self.backend.outputs)
         return self._lime
 
+    @property
+    def captum(self):
+        """Captum's methods around the model's PyTorch module (None for other models): the
+        baseline is the background's mean row, Deep SHAP's background the same rows as shap's."""
+        if self._captum is None and self.backend.method == "shap-deep":
+            from talk2model.explainers.captum_backend import CaptumExplainer
+
+            with self._lock:
+                if self._captum is None:
+                    bg = np.asarray(self.backend.background, dtype=np.float32)
+                    self._captum = CaptumExplainer(self.encoding.final.module, baseline=bg.mean(axis=0),
+                                                   background=bg, image=False)
+        return self._captum
+
     def method_for(self, method: str = "auto") -> str:
-        return "lime" if method == "lime" else self.backend.method
+        if method == "lime":
+            return "lime"
+        if method in ("gradcam", "occlusion"):
+            from talk2model.explainers.captum_backend import METHOD_NAMES as CAPTUM_NAMES
+
+            raise OperationError(ERR_IMAGE_ONLY.format(name=CAPTUM_NAMES[method]))
+        if method in CAPTUM_TABULAR or method == "deep_shap":
+            if self.backend.method != "shap-deep":
+                from talk2model.explainers.captum_backend import METHOD_NAMES as CAPTUM_NAMES
+
+                raise OperationError(ERR_NEEDS_TORCH.format(name=CAPTUM_NAMES[method],
+                                                            kind=self.workspace.model.kind))
+            return CAPTUM_TABULAR.get(method, "shap-deep")
+        return self.backend.method
 
     def sample(self, frame: pd.DataFrame, method: str = "auto") -> pd.DataFrame:
         """`frame`, or a seeded random sample of SAMPLE_ROWS[method] of its rows (in id order)
@@ -133,7 +172,7 @@ class Explainer:
 
     def space_for(self, method: str = "auto") -> str:
         return ("probability" if self.workspace.model.has_proba else "prediction") \
-            if method == "lime" else self.backend.space
+            if method == "lime" else self.backend.space   # Captum on the MLP: its logit, as Deep SHAP
 
     def key(self, method: str) -> CacheKey:
         ws = self.workspace
@@ -174,6 +213,8 @@ class Explainer:
         """Attributions computed now (no cache), as a block of arrays."""
         if name == "lime":
             return Block.of(self._compute_lime(frame), len(self.encoding.features))
+        if name.startswith("captum-"):
+            return self._compute_captum(frame, name)
         backend = self.backend
         Z = self.encoding.transform(frame)
         values, base, output = self._explain_in_steps(backend, Z)
@@ -183,6 +224,45 @@ class Explainer:
         labels = [_text(o) for o in backend.outputs]
         return Block([str(i) for i in frame.index], summed, base[index].astype(float),
                      output[np.arange(n), index].astype(float), [labels[k] for k in index])
+
+    def _compute_captum(self, frame: pd.DataFrame, name: str) -> Block:
+        """Captum on the MLP's one logit (the log-odds of its second class), from the baseline."""
+        method = {v: k for k, v in CAPTUM_TABULAR.items()}[name]
+        Z = np.asarray(self.encoding.transform(frame), dtype=np.float32)
+        parts = []
+        for start in range(0, len(Z), 500):
+            deadline.check()
+            parts += self.captum.attribute_many(Z[start:start + 500], method, [0] * len(Z[start:start + 500]))
+        values = np.stack([a.values for a in parts]) @ self.encoding.aggregator
+        label = _text(self.backend.outputs[0])
+        return Block([str(i) for i in frame.index], values, np.array([a.base_value for a in parts], dtype=float),
+                     np.array([a.output_value for a in parts], dtype=float), [label] * len(parts))
+
+    def faithfulness(self, frame: pd.DataFrame, methods: list[str] | None = None):
+        """The faithfulness comparison (explainers.faithfulness) for one row of a PyTorch MLP:
+        Captum's saliency, Integrated Gradients and DeepLIFT, and shap's Deep SHAP (its
+        randomised-model twin is Captum's DeepLiftShap on the same background: the same rule)."""
+        from talk2model.explainers.captum_backend import Attribution, explainer_like, randomised_copy
+        from talk2model.explainers.faithfulness import compare
+
+        captum = self.captum
+        if not np.array_equal(self.encoding.aggregator, np.eye(len(self.encoding.features))):
+            raise OperationError("the faithfulness comparison needs a model that reads the features as they are")
+        methods = methods or ["saliency", "integrated_gradients", "deeplift", "deep_shap"]
+        for m in methods:
+            self.method_for(m)   # refuses methods that do not apply, with a sentence
+        z = np.asarray(self.encoding.transform(frame), dtype=np.float32)[0]
+        given = {}
+        if "deep_shap" in methods:
+            att = self.attributions(frame, "deep_shap", cacheable=False, cache=False)
+            given["deep_shap"] = Attribution(
+                method="deep_shap", values=att.values.to_numpy()[0], target=0,
+                output_value=float(att.output.iloc[0]), base_value=float(att.base.iloc[0]),
+                convergence_delta=None, forward_passes=2 * len(captum.background), seconds=0.0)
+        with self._lock:
+            if self._randomised is None:
+                self._randomised = explainer_like(captum, randomised_copy(captum.module))
+        return compare(captum, z, 0, methods, attributions=given, randomised=self._randomised)
 
     def _explain_in_steps(self, backend: Backend, Z: np.ndarray):
         """backend.explain(Z); the slow back-ends in steps of STEP_ROWS rows, checking the

@@ -25,6 +25,10 @@ class DescribeDataResult(Result):
            examples=("What data is this?", "Tell me about the dataset.", "What features are there?"))
 def describe_data(ctx, step) -> DescribeDataResult:
     ws = ctx.workspace
+    if ws.kind == "image":
+        from talk2model.ops import image_answers
+
+        return image_answers.describe_data(ctx, step)
     feats = [{"feature": f.name, "type": f.kind, "description": f.description or f.words,
               "unit": f.unit} for f in ws.schema.features.values()]
     return DescribeDataResult(title=ws.schema.title, description=ws.schema.description,

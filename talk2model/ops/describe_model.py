@@ -25,6 +25,10 @@ class DescribeModelResult(Result):
            examples=("What kind of model is this?", "Tell me about the model."))
 def describe_model(ctx, step) -> DescribeModelResult:
     ws = ctx.workspace
+    if ws.kind == "image":
+        from talk2model.ops import image_answers
+
+        return image_answers.describe_model(ctx, step)
     est = ws.model.estimator
     steps = [type(s).__name__ for _, s in getattr(est, "steps", [])] or [type(est).__name__]
     held = ws.held_out_mask(ws.ids)

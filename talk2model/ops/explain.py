@@ -50,11 +50,17 @@ class ExplainResult(Result):
 
 
 @operation("explain", description="Why the model predicts what it does, for one row or a group "
-           "(SHAP, or LIME on request).",
+           "(SHAP, or LIME on request; for PyTorch models also Captum's saliency, Integrated Gradients, "
+           "DeepLIFT, Deep SHAP, Grad-CAM and occlusion, with `auto` picking the most faithful).",
            examples=("Why was applicant 12 denied?", "Explain the prediction for patient 51 with LIME",
-                     "Why does the model predict that people over 60 are good credit risks?"))
+                     "Why does the model predict that people over 60 are good credit risks?",
+                     "Why is image 12 a 2?", "What did the model look at in picture 7, with Grad-CAM?"))
 def explain(ctx, step) -> ExplainResult:
     ctx.require_rows()
+    if ctx.workspace.kind == "image":
+        from talk2model.ops import image_answers
+
+        return image_answers.explain(ctx, step)
     ws, schema = ctx.workspace, ctx.schema
     ex = explainer_for(ws)
     rows = ex.sample(ctx.frame, step.method)   # a big selection: a seeded sample, stated in the answer

@@ -62,9 +62,13 @@ class ImportanceResult(Result):
 @operation("importance", description="Which features matter most to the model (mean |SHAP|, "
            "with bootstrap intervals), the top few, or the rank of one feature.",
            examples=("Which features matter most?", "What are the three most important features?",
-                     "How important is age for the model?"))
+                     "How important is age for the model?", "Which pixels matter for 3s?"))
 def importance(ctx, step) -> ImportanceResult:
     ctx.require_rows()
+    if ctx.workspace.kind == "image":   # mean |attribution| per pixel
+        from talk2model.ops import image_answers
+
+        return image_answers.importance(ctx, step)
     schema = ctx.schema
     if len(ctx.frame) < 2:
         raise OperationError(ERR_FEW_ROWS.format(entities=schema.entity_plural))

@@ -19,14 +19,20 @@ class LikelihoodResult(Result):
     n: int
     probabilities: dict[Any, dict[Any, float]]   # id -> class -> probability
     mean: dict[Any, float]                       # class -> mean probability over the selection
+    top: int | None = None                       # the k most likely classes asked for
+    ranked: dict[Any, list] = field(default_factory=dict)  # one row: [[class, probability], ...] best first
     before_mean: dict[Any, float] | None = None
     flips: dict[str, int] = field(default_factory=dict)  # what-if: "a -> b" -> rows whose class changed
     notes: list[str] = field(default_factory=list)        # what-if values outside the data's range
 
 
-@operation("likelihood", description="How likely each outcome is, according to the model.",
+SHOWN_CLASSES = 3   # with more than four classes, an answer names the three most likely unless asked
+
+
+@operation("likelihood", description="How likely each outcome is, according to the model (or its top k guesses).",
            examples=("How likely is applicant 12 to be a good credit risk?",
-                     "What is the probability of diabetes for patients over 60?"))
+                     "What is the probability of diabetes for patients over 60?",
+                     "What are the model's top 3 guesses for image 40?"))
 def likelihood(ctx, step) -> LikelihoodResult:
     ctx.require_rows()
     if not ctx.model.has_proba:
@@ -35,7 +41,10 @@ def likelihood(ctx, step) -> LikelihoodResult:
     result = LikelihoodResult(
         selection=ctx.described(), n=len(proba),
         probabilities={i: {c: float(p) for c, p in row.items()} for i, row in proba.iterrows()},
-        mean={c: float(v) for c, v in proba.mean().items()})
+        mean={c: float(v) for c, v in proba.mean().items()}, top=step.top)
+    if len(proba) == 1:
+        row = proba.iloc[0].sort_values(ascending=False, kind="stable")
+        result.ranked = {proba.index[0]: [[c, float(p)] for c, p in row.items()]}
     if ctx.whatifs:
         result.before_mean = {c: float(v) for c, v in ctx.original_probabilities().mean().items()}
         result.notes = whatif_notes(ctx)
@@ -50,16 +59,23 @@ def likelihood(ctx, step) -> LikelihoodResult:
 def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
     schema = ctx.schema
     ordered = sorted(r.mean.items(), key=lambda kv: -kv[1])
+    k = r.top or (len(ordered) if len(ordered) <= 4 else SHOWN_CLASSES)
+    named = ordered[:k]
     figure = FigureSpec("bar", f"Probability of each outcome — {r.selection}",
-                        labels=[schema.class_phrase(c) for c, _ in ordered],
-                        values=[p for _, p in ordered], xlabel="probability")
+                        labels=[schema.class_phrase(c) for c, _ in ordered[:max(k, 10)]],
+                        values=[p for _, p in ordered[:max(k, 10)]], xlabel="probability")
+    rest = len(ordered) - len(named)
+    others = (f"; the other {rest} outcomes share {pct(sum(p for _, p in ordered[k:]))}" if rest else "")
     if r.n == 1:
-        top, p = ordered[0]
-        text = (f"The model gives {r.selection} a {pct(p)} probability of {schema.class_phrase(top)}"
-                + "".join(f" and {pct(q)} of {schema.class_phrase(c)}" for c, q in ordered[1:]) + ".")
+        top, p = named[0]
+        guesses = "" if not r.top else (f"The model's top guess{'es' if k > 1 else ''} for {r.selection}: ")
+        text = (guesses + (f"{schema.class_phrase(top)} ({pct(p)})" + "".join(
+                    f", then {schema.class_phrase(c)} ({pct(q)})" for c, q in named[1:]) if r.top else
+                f"The model gives {r.selection} a {pct(p)} probability of {schema.class_phrase(top)}"
+                + "".join(f" and {pct(q)} of {schema.class_phrase(c)}" for c, q in named[1:])) + others + ".")
     else:
         text = (f"For {r.selection}, the model's average probability of "
-                + " and ".join(f"{schema.class_phrase(c)} is {pct(p)}" for c, p in ordered) + ".")
+                + " and ".join(f"{schema.class_phrase(c)} is {pct(p)}" for c, p in named) + others + ".")
     if r.before_mean is not None:
         top = ordered[0][0]
         before, after = r.before_mean[top], r.mean[top]
@@ -76,6 +92,10 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
             text += " Note: " + "; ".join(r.notes) + ", so the model is extrapolating beyond what it has seen."
     table = None
     more = None
+    if r.n == 1 and rest:
+        table = pd.DataFrame({"outcome": [schema.class_phrase(c) for c, _ in ordered],
+                              "probability": [round(p, 4) for _, p in ordered]})
+        table, more = page(table, "More outcomes", k)
     if r.n > 1:
         frame = pd.DataFrame(r.probabilities).T
         frame.columns = [f"P({schema.class_phrase(c)})" for c in frame.columns]

@@ -32,6 +32,7 @@ class MistakesResult(Result):
     rate: float
     rules: list[MistakeRule] = field(default_factory=list)
     examples: pd.DataFrame | None = None
+    confusions: list[dict] = field(default_factory=list)   # images: true -> predicted, most common first
 
 
 def _encode(frame: pd.DataFrame, schema) -> pd.DataFrame:
@@ -99,6 +100,13 @@ def mistakes(ctx, step) -> MistakesResult:
     wrong = (pred != y).to_numpy()
     result = MistakesResult(mode=step.mode, selection=ctx.described(), rows_note=note, n=len(rows),
                             count=int(wrong.sum()), rate=float(wrong.mean()))
+    if ctx.workspace.kind == "image":   # no features to split on: the confusions, and the images
+        from talk2model.ops.image_answers import confusion_pairs, image_rows
+
+        result.confusions = confusion_pairs(y, pred)[:10]
+        if step.mode == "sample":
+            result.examples = image_rows(ctx, rows[wrong]).set_index("id")
+        return result
     if step.mode == "typical" and 0 < wrong.sum() < len(wrong):
         result.rules = _rules(rows, wrong, ctx.schema, min_support=max(5, len(rows) // 40))
     if step.mode == "sample":
@@ -117,7 +125,18 @@ def say_mistakes(r: MistakesResult, ctx) -> Reply:
         return Reply(head)
     if r.mode == "sample":
         shown, more = page(r.examples.reset_index(), "More mistakes", 5)
-        return Reply(head + " Some of them:", table=shown, more=more)
+        figure = None
+        if ctx.workspace.kind == "image":
+            from talk2model.ops.image_answers import thumbnails
+
+            figure = thumbnails(ctx, ctx.frame.loc[r.examples.index], f"Misread — {r.selection}")
+        return Reply(head + " Some of them:", table=shown, more=more, figure=figure)
+    if r.confusions:
+        schema = ctx.schema
+        lines = [f"- {schema.class_phrase(c['true'])} read as {schema.class_phrase(c['predicted'])}: "
+                 f"{c['count']} time{'s' if c['count'] != 1 else ''} ({pct(c['share_of_true'])} of the "
+                 f"{schema.entity_plural} labelled {schema.class_phrase(c['true'])})" for c in r.confusions[:5]]
+        return Reply(head + " The most common mistakes:\n" + "\n".join(lines))
     if not r.rules:
         return Reply(head + " The mistakes are spread evenly: no simple group stands out.")
     lines = [f"- when {' and '.join(rule.conditions)}: {rule.errors} of {rule.support} wrong "

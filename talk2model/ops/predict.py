@@ -59,6 +59,11 @@ def say_predict(r: PredictResult, ctx) -> Reply:
     if r.n == 1:
         (row_id, value), = r.predictions.items()
         text = f"The model predicts {class_text(schema, value)} for {r.selection}."
+        if ctx.workspace.kind == "image" and r.before is None:
+            ranked = ctx.probabilities().iloc[0].sort_values(ascending=False, kind="stable")
+            text = text[:-1] + f" ({pct(float(ranked.iloc[0]))} sure"
+            text += (f"; next {schema.class_phrase(ranked.index[1])} at {pct(float(ranked.iloc[1]))})."
+                     if len(ranked) > 1 else ").")
         if r.before is not None:
             old = r.before[row_id]
             if old == value:

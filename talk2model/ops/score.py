@@ -22,12 +22,16 @@ METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precisio
 def evaluation_rows(ctx) -> tuple[pd.DataFrame, str]:
     """The selected rows the model was not trained on, and a note saying which rows were used."""
     frame = ctx.frame
-    held = ctx.workspace.held_out_mask(frame.index)
+    unknown = frame[ctx.schema.target].isna().to_numpy()
+    unlabelled = (f"; {int(unknown.sum()):,} without a true label (uploaded) left out" if unknown.any() else "")
+    held = ctx.workspace.held_out_mask(frame.index) & ~unknown
     if ctx.workspace.train_ids and not held.all():
-        dropped = int((~held).sum())
+        dropped = int((~held).sum() - unknown.sum())
         note = (f"on the {int(held.sum()):,} of them the model was not trained on "
-                f"({dropped:,} training rows left out)")
+                f"({dropped:,} training rows left out{unlabelled})")
         return frame[held], note
+    if unknown.any():
+        return frame[~unknown], f"on the {int((~unknown).sum()):,} of them with a true label" + unlabelled
     return frame, ""
 
 

@@ -28,9 +28,13 @@ class ShowResult(Result):
 
 
 @operation("show", description="Show the data of one row or a group.",
-           examples=("Show me applicant 12.", "Show the women older than 60."))
+           examples=("Show me applicant 12.", "Show the women older than 60.", "Show me the 9s it gets wrong."))
 def show(ctx, step) -> ShowResult:
     ctx.require_rows()
+    if ctx.workspace.kind == "image":   # the images themselves, with label, prediction, confidence
+        from talk2model.ops import image_answers
+
+        return image_answers.show(ctx, step)
     return ShowResult(selection=ctx.described(), n=len(ctx.frame), rows=ctx.frame)
 
 

@@ -33,6 +33,12 @@ def statistic(ctx, step) -> StatisticResult:
         series, kind, name = ctx.labels, "categorical", "target"
     elif name == "prediction":
         series, kind = ctx.predictions(), "categorical"
+    elif name == "confidence":
+        if not ctx.model.has_proba:
+            from talk2model.errors import OperationError
+
+            raise OperationError("this model gives no probabilities, so it has no confidence")
+        series, kind = ctx.probabilities().max(axis=1), "numeric"
     else:
         series = ctx.frame[name]
         kind = "numeric" if schema.features[name].kind == "numeric" else "categorical"
@@ -52,6 +58,12 @@ def say_statistic(r: StatisticResult, ctx) -> Reply:
     if r.kind == "numeric":
         s = r.summary
         unit = schema.features[r.feature].unit if r.feature in schema.features else ""
+        if r.feature == "confidence":
+            text = (f"For {r.selection}, the model's confidence (its probability of the class it "
+                    f"predicts) averages {pct(s['mean'])} (median {pct(s['50%'])}, from {pct(s['min'])} "
+                    f"to {pct(s['max'])}).")
+            table = pd.DataFrame({"statistic": list(s), "confidence": [round(v, 3) for v in s.values()]})
+            return Reply(text, table=table)
         u = f" {unit}" if unit else ""
         std = "" if pd.isna(s["std"]) else f", standard deviation {fmt_number(round(s['std'], 2))}"
         text = (f"For {r.selection}, {label} averages {fmt_number(round(s['mean'], 2))}{u} "

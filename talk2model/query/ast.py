@@ -16,12 +16,15 @@ from talk2model.query import limits
 
 CMPS = ("==", "!=", ">", ">=", "<", "<=")
 ACTIONS = ("set", "increase", "decrease")
-METHODS = ("auto", "shap", "lime")
+# explain methods: SHAP/LIME for tables; Captum's attribution methods for PyTorch models (images,
+# and integrated_gradients / deeplift / deep_shap / saliency for the tabular MLP too)
+CAPTUM_METHODS = ("saliency", "integrated_gradients", "deeplift", "deep_shap", "gradcam", "occlusion")
+METHODS = ("auto", "shap", "lime") + CAPTUM_METHODS
 MODES = ("typical", "sample", "count")
 CLASSIFICATION_METRICS = ("accuracy", "f1", "precision", "recall", "specificity", "roc_auc", "npv")
 REGRESSION_METRICS = ("mae", "rmse", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
-SPECIAL_FEATURES = ("id", "label", "prediction")
+SPECIAL_FEATURES = ("id", "label", "prediction", "confidence")   # confidence: the top class's probability
 
 Value = Union[int, float, str, bool]
 
@@ -202,7 +205,11 @@ class Predict(Step):
 @_step("likelihood")
 @dataclass(frozen=True)
 class Likelihood(Step):
-    pass
+    top: int | None = None   # the k most likely classes ("the top 3 guesses")
+
+    def __post_init__(self) -> None:
+        if self.top is not None and (isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1):
+            raise QueryError("likelihood top must be a whole number of at least 1")
 
 
 @_step("explain")
@@ -270,6 +277,36 @@ class Mistakes(Step):
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise QueryError(f"mistakes mode must be one of {', '.join(MODES)}, not '{self.mode}'")
+
+
+@_step("confusion")
+@dataclass(frozen=True)
+class Confusion(Step):
+    """Which classes the model mixes up: the confusion matrix on held-out rows."""
+
+
+@_step("faithfulness")
+@dataclass(frozen=True)
+class Faithfulness(Step):
+    """How faithful each attribution method is here (deletion curve, infidelity, sanity check)."""
+
+    methods: tuple[str, ...] | None = None   # the methods to compare; None: every one that applies
+
+    def __post_init__(self) -> None:
+        if self.methods is not None:
+            if isinstance(self.methods, str) or not isinstance(self.methods, (list, tuple)) or not self.methods \
+                    or not all(isinstance(m, str) for m in self.methods):
+                raise QueryError("faithfulness methods must be a non-empty list of method names")
+            bad = [m for m in self.methods if m not in CAPTUM_METHODS]
+            if bad:
+                raise QueryError(f"faithfulness compares {', '.join(CAPTUM_METHODS)}; not '{bad[0]}'")
+            object.__setattr__(self, "methods", tuple(dict.fromkeys(self.methods)))
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        if "methods" in out:
+            out["methods"] = list(out["methods"])
+        return out
 
 
 @_step("labels")

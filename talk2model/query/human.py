@@ -9,6 +9,9 @@ from __future__ import annotations
 from talk2model.query import ast as q
 from talk2model.workspace.schema import Schema
 
+METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "saliency": "saliency (gradients)",
+                "integrated_gradients": "Integrated Gradients", "deeplift": "DeepLIFT",
+                "deep_shap": "Deep SHAP", "gradcam": "Grad-CAM", "occlusion": "occlusion"}
 _CMP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "", "!=": "not"}
 
 
@@ -27,6 +30,8 @@ def feature_label(schema: Schema, name: str) -> str:
         return "true outcome"
     if name == "prediction":
         return "prediction"
+    if name == "confidence":
+        return "the model's confidence"
     if name in ("target", schema.target):
         return f"true outcome ({schema.target})"
     spec = schema.features.get(name)
@@ -50,6 +55,10 @@ def describe_expr(expr: q.Expr, schema: Schema) -> str:
         nested = [f"({p})" if isinstance(i, (q.And, q.Or)) else p for p, i in zip(parts, expr.items)]
         return joiner.join(nested)
     feature, cmp, value = expr.feature, expr.cmp, expr.value
+    if feature == "confidence":
+        verb = {"==": "is", "!=": "is not"}.get(cmp, f"is {_CMP_WORDS[cmp]}")
+        shown = f"{value:.0%}" if isinstance(value, (int, float)) and 0 <= value <= 1 else fmt_number(value)
+        return f"the model's confidence {verb} {shown}"
     if feature == "id":
         prefix = "" if cmp == "==" else f"{_CMP_WORDS[cmp]} "
         return f"{schema.entity} {prefix}{value}".replace("  ", " ")
@@ -96,11 +105,18 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
     match step:
         case q.Predict():
             return f"the model's prediction for {sel}"
-        case q.Likelihood():
+        case q.Likelihood(top=top):
+            if top:
+                return f"the {top} most likely outcome{'s' if top > 1 else ''} for {sel}"
             return f"how likely each outcome is for {sel}"
         case q.Explain(method=method):
-            how = "" if method == "auto" else f" (using {method.upper()})"
+            how = "" if method == "auto" else f" (using {METHOD_WORDS.get(method, method)})"
             return f"why the model predicts what it does for {sel}{how}"
+        case q.Confusion():
+            return f"which outcomes the model confuses on {sel}"
+        case q.Faithfulness(methods=methods):
+            which = (" of " + " and ".join(METHOD_WORDS.get(m, m) for m in methods)) if methods else ""
+            return f"how faithful the explanations{which} are for {sel}"
         case q.Counterfactual():
             return f"what {sel} would need to change to get a different prediction"
         case q.Importance(top=top, feature=feature):

@@ -25,6 +25,7 @@ KEYWORDS = {
     "labels", "count", "show", "statistic", "bias", "metric", "describe_data", "describe_model",
     "define", "capabilities", "repeat", "followup", "then", "and", "or", "not", "true", "false",
     "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample", "bands",
+    "confusion", "faithfulness", *q.CAPTUM_METHODS,
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -93,6 +94,15 @@ class _ToAst(Transformer):
 
     def explain(self, method):
         return q.Explain(str(method))
+
+    def likelihood_all(self):
+        return q.Likelihood()
+
+    def likelihood_top(self, n):
+        return q.Likelihood(top=int(n))
+
+    def faithfulness(self, *methods):
+        return q.Faithfulness(tuple(str(m) for m in methods) or None)
 
     def importance_all(self):
         return q.Importance()
@@ -196,7 +206,8 @@ def _friendly(text: str, exc: UnexpectedInput) -> QueryError:
 
 _TERMINAL_WORDS = {"NAME": "a feature name", "QUOTED_NAME": "a `quoted name`", "CMP": "a comparison (== != > >= < <=)",
                    "SIGNED_INT": "a number", "SIGNED_FLOAT": "a number", "ESCAPED_STRING": "a \"string\"",
-                   "ACTION": "set, increase or decrease", "METHOD": "auto, shap or lime",
+                   "ACTION": "set, increase or decrease",
+                   "METHOD": "a method (auto, shap, lime, saliency, integrated_gradients, deeplift, deep_shap, gradcam, occlusion)",
                    "MODE": "typical, sample or count", "WORD": "a metric name", "INT": "a whole number",
                    "THEN": "'then'", "$END": "the end of the query", "AND": "'and'", "OR": "'or'", "NOT": "'not'", "LPAR": "'('", "RPAR": "')'"}
 
@@ -249,6 +260,10 @@ def step_text(step: q.Step) -> str:
         return f"whatif {name_text(step.feature)} {step.action} {value_text(step.value)}"
     if isinstance(step, q.Explain):
         return f"explain {step.method}"
+    if isinstance(step, q.Likelihood):
+        return "likelihood" if step.top is None else f"likelihood top {step.top}"
+    if isinstance(step, q.Faithfulness):
+        return "faithfulness" + "".join(f" {m}" for m in step.methods or ())
     if isinstance(step, q.Importance):
         if step.top is not None:
             return f"importance top {step.top}"

@@ -56,6 +56,9 @@ def _number(feature: str, value: Any) -> int | float:
         raise QueryError(ERR_NUMBER.format(feature=feature, value=value)) from None
 
 
+ERR_CONFIDENCE = "confidence is the model's probability of its top class, a number from 0 to 1, not {value!r}"
+
+
 def normalise_value(schema: Schema, feature: str, value: Any, cmp: str = "==") -> Any:
     if feature in ("label", "prediction"):
         value = schema.class_value(value)
@@ -63,6 +66,17 @@ def normalise_value(schema: Schema, feature: str, value: Any, cmp: str = "==") -
             raise QueryError(ERR_CLASS.format(value=value, classes=", ".join(
                 f"{v} = {p}" for v, p in schema.classes.items())))
         return value
+    if feature == "confidence":
+        if schema.task != "classification":
+            raise QueryError("confidence is the probability of the predicted class; a regression model has none")
+        if isinstance(value, str) and value.strip().endswith("%"):
+            value = value.strip()[:-1]
+            number = _number(feature, value) / 100
+        else:
+            number = _number(feature, value) if not isinstance(value, bool) else None
+        if number is None or not 0 <= number <= 1:
+            raise QueryError(ERR_CONFIDENCE.format(value=value))
+        return number
     if feature == "id":
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise QueryError(ERR_ID.format(value=value))
@@ -144,7 +158,7 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
             changes.update(feature=name, value=value)
         elif isinstance(step, q.Statistic):
             if step.feature not in ("target", schema.target):
-                changes["feature"] = _feature_name(schema, step.feature, allow=("label", "prediction"))
+                changes["feature"] = _feature_name(schema, step.feature, allow=("label", "prediction", "confidence"))
         elif isinstance(step, (q.Dependence, q.Define)):
             changes["feature"] = _feature_name(schema, step.feature)
         elif isinstance(step, q.Importance) and step.feature is not None:

@@ -18,7 +18,10 @@ from talk2model.query.human import fmt_number  # noqa: F401  (re-exported for ve
 
 @dataclass
 class FigureSpec:
-    """A chart as data: kind 'bar' (labels, values) or 'line' (x, series), with titles."""
+    """A chart as data, with titles: kind 'bar' (labels, values), 'line' (x, series),
+    'heatmap' (an image and attributions over it, side by side with a colour bar: image, heat,
+    labels = the two panels' titles), 'images' (a grid of images with captions in labels), or
+    'matrix' (a table of numbers as colours: matrix, labels = row/column names)."""
 
     kind: str
     title: str
@@ -29,6 +32,10 @@ class FigureSpec:
     xlabel: str = ""
     ylabel: str = ""
     colors: list[str] = field(default_factory=list)
+    image: list = field(default_factory=list)      # heatmap: H x W (grey) or H x W x C
+    heat: list = field(default_factory=list)       # heatmap: H x W attributions
+    images: list = field(default_factory=list)     # images: several H x W (x C) pixel arrays
+    matrix: list = field(default_factory=list)     # matrix: rows of numbers
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in ([], {}, "")}

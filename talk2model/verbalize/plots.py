@@ -28,6 +28,8 @@ def draw(spec: FigureSpec):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if spec.kind in ("heatmap", "images", "matrix"):
+        return _draw_pixels(spec)
     fig = Figure(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
                  else (6.4, 3.8), dpi=100)
     FigureCanvasAgg(fig)
@@ -50,6 +52,81 @@ def draw(spec: FigureSpec):
     ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)
     ax.set_xlabel(spec.xlabel)
     ax.set_ylabel(spec.ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def _as_image(pixels) -> tuple:
+    """(array, colour map) for imshow: grey images drawn as ink on paper (light = low)."""
+    import numpy as np
+
+    array = np.asarray(pixels, dtype=float)
+    if array.ndim == 3:   # H x W x C colour: scaled to 0..1
+        span = np.ptp(array) or 1.0
+        return (array - array.min()) / span, None
+    return array, "gray_r"
+
+
+def _draw_pixels(spec: FigureSpec):
+    """Heatmaps over an image, grids of images, and matrices (the confusion matrix)."""
+    import textwrap
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if spec.kind == "heatmap":
+        fig = Figure(figsize=(7.2, 3.6), dpi=100)
+        FigureCanvasAgg(fig)
+        left, right = fig.subplots(1, 2)
+        image, cmap = _as_image(spec.image)
+        heat = np.asarray(spec.heat, dtype=float)
+        limit = float(np.abs(heat).max()) or 1.0
+        left.imshow(image, cmap=cmap, interpolation="nearest")
+        right.imshow(image, cmap=cmap, interpolation="nearest", alpha=0.45)
+        shown = right.imshow(heat, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.75, interpolation="nearest")
+        for ax, label in zip((left, right), spec.labels or ["image", "attributions"]):
+            ax.set_title(label, fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        bar = fig.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+        bar.set_label(spec.xlabel or "attribution", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    elif spec.kind == "images":
+        n = max(1, len(spec.images))
+        cols = min(8, n)
+        rows = (n + cols - 1) // cols
+        fig = Figure(figsize=(1.1 * cols + 0.4, 1.3 * rows + 0.6), dpi=100)
+        FigureCanvasAgg(fig)
+        axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+        for k, ax in enumerate(axes):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k >= len(spec.images):
+                ax.set_axis_off()
+                continue
+            image, cmap = _as_image(spec.images[k])
+            ax.imshow(image, cmap=cmap, interpolation="nearest")
+            if k < len(spec.labels):
+                ax.set_title(str(spec.labels[k]), fontsize=7)
+    else:   # matrix
+        matrix = np.asarray(spec.matrix, dtype=float)
+        size = max(3.6, 0.42 * len(matrix) + 1.6)
+        fig = Figure(figsize=(size + 0.6, size), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        shown = ax.imshow(np.log1p(matrix), cmap="Blues")
+        labels = [str(l) for l in spec.labels]
+        ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=45 if max(map(len, labels), default=0) > 4 else 0)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        top = matrix.max() or 1.0
+        for (i, j), v in np.ndenumerate(matrix):
+            if v:
+                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
+                        color="white" if np.log1p(v) > 0.6 * np.log1p(top) else "#222")
+        ax.set_xlabel(spec.xlabel)
+        ax.set_ylabel(spec.ylabel)
+    fig.suptitle("\n".join(textwrap.wrap(spec.title, 70)) or spec.title, fontsize=10)
     fig.tight_layout()
     return fig
 

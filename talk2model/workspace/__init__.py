@@ -7,6 +7,9 @@
               train_ids = "../models/credit.train_ids.json"   # rows the model was fit on
     [schema]  target = "risk", classes, favourable, features.<col>..., sensitive, immutable
 
+A file with `kind = "image"` describes images and a PyTorch classifier instead
+(`talk2model.workspace.images`: an `ImageWorkspace`, whose rows are the images).
+
 `load_workspace("credit")` loads a built-in; `load_workspace("path/to/file.toml")` any other;
 `Workspace.from_frame(...)` builds one from objects already in memory (the app's upload).
 """
@@ -18,7 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,8 +32,8 @@ from talk2model.workspace.data import fingerprint_frame, load_table
 from talk2model.workspace.model import Model, check_trust, load_model, wrap_model
 from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_mean, split_words
 
-__all__ = ["Feature", "Model", "Schema", "Workspace", "builtin_workspaces", "load_workspace",
-           "split_words"]
+__all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "builtin_workspaces",
+           "load_workspace", "split_words"]
 
 ERR_UNKNOWN_WORKSPACE = "no workspace '{name}' (built-in workspaces: {names}){hint}"
 ERR_TOML = "workspace file {path}: {error}"
@@ -45,6 +48,7 @@ class Workspace:
     train_ids: frozenset | None = None  # ids of rows the model was trained on, when known
     source: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    kind: ClassVar[str] = "table"   # "image" for ImageWorkspace
 
     @classmethod
     def from_frame(cls, name: str, data: pd.DataFrame, estimator: Any, schema: dict[str, Any],
@@ -115,6 +119,42 @@ class Workspace:
         return ~ids.isin(list(self.train_ids))
 
 
+@dataclass(eq=False)
+class ImageWorkspace(Workspace):
+    """Images addressed like rows: `data` has one row per image (index = id, the true label),
+    `images` the pixels in the same order (N x C x H x W, float32, in the model's value range).
+    `X(frame)` is the pixels of the frame's rows, so predictions, probabilities and filters on
+    `prediction` / `confidence` work as for a table (see talk2model.workspace.images)."""
+
+    images: np.ndarray | None = None
+    image_spec: Any = None                      # talk2model.workspace.images.ImageSpec
+    uploads: dict[Any, str] = field(default_factory=dict)   # id -> file name, for uploaded images
+    kind: ClassVar[str] = "image"
+
+    def positions(self, ids) -> np.ndarray:
+        pos = self.data.index.get_indexer(pd.Index(ids))
+        if (pos < 0).any():
+            from talk2model.errors import OperationError
+
+            missing = list(pd.Index(ids)[pos < 0])[:3]
+            raise OperationError(f"there is no {self.schema.entity} {missing[0]} in the data")
+        return pos
+
+    def pixels(self, ids) -> np.ndarray:
+        return self.images[self.positions(ids)]
+
+    def X(self, frame: pd.DataFrame | None = None) -> np.ndarray:  # type: ignore[override]
+        return self.images if frame is None else self.pixels(frame.index)
+
+    @cached_property
+    def data_fingerprint(self) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(fingerprint_frame(self.data).encode())
+        digest.update(np.ascontiguousarray(self.images).tobytes())
+        return digest.hexdigest()[:16]
+
+
 def _plain(value: Any) -> Any:
     from talk2model.workspace.schema import plain_value
 
@@ -159,6 +199,13 @@ def _load_toml(path: Path) -> Workspace:
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(ERR_TOML.format(path=path.name, error=exc)) from None
+    if spec.get("kind", "table") == "image":
+        from talk2model.workspace.images import load_image_workspace
+
+        return load_image_workspace(spec, path)
+    if spec.get("kind", "table") != "table":
+        raise WorkspaceError(f"workspace file {path.name}: kind must be \"table\" or \"image\", "
+                             f"not {spec.get('kind')!r}")
     base = path.parent
     for section in ("data", "model", "schema"):
         if section not in spec:

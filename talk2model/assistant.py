@@ -200,6 +200,7 @@ class Assistant:
             message = f"I could not use that question with this data: {exc}."
             return Answer(question=question, text=message, body=message, error=str(exc), query=query)
         reading = describe_query(resolve(query, self.state), schema, self.state.last_selection_text)
+        before = self.state.current_ids          # "tell me more" is about what the last answer was about
         try:
             run = run_query(self.workspace, query, self.state)
         except (OperationError, QueryError) as exc:
@@ -230,7 +231,7 @@ class Assistant:
         return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
                       reading=reading, query=query, replies=replies, results=results,
                       error="; ".join(errors) if errors else None,
-                      selection=self.selection_text, selection_ids=list(run.context.original.index))
+                      selection=self.selection_text, selection_ids=_ran_on(query, run, before))
 
     def _presupposition_note(self, question: str, query: Query, run) -> str | None:
         """'Why was applicant 12 denied?' when the model approves applicant 12: say so first."""
@@ -309,6 +310,14 @@ def _query_text(query: Any) -> str:
         return query.to_text() if isinstance(query, Query) else json.dumps(query, default=str)[:2000]
     except Exception:  # a query that cannot be printed still gets an answer
         return f"(a query of type {type(query).__name__} that cannot be printed)"
+
+
+def _ran_on(query: Query, run, before: list | None) -> list:
+    """The rows an answer is about: the selection its operations ran on (before any what-if);
+    for "tell me more" alone, the rows of the answer it continues."""
+    if all(step.op == "followup" for step in query.steps):
+        return list(before) if before is not None else list(run.context.workspace.data.index)
+    return list(run.context.original.index)
 
 
 def _sentence(text: str) -> str:

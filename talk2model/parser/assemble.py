@@ -48,20 +48,25 @@ class Assembler:
     # ------------------------------------------------------------------ entry point
     def build(self, g: Grounding, r: Reading, state=None, fallback_feature: str | None = None) -> Assembly:
         out = Assembly()
+        self.state = state
+        self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
         bound = self._bind_numbers(g, role, out)
         pieces = self._conditions(g, role, bound, out)
         whatifs = self._whatifs(g, role, bound, out)
         steps: list[q.Step] = []
-        if any(role[i] == "r_prev" for i in role) or (
+        others = C.everyone_else(state) if any(role[i] == "r_other" for i in role) else None
+        if others is None and (any(role[i] == "r_prev" for i in role) or (
                 state is not None and state.last_ids is not None and r.follows > 0.5
-                and not pieces and not self._is_fresh(r)):
+                and not pieces and not self._is_fresh(r))):
             steps.append(q.PreviousFilter())
+        if others is not None:
+            pieces.insert(0, Piece(-1, others))
         where = C.join_conditions(g, pieces, self.workspace)
         if where is not None:
             steps.append(q.Filter(where))
-        if state is not None and state.last_whatifs and r.carry > 0.5:
+        if state is not None and state.last_whatifs and r.carry > 0.5 and not C.replaces_change(g):
             whatifs = list(state.last_whatifs) + [w for w in whatifs if w not in state.last_whatifs]
         steps += whatifs
         ops = self._operations(g, r, role, bound, state, out, fallback_feature)
@@ -128,7 +133,8 @@ class Assembler:
                         self._bind(bound, i, j, g)
             for i in numbers:
                 if bound.get(i) is None:
-                    bound[i] = C.implied_feature(self.workspace, g, i, person)
+                    bound[i] = C.implied_feature(self.workspace, g, i, person) \
+                        or C.feature_of_last_turn(self.state, spans[i], role[i])
                     if bound[i] is None:
                         out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
         return bound
@@ -157,11 +163,11 @@ class Assembler:
                 feature, value = C.pick_value(self.schema, g, i)
                 pieces.append(Piece(span.start, C.value_condition(self.schema, feature, value, rl == "v_ne")))
             elif rl in L.CLASS_ROLES[:4]:
-                expr = C.class_condition(self.schema, span, rl, g)
+                expr = C.class_condition(self.schema, span, rl, g, self.state_class)
                 if expr is not None:
                     pieces.append(Piece(span.start, expr))
         for i, span in enumerate(spans):
-            if role.get(i) != "f_filter" or i in used_features:
+            if role.get(i) != "f_filter" or i in used_features or span.features[0] not in self.schema.features:
                 continue
             feature = span.features[0]
             spec = self.schema.features[feature]
@@ -179,7 +185,7 @@ class Assembler:
         found: list[tuple[int, q.WhatIf]] = []
         for i, span in enumerate(spans):
             rl = role.get(i)
-            if rl in WHATIF_NUMBER and bound.get(i):
+            if rl in WHATIF_NUMBER and bound.get(i) in self.schema.features:
                 change = C.number_whatif(self.schema, bound[i], rl, span)
                 if change is not None:
                     found.append((span.start, change))
@@ -190,7 +196,7 @@ class Assembler:
                     found.append((span.start, q.WhatIf(feature, "set", value)))
             elif rl == "f_whatif" and not any(bound.get(k) in span.features for k in bound):
                 feature = span.features[0]
-                if self.schema.features[feature].kind == "flag":      # "if they had a guarantor"
+                if feature in self.schema.features and self.schema.features[feature].kind == "flag":
                     found.append((span.start, q.WhatIf(feature, "set", 1)))
         found.sort(key=lambda x: x[0])
         return list(dict.fromkeys(w for _, w in found))
@@ -210,7 +216,9 @@ class Assembler:
         bands = sorted(spans[i].number for i in role if role[i] == "n_band")
         stat_of = next(("prediction" if role[i] == "c_stat_pred" else "target" for i in role
                         if role[i] in ("c_stat_pred", "c_stat_label")), None)
-        metrics = [spans[i].metric for i in sorted(role, key=lambda i: spans[i].start) if role[i] == "m_arg"]
+        in_order = sorted(role, key=lambda i: spans[i].start)
+        metrics = [spans[i].metric for i in in_order if role[i] == "m_arg"]
+        self.methods = [spans[i].metric for i in in_order if role[i] == "x_arg"]
         slots = list(r.slots)
         steps: list[q.Step] = []
         takers = [k for k, s in enumerate(slots) if self._takes_feature(s)]
@@ -242,8 +250,15 @@ class Assembler:
         if op == "outside":
             out.problems.append("outside")
             return None
-        if op == "explain":
-            return [q.Explain(method=arg.get("method", "auto"))]
+        if op == "explain":       # the method said ("with Grad-CAM") is used up by the explanation
+            said = [m for m in self.methods if m in q.METHODS]
+            self.methods = [m for m in self.methods if m not in said]
+            return [q.Explain(method=m) for m in said] if said else [q.Explain(method=arg.get("method", "auto"))]
+        if op == "faithfulness":
+            said = [m for m in self.methods if m in q.CAPTUM_METHODS]
+            return [q.STEP_TYPES[op](methods=tuple(dict.fromkeys(said)) or None)]
+        if op == "likelihood" and tops:
+            return [q.Likelihood(top=int(tops[0]))]
         if op == "score":
             return [q.Score(metric=C.metric_for(self.schema, arg.get("metric", "accuracy")))]
         if op == "mistakes":

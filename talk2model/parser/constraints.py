@@ -210,6 +210,9 @@ def _typed(spec, value):
 
 
 def number_condition(schema, feature: str, role: str, span: Span) -> q.Expr | None:
+    if feature == "confidence":          # "less than 70% sure" -> confidence < 0.7
+        value = span.number / 100 if (span.unit == "percent" or span.number > 1) else span.number
+        return q.Cmp(feature, CMP_OF_ROLE.get(role, "<"), round(value, 6)) if role in CMP_OF_ROLE else None
     spec = schema.features[feature]
     found = threshold(spec)
     if found is not None:                 # 'at least 4 years at the job': the flag itself
@@ -271,19 +274,22 @@ def value_condition(schema, feature: str, value, negate: bool) -> q.Cmp:
     return q.Cmp(feature, "==", other) if other is not None else q.Cmp(feature, "!=", value)
 
 
-def class_condition(schema, span: Span, role: str, g: Grounding) -> q.Cmp | None:
+def class_condition(schema, span: Span, role: str, g: Grounding, from_state: Any = None) -> q.Cmp | None:
     """A class condition; on a cue word ('actually', 'the model says') the class is the one named
-    nearest to it (or, negated, the other one)."""
+    nearest to it, or the class the group being discussed was chosen by (or, negated, the other)."""
     if schema.task != "classification":
         return None
     feature = "prediction" if role.startswith("c_pred") else "label"
     if span.classes:
         value = span.classes[0]
     else:
-        named = [s for s in g.spans if s.classes]
-        if not named:
+        named = [s for s in g.spans if s.classes and s.kind != "number"]
+        if named:
+            value = min(named, key=lambda s: abs(s.start - span.start)).classes[0]
+        elif from_state is not None:
+            value = from_state
+        else:
             return None
-        value = min(named, key=lambda s: abs(s.start - span.start)).classes[0]
     if role.endswith("_not"):
         others = [c for c in schema.classes if c != value]
         return q.Cmp(feature, "==", others[0]) if len(others) == 1 else q.Cmp(feature, "!=", value)
@@ -392,6 +398,44 @@ def repeat_with(last_ops, args: list[str], schema) -> list[q.Step]:
         else:
             out.append(step)
     return out
+
+
+def everyone_else(state) -> q.Expr | None:
+    """'And for everyone else?': the rows outside the group just discussed."""
+    where = getattr(state, "last_where", None)
+    if where is None:
+        return None
+    parts = q.conjuncts(where)
+    if len(parts) == 1 and isinstance(parts[0], q.Cmp):
+        c = parts[0]
+        if c.cmp == "==" and c.value in (0, 1) and c.feature != "id":
+            return q.Cmp(c.feature, "==", 1 - c.value)
+        return q.Cmp(c.feature, _OPPOSITE[c.cmp], c.value)
+    return q.Not(where)
+
+
+def replaces_change(g: Grounding) -> bool:
+    """'And if *instead* ...': the new change replaces the last one, it does not add to it."""
+    return bool({"instead", "rather"} & set(g.tokens))
+
+
+def class_of_selection(state) -> Any:
+    """The class the group being discussed was selected by ('predicted diabetic'), if any."""
+    for c in q.conjuncts(getattr(state, "last_where", None)):
+        if isinstance(c, q.Cmp) and c.feature in ("prediction", "label") and c.cmp == "==":
+            return c.value
+    return None
+
+
+def feature_of_last_turn(state, span: Span, role: str) -> str | None:
+    """'And with 5 fewer?' after a what-if on the priors: the feature of the last change (or of
+    the last operation)."""
+    if state is None:
+        return None
+    if role in ("n_set", "n_inc", "n_dec") or span.hint in ("up", "down"):
+        for w in reversed(getattr(state, "last_whatifs", ()) or ()):
+            return w.feature
+    return last_feature(state)
 
 
 def without_repeats(steps: list[q.Step]) -> list[q.Step]:

@@ -53,7 +53,10 @@ def state_words(steps: list[dict], who: str, features) -> str:
         if s["op"] in ("filter", "previous_filter"):
             continue
         arg = s.get("feature") or s.get("attribute")
-        ops.append(s["op"] + (f" {arg}" if arg and arg in features else ""))
+        words = [s["op"]] + ([arg] if arg and arg in features else [])
+        words += [str(s[k]) for k in ("metric", "mode") if s.get(k)]       # "score recall"
+        words += [s["method"]] if s.get("method") not in (None, "auto") else []
+        ops.append(" ".join(words))
     return f"after {' and '.join(ops) or 'selection'} about {who}"
 
 

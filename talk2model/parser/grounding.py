@@ -29,12 +29,16 @@ _SKIP_TO_UNIT = frozenset({"+", "or", "more", "less", "fewer", "plus", "extra", 
                            "and", "a", "half"})
 _COMPARATIVE = frozenset({"more", "less", "fewer", "younger", "older", "greater", "higher", "lower", "longer",
                           "shorter", "bigger", "smaller", "earlier", "later", "than", "longer"})
+CONFIDENCE = "confidence"
+_SIGN_HINT = {"negative": "lt", "positive": "gt", "overdrawn": "lt", "in the red": "lt", "in the black": "ge",
+              "nonzero": "ne", "non zero": "ne", "non-zero": "ne", "not zero": "ne"}
 _METRICS_OF = {"classification": {"accuracy", "precision", "recall", "f1", "specificity", "roc_auc", "npv"},
                "regression": {"mae", "rmse", "r2"}}
 
 # span types as the reader sees them (an embedding each); a lexicon span may mean several things
 TYPES = ("none", "feature", "value", "feature+value", "class", "class+feature", "class+value",
-         "class+feature+value", "number", "reference", "entity", "metric", "truth", "model")
+         "class+feature+value", "number", "reference", "entity", "metric", "truth", "model", "method",
+         "complement", "class+number")
 HINTS = ("gt", "ge", "lt", "le", "eq", "ne", "up", "down")
 # what the reader's input embeds: the span type, and for a number the comparison or change word
 # said with it ("more than 40" -> number:gt)
@@ -55,19 +59,21 @@ class Span:
     number: int | float | None = None
     unit: str | None = None                      # year | month | week | day | percent
     decade: bool = False                         # "30s", "thirties"
-    metric: str | None = None                    # the metric a metric word names
+    metric: str | None = None                    # the metric (or attribution method) a word names
     hint: str | None = None                      # a number's comparison or change word (HINTS)
 
     @property
     def type_name(self) -> str:
-        if self.kind in ("number", "reference", "entity", "metric", "truth", "model"):
+        if self.kind == "number" and self.classes:           # "3" on digits: an id, a count or the class 3
+            return "class+number"
+        if self.kind in ("number", "reference", "entity", "metric", "truth", "model", "method", "complement"):
             return self.kind
         parts = [p for p, on in (("class", self.classes), ("feature", self.features), ("value", self.values)) if on]
         return "+".join(parts) if parts else "none"
 
     @property
     def type_id(self) -> int:
-        if self.kind == "number" and self.hint:
+        if self.kind == "number" and self.hint and not self.classes:
             return TYPE_IDS.index(f"number:{self.hint}")
         return TYPE_IDS.index(self.type_name)
 
@@ -116,6 +122,8 @@ class Grounder:
         self.lexicon = Lexicon.build(self.schema)
         for phrase, feature in attribute_phrases(self.schema, cues()["attribute_words"]):
             self.lexicon.add(phrase, Meaning("feature", feature, strength=1))
+        for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
+            self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
         joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8})
         self.splitter = Splitter(self.lexicon.words)
@@ -123,10 +131,16 @@ class Grounder:
         self.references = _phrases(spec["references"])
         self.ref_len = max(len(k) for k in self.references)
         self.units = {tuple(tokenize(w)): unit for unit, words in spec["units"].items() for w in words}
-        self.metrics = {tuple(tokenize(w)): m for m, words in spec["metrics"].items() for w in words
-                        if m in _METRICS_OF[self.schema.task]}
-        self.metric_len = max((len(k) for k in self.metrics), default=1)
-        self.signs = {tuple(tokenize(w)) for w in spec["signs"]}
+        # word lists that become spans: (kind, what the words name)
+        self.named: dict[tuple[str, ...], tuple[str, str | None]] = {}
+        for m, words in spec["metrics"].items():
+            if m in _METRICS_OF[self.schema.task]:
+                self.named.update({tuple(tokenize(w)): ("metric", m) for w in words})
+        for m, words in spec["methods"].items():
+            self.named.update({tuple(tokenize(w)): ("method", m) for w in words})
+        self.named.update({tuple(tokenize(w)): ("complement", None) for w in spec["complement"]["words"]})
+        self.named.update({tuple(tokenize(w)): ("sign", _SIGN_HINT.get(w, "lt")) for w in spec["signs"]})
+        self.named_len = max(len(k) for k in self.named)
         self.class_cues = {**{tuple(tokenize(w)): "truth" for w in spec["truth_cues"]},
                            **{tuple(tokenize(w)): "model" for w in spec["model_cues"]}}
         self.cue_len = max(len(k) for k in self.class_cues)
@@ -155,8 +169,8 @@ class Grounder:
         spans: list[Span] = []
         # lexicon phrases first: a phrase may hold a number ("savings of at least 500" is a flag)
         lexical = [s for s in (self._lexical(tokens, f) for f in self.lexicon.match(tokens)) if s]
-        lexical = [s for s in lexical if s.kind != "entity" or not any(
-            _NUMBER.fullmatch(t) for t in tokens[s.start:s.end])]
+        lexical = [s for s in lexical if not (s.kind == "entity" or s.kind == "class" and s.end - s.start == 1)
+                   or not any(_NUMBER.fullmatch(t) for t in tokens[s.start:s.end])]
         in_phrase = {i for s in lexical for i in range(s.start, s.end)}
         taken: set[int] = set()
         for i, tok in enumerate(tokens):
@@ -207,26 +221,27 @@ class Grounder:
             if tuple(tokens[k:k + len(key)]) == key:
                 unit = name
                 break
-        return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade)
+        classes = tuple(m.value for m in self.lexicon.phrases.get((tokens[i],), ()) if m.kind == "class")
+        return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade, classes=classes)
 
     def _metric_and_sign_spans(self, tokens: list[str], taken: set[int]) -> list[Span]:
-        """Metric words ('precision', 'how accurate'), and sign words ('a negative balance': the
+        """Metric words ('precision', 'how accurate'), attribution methods ('Grad-CAM'), words
+        for everyone else ('the others'), and sign words ('a negative balance', 'nonzero': the
         number 0 a comparison is made with)."""
         out: list[Span] = []
         i = 0
         while i < len(tokens):
-            for n in range(min(self.metric_len, len(tokens) - i), 0, -1):
+            for n in range(min(self.named_len, len(tokens) - i), 0, -1):
                 key = tuple(tokens[i:i + n])
-                if taken.intersection(range(i, i + n)):
+                if key not in self.named or taken.intersection(range(i, i + n)):
                     continue
-                if key in self.metrics:
-                    out.append(Span("metric", i, i + n, " ".join(key), metric=self.metrics[key]))
-                    i += n
-                    break
-                if key in self.signs:
-                    out.append(Span("number", i, i + n, " ".join(key), number=0))
-                    i += n
-                    break
+                kind, what = self.named[key]
+                if kind == "sign":
+                    out.append(Span("number", i, i + n, " ".join(key), number=0, hint=what))
+                else:
+                    out.append(Span(kind, i, i + n, " ".join(key), metric=what))
+                i += n
+                break
             else:
                 i += 1
         return out

@@ -37,7 +37,10 @@ NUMBER_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_s
 CLASS_ROLES = ("c_pred", "c_pred_not", "c_label", "c_label_not", "c_stat_pred", "c_stat_label")
 REFERENCE_ROLES = ("r_prev",)
 METRIC_ROLES = ("m_arg",)
-ROLES = ("none",) + FEATURE_ROLES + VALUE_ROLES + NUMBER_ROLES + CLASS_ROLES + REFERENCE_ROLES + METRIC_ROLES
+METHOD_ROLES = ("x_arg",)
+COMPLEMENT_ROLES = ("r_other",)
+ROLES = ("none",) + FEATURE_ROLES + VALUE_ROLES + NUMBER_ROLES + CLASS_ROLES + REFERENCE_ROLES + METRIC_ROLES \
+    + METHOD_ROLES + COMPLEMENT_ROLES
 
 CMP_OF_ROLE = {"n_gt": ">", "n_ge": ">=", "n_lt": "<", "n_le": "<=", "n_eq": "==", "n_ne": "!="}
 ROLE_OF_CMP = {v: k for k, v in CMP_OF_ROLE.items()}
@@ -53,6 +56,12 @@ def allowed_roles(type_name: str) -> tuple[str, ...]:
         return ("none",) + REFERENCE_ROLES
     if type_name == "metric":
         return ("none",) + METRIC_ROLES
+    if type_name == "method":
+        return ("none",) + METHOD_ROLES
+    if type_name == "complement":
+        return ("none",) + COMPLEMENT_ROLES
+    if type_name == "class+number":
+        return ("none",) + NUMBER_ROLES + CLASS_ROLES
     if type_name == "truth":      # an unsaid class of the true label: the one named nearby, or the other
         return ("none", "c_label", "c_label_not", "c_stat_label")
     if type_name == "model":

@@ -82,6 +82,7 @@ def tokenize(text: str) -> list[str]:
     text = split_camel(clean(text)).lower()
     for pattern, repl in CONTRACTIONS:
         text = re.sub(pattern, repl, text)
+    text = re.sub(r"\b(re|co|non)-(?=[a-z])", r"\1", text)    # "re-offend" -> "reoffend", "co-signer"
     text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)          # 1,000 -> 1000
     text = re.sub(r"(\d)\s*k\b", r"\g<1>000", text)          # 5k -> 5000
     text = re.sub(r"\b(\d+)'?s\b", r"\1 s", text)            # 30s / 30's -> 30 s (decade)

@@ -58,7 +58,7 @@ def canonical_whatifs(steps: list[dict] | None, workspace) -> list[dict] | None:
 def slot_steps(steps: list[dict]) -> list[dict]:
     """The operation steps, with consecutive steps of one operation that differ only in their
     feature merged (the assembler makes one step per feature argument again)."""
-    ops = [s for s in steps if s["op"] not in ("filter", "previous_filter", "whatif")]
+    ops = [s for s in steps if s["op"] not in ("filter", "previous_filter", "whatif", "previous_filter_complement")]
     out: list[dict] = []
     for step in ops:
         key = FEATURE_ARG.get(step["op"])
@@ -198,6 +198,14 @@ class _Aligner:
         if feature in ("prediction", "label"):
             self.klass(feature, cmp, value)
             return
+        if feature == "confidence":        # "less than 70% sure": the number said as a percentage
+            idx = self.take(self.free(lambda s: s.kind == "number" and s.number in (value, round(value * 100, 6))),
+                            L.ROLE_OF_CMP.get(cmp, "n_eq"))
+            if idx is None:
+                self.lacking(f"confidence {cmp} {value}", lambda s: s.kind == "number")
+            else:
+                self.feature(feature, "f_filter", self.g.spans[idx].start)
+            return
         spec = self.schema.features.get(feature)
         if spec is None:
             self.missing.append(f"feature {feature}")
@@ -273,6 +281,10 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
         if step["op"] == "previous_filter":
             for i in a.free(lambda s: s.kind == "reference"):
                 a.roles[i] = "r_prev"
+        if step["op"] == "previous_filter_complement":
+            if a.take(a.free(lambda s: s.kind == "complement"), "r_other") is None:
+                a.unsaid.append("everyone else")
+    steps = [s for s in steps if s["op"] != "previous_filter_complement"]
     for step in steps:
         if step["op"] == "filter":
             leaves = _leaves(step["where"])
@@ -290,8 +302,11 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
         op = step["op"]
         if op == "score":           # the metric's own word, when said ("how precise", "recall")
             a.take(a.free(lambda s, m=step.get("metric", "accuracy"): s.kind == "metric" and s.metric == m), "m_arg")
-        if op == "importance" and "top" in step:
+        if op in ("importance", "likelihood") and "top" in step:
             a.number(None, step["top"], "n_top")          # "the most important" has no number
+        for method in ([step.get("method")] if op == "explain" else list(step.get("methods") or ())):
+            if method and method != "auto":               # "with Grad-CAM"
+                a.take(a.free(lambda s, m=method: s.kind == "method" and s.metric == m), "x_arg")
         key = FEATURE_ARG.get(op)
         if key and key in step and step[key] not in ("prediction", "target", "label"):
             f = step[key]
@@ -353,6 +368,10 @@ def turn_steps(previous: list[dict] | None, current: list[dict] | None
     kept = new_ifs[len(old_ifs):] if carry else new_ifs
     ops = [s for s in current if s["op"] not in ("filter", "previous_filter", "whatif")]
     before, now = _conjuncts(previous), _conjuncts(current)
+    if before and now == [json.dumps(_negated(json.loads(c)), sort_keys=True) for c in before[:1]] \
+            and len(before) == 1:
+        # "and for everyone else?": the complement of the last group, said by a complement word
+        return [{"op": "previous_filter_complement"}] + kept + ops, 0, carry
     rest = list(now)
     follows = 1 if before else 0
     for c in before:
@@ -370,6 +389,15 @@ def turn_steps(previous: list[dict] | None, current: list[dict] | None
     if items:
         steps.append({"op": "filter", "where": items[0] if len(items) == 1 else {"and": items}})
     return steps + kept + ops, follows, carry
+
+
+def _negated(cond: dict) -> dict:
+    """The condition that selects everyone else (flags and two-valued columns by their other value)."""
+    if "feature" not in cond:
+        return {"not": cond}
+    if cond["cmp"] == "==" and cond["value"] in (0, 1) and cond["feature"] not in ("id",):
+        return {**cond, "value": 1 - cond["value"]}
+    return {**cond, "cmp": _NEGATE[cond["cmp"]]}
 
 
 def state_text(previous: list[dict] | None, schema) -> str:

@@ -38,7 +38,12 @@ MODELS := models/credit.skops models/german.skops models/compas.skops models/dia
           models/digits-cnn.pt data/digits/digits.npz
 $(MODELS) &: talk2model/training.py talk2model/training_images.py talk2model/workspace/architectures.py | $(STAMP)
 	$(PY) -m talk2model.training
-models/.built: $(MODELS)
+# The reader runs from an ONNX export of MiniLM + the committed LoRA factors; it (and the plain
+# sentence model for features said in other words) is exported once here, not at the first question.
+models/.reader: models/parser_reader.safetensors models/parser_reader.json | $(STAMP)
+	$(PY) -m talk2model.parser.reader
+	@touch models/.reader
+models/.built: $(MODELS) models/.reader
 	@touch models/.built
 
 run: $(STAMP) models/.built

@@ -184,3 +184,14 @@ class Reader:
         follows = float(_softmax(out["follows"][0])[1])
         carry = float(_softmax(out["carry"][0])[1])
         return Reading(slots, roles, probs, follows, carry)
+
+
+if __name__ == "__main__":          # `make`: export the reader and the sentence model once
+    import time
+
+    started = time.perf_counter()
+    Reader.shared()
+    from talk2model.parser.semantic import embedder
+
+    embedder()
+    print(f"parser reader ready in {time.perf_counter() - started:.1f} s")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from talk2model.errors import OperationError, QueryError
+from talk2model.formatting import fmt_number, plain
 from talk2model.ops.registry import Result, load_all
 from talk2model.query import ast as q
 from talk2model.query.human import describe_selection, describe_whatif
@@ -215,14 +216,12 @@ def whatif_notes(ctx: "Context") -> list[str]:
         label = spec.label
         unit = f" {spec.unit}" if spec.unit else ""
         is_age = "age" in {step.feature.lower(), label.lower()}
-        from talk2model.query.human import fmt_number
-        from talk2model.workspace.schema import plain_value
         if (values > high).any():
-            high_text = fmt_number(plain_value(high))
+            high_text = fmt_number(plain(high))
             notes.append(f"no {schema.entity} in the data is older than {high_text}" if is_age else
                          f"no {schema.entity} in the data has a {label} above {high_text}{unit}")
         if (values < low).any():
-            low_text = fmt_number(plain_value(low))
+            low_text = fmt_number(plain(low))
             notes.append(f"no {schema.entity} in the data is younger than {low_text}" if is_age else
                          f"no {schema.entity} in the data has a {label} below {low_text}{unit}")
     return list(dict.fromkeys(notes))

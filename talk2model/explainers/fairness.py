@@ -23,6 +23,8 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.metrics import accuracy_score
 
+from talk2model.formatting import fmt_number
+
 FOUR_FIFTHS = 0.8        # selection-rate ratio below which the four-fifths rule flags
 EQUALIZED_ODDS_LIMIT = 0.1   # a TPR or FPR gap above this between groups is flagged
 SMALL_GROUP = 30         # fewer rows than this: rates are too noisy to lean on
@@ -54,15 +56,11 @@ def band_edges(series: pd.Series, name: str, bands: tuple | None = None) -> tupl
     return tuple(cuts) or (float(values.median()),)
 
 
-def _num(v) -> str:
-    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
-
-
 def band_names(edges: tuple) -> list[str]:
     """(25, 60) -> ['under 25', '25–60', 'over 60']."""
-    names = [f"under {_num(edges[0])}"]
-    names += [f"{_num(a)}–{_num(b)}" for a, b in zip(edges, edges[1:])]
-    return names + [f"over {_num(edges[-1])}"]
+    names = [f"under {fmt_number(edges[0])}"]
+    names += [f"{fmt_number(a)}–{fmt_number(b)}" for a, b in zip(edges, edges[1:])]
+    return names + [f"over {fmt_number(edges[-1])}"]
 
 
 def band_of(values: pd.Series, edges: tuple) -> pd.Series:

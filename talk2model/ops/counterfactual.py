@@ -14,7 +14,7 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers.counterfactual import ChangeSpace, Counterfactual, counterfactuals, group_changes
 from talk2model.ops.registry import Result, operation
-from talk2model.query.human import fmt_number
+from talk2model.formatting import fmt_number
 from talk2model.verbalize import Reply, capitalise, page, pct, says
 from talk2model.workspace.schema import plain_value
 
@@ -142,16 +142,6 @@ def _value_words(schema, space: ChangeSpace, name: str, value: Any) -> str:
         return "yes" if value == 1 else "no"
     if isinstance(value, str):
         return value.replace("_", " ")
-    return number_text(value)
-
-
-def number_text(value: Any) -> str:
-    """5951 -> '5,951'; 24.2 -> '24.2'."""
-    value = plain_value(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
     return fmt_number(value)
 
 

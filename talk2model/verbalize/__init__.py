@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from talk2model.query.human import fmt_number  # noqa: F401  (re-exported for verbalisers)
+from talk2model.formatting import fmt_cell, fmt_interval, fmt_number, fmt_percent, fmt_points  # noqa: F401  (re-exported for verbalisers)
 
 
 @dataclass
@@ -66,7 +66,8 @@ def plural(n: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    """A share as a percentage, the same everywhere: 0.579 -> '57.9%' (`formatting.fmt_percent`)."""
+    return fmt_percent(x)
 
 
 def capitalise(text: str) -> str:

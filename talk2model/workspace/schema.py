@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from talk2model.errors import WorkspaceError
+from talk2model.formatting import plain as plain_value
 
 FeatureKind = Literal["numeric", "categorical", "flag"]
 Task = Literal["classification", "regression"]
@@ -51,13 +52,17 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f" — did you mean '{close[0]}'?" if close else ""
 
 
-def plain_value(value: Any) -> Any:
-    """numpy scalars -> Python; integral floats -> int (so 1.0 and 1 compare and print alike)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def feature_label(schema: "Schema", name: str) -> str:
+    """A column's short human name: its first synonym, else its split name; 'true outcome' for the
+    target (and the query language's `label`), 'prediction' for the model's output."""
+    if name == "label":
+        return "true outcome"
+    if name == "prediction":
+        return "prediction"
+    if name in ("target", schema.target):
+        return f"true outcome ({schema.target})"
+    spec = schema.features.get(name)
+    return spec.label if spec is not None else split_words(name)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,13 @@ from talk2model.workspace import Workspace
 ERR_NO_PREVIOUS = "there is no earlier selection to refer to yet; ask about a group first"
 ERR_NO_REPEAT = "there is no earlier question to repeat yet"
 ERR_NO_FOLLOWUP = "there is nothing more to show about the last answer"
+ERR_IMPOSSIBLE = ("{change}, the {label} would be {value} for {who}: there is no such {entity} — the "
+                  "{side} possible {label} is {bound}")
+MSG_IMPOSSIBLE_SOME = ("Note: {change}, the {label} of {k:,} of the {n:,} {entities} would fall {where} "
+                       "{bound}, the {side} possible; there are no such {entities}, so they are left out "
+                       "({rest:,} remain).")
+MSG_MISSING_VALUE = ("Note: '{value}' is how the data marks a missing {label}, not a value anyone has; "
+                     "the answer is what the model does with a record that has this gap.")
 
 SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
 
@@ -40,6 +47,7 @@ class Context:
     where: q.Expr | None = None
     base_text: str | None = None             # "the same applicants as before", when referenced
     whatifs: list[q.WhatIf] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # about the selection, said once per answer
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -227,6 +235,41 @@ def whatif_notes(ctx: "Context") -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+def _keep_possible(ctx: Context, step: q.WhatIf) -> None:
+    """Rows a what-if takes outside the values the feature can take at all (`Feature.lowest` /
+    `highest`: "3 fewer priors" for someone with 1) are not real people: the answer says so, and
+    they are left out; when that is every row, the question gets a clear answer instead."""
+    schema = ctx.schema
+    spec = schema.features.get(step.feature)
+    if spec is None:
+        return
+    if step.action == "set" and spec.kind == "categorical" and step.value in spec.missing_values:
+        ctx.notes.append(MSG_MISSING_VALUE.format(value=str(step.value).replace("_", " "), label=spec.label))
+    if spec.kind != "numeric" or (spec.lowest is None and spec.highest is None) or not len(ctx.frame):
+        return
+    values = pd.to_numeric(ctx.frame[step.feature], errors="coerce")
+    low = values < spec.lowest if spec.lowest is not None else pd.Series(False, index=values.index)
+    high = values > spec.highest if spec.highest is not None else pd.Series(False, index=values.index)
+    bad = (low | high).to_numpy()
+    if not bad.any():
+        return
+    side, bound = ("lowest", spec.lowest) if low.any() else ("highest", spec.highest)
+    change = describe_whatif(schema, step)
+    if bad.all():
+        example = values[low if low.any() else high].iloc[0]
+        chosen = describe_selection(schema, ctx.where, ctx.base_text)
+        who = chosen if len(ctx.frame) == 1 else f"every one of the {len(ctx.frame):,} {chosen.removeprefix('all ')}"
+        raise OperationError(ERR_IMPOSSIBLE.format(
+            change=change[:1].upper() + change[1:], label=spec.label, value=fmt_number(plain(example)),
+            who=who, entity=schema.entity, side=side, bound=fmt_number(plain(bound))))
+    ctx.notes.append(MSG_IMPOSSIBLE_SOME.format(
+        k=int(bad.sum()), n=len(bad), entities=schema.entity_plural, change=change,
+        label=spec.label, where="below" if side == "lowest" else "above", bound=fmt_number(plain(bound)),
+        side=side, rest=int((~bad).sum())))
+    ctx.frame = ctx.frame[~bad]
+    ctx.original = ctx.original.loc[ctx.frame.index]
+
+
 @dataclass
 class StepOutcome:
     step: q.Step
@@ -275,6 +318,7 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
             ctx.frame = apply_whatif(ctx.frame, step, workspace.schema, data)
             ctx.whatifs.append(step)
             ctx._pred = ctx._proba = None
+            _keep_possible(ctx, step)
         elif isinstance(step, q.Repeat):
             if not state.last_ops:
                 raise OperationError(ERR_NO_REPEAT)

@@ -29,9 +29,10 @@ class FigureSpec:
     xlabel: str = ""
     ylabel: str = ""
     colors: list[str] = field(default_factory=list)
+    percent: bool = False          # values are shares: drawn and labelled as percentages (fmt_percent)
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in ([], {}, "")}
+        return {k: v for k, v in self.__dict__.items() if v not in ([], {}, "", False)}
 
 
 @dataclass
@@ -97,3 +98,33 @@ def page(table: pd.DataFrame, title_more: str, size: int = 10, offset: int = 0) 
     shown = table.iloc[offset:offset + size]
     rest = _Page(table, title_more, size, offset + size) if len(table) > offset + size else None
     return shown, rest
+
+
+# ---- data checks (talk2model.workspace.checks) in words -------------------------------------------
+MSG_LEAK_AUC = ("{label} alone predicts the outcome almost perfectly (ROC AUC {auc}): possible leakage — "
+                "it may be recorded with or after the outcome")
+MSG_LEAK_AFTER = ("{label} reads as recorded after the outcome (“{words}”): possible leakage — a model "
+                  "that uses it is told part of what it should predict")
+MSG_IMBALANCED = ("the classes are imbalanced: {shares}, so accuracy alone misleads (always predicting "
+                  "{majority} would be right {share} of the time)")
+MSG_TRAINING_UNKNOWN = ("which rows the model was trained on is not known, so no row can be called held "
+                        "out and scores on this data may be better than on new data")
+
+
+def check_sentences(checks, schema) -> list[str]:
+    """The data checks that need saying, as sentences without a full stop (leakage, imbalance,
+    unknown training rows); an empty list when all is well."""
+    out = []
+    for item in checks.leakage:
+        label = schema.features[item["feature"]].label if item["feature"] in schema.features else item["feature"]
+        if item["reason"] == "auc":
+            out.append(MSG_LEAK_AUC.format(label=capitalise(label), auc=fmt_number(item["auc"])))
+        else:
+            out.append(MSG_LEAK_AFTER.format(label=capitalise(label), words=item["words"]))
+    if checks.imbalanced:
+        shares = ", ".join(f"{fmt_percent(v)} {schema.class_phrase(k)}" for k, v in checks.class_shares.items())
+        out.append(MSG_IMBALANCED.format(shares=shares, majority=schema.class_phrase(checks.majority),
+                                         share=fmt_percent(checks.class_shares[checks.majority])))
+    if checks.training == "unknown":
+        out.append(MSG_TRAINING_UNKNOWN)
+    return out

@@ -48,6 +48,12 @@ class Context:
     base_text: str | None = None             # "the same applicants as before", when referenced
     whatifs: list[q.WhatIf] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # about the selection, said once per answer
+    # what counts and shares are given against: the rows before the last filter of this turn (the
+    # previous selection after `previous_filter`, else the whole data), and that filter
+    base: pd.DataFrame | None = None
+    base_where: q.Expr | None = None
+    base_previous: str | None = None
+    last_filter: q.Expr | None = None
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -82,6 +88,17 @@ class Context:
         if text.startswith(self.schema.entity_plural):
             return f"the {n:,} {text}"
         return f"{text} ({n:,} {self.schema.entity if n == 1 else self.schema.entity_plural})"
+
+    def base_described(self) -> str:
+        """The rows counts are given against: 'the 1,000 applicants', 'the 45 applicants where age is
+        above 60 years' (the previous selection, or the rows before this turn's last filter)."""
+        base = self.workspace.data if self.base is None else self.base
+        n = len(base)
+        if self.base_where is None and self.base_previous is None:
+            return f"the {n:,} {self.schema.entity_plural}"
+        text = describe_selection(self.schema, self.base_where, self.base_previous)
+        return f"the {n:,} {text.removeprefix('all ')}" if text.startswith(self.schema.entity_plural) or \
+            text.startswith("all ") else f"{text} ({n:,} {self.schema.entity_plural})"
 
     @property
     def is_whole_data(self) -> bool:
@@ -308,7 +325,10 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
             ctx.frame = ctx.original = data.loc[ids]
             ctx.where, ctx.base_text = None, state.last_selection_text
             ctx._pred = ctx._proba = None
+            ctx.base, ctx.base_where, ctx.base_previous, ctx.last_filter = None, None, None, None
         elif isinstance(step, q.Filter):
+            ctx.base, ctx.base_where, ctx.base_previous = ctx.frame, ctx.where, ctx.base_text
+            ctx.last_filter = step.where
             keep = mask(step.where, ctx.frame, ctx)
             ctx.frame = ctx.frame[keep]
             ctx.original = ctx.original.loc[ctx.frame.index]

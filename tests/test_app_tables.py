@@ -92,9 +92,11 @@ def test_each_reply_shows_its_own_table_and_more_still_works(credit):
     for reply, column in zip(answer.replies, ["age", "duration"]):
         at = chunks.index(reply.text)                      # the reply's text, then its own table
         head, _, rows, _ = parse_markdown(chunks[at + 1])
-        assert head == ["statistic", column]
-        stats = dict((r[0], float(r[1])) for r in rows)
-        assert stats["mean"] == pytest.approx(older[column].mean(), abs=0.01)
+        unit = credit.schema.features[column].unit
+        assert head == ["statistic", f"{column} ({unit})"]
+        stats = dict((r[0], float(r[1].replace(",", ""))) for r in rows)
+        assert stats["mean"] == pytest.approx(older[column].mean(), rel=1e-3)   # four significant digits
+        assert f"averages {rows[0][1]} {unit}" in reply.text                   # as the text says it
         assert stats["max"] == older[column].max()
     # the rows of a long table are paged by the operation: "more" gives the next ones
     first = bot.ask("show data")

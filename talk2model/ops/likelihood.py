@@ -10,7 +10,7 @@ import pandas as pd
 from talk2model.engine import whatif_notes
 from talk2model.errors import OperationError
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, page, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_points, page, pct, says
 
 
 @dataclass
@@ -52,7 +52,7 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
     ordered = sorted(r.mean.items(), key=lambda kv: -kv[1])
     figure = FigureSpec("bar", f"Probability of each outcome — {r.selection}",
                         labels=[schema.class_phrase(c) for c, _ in ordered],
-                        values=[p for _, p in ordered], xlabel="probability")
+                        values=[p for _, p in ordered], xlabel="probability", percent=True)
     if r.n == 1:
         top, p = ordered[0]
         text = (f"The model gives {r.selection} a {pct(p)} probability of {schema.class_phrase(top)}"
@@ -65,7 +65,7 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
         before, after = r.before_mean[top], r.mean[top]
         direction = "up" if after > before else "down" if after < before else "unchanged"
         text += (f" Before the change it was {pct(before)} for {schema.class_phrase(top)}"
-                 f" ({direction}{'' if direction == 'unchanged' else f' {abs(after - before) * 100:.1f} points'}).")
+                 f" ({direction}{'' if direction == 'unchanged' else ' ' + fmt_points(abs(after - before))}).")
         if r.n > 1:
             flipped = sum(r.flips.values())
             moves = "; ".join(f"{n:,} from {schema.class_phrase(_side(k, 0, schema))} to "
@@ -77,10 +77,10 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
     table = None
     more = None
     if r.n > 1:
-        frame = pd.DataFrame(r.probabilities).T
+        frame = pd.DataFrame(r.probabilities).T.map(pct)        # percentages, as the text gives them
         frame.columns = [f"P({schema.class_phrase(c)})" for c in frame.columns]
         frame.index.name = "id"
-        table, more = page(frame.round(3).reset_index(), "More probabilities")
+        table, more = page(frame.reset_index(), "More probabilities")
     return Reply(text, table=table, figure=figure, more=more)
 
 

@@ -111,10 +111,11 @@ def mistakes(ctx, step) -> MistakesResult:
     if step.mode == "typical" and 0 < wrong.sum() < len(wrong):
         result.rules = _rules(rows, wrong, ctx.schema, min_support=max(5, len(rows) // 40))
     if step.mode == "sample":
-        examples = rows[wrong].copy()
+        from talk2model.ops.show import shown_rows
+
+        examples = shown_rows(rows[wrong], ctx.schema)
         examples.insert(0, "prediction", pred[wrong].map(ctx.schema.class_phrase))
-        examples[ctx.schema.target] = examples[ctx.schema.target].map(ctx.schema.class_phrase)
-        result.examples = examples.rename(columns={ctx.schema.target: "true outcome"})
+        result.examples = examples
     return result
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import Result, jsonable, operation
-from talk2model.verbalize import Reply, fmt_number, page, says
-from talk2model.workspace.schema import plain_value
+from talk2model.verbalize import Reply, page, says
+from talk2model.workspace.schema import value_text
 
 PAGE = 10
 
@@ -34,15 +34,31 @@ def show(ctx, step) -> ShowResult:
     return ShowResult(selection=ctx.described(), n=len(ctx.frame), rows=ctx.frame)
 
 
+def shown_rows(rows: pd.DataFrame, schema) -> pd.DataFrame:
+    """Rows as answers show them: the outcome as its class phrase, coded numbers with their meaning
+    ('2 (skilled)'), flags as yes / no, categories as people write them (`value_text`)."""
+    out = rows.copy()
+    for column in out.columns:
+        if column in schema.features or column == schema.target:
+            out[column] = [value_text(schema, column, v) for v in out[column]]
+    return out.rename(columns={schema.target: "true outcome", **{
+        name: f"{f.label} ({f.unit})" if f.unit and f.kind == "numeric" else f.label
+        for name, f in schema.features.items()}})
+
+
 @says(ShowResult)
 def say_show(r: ShowResult, ctx) -> Reply:
-    table = r.rows.reset_index()
+    schema = ctx.schema
+    table = shown_rows(r.rows, schema).reset_index()
     shown, more = page(table, "More rows", PAGE)
     if r.n == 1:
         row = r.rows.iloc[0]
-        schema = ctx.schema
+        def unit(c: str) -> str:
+            spec = schema.features.get(c)
+            return f" {spec.unit}" if spec is not None and spec.unit and spec.kind == "numeric" else ""
+
         facts = ", ".join(f"{schema.features[c].label if c in schema.features else c} "
-                          f"{fmt_number(plain_value(row[c]))}"
+                          f"{value_text(schema, c, row[c])}{unit(c)}"
                           for c in r.rows.columns if c != schema.target)
         text = (f"{r.selection[:1].upper() + r.selection[1:]}: {facts}; true outcome: "
                 f"{schema.class_phrase(row[schema.target])}.")

@@ -100,6 +100,37 @@ def page(table: pd.DataFrame, title_more: str, size: int = 10, offset: int = 0) 
     return shown, rest
 
 
+# ---- model units, explained once ----------------------------------------------------------------
+# A one-line meaning for each model unit, given the first time it appears in a conversation.
+TERMS = {
+    "log-odds": ("log-odds are the model's score before it becomes a probability: 0 is an even "
+                 "chance, and each step of 1 multiplies the odds by about 2.7"),
+    "SHAP": ("a SHAP value is how far one feature moved that score away from its average over the "
+             "data, the others taken into account"),
+    "LIME": ("LIME fits a simple model to the model's answers on made-up cases near this one and "
+             "reads each feature's weight from it"),
+}
+
+
+def terms_in(text: str) -> list[str]:
+    return [term for term in TERMS if term in text]
+
+
+def define_terms(text: str, state=None) -> str:
+    """The meanings of the model units `text` uses that this conversation has not had yet
+    ("" when none), as sentences; the conversation (`state.defined`) remembers them."""
+    seen = getattr(state, "defined", None)
+    fresh = [t for t in terms_in(text) if seen is None or t not in seen]
+    if seen is not None:
+        seen.update(fresh)
+    return " ".join(capitalise(TERMS[t]) + "." for t in fresh)
+
+
+def join_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 # ---- data checks (talk2model.workspace.checks) in words -------------------------------------------
 MSG_LEAK_AUC = ("{label} alone predicts the outcome almost perfectly (ROC AUC {auc}): possible leakage — "
                 "it may be recorded with or after the outcome")

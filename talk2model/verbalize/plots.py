@@ -54,6 +54,10 @@ def draw(spec: FigureSpec):
                     alpha=1.0 if name != "individual" else 0.3)
         if len(spec.series) > 1:
             ax.legend(loc="best", fontsize=8)
+        if spec.percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)

@@ -84,6 +84,28 @@ def feature_label(schema: "Schema", name: str) -> str:
     return spec.label if spec is not None else split_words(name)
 
 
+def value_text(schema: "Schema", name: str, value: Any) -> str:
+    """A value as answers and tables show it: a coded number with its meaning from the schema
+    ('2 (skilled)' for job 2), 'yes' / 'no' for a flag, a category as people write it ('not
+    known'), the class phrase for the outcome, numbers by the one formatter."""
+    from talk2model.formatting import fmt_number, is_missing
+
+    if not isinstance(value, str) and is_missing(value):
+        return ""
+    value = plain_value(value)
+    if name in ("target", "label", "prediction", schema.target) and schema.classes:
+        return schema.class_phrase(value)
+    spec = schema.features.get(name)
+    if spec is None:
+        return fmt_number(value)
+    if spec.kind == "flag" and value in (0, 1):
+        return "yes" if value == 1 else "no"
+    if spec.kind == "categorical" or isinstance(value, str):
+        return str(value).replace("_", " ")
+    meaning = spec.value_phrases.get(value)
+    return f"{fmt_number(value)} ({meaning[0]})" if meaning else fmt_number(value)
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str

@@ -50,6 +50,7 @@ from talk2model.assistant import AI_NOTICE, Answer, Assistant  # noqa: E402
 from talk2model.errors import Talk2ModelError, WorkspaceError  # noqa: E402
 from talk2model.sanitize import clean_text, escape_markup  # noqa: E402
 from talk2model.store.turns import Store, table_json  # noqa: E402
+from talk2model.verbalize import check_sentences  # noqa: E402
 from talk2model.verbalize.tables import (MAX_NAMED_COLUMNS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,  # noqa: E402,F401
                                          MSG_COLUMNS_CUT, MSG_ROWS_CUT, markdown_table)
 from talk2model.workspace import Workspace, builtin_workspaces, load_workspace  # noqa: E402
@@ -285,6 +286,9 @@ def _workspace_markdown(workspace: Workspace, label: str | None = None) -> str:
     lines.append(e(f"{len(workspace.data):,} {schema.entity_plural} · {len(schema.features)} features · "
                    f"model: {workspace.model.kind} · predicts {schema.target}"
                    + (f" ({classes})" if classes else "")))
+    warnings = check_sentences(workspace.checks, schema)     # run at load: leakage, imbalance, training rows
+    if warnings:
+        lines.append("**Data checks:** " + e("; ".join(warnings) + "."))
     return "\n\n".join(lines)
 
 

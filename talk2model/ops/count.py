@@ -1,6 +1,7 @@
 """count: how many rows the selection has, against the rows the question is about: the previous
-selection after "those" (`previous_filter`), the rows before this turn's last filter otherwise ("8 of
-the 45 applicants over 60, 17.8%"), the whole data when there is no other."""
+selection when "those" is narrowed further (`previous_filter then filter ...`), the rows before this
+turn's last filter otherwise ("8 of the 45 applicants over 60, 17.8%"), the whole data when there is
+no other (a single filter, or "those" again on its own)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ def say_count(r: CountResult, ctx) -> Reply:
     noun = schema.entity if r.count == 1 else schema.entity_plural
     if ctx.is_whole_data:
         return Reply(f"There are {r.count:,} {noun} in the data.")
-    if ctx.last_filter is None:        # "those" again, with nothing more: the selection itself
-        return Reply(f"There are {r.count:,} {noun} in that selection ({r.selection}).")
+    if ctx.last_filter is None:        # "those" again, with nothing more: the selection in the data
+        return Reply(f"{r.count:,} of the {r.whole:,} {schema.entity_plural} ({pct(r.count / r.whole)}) are "
+                     f"in that selection: {r.selection}.")
     if r.count == 0:
         return Reply(f"None of {r.of} match: {r.condition}.")
     return Reply(f"{r.count:,} of {r.of} ({pct(r.count / r.total)}) match: {r.condition}.")

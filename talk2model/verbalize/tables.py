@@ -91,6 +91,19 @@ def markdown_table(table: pd.DataFrame, *, labels: dict[str, str] | None = None,
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
+def text_table(table: pd.DataFrame, *, max_width: int = 60) -> str:
+    """The same table as plain aligned text, for a terminal (numbers right-aligned)."""
+    frame = frame_of(table)
+    columns = []
+    for i, name in enumerate(frame.columns):
+        cells, numeric = column_cells(frame.iloc[:, i], is_id=str(name) == "id")
+        cells = [c if len(c) <= max_width else c[:max_width - 1] + "…" for c in cells]
+        width = max([len(str(name))] + [len(c) for c in cells])
+        pad = str.rjust if numeric else str.ljust
+        columns.append([pad(str(name), width)] + [pad(c, width) for c in cells])
+    return "\n".join("  ".join(row).rstrip() for row in zip(*columns)) if columns else ""
+
+
 def html_table(table: pd.DataFrame) -> str:
     """The same table as HTML (every cell escaped), for the HTML transcript."""
     frame = frame_of(table)

@@ -19,8 +19,8 @@ from talk2model import Assistant
 from talk2model.explainers import fairness as fx
 from talk2model.explainers import uncertainty as unc
 from talk2model.formatting import fmt_interval, fmt_percent
-from talk2model.ops.score import NOTE_TRAINING_UNKNOWN, TOO_SMALL
-from talk2model.verbalize import MSG_LEAK_AFTER, MSG_LEAK_AUC, MSG_TRAINING_UNKNOWN
+from talk2model.ops.score import NOTE_TRAINING_UNKNOWN
+from talk2model.verbalize import MSG_LEAK_AFTER, MSG_LEAK_AUC, MSG_TOO_SMALL, MSG_TRAINING_UNKNOWN
 from talk2model.workspace import Workspace, load_workspace
 from talk2model.workspace.checks import LEAKAGE_AUC, run_checks
 
@@ -74,7 +74,7 @@ def test_accuracy_is_given_with_its_count_and_wilson_interval():
         assert (result["low"], result["high"]) == pytest.approx((low, high), abs=1e-9)
         assert f"({right:,} of {len(rows):,} right; 95% interval {fmt_interval(low, high)})" in answer.text
         small = len(rows) < unc.MIN_ROWS or high - low > unc.MAX_WIDTH
-        lead = TOO_SMALL.format(n=f"{len(rows):,}", rows="rows", least=unc.MIN_ROWS, width=30)
+        lead = MSG_TOO_SMALL.format(n=f"{len(rows):,}", rows="rows", least=unc.MIN_ROWS, width=30)
         assert result["too_small"] == small and (lead in answer.text) == small
     # the example: 7 held-out applicants over 60 are too few, and the answer says so first
     first = bot.run("filter age > 60 then score accuracy").body

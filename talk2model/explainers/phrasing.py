@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from talk2model.formatting import fmt_number
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.workspace.schema import feature_label, plain_value, split_words
 
 # A value within this share of the feature's spread (interquartile range) of a group's median is
@@ -398,9 +398,9 @@ def compare(schema, feature: str, row: pd.Series, others: pd.DataFrame, others_t
     def shares(column: str, value) -> str:
         theirs = float((others[column] == value).mean())
         if same is None or len(same) == 0:
-            return f"shared by {theirs:.0%} of {others_text}"
+            return f"shared by {fmt_percent(theirs)} of {others_text}"
         ours = float((same[column] == value).mean())
-        return f"shared by {ours:.0%} of {same_text} and {theirs:.0%} of {_those(others_text, same_text)}"
+        return f"shared by {fmt_percent(ours)} of {same_text} and {fmt_percent(theirs)} of {_those(others_text, same_text)}"
 
     if feature in schema.groups:
         member = group_value(schema, feature, row)

@@ -163,7 +163,7 @@ def say_dependence(r: DependenceResult, ctx) -> Reply:
             if r.threshold is not None:
                 text += f" Most of the change happens near {label} = {fmt_number(r.threshold)}{unit}."
             if r.opposite_share >= 0.1:
-                text += f" For {r.opposite_share:.0%} of the individual {schema.entity_plural} it moves the other way."
+                text += f" For {fmt_percent(r.opposite_share)} of the individual {schema.entity_plural} it moves the other way."
         series = {f"average {r.output}": r.average, "10th percentile of individual curves": r.ice_low,
                   "90th percentile of individual curves": r.ice_high}
         if r.row_curve:

@@ -11,8 +11,8 @@ from sklearn.tree import DecisionTreeClassifier
 from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
 from talk2model.ops.registry import Result, operation
-from talk2model.ops.score import TOO_SMALL, evaluation_rows
-from talk2model.verbalize import Reply, fmt_interval, page, pct, says
+from talk2model.ops.score import evaluation_rows
+from talk2model.verbalize import Reply, fmt_interval, fmt_number, page, pct, rows_as_shown, says, too_small_text
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _rules(frame: pd.DataFrame, wrong: np.ndarray, schema, *, max_depth: int = 3
             left, right = f"{label} is no", f"{label} is yes"
         else:
             label = schema.features[name].label if name in schema.features else name
-            shown = f"{thr:.4g}"
+            shown = fmt_number(thr)
             left, right = f"{label} ≤ {shown}", f"{label} > {shown}"
         walk(t.children_left[node], conds + [left])
         walk(t.children_right[node], conds + [right])
@@ -111,9 +111,7 @@ def mistakes(ctx, step) -> MistakesResult:
     if step.mode == "typical" and 0 < wrong.sum() < len(wrong):
         result.rules = _rules(rows, wrong, ctx.schema, min_support=max(5, len(rows) // 40))
     if step.mode == "sample":
-        from talk2model.ops.show import shown_rows
-
-        examples = shown_rows(rows[wrong], ctx.schema)
+        examples = rows_as_shown(rows[wrong], ctx.schema)
         examples.insert(0, "prediction", pred[wrong].map(ctx.schema.class_phrase))
         result.examples = examples
     return result
@@ -125,8 +123,7 @@ def say_mistakes(r: MistakesResult, ctx) -> Reply:
     head = (f"The model gets {r.count:,} of {r.n:,} wrong ({pct(r.rate)}; 95% interval "
             f"{fmt_interval(r.low, r.high)}) for {r.selection}{where}.")
     if r.too_small:
-        head = TOO_SMALL.format(n=f"{r.n:,}", rows="row" if r.n == 1 else "rows", least=unc.MIN_ROWS,
-                                width=round(100 * unc.MAX_WIDTH)) + " " + head
+        head = too_small_text(r.n) + " " + head
     if r.mode == "count" or r.count == 0:
         return Reply(head)
     if r.mode == "sample":

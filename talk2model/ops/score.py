@@ -15,7 +15,7 @@ from sklearn import metrics as skm
 from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says
+from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says, too_small_text
 
 METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precision",
                 "recall": "recall (true-positive rate)", "specificity": "specificity (true-negative rate)",
@@ -166,8 +166,6 @@ def score(ctx, step) -> ScoreResult:
     return result
 
 
-TOO_SMALL = ("Too few to judge: this rests on {n} {rows}, and a figure needs at least {least} rows and a 95% "
-             "interval at most {width} points wide before it says much about the model.")
 COUNT_WORDS = {"accuracy": "{count:,} of {of:,} right",
                "precision": "{count:,} of the {of:,} predicted {pos} truly are",
                "recall": "{count:,} of the {of:,} truly {pos} are recognised",
@@ -200,8 +198,7 @@ def say_score(r: ScoreResult, ctx) -> Reply:
     text = f"The model's {name} on {r.selection} is {score_text(r, ctx.schema)}{where}."
     if r.too_small:
         n = r.of if r.count is not None else r.n
-        text = TOO_SMALL.format(n=f"{n:,}", rows="row" if n == 1 else "rows", least=unc.MIN_ROWS,
-                                width=round(100 * unc.MAX_WIDTH)) + " " + text
+        text = too_small_text(n) + " " + text
     if r.metric in ("f1", "precision", "recall", "specificity", "npv", "roc_auc") and r.positive_class is not None:
         text += f" The positive class is {ctx.schema.class_phrase(r.positive_class)}."
     return Reply(text)

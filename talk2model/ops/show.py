@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import Result, jsonable, operation
-from talk2model.verbalize import Reply, page, says
+from talk2model.verbalize import Reply, page, rows_as_shown, says
 from talk2model.workspace.schema import value_text
 
 PAGE = 10
@@ -34,22 +34,10 @@ def show(ctx, step) -> ShowResult:
     return ShowResult(selection=ctx.described(), n=len(ctx.frame), rows=ctx.frame)
 
 
-def shown_rows(rows: pd.DataFrame, schema) -> pd.DataFrame:
-    """Rows as answers show them: the outcome as its class phrase, coded numbers with their meaning
-    ('2 (skilled)'), flags as yes / no, categories as people write them (`value_text`)."""
-    out = rows.copy()
-    for column in out.columns:
-        if column in schema.features or column == schema.target:
-            out[column] = [value_text(schema, column, v) for v in out[column]]
-    return out.rename(columns={schema.target: "true outcome", **{
-        name: f"{f.label} ({f.unit})" if f.unit and f.kind == "numeric" else f.label
-        for name, f in schema.features.items()}})
-
-
 @says(ShowResult)
 def say_show(r: ShowResult, ctx) -> Reply:
     schema = ctx.schema
-    table = shown_rows(r.rows, schema).reset_index()
+    table = rows_as_shown(r.rows, schema).reset_index()
     shown, more = page(table, "More rows", PAGE)
     if r.n == 1:
         row = r.rows.iloc[0]

@@ -100,6 +100,33 @@ def page(table: pd.DataFrame, title_more: str, size: int = 10, offset: int = 0) 
     return shown, rest
 
 
+# ---- the small-group rule in words (talk2model.explainers.uncertainty) ---------------------------
+MSG_TOO_SMALL = ("Too few to judge: this rests on {n} {rows}, and a figure needs at least {least} rows and a "
+                 "95% interval at most {width} points wide before it says much about the model.")
+
+
+def too_small_text(n: int) -> str:
+    from talk2model.explainers.uncertainty import MAX_WIDTH, MIN_ROWS
+
+    return MSG_TOO_SMALL.format(n=f"{n:,}", rows="row" if n == 1 else "rows", least=MIN_ROWS,
+                                width=round(100 * MAX_WIDTH))
+
+
+def rows_as_shown(rows: pd.DataFrame, schema) -> pd.DataFrame:
+    """Rows as answers show them: the outcome as its class phrase, coded numbers with their meaning
+    ('2 (skilled)'), flags as yes / no, categories as people write them (`value_text`), columns by
+    their labels with the unit ('credit amount (DM)')."""
+    from talk2model.workspace.schema import value_text
+
+    out = rows.copy()
+    for column in out.columns:
+        if column in schema.features or column == schema.target:
+            out[column] = [value_text(schema, column, v) for v in out[column]]
+    return out.rename(columns={schema.target: "true outcome", **{
+        name: f"{f.label} ({f.unit})" if f.unit and f.kind == "numeric" else f.label
+        for name, f in schema.features.items()}})
+
+
 # ---- model units, explained once ----------------------------------------------------------------
 # A one-line meaning for each model unit, given the first time it appears in a conversation.
 TERMS = {

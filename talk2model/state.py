@@ -18,6 +18,7 @@ class Conversation:
     followup: Any = None                       # a verbalize.Reply: the rest of the last answer
     turns: int = 0
     history: list[dict] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)   # model terms already explained ("log-odds", "SHAP")
 
     def clear_selection(self) -> None:
         self.last_ids = self.last_where = self.last_selection_text = None

@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 
 from talk2model import Assistant
 from talk2model.errors import WorkspaceError
+from talk2model.formatting import fmt_percent
 from talk2model.paths import resource_dir
 from talk2model.query.ast import Query
 from talk2model.workspace import images as im
@@ -87,7 +88,9 @@ def test_likelihood_top_k_and_predict(digits):
     ranked = np.argsort(-proba)[:3]
     assert r.text.count("%") >= 3
     assert list(r.table["outcome"]) == [digits.schema.class_phrase(int(k)) for k in ranked]
-    np.testing.assert_allclose(r.table["probability"], np.round(proba[ranked], 4))
+    # percentages as the text gives them (issue 11: one formatter for text and tables)
+    assert list(r.table["probability"]) == [fmt_percent(p) for p in proba[ranked]]
+    assert all(f"({fmt_percent(p)})" in r.text for p in proba[ranked])
     p = run(digits, "filter id == 40 then predict")
     assert p.result["predictions"] == {"40": int(proba.argmax())} or p.result["predictions"] == {40: int(proba.argmax())}
     assert f"{100 * proba.max():.1f}% sure" in p.text

@@ -6,36 +6,17 @@ always matches what ran.
 
 from __future__ import annotations
 
+from talk2model.formatting import fmt_number
 from talk2model.query import ast as q
-from talk2model.workspace.schema import Schema
+from talk2model.workspace.schema import Schema, feature_label
+
+__all__ = ["describe_expr", "describe_query", "describe_selection", "describe_step", "describe_whatif",
+           "feature_label", "fmt_number"]
 
 METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "saliency": "saliency (gradients)",
                 "integrated_gradients": "Integrated Gradients", "deeplift": "DeepLIFT",
                 "deep_shap": "Deep SHAP", "gradcam": "Grad-CAM", "occlusion": "occlusion"}
 _CMP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "", "!=": "not"}
-
-
-def fmt_number(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
-
-
-def feature_label(schema: Schema, name: str) -> str:
-    if name == "label":
-        return "true outcome"
-    if name == "prediction":
-        return "prediction"
-    if name == "confidence":
-        return "the model's confidence"
-    if name in ("target", schema.target):
-        return f"true outcome ({schema.target})"
-    spec = schema.features.get(name)
-    return spec.label if spec else name
 
 
 def _value_text(schema: Schema, feature: str, value) -> str:

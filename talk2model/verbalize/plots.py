@@ -18,6 +18,7 @@ import os
 import threading
 from collections import OrderedDict
 
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.verbalize import FigureSpec
 
 log = logging.getLogger("talk2model.plots")
@@ -39,14 +40,26 @@ def draw(spec: FigureSpec):
         values = list(spec.values)[::-1]
         colors = (spec.colors[::-1] if spec.colors else
                   ["#d1495b" if v < 0 else "#2e86ab" for v in values])
-        ax.barh(labels, values, color=colors)
+        bars = ax.barh(labels, values, color=colors)
         ax.axvline(0, color="#444", linewidth=0.8)
+        # each bar labelled with its value as the answer's text writes it (one formatter)
+        shown = fmt_percent if spec.percent else fmt_number
+        ax.bar_label(bars, labels=[shown(v) for v in values], padding=3, fontsize=8)
+        if spec.percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
+        ax.margins(x=0.15)
     else:
         for name, ys in spec.series.items():
             ax.plot(spec.x, ys, label=name, linewidth=1.8 if name != "individual" else 0.6,
                     alpha=1.0 if name != "individual" else 0.3)
         if len(spec.series) > 1:
             ax.legend(loc="best", fontsize=8)
+        if spec.percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)

@@ -25,7 +25,7 @@ from talk2model.explainers.captum_backend import KINDS, LARGE_DELTA, METHOD_NAME
 from talk2model.explainers.faithfulness import choose
 from talk2model.explainers.images import SAMPLE_IMAGES, image_explainer
 from talk2model.ops.registry import Result
-from talk2model.verbalize import FigureSpec, Reply, page, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_number, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ROWS = ("upper", "middle", "lower")
@@ -121,9 +121,10 @@ def _delta_sentence(att) -> str:
     if rel is None:
         return ""
     ref = "the average over its reference images" if att.method == "deep_shap" else "a blank image"
-    text = (f" The score for the class is {att.output_value:.3g}, against {att.base_value:.3g} for {ref}; "
-            f"the attributions add up to the difference within {pct(rel)} (convergence delta "
-            f"{att.convergence_delta:+.2g}).")
+    delta = att.convergence_delta
+    text = (f" The score for the class is {fmt_number(att.output_value)}, against {fmt_number(att.base_value)} "
+            f"for {ref}; the attributions add up to the difference within {pct(rel)} (convergence delta "
+            f"{'+' if delta >= 0 else '-'}{fmt_number(abs(delta))}).")
     if rel > LARGE_DELTA:
         text += (f" That is a large completeness error: the {IG_STEPS}-step path integral has not "
                  "converged here, so read the map as approximate." if att.method == "integrated_gradients"
@@ -216,11 +217,11 @@ def faithfulness_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         "method": [METHOD_NAMES.get(r["method"], r["method"]) for r in rows],
         "kind": [KINDS.get(r["method"], "") for r in rows],
-        "deletion AUC (lower better)": [round(r["deletion_auc"], 3) for r in rows],
-        "random order": [round(r["random_auc"], 3) for r in rows],
-        "infidelity (0 best)": [round(r["infidelity"], 3) for r in rows],
-        "after randomising weights": [None if r.get("randomised_similarity") is None else round(r["randomised_similarity"], 2)
-                                      for r in rows],
+        # numbers as they are: the one table writer formats them as the text does (fmt_number)
+        "deletion AUC (lower better)": [r["deletion_auc"] for r in rows],
+        "random order": [r["random_auc"] for r in rows],
+        "infidelity (0 best)": [r["infidelity"] for r in rows],
+        "after randomising weights": [r.get("randomised_similarity") for r in rows],
         "sanity check": [("passes" if r["passes_sanity"] is True else "fails" if r["passes_sanity"] is False
                           else "not run") if not isinstance(r["passes_sanity"], float)
                          else f"passes on {pct(r['passes_sanity'])}" for r in rows],
@@ -265,8 +266,8 @@ def say_image_explain(r: ImageExplainResult, ctx) -> Reply:
         text += f" Why {how}: it is {r.chosen_because}."
     elif r.faithfulness:
         f = r.faithfulness[0]
-        text += (f" Its deletion AUC here is {f['deletion_auc']:.2f} against {f['random_auc']:.2f} for a "
-                 f"random order (lower is better), infidelity {f['infidelity']:.2f}.")
+        text += (f" Its deletion AUC here is {fmt_number(f['deletion_auc'])} against {fmt_number(f['random_auc'])} "
+                 f"for a random order (lower is better), infidelity {fmt_number(f['infidelity'])}.")
     text += _delta_sentence(_AttView(r))
     text += " " + _cost_sentence(r.method, _AttView(r), np.asarray(ctx.workspace.image_spec.shape))
     table = faithfulness_table(r.faithfulness) if r.faithfulness else None
@@ -339,7 +340,7 @@ def say_image_importance(r: ImageImportanceResult, ctx) -> Reply:
         text += f" Why {how}: {r.chosen_because}."
     k = r.top or 10
     table = pd.DataFrame([{"rank": i + 1, "pixel (row, column)": f"({p['row']}, {p['column']})",
-                           "mean |attribution|": round(p["importance"], 4)} for i, p in enumerate(r.ranking)])
+                           "mean |attribution|": p["importance"]} for i, p in enumerate(r.ranking)])
     shown, more = page(table, "More pixels", k)
     figure = FigureSpec(kind="heatmap", title=f"Which pixels matter — {r.selection}", image=r.mean_image,
                         heat=r.map, labels=[f"mean of {r.rows_used:,} images", f"mean |{how}|"],
@@ -349,7 +350,8 @@ def say_image_importance(r: ImageImportanceResult, ctx) -> Reply:
 
 # ---- show ------------------------------------------------------------------------------------------
 def image_rows(ctx, frame: pd.DataFrame) -> pd.DataFrame:
-    """id, true label, prediction and confidence of the frame's images, as words."""
+    """id, true label, prediction and confidence of the frame's images, as words (the confidence a
+    number, for the JSON; `rows_shown` writes it as the answers' text does)."""
     schema = ctx.schema
     proba = ctx.workspace.probabilities().loc[frame.index] if not ctx.whatifs else ctx.workspace.probabilities(frame)
     pred = ctx.workspace.predictions().loc[frame.index]
@@ -357,7 +359,12 @@ def image_rows(ctx, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"id": frame.index,
                          "true label": [schema.class_phrase(v) if pd.notna(v) else "unknown (uploaded)" for v in labels],
                          "prediction": [schema.class_phrase(v) for v in pred],
-                         "confidence": [round(float(p), 3) for p in proba.max(axis=1)]})
+                         "confidence": [round(float(p), 4) for p in proba.max(axis=1)]})
+
+
+def rows_shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """Image rows as a table shows them: the confidence as a percentage, as the text gives it."""
+    return rows.assign(confidence=rows["confidence"].map(pct)) if "confidence" in rows else rows
 
 
 def thumbnails(ctx, frame: pd.DataFrame, title: str) -> FigureSpec:
@@ -401,8 +408,8 @@ def say_image_show(r: ImageShowResult, ctx) -> Reply:
             f"true label {row['true label']}"
         text = (f"{r.selection[:1].upper()}{r.selection[1:]}: {truth}; the model predicts "
                 f"{row['prediction']} ({pct(row['confidence'])} sure).")
-        return Reply(text, table=r.rows, figure=figure)
-    shown, more = page(r.rows, "More images")
+        return Reply(text, table=rows_shown(r.rows), figure=figure)
+    shown, more = page(rows_shown(r.rows), "More images")
     drawn = min(r.n, THUMBNAILS)
     text = (f"Here {'are' if r.n > 1 else 'is'} {r.selection}: the first {drawn} drawn"
             + (f", the first 10 listed; say \"more\" for the rest." if more else "."))

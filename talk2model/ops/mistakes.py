@@ -135,17 +135,19 @@ def say_mistakes(r: MistakesResult, ctx) -> Reply:
     if r.mode == "count" or r.count == 0:
         return Reply(head)
     if r.mode == "sample":
-        shown, more = page(r.examples.reset_index(), "More mistakes", 5)
+        examples = r.examples.reset_index()
         figure = None
         if ctx.workspace.kind == "image":
-            from talk2model.ops.image_answers import thumbnails
+            from talk2model.ops.image_answers import rows_shown, thumbnails
 
+            examples = rows_shown(examples)     # confidence as a percentage, as text gives it
             figure = thumbnails(ctx, ctx.frame.loc[r.examples.index], f"Misread — {r.selection}")
+        shown, more = page(examples, "More mistakes", 5)
         return Reply(head + " Some of them:", table=shown, more=more, figure=figure)
     if r.confusions:
         schema = ctx.schema
         lines = [f"- {schema.class_phrase(c['true'])} read as {schema.class_phrase(c['predicted'])}: "
-                 f"{c['count']} time{'s' if c['count'] != 1 else ''} ({pct(c['share_of_true'])} of the "
+                 f"{c['count']:,} time{'s' if c['count'] != 1 else ''} ({pct(c['share_of_true'])} of the "
                  f"{schema.entity_plural} labelled {schema.class_phrase(c['true'])})" for c in r.confusions[:5]]
         return Reply(head + " The most common mistakes:\n" + "\n".join(lines))
     if not r.rules:

@@ -63,7 +63,8 @@ def say_statistic(r: StatisticResult, ctx) -> Reply:
             text = (f"For {r.selection}, the model's confidence (its probability of the class it "
                     f"predicts) averages {pct(s['mean'])} (median {pct(s['50%'])}, from {pct(s['min'])} "
                     f"to {pct(s['max'])}).")
-            table = pd.DataFrame({"statistic": list(s), "confidence": [round(v, 3) for v in s.values()]})
+            # percentages, as the text gives them (the spread too: a share's standard deviation)
+            table = pd.DataFrame({"statistic": list(s), label: [pct(v) for v in s.values()]})
             return Reply(text, table=table)
         u = f" {unit}" if unit else ""
         std = "" if pd.isna(s["std"]) else f", standard deviation {fmt_number(s['std'])}"

@@ -6,7 +6,7 @@ always matches what ran.
 
 from __future__ import annotations
 
-from talk2model.formatting import fmt_number
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.query import ast as q
 from talk2model.workspace.schema import Schema, feature_label
 
@@ -38,7 +38,8 @@ def describe_expr(expr: q.Expr, schema: Schema) -> str:
     feature, cmp, value = expr.feature, expr.cmp, expr.value
     if feature == "confidence":
         verb = {"==": "is", "!=": "is not"}.get(cmp, f"is {_CMP_WORDS[cmp]}")
-        shown = f"{value:.0%}" if isinstance(value, (int, float)) and 0 <= value <= 1 else fmt_number(value)
+        shown = (fmt_percent(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                 and 0 <= value <= 1 else fmt_number(value))
         return f"the model's confidence {verb} {shown}"
     if feature == "id":
         prefix = "" if cmp == "==" else f"{_CMP_WORDS[cmp]} "

@@ -135,7 +135,7 @@ def _draw_pixels(spec: FigureSpec):
         top = matrix.max() or 1.0
         for (i, j), v in np.ndenumerate(matrix):
             if v:
-                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, fmt_number(int(v)), ha="center", va="center", fontsize=7,
                         color="white" if np.log1p(v) > 0.6 * np.log1p(top) else "#222")
         ax.set_xlabel(spec.xlabel)
         ax.set_ylabel(spec.ylabel)

@@ -394,3 +394,34 @@ def test_a_torchscript_model_loads_and_says_which_methods_need_layers(tmp_path, 
     assert "a TorchScript model does not have" in Assistant(ws).run("filter id == 3 then explain deeplift").text
     auto = run(ws, "filter id == 3 then explain auto").to_json()["result"]
     assert {m["method"] for m in auto["faithfulness"]} == {"saliency", "integrated_gradients", "occlusion"}
+
+
+# ---- issue 11 on images: rates with their interval, data checks without features -----------------
+def test_image_workspaces_get_the_data_checks_that_apply(digits):
+    from talk2model.workspace.checks import run_checks
+
+    assert not digits.schema.features                      # no tabular features: nothing to leak
+    checks = digits.checks
+    assert checks.leakage == [] and checks.training == "known"
+    assert not checks.imbalanced                           # ten classes near 10% each are balanced
+    assert "Checks: the classes are not imbalanced." in run(digits, "describe_data").text
+    # one class at 2% of ten is imbalanced; two classes keep the 20% rule
+    labels = pd.Series([0] * 20 + [k for k in range(1, 10) for _ in range(109)])
+    assert run_checks(digits.schema, pd.DataFrame({"label": labels}), None).imbalanced
+    two = pd.Series([0] * 21 + [1] * 79)
+    assert not run_checks(digits.schema, pd.DataFrame({"label": two}), None).imbalanced
+    assert run_checks(digits.schema, pd.DataFrame({"label": pd.Series([0] * 19 + [1] * 81)}), None).imbalanced
+
+
+def test_image_accuracy_and_confusion_carry_count_and_wilson_interval(digits):
+    from talk2model.explainers.uncertainty import wilson
+    from talk2model.formatting import fmt_interval
+
+    held = digits.held_out_mask(digits.ids)
+    pred = own_proba(digits).argmax(axis=1)[held]
+    right = int((pred == digits.y.to_numpy()[held]).sum())
+    n = int(held.sum())
+    text = run(digits, "describe_model").text
+    assert f"({right:,} of {n:,} right; 95% interval {fmt_interval(*wilson(right, n))})" in text
+    confusion = run(digits, "confusion").text
+    assert f"wrong ({fmt_percent((n - right) / n)}; 95% interval {fmt_interval(*wilson(n - right, n))})" in confusion

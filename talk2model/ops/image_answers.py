@@ -25,7 +25,7 @@ from talk2model.explainers.captum_backend import KINDS, LARGE_DELTA, METHOD_NAME
 from talk2model.explainers.faithfulness import choose
 from talk2model.explainers.images import SAMPLE_IMAGES, image_explainer
 from talk2model.ops.registry import Result
-from talk2model.verbalize import FigureSpec, Reply, fmt_number, page, pct, says
+from talk2model.verbalize import FigureSpec, Reply, check_sentences, fmt_interval, fmt_number, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ROWS = ("upper", "middle", "lower")
@@ -435,6 +435,7 @@ class ImageDataResult(Result):
     classes: dict
     class_counts: dict[Any, int]
     uploaded: int = 0
+    checks: dict[str, Any] | None = None     # talk2model.workspace.checks: imbalance, training rows
 
 
 def describe_data(ctx, step) -> ImageDataResult:
@@ -442,7 +443,7 @@ def describe_data(ctx, step) -> ImageDataResult:
     counts = {plain_value(k): int(v) for k, v in ws.y.value_counts().sort_index().items()}
     return ImageDataResult(title=ws.schema.title, description=ws.schema.description, images=len(ws.data),
                            shape=ws.image_spec.to_json(), classes=dict(ws.schema.classes),
-                           class_counts=counts, uploaded=len(ws.uploads))
+                           class_counts=counts, uploaded=len(ws.uploads), checks=ws.checks.to_json())
 
 
 @says(ImageDataResult)
@@ -455,8 +456,12 @@ def say_image_data(r: ImageDataResult, ctx) -> Reply:
             f"in {len(r.classes)} classes: {counts}.")
     if r.uploaded:
         text += f" {r.uploaded} of them {'was' if r.uploaded == 1 else 'were'} uploaded in this session (true label unknown)."
+    warnings = check_sentences(ctx.workspace.checks, schema)   # imbalance, unknown training rows
+    text += (" Checks: " + "; ".join(warnings) + "." if warnings else " Checks: the classes are not imbalanced.")
+    total = max(1, sum(r.class_counts.values()))
     table = pd.DataFrame({"class": [schema.class_phrase(c) for c in r.class_counts],
-                          "images": list(r.class_counts.values())})
+                          "images": list(r.class_counts.values()),
+                          "share": [pct(n / total) for n in r.class_counts.values()]})
     return Reply(text, table=table)
 
 
@@ -472,22 +477,32 @@ class ImageModelResult(Result):
     held_out_accuracy: float | None
     methods: list[str]
     fingerprint: str
+    correct: int = 0                    # right of held_out_rows
+    low: float | None = None            # 95% Wilson interval of the accuracy
+    high: float | None = None
+    training_known: bool = True
 
 
 def describe_model(ctx, step) -> ImageModelResult:
+    from talk2model.explainers import uncertainty as unc
     from talk2model.ops.score import compute_metric
 
     ws = ctx.workspace
     module = ws.model.module
     layers = [f"{name}: {type(m).__name__}" for name, m in module.named_children()]
     held = ws.held_out_mask(ws.ids) & ws.y.notna().to_numpy()
-    acc = compute_metric("accuracy", ws.y[held].astype(int if pd.api.types.is_integer_dtype(ws.y) else object),
-                         ws.predictions()[held]) if held.any() else None
-    return ImageModelResult(kind=ws.model.kind, architecture=ws.model.architecture, layers=layers,
-                            parameters=int(sum(p.numel() for p in module.parameters())),
-                            input=ws.image_spec.to_json(), classes=len(ws.model.classes),
-                            held_out_rows=int(held.sum()), held_out_accuracy=acc,
-                            methods=image_explainer(ws).methods(), fingerprint=ws.model_fingerprint)
+    y = ws.y[held].astype(int if pd.api.types.is_integer_dtype(ws.y) else object)
+    acc = compute_metric("accuracy", y, ws.predictions()[held]) if held.any() else None
+    result = ImageModelResult(kind=ws.model.kind, architecture=ws.model.architecture, layers=layers,
+                              parameters=int(sum(p.numel() for p in module.parameters())),
+                              input=ws.image_spec.to_json(), classes=len(ws.model.classes),
+                              held_out_rows=int(held.sum()), held_out_accuracy=acc,
+                              methods=image_explainer(ws).methods(), fingerprint=ws.model_fingerprint,
+                              training_known=ws.training_known)
+    if held.any():
+        right = unc.rate(int((ws.predictions()[held].to_numpy() == y.to_numpy()).sum()), int(held.sum()))
+        result.correct, result.low, result.high = right.count, right.low, right.high
+    return result
 
 
 @says(ImageModelResult)
@@ -498,7 +513,12 @@ def say_image_model(r: ImageModelResult, ctx) -> Reply:
     text = (f"The model is {which} with {r.parameters:,} weights. It reads {spec.describe()} images and "
             f"gives a score (logit) for each of its {r.classes} classes; the probabilities are their softmax.")
     if r.held_out_accuracy is not None:
-        text += f" Its accuracy on {r.held_out_rows:,} images it was not trained on is {pct(r.held_out_accuracy)}."
+        which = "images it was not trained on" if r.training_known else "images of this workspace"
+        text += (f" Its accuracy on the {r.held_out_rows:,} {which} is {pct(r.held_out_accuracy)} "
+                 f"({r.correct:,} of {r.held_out_rows:,} right; 95% interval {fmt_interval(r.low, r.high)}).")
     text += (" I explain it with Captum: " + ", ".join(METHOD_NAMES.get(m, m) for m in r.methods)
              + "; \"auto\" picks the most faithful of them by measuring.")
+    warnings = check_sentences(ctx.workspace.checks, ctx.schema)
+    if warnings:
+        text += " Careful: " + "; ".join(warnings) + "."
     return Reply(text, table=pd.DataFrame({"layer": r.layers}))

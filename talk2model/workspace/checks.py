@@ -6,8 +6,10 @@ describe_model (and the app's workspace card):
   other four of five folds so a many-valued column cannot score by memorising), or whose name or
   description reads as recorded after the outcome ("re-offended within two years", "after",
   "subsequent", "follow-up"). Either way the model may be using what it should predict.
-- **class imbalance**: each class's share; imbalanced when the smallest is under 20%, and then
-  accuracy alone misleads (always predicting the largest class scores its share).
+- **class imbalance**: each class's share; imbalanced when the smallest is under 20% of the rows
+  for two classes, and in general under 40% of an even share (10 balanced digit classes at 10% each
+  are not imbalanced; one at 3% is); then accuracy alone misleads (always predicting the largest
+  class scores its share). An image workspace has no features: only this and the training rows apply.
 - **training rows**: known (listed, or declared not among these rows) or unknown. Unknown means
   scores may include rows the model was trained on: answers say so and never call rows held out.
 
@@ -26,7 +28,8 @@ import pandas as pd
 from talk2model.workspace.schema import Schema, plain_value, split_words
 
 LEAKAGE_AUC = 0.95      # a single feature predicting the label this well is suspicious
-IMBALANCED = 0.20       # the smallest class's share below this: imbalanced
+IMBALANCED = 0.20       # two classes: the smallest class's share below this is imbalanced;
+                        # k classes: below IMBALANCED * 2 / k (the same 40% of an even share)
 BINS = 20               # numbers with more distinct values are cut into this many quantile bins
 FOLDS = 5
 SEED = 0
@@ -57,7 +60,7 @@ def run_checks(schema: Schema, data: pd.DataFrame, train_ids) -> DataChecks:
     if schema.task == "classification":
         shares = data[schema.target].value_counts(normalize=True)
         checks.class_shares = {plain_value(k): float(v) for k, v in shares.items()}
-        checks.imbalanced = bool(len(shares) > 1 and shares.min() < IMBALANCED)
+        checks.imbalanced = bool(len(shares) > 1 and shares.min() < IMBALANCED * 2 / len(shares))
     for name, spec in schema.features.items():
         if name not in data:
             continue

@@ -425,3 +425,9 @@ def test_image_accuracy_and_confusion_carry_count_and_wilson_interval(digits):
     assert f"({right:,} of {n:,} right; 95% interval {fmt_interval(*wilson(right, n))})" in text
     confusion = run(digits, "confusion").text
     assert f"wrong ({fmt_percent((n - right) / n)}; 95% interval {fmt_interval(*wilson(n - right, n))})" in confusion
+
+
+def test_two_class_metrics_on_ten_classes_say_what_to_ask_instead(digits):
+    answer = Assistant(digits).run("score f1")
+    assert answer.error is not None and not answer.error.startswith("internal error")
+    assert "this model has 10 classes, so ask for its accuracy" in answer.text

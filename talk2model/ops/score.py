@@ -26,6 +26,9 @@ METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precisio
 NOTE_TRAINING_UNKNOWN = ("on all of them: which rows the model was trained on is not known, so some "
                          "may be training rows and the figure may be better than on new data")
 SHARES = ("accuracy", "precision", "recall", "specificity", "npv")   # a count of rows out of rows
+TWO_CLASS = ("f1", "precision", "recall", "specificity", "npv")      # need one positive class of two
+ERR_MULTICLASS = ("the {name} is measured for one positive class against one other; this model has {k} "
+                  "classes, so ask for its accuracy, the confusion between classes, or its mistakes")
 
 
 def evaluation_rows(ctx) -> tuple[pd.DataFrame, str]:
@@ -150,6 +153,8 @@ def score(ctx, step) -> ScoreResult:
         raise OperationError(f"the model was trained on all of {ctx.described()}, so there is "
                              "nothing left to score it on honestly")
     schema = ctx.schema
+    if schema.task == "classification" and len(schema.classes) > 2 and step.metric in TWO_CLASS:
+        raise OperationError(ERR_MULTICLASS.format(name=METRIC_NAMES[step.metric], k=len(schema.classes)))
     pred = ctx.predictions().loc[rows.index]
     y = rows[schema.target]
     pos = positive_class(schema, list(schema.classes)) if schema.task == "classification" else None

@@ -29,7 +29,8 @@ SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
 # What an image workspace answers; the other operations are about a table's features.
 IMAGE_OPS = ("predict", "likelihood", "explain", "importance", "score", "mistakes", "confusion",
              "faithfulness", "labels", "count", "show", "statistic", "describe_data", "describe_model",
-             "capabilities", "repeat", "followup")
+             "capabilities", "adversarial", "influence", "visualize_class", "concepts", "embedding",
+             "repeat", "followup")
 ERR_TABLE_ONLY = ("'{op}' works with a table's features; about images I answer: " + ", ".join(IMAGE_OPS[:-2]))
 
 

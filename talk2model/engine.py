@@ -114,6 +114,12 @@ class Context:
     def labels(self) -> pd.Series:
         return self.frame[self.schema.target]
 
+    def rows_where(self, expr: q.Expr) -> pd.DataFrame:
+        """The workspace's rows (all of them, not only the selection) that meet a condition: how an
+        operation reads a set of rows named in its own step (concepts where ...)."""
+        data = self.workspace.data
+        return data[mask(expr, data, self)]
+
     def require_rows(self) -> None:
         if len(self.frame) > 0:
             return

@@ -31,7 +31,7 @@ from torch import nn
 
 from talk2model import deadline
 
-RUNS = 10          # CAVs per concept, each against a different random set
+RUNS = 20          # CAVs per concept, each against a different random set (10 left a coin-flip null too wide)
 SIZE = 50          # examples per concept and per random set
 ALPHA = 0.05       # significance level, divided by the number of tests (Bonferroni)
 SEED = 0

@@ -37,7 +37,8 @@ SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
 # What an image workspace answers; the other operations are about a table's features.
 IMAGE_OPS = ("predict", "likelihood", "explain", "importance", "score", "mistakes", "confusion",
              "faithfulness", "labels", "count", "show", "statistic", "describe_data", "describe_model",
-             "capabilities", "repeat", "followup")
+             "capabilities", "adversarial", "influence", "visualize_class", "concepts", "embedding",
+             "repeat", "followup")
 ERR_TABLE_ONLY = ("'{op}' works with a table's features; about images I answer: " + ", ".join(IMAGE_OPS[:-2]))
 
 
@@ -138,6 +139,12 @@ class Context:
     @property
     def labels(self) -> pd.Series:
         return self.frame[self.schema.target]
+
+    def rows_where(self, expr: q.Expr) -> pd.DataFrame:
+        """The workspace's rows (all of them, not only the selection) that meet a condition: how an
+        operation reads a set of rows named in its own step (concepts where ...)."""
+        data = self.workspace.data
+        return data[mask(expr, data, self)]
 
     def require_rows(self) -> None:
         if len(self.frame) > 0:

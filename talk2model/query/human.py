@@ -133,6 +133,35 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             names = " and ".join(label(a) for a in (attribute, *(more or ())))
             banded = f" (cut at {', '.join(fmt_number(b) for b in bands)})" if bands else ""
             return f"whether the model treats the groups of {names}{banded} fairly, for {sel}"
+        case q.Adversarial(norm=norm, epsilon=epsilon, target=target):
+            measured = f" ({'L∞' if norm == 'linf' else 'L2'} norm)" if norm else ""
+            toward = f" toward {schema.class_phrase(target)}" if target is not None else ""
+            if epsilon is not None:
+                return (f"how robust the model is on {sel} to changes of size {fmt_number(epsilon)}"
+                        f"{measured}{toward}")
+            return (f"how easily the model is fooled on {sel}: the smallest change{measured} that "
+                    f"flips its prediction{toward}")
+        case q.Influence(mode="mislabelled", top=top):
+            return f"the {top or 10} training examples that look most like label errors (self-influence)"
+        case q.Influence(top=top):
+            return f"the {top or 5} training examples that most pushed the model toward and against its prediction for {sel}"
+        case q.VisualizeClass(layer=layer, unit=unit) if layer is not None:
+            return f"what unit {unit} of the model's layer {layer} responds to (a synthetic image)"
+        case q.VisualizeClass(target=target):
+            which = schema.class_phrase(target) if target is not None else "each class"
+            return f"what the model thinks {which} looks like (synthetic images)"
+        case q.Concepts(concept=concept, where=where, target=target):
+            what = (f"the concept '{concept.replace('_', ' ')}'" if concept else
+                    f"the concept of {schema.entity_plural} where {describe_expr(where, schema)}" if where is not None
+                    else "each built-in concept")
+            cls = f" when it says {schema.class_phrase(target)}" if target is not None else ""
+            return f"whether the model is sensitive to {what}{cls}, for {sel} (TCAV)"
+        case q.Embedding(method=method, by=by):
+            how = "t-SNE" if method == "tsne" else "PCA"
+            return (f"a map of how the model groups {sel} ({how} of its last hidden layer, coloured by "
+                    f"{'prediction' if by == 'prediction' else 'true label'})")
+        case q.Anchor():
+            return f"the conditions under which the model's prediction for {sel} surely holds (an anchor)"
         case q.DescribeData():
             return "a description of the data"
         case q.DescribeModel():

@@ -21,7 +21,10 @@ class FigureSpec:
     """A chart as data, with titles: kind 'bar' (labels, values), 'line' (x, series),
     'heatmap' (an image and attributions over it, side by side with a colour bar: image, heat,
     labels = the two panels' titles), 'images' (a grid of images with captions in labels), or
-    'matrix' (a table of numbers as colours: matrix, labels = row/column names)."""
+    'matrix' (a table of numbers as colours: matrix, labels = row/column names), or 'scatter'
+    (points in 2-D: points, groups = each point's colour group, marked = points drawn with a ring,
+    e.g. mistakes). In 'images', the images whose positions are in `signed` are differences,
+    drawn red/blue around zero."""
 
     kind: str
     title: str
@@ -37,6 +40,10 @@ class FigureSpec:
     heat: list = field(default_factory=list)       # heatmap: H x W attributions
     images: list = field(default_factory=list)     # images: several H x W (x C) pixel arrays
     matrix: list = field(default_factory=list)     # matrix: rows of numbers
+    signed: list = field(default_factory=list)     # images: positions of images drawn red/blue (differences)
+    points: list = field(default_factory=list)     # scatter: [x, y] per point
+    groups: list = field(default_factory=list)     # scatter: each point's group (its colour)
+    marked: list = field(default_factory=list)     # scatter: positions of points ringed (mistakes)
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in ([], {}, "", False)}

@@ -31,6 +31,8 @@ def draw(spec: FigureSpec):
 
     if spec.kind in ("heatmap", "images", "matrix"):
         return _draw_pixels(spec)
+    if spec.kind == "scatter":
+        return _draw_scatter(spec)
     fig = Figure(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
                  else (6.4, 3.8), dpi=100)
     FigureCanvasAgg(fig)
@@ -118,8 +120,13 @@ def _draw_pixels(spec: FigureSpec):
             if k >= len(spec.images):
                 ax.set_axis_off()
                 continue
-            image, cmap = _as_image(spec.images[k])
-            ax.imshow(image, cmap=cmap, interpolation="nearest")
+            if k in spec.signed:   # a difference: red where it adds, blue where it takes away
+                diff = np.asarray(spec.images[k], dtype=float)
+                limit = float(np.abs(diff).max()) or 1.0
+                ax.imshow(diff, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            else:
+                image, cmap = _as_image(spec.images[k])
+                ax.imshow(image, cmap=cmap, interpolation="nearest")
             if k < len(spec.labels):
                 ax.set_title(str(spec.labels[k]), fontsize=7)
     else:   # matrix
@@ -140,6 +147,41 @@ def _draw_pixels(spec: FigureSpec):
         ax.set_xlabel(spec.xlabel)
         ax.set_ylabel(spec.ylabel)
     fig.suptitle("\n".join(textwrap.wrap(spec.title, 70)) or spec.title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_scatter(spec: FigureSpec):
+    """Points in 2-D coloured by group (a legend of the groups), the marked ones ringed in black."""
+    import textwrap
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.8, 5.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    points = np.asarray(spec.points, dtype=float).reshape(-1, 2)
+    groups = [str(g) for g in spec.groups] if spec.groups else [""] * len(points)
+    names = sorted(set(groups), key=lambda g: (len(g), g))
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    for k, name in enumerate(names):
+        idx = [i for i, g in enumerate(groups) if g == name]
+        ax.scatter(points[idx, 0], points[idx, 1], s=9, color=palette(k % palette.N), label=name or None,
+                   alpha=0.8, linewidths=0)
+    if spec.marked:
+        marked = np.asarray(spec.marked, dtype=int)
+        ax.scatter(points[marked, 0], points[marked, 1], s=46, facecolors="none", edgecolors="black",
+                   linewidths=1.0, label=spec.ylabel or "marked")
+    if any(names):
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=1.6, frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(spec.xlabel)
+    ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -55,6 +55,7 @@ class Workspace:
     train_ids: frozenset | None = None  # ids of rows the model was trained on; None: not known
     source: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    training: Any = None   # talk2model.workspace.checkpoints.TrainingSpec: checkpoints for influence
     kind: ClassVar[str] = "table"   # "image" for ImageWorkspace
 
     @classmethod
@@ -271,5 +272,7 @@ def _load_toml(path: Path) -> Workspace:
         if not ids_path.is_file():
             raise WorkspaceError(f"[model] train_ids: no file at {ids_path}")
         train_ids = frozenset(json.loads(ids_path.read_text()))
+    from talk2model.workspace.checkpoints import training_spec
+
     return Workspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
-                     source=str(path))
+                     source=str(path), training=training_spec(spec.get("training"), base))

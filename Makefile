@@ -35,8 +35,9 @@ parser: $(STAMP)
 
 # Demo models are rebuilt (about 10 s, fixed seeds) when missing or when the trainer changes.
 MODELS := models/credit.skops models/german.skops models/compas.skops models/diabetes.skops models/adult.skops models/diabetes-mlp.pt \
-          models/digits-cnn.pt data/digits/digits.npz
-$(MODELS) &: talk2model/training.py talk2model/training_images.py talk2model/workspace/architectures.py | $(STAMP)
+          models/digits-cnn.pt data/digits/digits.npz models/digits-cnn.checkpoints.pt models/diabetes-mlp.checkpoints.pt
+$(MODELS) &: talk2model/training.py talk2model/training_images.py talk2model/training_torch.py \
+             talk2model/workspace/architectures.py talk2model/workspace/checkpoints.py | $(STAMP)
 	$(PY) -m talk2model.training
 # The reader runs from an ONNX export of MiniLM + the committed LoRA factors; it (and the plain
 # sentence model for features said in other words) is exported once here, not at the first question.

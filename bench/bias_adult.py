@@ -42,9 +42,11 @@ def main(repeats: int = 5) -> None:
             answer = bot.run(query)
             times.append(time.perf_counter() - started)
         r = answer.result
+        low, high = r["demographic_parity_ratio_ci"]
         print(f"  warm '{query}': median {np.median(times):.3f} s, max {max(times):.3f} s "
-              f"(groups {len(r['groups'])}, DP ratio {r['demographic_parity_ratio']:.2f}, "
-              f"EO difference {r['equalized_odds_difference']:.2f}, flagged {r['flagged']})")
+              f"(groups {len(r['groups'])}, DP ratio {r['demographic_parity_ratio']:.2f} "
+              f"[{low:.2f}, {high:.2f}], EO difference {r['equalized_odds_difference']:.2f}, "
+              f"verdict {r['verdict']}, too small to judge {len(r['small_groups']) + len(r['thin_groups'])})")
     print("  goal: < 1 s per check")
 
 

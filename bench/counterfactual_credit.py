@@ -1,11 +1,15 @@
-"""Counterfactuals per row on the credit workspace: seconds per row (median, p95; goal: p95 < 2 s),
-how often a valid counterfactual is found, and how many features the alternatives change.
+"""Counterfactuals per row on the credit workspace (or another): seconds per row (median, p95;
+goal: p95 < 2 s), how often a valid counterfactual is found, how many features the alternatives
+change, and whether any breaks the schema's constraints.
 
-    .venv/bin/python bench/counterfactual_credit.py [rows]      # default 100 rows, fixed sample
+    .venv/bin/python bench/counterfactual_credit.py [rows] [workspace]   # default 100 rows of credit
 
 Each row goes through the whole turn (Assistant.run: engine, dice-ml + search, verification,
 words), like a person asking "what would applicant N need to change?". Every alternative shown is
-re-checked here with the raw estimator.
+re-checked here with the raw estimator, and against the schema: a feature that is not actionable,
+a missing-value code ("not_known"), or a move against a feature's direction is a violation
+(changes outside the person's control, shown apart, may touch non-actionable features but must
+keep the other two).
 """
 
 from __future__ import annotations
@@ -26,12 +30,26 @@ from talk2model import Assistant  # noqa: E402
 from talk2model.workspace import load_workspace  # noqa: E402
 
 
-def main(n_rows: int = 100) -> None:
-    ws = load_workspace("credit")
+def violations(ws, cf: dict, *, actionable_only: bool) -> int:
+    bad = 0
+    for feature, change in cf["changes"].items():
+        spec = ws.schema.features[feature]
+        if (actionable_only and not spec.actionable) or change["to"] in spec.missing_values:
+            bad += 1
+        elif spec.direction == "increase" and not change["to"] > change["from"]:
+            bad += 1
+        elif spec.direction == "decrease" and not change["to"] < change["from"]:
+            bad += 1
+    return bad
+
+
+def main(n_rows: int = 100, name: str = "credit") -> None:
+    ws = load_workspace(name)
     ids = ws.data.sample(n_rows, random_state=0).index if n_rows < len(ws.data) else ws.data.index
     bot = Assistant(ws)
     bot.run(f"filter id == {ids[0]} then counterfactual")      # warm-up: imports, dice-ml, caches
     seconds, found, changed, shown, engines, dice, invalid = [], 0, [], [], Counter(), Counter(), 0
+    broken, outside_rows, bound = 0, 0, Counter()
     for row_id in ids:
         started = time.perf_counter()
         answer = bot.run(f"filter id == {row_id} then counterfactual")
@@ -49,18 +67,26 @@ def main(n_rows: int = 100) -> None:
             changed.append(cf["n_changed"])
         found += bool(cfs)
         shown.append(len(cfs))
+        broken += sum(violations(ws, cf, actionable_only=True) for cf in cfs)
+        broken += sum(violations(ws, cf, actionable_only=False) for cf in result["outside_control"])
+        outside_rows += bool(result["outside_control"])
+        if not cfs:
+            bound[result["binding"]] += 1
         engines.update(e for e in result["engines"])
         dice[result["dice_status"].split(":")[0]] += 1
     s = np.array(seconds)
-    print(f"counterfactuals on credit: {len(ids)} rows (fixed random sample, seed 0)")
+    print(f"counterfactuals on {name}: {len(ids)} rows (fixed random sample, seed 0)")
     print(f"  seconds per row: median {np.median(s):.2f}, p95 {np.percentile(s, 95):.2f}, "
           f"max {s.max():.2f}   (goal: p95 < 2 s)")
     print(f"  rows with a valid counterfactual: {found}/{len(ids)} ({100 * found / len(ids):.0f}%)")
     print(f"  alternatives shown per row: mean {np.mean(shown):.2f}; "
           f"features changed per alternative: mean {np.mean(changed):.2f}")
     print(f"  alternatives that failed the independent re-check: {invalid}")
+    print(f"  changes breaking actionable / missing_values / direction: {broken}")
+    print(f"  rows with changes outside the person's control shown apart: {outside_rows}; "
+          f"rows with none a person can make, by binding constraint: {dict(bound)}")
     print(f"  rows whose shown alternatives came from: {dict(engines)}; dice-ml status: {dict(dice)}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100, sys.argv[2] if len(sys.argv) > 2 else "credit")

@@ -224,6 +224,8 @@ class Assistant:
             n = len(run.context.frame)
             replies.append(Reply(f"Selected {run.context.described()}. Ask what you would like to know "
                                  f"about {'them' if n != 1 else 'this ' + schema.entity}."))
+        for text in reversed(run.context.notes):     # about the selection: said once, first
+            replies.insert(0, Reply(text))
         note = self._presupposition_note(question, query, run)
         if note:
             replies.insert(0, Reply(note))

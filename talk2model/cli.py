@@ -101,7 +101,9 @@ def _print_answer(answer, as_json: bool) -> None:
     table = answer.table
     if table is not None:
         print()
-        print(table.to_string(index=False, max_colwidth=60))
+        from talk2model.verbalize.tables import text_table
+
+        print(text_table(table))      # cells by the one formatter, as in the text and the app
     for i, choice in enumerate(answer.choices, 1):
         print(f"  {i}. {choice.label}")
 

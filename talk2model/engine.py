@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from talk2model.errors import OperationError, QueryError
+from talk2model.formatting import fmt_number, plain
 from talk2model.ops.registry import Result, load_all
 from talk2model.query import ast as q
 from talk2model.query.human import describe_selection, describe_whatif
@@ -24,12 +25,20 @@ from talk2model.workspace import Workspace
 ERR_NO_PREVIOUS = "there is no earlier selection to refer to yet; ask about a group first"
 ERR_NO_REPEAT = "there is no earlier question to repeat yet"
 ERR_NO_FOLLOWUP = "there is nothing more to show about the last answer"
+ERR_IMPOSSIBLE = ("{change}, the {label} would be {value} for {who}: there is no such {entity} — the "
+                  "{side} possible {label} is {bound}")
+MSG_IMPOSSIBLE_SOME = ("Note: {change}, the {label} of {k:,} of the {n:,} {entities} would fall {where} "
+                       "{bound}, the {side} possible; there are no such {entities}, so they are left out "
+                       "({rest:,} remain).")
+MSG_MISSING_VALUE = ("Note: '{value}' is how the data marks a missing {label}, not a value anyone has; "
+                     "the answer is what the model does with a record that has this gap.")
 
 SHAPING = (q.Filter, q.PreviousFilter, q.WhatIf)
 # What an image workspace answers; the other operations are about a table's features.
 IMAGE_OPS = ("predict", "likelihood", "explain", "importance", "score", "mistakes", "confusion",
              "faithfulness", "labels", "count", "show", "statistic", "describe_data", "describe_model",
-             "capabilities", "repeat", "followup")
+             "capabilities", "adversarial", "influence", "visualize_class", "concepts", "embedding",
+             "repeat", "followup")
 ERR_TABLE_ONLY = ("'{op}' works with a table's features; about images I answer: " + ", ".join(IMAGE_OPS[:-2]))
 
 
@@ -44,6 +53,13 @@ class Context:
     where: q.Expr | None = None
     base_text: str | None = None             # "the same applicants as before", when referenced
     whatifs: list[q.WhatIf] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # about the selection, said once per answer
+    # what counts and shares are given against: the rows before the last filter of this turn (the
+    # previous selection after `previous_filter`, else the whole data), and that filter
+    base: pd.DataFrame | None = None
+    base_where: q.Expr | None = None
+    base_previous: str | None = None
+    last_filter: q.Expr | None = None
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -79,6 +95,17 @@ class Context:
             return f"the {n:,} {text}"
         return f"{text} ({n:,} {self.schema.entity if n == 1 else self.schema.entity_plural})"
 
+    def base_described(self) -> str:
+        """The rows counts are given against: 'the 1,000 applicants', 'the 45 applicants where age is
+        above 60 years' (the previous selection, or the rows before this turn's last filter)."""
+        base = self.workspace.data if self.base is None else self.base
+        n = len(base)
+        if self.base_where is None and self.base_previous is None:
+            return f"the {n:,} {self.schema.entity_plural}"
+        text = describe_selection(self.schema, self.base_where, self.base_previous)
+        return f"the {n:,} {text.removeprefix('all ')}" if text.startswith(self.schema.entity_plural) or \
+            text.startswith("all ") else f"{text} ({n:,} {self.schema.entity_plural})"
+
     @property
     def is_whole_data(self) -> bool:
         return self.where is None and self.base_text is None
@@ -112,6 +139,12 @@ class Context:
     @property
     def labels(self) -> pd.Series:
         return self.frame[self.schema.target]
+
+    def rows_where(self, expr: q.Expr) -> pd.DataFrame:
+        """The workspace's rows (all of them, not only the selection) that meet a condition: how an
+        operation reads a set of rows named in its own step (concepts where ...)."""
+        data = self.workspace.data
+        return data[mask(expr, data, self)]
 
     def require_rows(self) -> None:
         if len(self.frame) > 0:
@@ -230,17 +263,50 @@ def whatif_notes(ctx: "Context") -> list[str]:
         label = spec.label
         unit = f" {spec.unit}" if spec.unit else ""
         is_age = "age" in {step.feature.lower(), label.lower()}
-        from talk2model.query.human import fmt_number
-        from talk2model.workspace.schema import plain_value
         if (values > high).any():
-            high_text = fmt_number(plain_value(high))
+            high_text = fmt_number(plain(high))
             notes.append(f"no {schema.entity} in the data is older than {high_text}" if is_age else
                          f"no {schema.entity} in the data has a {label} above {high_text}{unit}")
         if (values < low).any():
-            low_text = fmt_number(plain_value(low))
+            low_text = fmt_number(plain(low))
             notes.append(f"no {schema.entity} in the data is younger than {low_text}" if is_age else
                          f"no {schema.entity} in the data has a {label} below {low_text}{unit}")
     return list(dict.fromkeys(notes))
+
+
+def _keep_possible(ctx: Context, step: q.WhatIf) -> None:
+    """Rows a what-if takes outside the values the feature can take at all (`Feature.lowest` /
+    `highest`: "3 fewer priors" for someone with 1) are not real people: the answer says so, and
+    they are left out; when that is every row, the question gets a clear answer instead."""
+    schema = ctx.schema
+    spec = schema.features.get(step.feature)
+    if spec is None:
+        return
+    if step.action == "set" and spec.kind == "categorical" and step.value in spec.missing_values:
+        ctx.notes.append(MSG_MISSING_VALUE.format(value=str(step.value).replace("_", " "), label=spec.label))
+    if spec.kind != "numeric" or (spec.lowest is None and spec.highest is None) or not len(ctx.frame):
+        return
+    values = pd.to_numeric(ctx.frame[step.feature], errors="coerce")
+    low = values < spec.lowest if spec.lowest is not None else pd.Series(False, index=values.index)
+    high = values > spec.highest if spec.highest is not None else pd.Series(False, index=values.index)
+    bad = (low | high).to_numpy()
+    if not bad.any():
+        return
+    side, bound = ("lowest", spec.lowest) if low.any() else ("highest", spec.highest)
+    change = describe_whatif(schema, step)
+    if bad.all():
+        example = values[low if low.any() else high].iloc[0]
+        chosen = describe_selection(schema, ctx.where, ctx.base_text)
+        who = chosen if len(ctx.frame) == 1 else f"every one of the {len(ctx.frame):,} {chosen.removeprefix('all ')}"
+        raise OperationError(ERR_IMPOSSIBLE.format(
+            change=change[:1].upper() + change[1:], label=spec.label, value=fmt_number(plain(example)),
+            who=who, entity=schema.entity, side=side, bound=fmt_number(plain(bound))))
+    ctx.notes.append(MSG_IMPOSSIBLE_SOME.format(
+        k=int(bad.sum()), n=len(bad), entities=schema.entity_plural, change=change,
+        label=spec.label, where="below" if side == "lowest" else "above", bound=fmt_number(plain(bound)),
+        side=side, rest=int((~bad).sum())))
+    ctx.frame = ctx.frame[~bad]
+    ctx.original = ctx.original.loc[ctx.frame.index]
 
 
 @dataclass
@@ -281,7 +347,10 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
             ctx.frame = ctx.original = data.loc[ids]
             ctx.where, ctx.base_text = None, state.last_selection_text
             ctx._pred = ctx._proba = None
+            ctx.base, ctx.base_where, ctx.base_previous, ctx.last_filter = None, None, None, None
         elif isinstance(step, q.Filter):
+            ctx.base, ctx.base_where, ctx.base_previous = ctx.frame, ctx.where, ctx.base_text
+            ctx.last_filter = step.where
             keep = mask(step.where, ctx.frame, ctx)
             ctx.frame = ctx.frame[keep]
             ctx.original = ctx.original.loc[ctx.frame.index]
@@ -291,6 +360,7 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
             ctx.frame = apply_whatif(ctx.frame, step, workspace.schema, data)
             ctx.whatifs.append(step)
             ctx._pred = ctx._proba = None
+            _keep_possible(ctx, step)
         elif isinstance(step, q.Repeat):
             if not state.last_ops:
                 raise OperationError(ERR_NO_REPEAT)

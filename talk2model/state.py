@@ -23,6 +23,7 @@ class Conversation:
     last_steps: tuple[q.Step, ...] = ()
     current_ids: list[Any] | None = None
     current_text: str | None = None
+    defined: set[str] = field(default_factory=set)   # model terms already explained ("log-odds", "SHAP")
 
     @property
     def current_size(self) -> int | None:

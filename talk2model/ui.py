@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import tempfile
 import threading
@@ -51,6 +50,9 @@ from talk2model.assistant import AI_NOTICE, Answer, Assistant  # noqa: E402
 from talk2model.errors import Talk2ModelError, WorkspaceError  # noqa: E402
 from talk2model.sanitize import clean_text, escape_markup  # noqa: E402
 from talk2model.store.turns import Store, table_json  # noqa: E402
+from talk2model.verbalize import check_sentences  # noqa: E402
+from talk2model.verbalize.tables import (MAX_NAMED_COLUMNS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,  # noqa: E402,F401
+                                         MSG_COLUMNS_CUT, MSG_ROWS_CUT, markdown_table)
 from talk2model.workspace import Workspace, builtin_workspaces, load_workspace  # noqa: E402
 from talk2model.workspace.upload import (DATA_SUFFIXES, MODEL_SUFFIXES, SCHEMA_HEADERS,  # noqa: E402
                                          UploadLimits, inferred_schema, read_upload_frame,
@@ -249,104 +251,16 @@ def answer_markdown(answer: Answer, schema=None) -> str:
 
 
 # Tables in the chat are Markdown (Gradio's Chatbot renders GitHub tables, copies them as text
-# and gradio_client reads them): capped so they stay readable in a chat column.
-MAX_TABLE_COLUMNS = 10     # wider tables: one or two rows are turned on their side, more are cut
-MAX_NAMED_COLUMNS = 6      # how many of the columns left out are named
-MAX_TABLE_ROWS = 15        # the operations page long tables ("more" gives the rest); this is a backstop
-MSG_COLUMNS_CUT = ("*Showing {shown} of {total} columns; not shown: {rest}. Ask about one {entity} "
-                   "(for example \"show {entity} {example}\") to see all of its columns.*")
-MSG_ROWS_CUT = "*The first {shown} of {total:,} rows.*"
-
-
-def _decimals(values: pd.Series) -> int:
-    """Decimals for a float column: about three significant digits of its largest value."""
-    import math
-
-    finite = values[values.map(lambda v: math.isfinite(v))].abs()
-    top = float(finite.max()) if len(finite) else 0.0
-    if top == 0 or top >= 1000:
-        return 0
-    if top >= 100:
-        return 1
-    if top >= 1:
-        return 2
-    return min(6, max(3, 2 - math.floor(math.log10(top))))
-
-
-def _format_column(values: pd.Series, *, is_id: bool = False) -> tuple[list[str], bool]:
-    """Cells of one column as text, and whether it is numeric (right-aligned)."""
-    from pandas.api import types as ptypes
-
-    def blank(v) -> bool:
-        return v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA
-
-    if ptypes.is_bool_dtype(values.dtype) or not ptypes.is_numeric_dtype(values.dtype):
-        cells = [("" if blank(v) else _format_cell(v)) for v in values]
-        numberlike = all(re.fullmatch(r"-?[\d.,]+%?", c) for c in cells if c) and any(cells)
-        return cells, numberlike  # "75.0%" columns line up like numbers
-    present = values.dropna().astype(float)
-    if is_id or (len(present) and (present == present.round()).all()):
-        big = not is_id and len(present) and present.abs().max() >= 10_000
-        return [("" if blank(v) else (f"{int(v):,}" if big else str(int(v)))) for v in values], True
-    digits = _decimals(present)
-    return [("" if blank(v) else f"{float(v):,.{digits}f}") for v in values], True
-
-
-def _format_cell(value) -> str:
-    """One cell of a mixed column (e.g. a feature's value next to other features' values)."""
-    import numbers
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        return str(value)
-    if float(value) == round(float(value)):
-        return str(int(value))
-    v = float(value)
-    return f"{v:.2f}" if abs(v) >= 1 else f"{v:.3g}"
+# and gradio_client reads them), written by the one table writer (talk2model.verbalize.tables).
 
 
 def chat_table(table: pd.DataFrame, schema=None) -> str:
     """A result table as a readable Markdown table: numbers formatted, wide tables turned or cut."""
-    frame = table.reset_index() if table.index.name is not None else table.reset_index(drop=True)
-    notes: list[str] = []
     labels = {}
     if schema is not None:  # feature labels from the schema ("savings" for saving_accounts)
         labels = {name: f.label for name, f in schema.features.items()}
         labels.setdefault(schema.target, schema.target)
-    if len(frame.columns) > MAX_TABLE_COLUMNS and len(frame) <= 2:
-        # one or two rows of many columns: one line per column reads better than a wide row
-        key = "id" if "id" in frame.columns else None
-        heads = ([f"{schema.entity if schema else 'row'} {v}" for v in frame[key]] if key
-                 else [f"row {i + 1}" for i in range(len(frame))])
-        body = frame.drop(columns=[key]) if key else frame
-        cells = [[_format_cell(v) if not (isinstance(v, float) and pd.isna(v)) else "" for v in body[c]]
-                 for c in body.columns]
-        head = ["column", *heads]
-        rows = [[labels.get(str(c), str(c)), *vals] for c, vals in zip(body.columns, cells)]
-        aligns = ["---"] * len(head)
-    else:
-        if len(frame.columns) > MAX_TABLE_COLUMNS:
-            rest = [escape_markup(labels.get(str(c), str(c))) for c in frame.columns[MAX_TABLE_COLUMNS:]]
-            if len(rest) > MAX_NAMED_COLUMNS:
-                rest = [*rest[:MAX_NAMED_COLUMNS], f"and {len(rest) - MAX_NAMED_COLUMNS} more"]
-            entity = schema.entity if schema is not None else "row"
-            example = frame["id"].iloc[0] if "id" in frame.columns else 0
-            notes.append(MSG_COLUMNS_CUT.format(shown=MAX_TABLE_COLUMNS, total=len(frame.columns),
-                                                rest=", ".join(rest), entity=entity, example=example))
-            frame = frame.iloc[:, :MAX_TABLE_COLUMNS]
-        if len(frame) > MAX_TABLE_ROWS:
-            notes.insert(0, MSG_ROWS_CUT.format(shown=MAX_TABLE_ROWS, total=len(frame)))
-            frame = frame.iloc[:MAX_TABLE_ROWS]
-        formatted = [_format_column(frame.iloc[:, i], is_id=str(c) == "id") for i, c in enumerate(frame.columns)]
-        head = [labels.get(str(c), str(c)) for c in frame.columns]
-        rows = [list(r) for r in zip(*(cells for cells, _ in formatted))] if formatted else []
-        aligns = ["---:" if numeric else "---" for _, numeric in formatted]
-
-    def esc(text: str) -> str:  # cells hold the data's own values: escaped like typed text
-        return escape_markup(str(text)).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(esc(h) for h in head) + " |", "|" + "|".join(aligns) + "|"]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return markdown_table(table, labels=labels, entity=schema.entity if schema is not None else "row")
 
 
 # ---- what every handler shows ------------------------------------------------------------------
@@ -377,6 +291,9 @@ def _workspace_markdown(workspace: Workspace, label: str | None = None) -> str:
     lines.append(e(f"{len(workspace.data):,} {schema.entity_plural} · {what} · "
                    f"model: {workspace.model.kind} · predicts {schema.target}"
                    + (f" ({classes})" if classes else "")))
+    warnings = check_sentences(workspace.checks, schema)     # run at load: leakage, imbalance, training rows
+    if warnings:
+        lines.append("**Data checks:** " + e("; ".join(warnings) + "."))
     return "\n\n".join(lines)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from talk2model import ui
 from talk2model.assistant import Assistant
+from talk2model.formatting import fmt_cell
 
 
 def parse_markdown(md: str) -> tuple[list[str], list[str], list[list[str]], list[str]]:
@@ -26,7 +27,7 @@ def parse_markdown(md: str) -> tuple[list[str], list[str], list[list[str]], list
     return table[0], table[1], table[2:], [line for line in lines[end:] if line.strip()]
 
 
-def test_numbers_are_formatted_per_column():
+def test_numbers_are_formatted_by_the_one_formatter():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"id": [10_001, 10_002, 10_003], "count": [12_345, 7, 250_000],
                           "share": rng.random(3) / 10, "amount": [1234.5678, 99.1, 5.25],
@@ -37,11 +38,12 @@ def test_numbers_are_formatted_per_column():
     col = {name: [r[i] for r in rows] for i, name in enumerate(head)}
     assert col["id"] == [str(v) for v in frame["id"]]              # ids keep their digits as they are
     assert col["count"] == [f"{v:,}" for v in frame["count"]]
-    # floats: about three significant digits of the column's largest value, the same for every cell
-    top = frame["share"].abs().max()
-    digits = 2 - int(np.floor(np.log10(top)))
-    assert col["share"] == [f"{v:.{max(3, digits)}f}" for v in frame["share"]]
-    assert col["amount"] == [f"{v:,.0f}" for v in frame["amount"]]
+    # every cell as the answers' text writes the same number: four significant digits, whole
+    # numbers from 1,000 on (an independent rule written out here, not the formatter itself)
+    def expected(v: float) -> str:
+        return f"{round(v):,}" if abs(v) >= 1000 else f"{v:.4g}"
+    assert col["share"] == [expected(v) for v in frame["share"]]
+    assert col["amount"] == ["1,235", "99.1", "5.25"]
     assert col["name"] == ["a\\|b", "c", ""]                       # a pipe cannot break the table
 
 
@@ -51,9 +53,9 @@ def test_one_wide_row_is_turned_on_its_side(german):
     head, _, rows, notes = parse_markdown(ui.chat_table(row, german.schema))
     assert head == ["column", f"applicant {row['id'].iloc[0]}"] and notes == []
     labels = {n: f.label for n, f in german.schema.features.items()}
-    expected = [[labels.get(c, c), ui._format_cell(row[c].iloc[0])] for c in row.columns if c != "id"]
+    expected = [[labels.get(c, c), fmt_cell(row[c].iloc[0])] for c in row.columns if c != "id"]
     assert rows == expected                                        # every column, none cut
-    assert all(float(v) == float(row[c].iloc[0]) for (c, v) in zip(
+    assert all(float(v.replace(",", "")) == float(row[c].iloc[0]) for (c, v) in zip(
         [c for c in row.columns if c != "id"], [r[1] for r in rows]))
 
 
@@ -90,9 +92,11 @@ def test_each_reply_shows_its_own_table_and_more_still_works(credit):
     for reply, column in zip(answer.replies, ["age", "duration"]):
         at = chunks.index(reply.text)                      # the reply's text, then its own table
         head, _, rows, _ = parse_markdown(chunks[at + 1])
-        assert head == ["statistic", column]
-        stats = dict((r[0], float(r[1])) for r in rows)
-        assert stats["mean"] == pytest.approx(older[column].mean(), abs=0.01)
+        unit = credit.schema.features[column].unit
+        assert head == ["statistic", f"{column} ({unit})"]
+        stats = dict((r[0], float(r[1].replace(",", ""))) for r in rows)
+        assert stats["mean"] == pytest.approx(older[column].mean(), rel=1e-3)   # four significant digits
+        assert f"averages {rows[0][1]} {unit}" in reply.text                   # as the text says it
         assert stats["max"] == older[column].max()
     # the rows of a long table are paged by the operation: "more" gives the next ones
     first = bot.ask("show data")

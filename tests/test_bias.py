@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from talk2model import Assistant
 from talk2model.explainers.fairness import band_of, cramers_v
-from talk2model.ops.bias import CAVEAT, ERR_BANDS, ERR_METRIC, ERR_ONE_GROUP
+from talk2model.ops.bias import MSG_SMALL, CAVEAT, ERR_BANDS, ERR_METRIC, ERR_ONE_GROUP
 from talk2model.workspace import Workspace, load_workspace
 
 
@@ -219,7 +219,11 @@ def test_small_groups_are_warned_about():
     ws = Workspace.from_frame("small", frame, OnNumbers(), {"target": "approved", "favourable": 1})
     answer = Assistant(ws).run("bias group")
     assert answer.result["small_groups"] == ["rare"]
-    assert "fewer than 30" in answer.text
+    assert MSG_SMALL.format(who="The group “rare”", n="12", entities="rows", their="its") in answer.text
+    # no flag is raised, but a "no large difference" resting on a group of 12 says it cannot tell
+    if not answer.result["flagged"]:
+        assert answer.result["verdict"] == "uncertain"
+        assert "but the data cannot rule one out" in answer.text and "too small to judge" in answer.text
 
 
 def test_helpful_errors(credit):

@@ -1,5 +1,6 @@
 """Counterfactuals: every one shown really flips the prediction (re-predicted here with the raw
-estimator on a row changed by hand), leaves immutable features alone, stays within the values
+estimator on a row changed by hand), leaves immutable and not-actionable features alone, moves
+numbers only in their direction, never suggests a missing-value code, stays within the values
 seen in the data (one member of a one-hot group set), and the list is minimal and sorted."""
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ def check_counterfactuals(ws, row_id, result):
         changed = row.copy()
         for feature, change in cf["changes"].items():
             assert feature not in schema.immutable
+            spec = schema.features[feature]
+            assert spec.actionable, f"{feature} is not actionable"
+            assert change["to"] not in spec.missing_values
+            if spec.direction == "increase":
+                assert change["to"] > change["from"]
+            elif spec.direction == "decrease":
+                assert change["to"] < change["from"]
             assert change["from"] == row.iloc[0][feature]
             assert change["to"] != change["from"]
             changed[feature] = change["to"]
-            spec = schema.features[feature]
             seen = ws.data[feature]
             if spec.kind == "numeric":
                 assert seen.min() <= change["to"] <= seen.max()
@@ -74,7 +81,11 @@ def test_counterfactuals_flip_and_respect_the_constraints(name):
         found += bool(cfs)
         for cf in cfs:
             assert ws.schema.class_phrase(cf["prediction"]) in answer.text
-    assert found >= len(ids) - 1
+        if not cfs:     # none a person can make: the answer says which constraint binds
+            assert answer.result["binding"] in ("immutable", "range", "none")
+    # compas: a defendant's record only grows and the charge is a fact, so most "likely to
+    # commit a crime" predictions cannot be flipped by anything the defendant can change
+    assert found >= (len(ids) - 1 if name != "compas" else 2)
 
 
 def test_sentence_names_the_changes_in_plain_words(credit):
@@ -85,7 +96,9 @@ def test_sentence_names_the_changes_in_plain_words(credit):
     assert f"If the {label} were " in answer.text
     assert f"instead of {change['from']:,}" in answer.text if isinstance(change["from"], int) else True
     assert "would predict good credit risk" in answer.text
-    assert answer.table is not None and len(answer.table) == len(answer.result["counterfactuals"])
+    assert answer.table is not None
+    assert len(answer.table) == len(answer.result["counterfactuals"]) + len(answer.result["outside_control"])
+    assert list(answer.table["kind"]).count("a change they can make") == len(answer.result["counterfactuals"])
 
 
 def test_counterfactual_after_a_whatif_starts_from_the_changed_row(credit):

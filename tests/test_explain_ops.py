@@ -12,6 +12,7 @@ from sklearn.linear_model import LinearRegression
 from talk2model import Assistant
 from talk2model.explainers import configure_cache, explainer_for
 from talk2model.explainers.interactions import friedman_h
+from talk2model.formatting import fmt_percent
 from talk2model.ops.dependence import describe_trend
 from talk2model.workspace import Workspace, load_workspace
 
@@ -141,8 +142,9 @@ def test_rules_fidelity_is_the_surrogates_agreement_with_the_model(credit):
     tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=20, random_state=0).fit(X, pred)
     assert result["fidelity"] == pytest.approx(float((tree.predict(X) == pred).mean()))
     assert sum(r["rows"] for r in result["rules"]) == len(credit.data)
-    assert f"{result['fidelity']:.0%}" in answer.text
+    assert fmt_percent(result["fidelity"]) in answer.text
     assert answer.text.count("\n- If ") == min(6, len(result["rules"]))
+    assert len(answer.table) == answer.text.count("\n- If ")      # the table lists the rules the text does
 
 
 def test_rules_on_a_selection_state_conditions_that_hold(compas):

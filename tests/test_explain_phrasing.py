@@ -71,7 +71,7 @@ def test_direction_on_a_synthetic_workspace_against_pandas():
         text = phrasing.compare(ws.schema, "amount", row, others, "rows judged other")
         median = others["amount"].median()
         assert (("higher" in text) == (row.amount > median)) and (("lower" in text) == (row.amount < median))
-        assert phrasing.fmt_num(median) in text
+        assert phrasing.fmt_number(median) in text
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 13])

@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 
 from talk2model import Assistant
 from talk2model.errors import WorkspaceError
+from talk2model.formatting import fmt_percent
 from talk2model.paths import resource_dir
 from talk2model.query.ast import Query
 from talk2model.workspace import images as im
@@ -87,7 +88,9 @@ def test_likelihood_top_k_and_predict(digits):
     ranked = np.argsort(-proba)[:3]
     assert r.text.count("%") >= 3
     assert list(r.table["outcome"]) == [digits.schema.class_phrase(int(k)) for k in ranked]
-    np.testing.assert_allclose(r.table["probability"], np.round(proba[ranked], 4))
+    # percentages as the text gives them (issue 11: one formatter for text and tables)
+    assert list(r.table["probability"]) == [fmt_percent(p) for p in proba[ranked]]
+    assert all(f"({fmt_percent(p)})" in r.text for p in proba[ranked])
     p = run(digits, "filter id == 40 then predict")
     assert p.result["predictions"] == {"40": int(proba.argmax())} or p.result["predictions"] == {40: int(proba.argmax())}
     assert f"{100 * proba.max():.1f}% sure" in p.text
@@ -391,3 +394,40 @@ def test_a_torchscript_model_loads_and_says_which_methods_need_layers(tmp_path, 
     assert "a TorchScript model does not have" in Assistant(ws).run("filter id == 3 then explain deeplift").text
     auto = run(ws, "filter id == 3 then explain auto").to_json()["result"]
     assert {m["method"] for m in auto["faithfulness"]} == {"saliency", "integrated_gradients", "occlusion"}
+
+
+# ---- issue 11 on images: rates with their interval, data checks without features -----------------
+def test_image_workspaces_get_the_data_checks_that_apply(digits):
+    from talk2model.workspace.checks import run_checks
+
+    assert not digits.schema.features                      # no tabular features: nothing to leak
+    checks = digits.checks
+    assert checks.leakage == [] and checks.training == "known"
+    assert not checks.imbalanced                           # ten classes near 10% each are balanced
+    assert "Checks: the classes are not imbalanced." in run(digits, "describe_data").text
+    # one class at 2% of ten is imbalanced; two classes keep the 20% rule
+    labels = pd.Series([0] * 20 + [k for k in range(1, 10) for _ in range(109)])
+    assert run_checks(digits.schema, pd.DataFrame({"label": labels}), None).imbalanced
+    two = pd.Series([0] * 21 + [1] * 79)
+    assert not run_checks(digits.schema, pd.DataFrame({"label": two}), None).imbalanced
+    assert run_checks(digits.schema, pd.DataFrame({"label": pd.Series([0] * 19 + [1] * 81)}), None).imbalanced
+
+
+def test_image_accuracy_and_confusion_carry_count_and_wilson_interval(digits):
+    from talk2model.explainers.uncertainty import wilson
+    from talk2model.formatting import fmt_interval
+
+    held = digits.held_out_mask(digits.ids)
+    pred = own_proba(digits).argmax(axis=1)[held]
+    right = int((pred == digits.y.to_numpy()[held]).sum())
+    n = int(held.sum())
+    text = run(digits, "describe_model").text
+    assert f"({right:,} of {n:,} right; 95% interval {fmt_interval(*wilson(right, n))})" in text
+    confusion = run(digits, "confusion").text
+    assert f"wrong ({fmt_percent((n - right) / n)}; 95% interval {fmt_interval(*wilson(n - right, n))})" in confusion
+
+
+def test_two_class_metrics_on_ten_classes_say_what_to_ask_instead(digits):
+    answer = Assistant(digits).run("score f1")
+    assert answer.error is not None and not answer.error.startswith("internal error")
+    assert "this model has 10 classes, so ask for its accuracy" in answer.text

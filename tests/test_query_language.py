@@ -53,9 +53,20 @@ steps = st.one_of(
     st.builds(lambda k: q.Likelihood(top=k), st.one_of(st.none(), st.integers(1, 20))),
     st.builds(lambda ms: q.Faithfulness(tuple(ms) or None),
               st.lists(st.sampled_from(q.CAPTUM_METHODS), max_size=4, unique=True)),
+    st.builds(q.Adversarial, st.one_of(st.none(), st.sampled_from(q.NORMS)),
+              st.one_of(st.none(), st.integers(1, 100), st.floats(0.001, 1e3)),
+              st.one_of(st.none(), st.integers(0, 9), st.text(alphabet="abc 8", min_size=1, max_size=5))),
+    st.builds(q.Influence, st.one_of(st.none(), st.sampled_from(q.INFLUENCE_MODES)),
+              st.one_of(st.none(), st.integers(1, 50))),
+    st.builds(lambda t: q.VisualizeClass(target=t), st.one_of(st.none(), st.integers(0, 9))),
+    st.builds(lambda layer, unit: q.VisualizeClass(layer=layer, unit=unit), names, st.integers(0, 64)),
+    st.builds(lambda c, t: q.Concepts(concept=c, target=t), st.one_of(st.none(), names),
+              st.one_of(st.none(), st.integers(0, 9))),
+    st.builds(lambda w, t: q.Concepts(where=w, target=t), exprs, st.one_of(st.none(), values)),
+    st.builds(q.Embedding, st.sampled_from(q.EMBEDDINGS), st.one_of(st.none(), st.sampled_from(q.EMBEDDING_COLOURS))),
     *[st.just(cls()) for cls in (q.Predict, q.Likelihood, q.Counterfactual, q.Interactions, q.Rules,
                                  q.Labels, q.Count, q.Show, q.DescribeData, q.DescribeModel,
-                                 q.Capabilities, q.Repeat, q.Followup, q.Confusion)],
+                                 q.Capabilities, q.Repeat, q.Followup, q.Confusion, q.Anchor)],
 )
 queries = st.builds(lambda xs: q.Query(tuple(xs)), st.lists(steps, min_size=1, max_size=5))
 

@@ -62,7 +62,7 @@ def test_every_turn_is_stored_with_query_answer_and_fingerprints(store, credit):
     assert sorted(figure["values"]) == pytest.approx(sorted(proba))
     # the statistics table: the mean of age as pandas computes it
     table = turns[2].answer_table
-    assert table["columns"] == ["statistic", "age"]
+    assert table["columns"] == ["statistic", "age (years)"]      # the unit in the header, as the text says it
     cells = {name: value for name, value in table["rows"]}
     assert cells["mean"] == pytest.approx(credit.data["age"].mean())
     assert cells["max"] == credit.data["age"].max()

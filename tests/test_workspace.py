@@ -155,7 +155,9 @@ def test_train_ids_and_ids(credit, german):
     assert int(credit.held_out_mask(credit.ids).sum()) == 1000 - len(ids)
     raw = pd.read_csv(resource_dir("data") / "ttm" / "german_test.csv", index_col=0)
     assert list(german.ids) == list(raw.index)
-    assert german.train_ids is None
+    # german was trained on another table: known to hold none of these rows (unknown would be None)
+    assert german.train_ids == frozenset() and german.training_known
+    assert german.held_out_mask(german.ids).all()
 
 
 def test_from_frame_builds_a_workspace_in_memory(toy):

@@ -4,10 +4,12 @@
     found = counterfactuals(workspace.model, row, space, desired=1)
     found.counterfactuals[0].changes     # {"duration": (48, 24), "credit_amount": (5951, 3000)}
 
-What may change is decided once, from the schema and the data (`ChangeSpace`): immutable
-features (schema.immutable) never change; numbers stay inside the range seen in the data;
-categories take only values seen in the data; a one-hot group (schema.groups) changes as one
-unit, with exactly one member set.
+What may change is decided once, from the schema and the data (`ChangeSpace`): features a person
+cannot change (`Feature.actionable` false; immutables included) never change; a feature with a
+`direction` moves only that way (ages and counts of past events only increase); categories in
+`missing_values` ("not_known") are never suggested; numbers stay inside the range seen in the
+data (and inside `lowest` / `highest`); categories take only values seen in the data; a one-hot
+group (schema.groups) changes as one unit, with exactly one member set.
 
 Two engines feed one pool of candidates:
 
@@ -64,6 +66,7 @@ class Unit:
     step: float = 1.0               # numeric: rounding step for readable values
     float_dtype: bool = False
     distinct: int = 0               # numeric: distinct values in the data
+    direction: str | None = None    # "increase" | "decrease": the only way this feature may move
 
     def current(self, row: pd.Series) -> Any:
         if self.kind == "group":
@@ -74,8 +77,22 @@ class Unit:
     def candidates(self, row: pd.Series) -> list[Any]:
         now = self.current(row)
         if self.kind == "flag":
-            return [1 - now] if now in (0, 1) else [0, 1]
-        return [v for v in self.values if v != now]
+            options = [1 - now] if now in (0, 1) else [0, 1]
+        else:
+            options = [v for v in self.values if v != now]
+        return [v for v in options if self.allows(now, v)]
+
+    def allows(self, old: Any, new: Any) -> bool:
+        """A move this unit may make: a value it may take (missing-value codes are not among
+        `values`), in its direction."""
+        if self.kind in ("categorical", "group") and new not in self.values:
+            return False
+        if self.kind == "numeric" and self.low is not None and not (self.low <= float(new) <= self.high):
+            return False
+        if self.direction is None or self.kind not in ("numeric", "flag") or old is None:
+            return True
+        up = float(new) - float(old)
+        return up >= 0 if self.direction == "increase" else up <= 0
 
     def assign(self, values: dict[str, Any], value: Any) -> None:
         """Write `value` into a row dict (in the column's own number type)."""
@@ -111,21 +128,29 @@ class ChangeSpace:
     """The features a counterfactual may change, and to which values."""
 
     units: tuple[Unit, ...]
-    frozen: tuple[str, ...]               # immutable columns (never changed)
+    frozen: tuple[str, ...]               # columns a person cannot change (never changed)
     feature_names: tuple[str, ...]        # the model's columns, in order
     labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     dtypes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     numeric: tuple[str, ...] = ()         # numeric columns (mutable or not)
 
     @classmethod
-    def from_workspace(cls, workspace, *, allow_immutable: bool = False, widen: float = 0.0) -> "ChangeSpace":
-        return cls.build(workspace.schema, workspace.X(), allow_immutable=allow_immutable, widen=widen)
+    def from_workspace(cls, workspace, *, allow_immutable: bool = False, widen: float = 0.0,
+                       only_fixed: bool = False) -> "ChangeSpace":
+        return cls.build(workspace.schema, workspace.X(), allow_immutable=allow_immutable, widen=widen,
+                         only_fixed=only_fixed)
 
     @classmethod
     def build(cls, schema, X: pd.DataFrame, *, allow_immutable: bool = False,
-              widen: float = 0.0) -> "ChangeSpace":
-        """`widen` > 0 lets numbers go that fraction of their range beyond it (diagnosis only)."""
-        immutable = set(schema.immutable)
+              widen: float = 0.0, only_fixed: bool = False) -> "ChangeSpace":
+        """`allow_immutable` lets features a person cannot change change too, and `only_fixed`
+        keeps only those (both to tell changes a person can make from those they cannot); `widen`
+        > 0 lets numbers go that fraction of their range beyond it (diagnosis only). Directions,
+        missing-value codes and `lowest` / `highest` hold in every case: they are facts, not
+        choices (an age does not go down, "not known" is not a value anyone has)."""
+        immutable = set(schema.immutable) | set(schema.not_actionable)
+        if only_fixed:
+            allow_immutable = True
         grouped = {c for cols in schema.groups.values() for c in cols}
         units: list[Unit] = []
         labels: dict[str, str] = {}
@@ -134,6 +159,8 @@ class ChangeSpace:
             if not cols:
                 continue
             if immutable & set(cols) and not allow_immutable:
+                continue
+            if only_fixed and not immutable & set(cols):
                 continue
             units.append(Unit(gname, "group", cols, values=cols,
                               float_dtype=pd.api.types.is_float_dtype(X[cols[0]])))
@@ -146,6 +173,8 @@ class ChangeSpace:
             spec = schema.features[name]
             labels[name] = spec.label
             if name in immutable and not allow_immutable:
+                continue
+            if only_fixed and name not in immutable:
                 continue
             column = X[name]
             float_dtype = pd.api.types.is_float_dtype(column)
@@ -163,19 +192,28 @@ class ChangeSpace:
                     low, high = low - widen * span, high + widen * span
                     if low < 0 <= numbers.min():
                         low = 0.0
+                if spec.lowest is not None:
+                    low = max(low, float(spec.lowest))
+                if spec.highest is not None:
+                    high = min(high, float(spec.highest))
                 unit = Unit(name, "numeric", (name,), low=low, high=high,
                             scale=_scale(numbers), integer=integer, step=step,
-                            float_dtype=float_dtype, distinct=int(numbers.nunique()))
+                            float_dtype=float_dtype, distinct=int(numbers.nunique()),
+                            direction=spec.direction)
                 grid = np.quantile(numbers, QUANTILES)
                 if widen:
                     grid = np.concatenate([grid, np.linspace(low, high, 9)])
                 values = sorted({unit.nice(v) for v in grid})
                 units.append(Unit(**{**unit.__dict__, "values": tuple(values)}))
             elif spec.kind == "flag":
-                units.append(Unit(name, "flag", (name,), values=(0, 1), float_dtype=float_dtype))
+                units.append(Unit(name, "flag", (name,), values=(0, 1), float_dtype=float_dtype,
+                                  direction=spec.direction))
             else:
-                values = tuple(plain_value(v) for v in pd.unique(column.dropna()))
-                if len(values) < 2:
+                values = tuple(plain_value(v) for v in pd.unique(column.dropna())
+                               if plain_value(v) not in spec.missing_values)
+                if len(values) < 2 and not spec.missing_values:
+                    continue
+                if not values:
                     continue
                 units.append(Unit(name, "categorical", (name,), values=values))
         frozen = tuple(c for c in X.columns if c in immutable) if not allow_immutable else ()
@@ -190,6 +228,13 @@ class ChangeSpace:
 
     def unit(self, name: str) -> Unit:
         return next(u for u in self.units if u.name == name)
+
+    def allows(self, row: pd.Series, changes: dict[str, Any]) -> bool:
+        """Every change is one this space may make from `row` (a unit it has, a value it may take,
+        in the unit's direction)."""
+        names = {u.name for u in self.units}
+        return all(name in names and self.unit(name).allows(self.unit(name).current(row), value)
+                   for name, value in changes.items())
 
 
 def _scale(numbers: pd.Series) -> float:
@@ -374,7 +419,10 @@ def _distance(row: pd.Series, space: ChangeSpace, changes: dict[str, Any]) -> fl
 
 def _add(pool, scorer, row, space, changesets: list[dict[str, Any]], *, source: str,
          known: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
-    changesets = [c for c in changesets if c]
+    if known is None:       # candidates from outside our own search (dice-ml) are checked first
+        changesets = [c for c in changesets if c and space.allows(row, c)]
+    else:
+        changesets = [c for c in changesets if c]
     if not changesets:
         return
     pred, flips, score = known if known is not None else scorer.run(_frame(row, changesets, space))
@@ -455,6 +503,8 @@ def _shrink_all(scorer, row, space, cfs: list[Counterfactual]) -> list[Counterfa
     """Make each counterfactual smaller while it still flips, in a few batched predictions:
     drop changes that are not needed, then move each number back towards the original value
     (on readable, rounded values) as far as the prediction still flips."""
+    if not cfs:
+        return []
     sets = [{k: v[1] for k, v in cf.changes.items()} for cf in cfs]
     # 1. drop unneeded changes (twice: a triple can shrink to a single)
     for _ in range(2):
@@ -605,7 +655,13 @@ def _dice_run(model, row, space, data, desired, n, seed, vary) -> list[dict[str,
     frame[outcome] = [plain_value(p) for p in model.predict(X)]
     if frame[outcome].nunique() < 2:
         return []
-    ranges = {u.name: [u.low, u.high] for u in space.units if u.kind == "numeric"}
+    ranges = {}
+    for u in space.units:
+        if u.kind == "numeric":
+            now = float(u.current(row))
+            low = max(u.low, now) if u.direction == "increase" else u.low
+            high = min(u.high, now) if u.direction == "decrease" else u.high
+            ranges[u.name] = [low, high]
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         d = dice_ml.Data(dataframe=frame, continuous_features=continuous, outcome_name=outcome)
@@ -686,10 +742,13 @@ def group_changes(model, rows: pd.DataFrame, space: ChangeSpace, *, desired: Any
             if not inner and unit.distinct <= 3:   # a number with two or three values
                 inner = list(unit.values)
             for v in inner:
-                plans.append((unit, "at most", v))
-                plans.append((unit, "at least", v))
+                if unit.direction != "increase":       # "at most" lowers values
+                    plans.append((unit, "at most", v))
+                if unit.direction != "decrease":       # "at least" raises them
+                    plans.append((unit, "at least", v))
         elif unit.kind == "flag":
-            plans += [(unit, "set", 0), (unit, "set", 1)]
+            plans += [(unit, "set", v) for v in (0, 1)
+                      if unit.direction is None or v == (1 if unit.direction == "increase" else 0)]
         else:
             plans += [(unit, "set", v) for v in unit.values]
     frames, altered = [], []

@@ -7,6 +7,15 @@ that is known). From those: demographic-parity difference and ratio, equalized-o
 and the four-fifths rule. Plus proxies: other features strongly associated with the attribute
 (Cramér's V), because dropping a column does not remove its signal.
 
+Uncertainty: every group rate has its count and a 95% Wilson interval, and the demographic-parity
+difference and ratio and the equalized-odds difference have 95% percentile bootstrap intervals.
+MetricFrame computes the figures; the bootstrap resamples each group's rows (stratified: a
+group keeps its size; its (truth, prediction) cells are drawn from a multinomial, which is what
+drawing its rows with replacement does) and recomputes the same difference and ratio on each
+resample (a test checks a resample against MetricFrame on that resample's rows). The verdict
+leans on them: "no large differences" only when neither interval reaches a flag and no group is
+too small to judge; otherwise the answer says the data cannot rule a difference out.
+
     groups = group_labels(data, ["sex", "age"], schema)          # "women, under 25", ...
     report = assess(y_true, y_pred, groups, favourable=1, evaluate=held_out)
     report.demographic_parity_ratio, report.groups.loc["women, under 25", "tpr"]
@@ -23,9 +32,14 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.metrics import accuracy_score
 
+from talk2model.explainers import uncertainty as unc
+from talk2model.formatting import fmt_number
+
 FOUR_FIFTHS = 0.8        # selection-rate ratio below which the four-fifths rule flags
 EQUALIZED_ODDS_LIMIT = 0.1   # a TPR or FPR gap above this between groups is flagged
-SMALL_GROUP = 30         # fewer rows than this: rates are too noisy to lean on
+SMALL_GROUP = unc.MIN_ROWS   # fewer rows than this (or a rate interval wider than 30 points): too small
+ROUNDS = 1000                # bootstrap resamples for the differences and the ratio
+SEED = 0
 PROXY_STRONG = 0.3       # Cramér's V at or above this: a strong proxy
 PROXY_SHOWN = 0.1        # Cramér's V below this is not worth mentioning
 DEFAULT_AGE_BANDS = (25, 60)
@@ -54,15 +68,11 @@ def band_edges(series: pd.Series, name: str, bands: tuple | None = None) -> tupl
     return tuple(cuts) or (float(values.median()),)
 
 
-def _num(v) -> str:
-    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
-
-
 def band_names(edges: tuple) -> list[str]:
     """(25, 60) -> ['under 25', '25–60', 'over 60']."""
-    names = [f"under {_num(edges[0])}"]
-    names += [f"{_num(a)}–{_num(b)}" for a, b in zip(edges, edges[1:])]
-    return names + [f"over {_num(edges[-1])}"]
+    names = [f"under {fmt_number(edges[0])}"]
+    names += [f"{fmt_number(a)}–{fmt_number(b)}" for a, b in zip(edges, edges[1:])]
+    return names + [f"over {fmt_number(edges[-1])}"]
 
 
 def band_of(values: pd.Series, edges: tuple) -> pd.Series:
@@ -179,12 +189,34 @@ class FairnessReport:
     equalized_odds_difference: float | None
     four_fifths_flagged: bool
     equalized_odds_flagged: bool
-    small_groups: list[str] = field(default_factory=list)   # fewer than SMALL_GROUP rows
-    thin_groups: list[str] = field(default_factory=list)    # enough rows, too few held out
+    small_groups: list[str] = field(default_factory=list)   # too small to judge its selection rate
+    thin_groups: list[str] = field(default_factory=list)    # enough rows, too few evaluated ones
+    intervals: dict[str, dict] = field(default_factory=dict)  # group -> metric -> Rate (Wilson)
+    dp_difference_ci: tuple[float | None, float | None] = (None, None)   # 95% bootstrap
+    dp_ratio_ci: tuple[float | None, float | None] = (None, None)
+    eo_difference_ci: tuple[float | None, float | None] = (None, None)
 
     @property
     def flagged(self) -> bool:
         return self.four_fifths_flagged or self.equalized_odds_flagged
+
+    @property
+    def could_be_flagged(self) -> bool:
+        """An interval reaches a flag the point estimate does not raise."""
+        low_ratio = self.dp_ratio_ci[0]
+        high_eo = self.eo_difference_ci[1]
+        return bool((low_ratio is not None and low_ratio < FOUR_FIFTHS and not self.four_fifths_flagged)
+                    or (high_eo is not None and high_eo > EQUALIZED_ODDS_LIMIT and not self.equalized_odds_flagged))
+
+    @property
+    def verdict(self) -> str:
+        """'flagged' (a flag is raised), 'uncertain' (none is, but an interval reaches one or a group is
+        too small to judge) or 'clear' (no flag, and the data would show one)."""
+        if self.flagged:
+            return "flagged"
+        if self.could_be_flagged or self.small_groups or self.thin_groups:
+            return "uncertain"
+        return "clear"
 
     @property
     def lowest(self) -> str:
@@ -221,7 +253,9 @@ def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourabl
                                 y[ev], p[ev], g[ev])
         table = table.join(quality.by_group, how="left")
         diff = quality.difference()
-        tpr_diff, fpr_diff = _nan_none(diff["tpr"]), _nan_none(diff["fpr"])
+        compared = quality.by_group
+        tpr_diff = _nan_none(diff["tpr"]) if compared["tpr"].notna().sum() >= 2 else None
+        fpr_diff = _nan_none(diff["fpr"]) if compared["fpr"].notna().sum() >= 2 else None
     else:
         table = table.assign(evaluated=0, tpr=np.nan, fpr=np.nan, accuracy=np.nan)
         tpr_diff = fpr_diff = None
@@ -232,16 +266,102 @@ def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourabl
         table = table.loc[[o for o in order if o in table.index]]
     gaps = [d for d in (tpr_diff, fpr_diff) if d is not None]
     eo = max(gaps) if gaps else None
-    small = [str(name) for name, row in table.iterrows() if row["size"] < SMALL_GROUP]
-    thin = [str(name) for name, row in table.iterrows()
-            if row["size"] >= SMALL_GROUP and ev.any() and row["evaluated"] < SMALL_GROUP]
+    counts = group_cells(y, p, g, ev, [str(x) for x in table.index])
+    intervals = {name: group_rates(c) for name, c in counts.items()}
+    small = [name for name, r in intervals.items() if r["selection_rate"].too_small]
+    thin = [name for name, r in intervals.items() if name not in small and ev.any()
+            and (r["accuracy"] is None or r["accuracy"].too_small)]
+    boot = bootstrap_gaps(counts)
     return FairnessReport(
         groups=table, favourable=favourable, demographic_parity_difference=dp_difference,
         demographic_parity_ratio=dp_ratio, equal_opportunity_difference=tpr_diff,
         false_positive_rate_difference=fpr_diff, equalized_odds_difference=eo,
         four_fifths_flagged=bool(dp_ratio < FOUR_FIFTHS),
         equalized_odds_flagged=bool(eo is not None and eo > EQUALIZED_ODDS_LIMIT),
-        small_groups=small, thin_groups=thin)
+        small_groups=small, thin_groups=thin, intervals=intervals,
+        dp_difference_ci=boot["dp_difference"], dp_ratio_ci=boot["dp_ratio"],
+        eo_difference_ci=boot["eo_difference"] if eo is not None else (None, None))
+
+
+# ---------------------------------------------------------------------------------- uncertainty
+def group_cells(y: np.ndarray, p: np.ndarray, g: np.ndarray, ev: np.ndarray, groups: list[str]) -> dict[str, dict]:
+    """Per group: the counts of predicted favourable / not on every row ("all"), and the
+    (truth, prediction) confusion cells [TP, FN, FP, TN] on the evaluated rows ("evaluated")."""
+    out = {}
+    for name in groups:
+        mine = g == name
+        me = mine & ev
+        yy, pp = y[me], p[me]
+        out[name] = {"all": np.array([int((p[mine] == 1).sum()), int((p[mine] == 0).sum())]),
+                     "evaluated": np.array([int(((yy == 1) & (pp == 1)).sum()), int(((yy == 1) & (pp == 0)).sum()),
+                                            int(((yy == 0) & (pp == 1)).sum()), int(((yy == 0) & (pp == 0)).sum())])}
+    return out
+
+
+def group_rates(cells: dict) -> dict[str, unc.Rate | None]:
+    """Each rate of a group with its count and 95% Wilson interval."""
+    chosen, rest = cells["all"]
+    tp, fn, fp, tn = cells["evaluated"]
+
+    def share(count, n):
+        return unc.rate(int(count), int(n)) if n else None
+
+    return {"selection_rate": share(chosen, chosen + rest), "tpr": share(tp, tp + fn),
+            "fpr": share(fp, fp + tn), "accuracy": share(tp + tn, tp + fn + fp + tn)}
+
+
+def _extremes(values: dict[str, float | None]) -> tuple[str, str] | None:
+    """The groups with the highest and the lowest value (None when fewer than two have one)."""
+    known = {k: v for k, v in values.items() if v is not None and not math.isnan(v)}
+    if len(known) < 2:
+        return None
+    return max(known, key=known.get), min(known, key=known.get)
+
+
+def bootstrap_gaps(cells: dict[str, dict], *, rounds: int = ROUNDS, seed: int = SEED) -> dict[str, tuple]:
+    """95% percentile bootstrap intervals of the demographic-parity difference and ratio and the
+    equalized-odds difference. Each group's rows are resampled with replacement (its size kept),
+    i.e. its cells drawn from a multinomial with the observed shares. The figures compare the
+    groups MetricFrame found highest and lowest (largest minus smallest, smallest over largest),
+    so each resample recomputes the gap between those same two groups (a signed gap: a resample
+    may reverse it), and the interval is centred on the figure itself."""
+    rng = np.random.default_rng(seed)
+    names = list(cells)
+    rates = {}
+    tpr: dict[str, np.ndarray] = {}
+    fpr: dict[str, np.ndarray] = {}
+    point = {"rate": {}, "tpr": {}, "fpr": {}}
+    for name in names:
+        chosen, rest = cells[name]["all"]
+        n = chosen + rest
+        rates[name] = rng.binomial(n, chosen / n, size=rounds) / n if n else np.full(rounds, np.nan)
+        point["rate"][name] = chosen / n if n else None
+        ev = cells[name]["evaluated"]
+        m = int(ev.sum())
+        if m:
+            tp, fn, fp, tn = rng.multinomial(m, ev / m, size=rounds).T.astype(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tpr[name] = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+                fpr[name] = np.where(fp + tn > 0, fp / (fp + tn), np.nan)
+            point["tpr"][name] = ev[0] / (ev[0] + ev[1]) if ev[0] + ev[1] else None
+            point["fpr"][name] = ev[2] / (ev[2] + ev[3]) if ev[2] + ev[3] else None
+    out: dict[str, tuple] = {"dp_difference": (None, None), "dp_ratio": (None, None),
+                             "eo_difference": (None, None)}
+    pair = _extremes(point["rate"])
+    if pair is not None:
+        hi, lo = rates[pair[0]], rates[pair[1]]
+        out["dp_difference"] = unc.percentile_interval(hi - lo)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(hi > 0, lo / np.where(hi > 0, hi, 1), np.nan)
+        out["dp_ratio"] = unc.percentile_interval(ratio)
+    gaps = []
+    for metric, draws in (("tpr", tpr), ("fpr", fpr)):
+        pair = _extremes(point[metric])
+        if pair is not None:
+            gaps.append(draws[pair[0]] - draws[pair[1]])
+    if gaps:
+        out["eo_difference"] = unc.percentile_interval(np.fmax.reduce(gaps) if len(gaps) > 1 else gaps[0])
+    return out
 
 
 # ---------------------------------------------------------------------------------- proxies

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from talk2model import deadline
+from talk2model.formatting import fmt_number
 from talk2model.explainers.captum_backend import (METHOD_NAMES, Attribution, CaptumExplainer,
                                                   explainer_like, randomised_copy)
 
@@ -37,6 +38,7 @@ PERTURBATIONS = 32
 SANITY_LIMIT = 0.5       # rank correlation at or above this after randomising the weights: fails
 TIE = 0.01               # deletion AUCs closer than this are a tie, decided by infidelity
 SEED = 0
+DECIMALS = 4            # figures as the JSON (and so the answers' tables) carry them
 
 
 @dataclass
@@ -57,11 +59,16 @@ class MethodFaithfulness:
         return self.random_auc - self.deletion_auc
 
     def to_json(self) -> dict:
-        return {"method": self.method, "deletion_auc": round(self.deletion_auc, 4),
-                "random_auc": round(self.random_auc, 4), "infidelity": round(self.infidelity, 4),
-                "randomised_similarity": None if self.randomised_similarity is None else round(self.randomised_similarity, 4),
-                "passes_sanity": self.passes_sanity, "seconds": round(self.seconds, 4),
-                "forward_passes": self.forward_passes, "curve": [round(v, 4) for v in self.curve]}
+        return {"method": self.method, "deletion_auc": round(self.deletion_auc, DECIMALS),
+                "random_auc": round(self.random_auc, DECIMALS), "infidelity": round(self.infidelity, DECIMALS),
+                "randomised_similarity": None if self.randomised_similarity is None else round(self.randomised_similarity, DECIMALS),
+                "passes_sanity": self.passes_sanity, "seconds": round(self.seconds, DECIMALS),
+                "forward_passes": self.forward_passes, "curve": [round(v, DECIMALS) for v in self.curve]}
+
+
+def shown(value: float) -> str:
+    """A figure in words as the faithfulness table shows it: the JSON's value, by the one formatter."""
+    return fmt_number(round(value, DECIMALS))
 
 
 def probability_fn(ex: CaptumExplainer, target: int) -> Callable[[torch.Tensor], np.ndarray]:
@@ -204,8 +211,8 @@ def choose(results: list[MethodFaithfulness]) -> tuple[MethodFaithfulness, str]:
     best = min(tied, key=lambda r: (r.infidelity, r.deletion_auc))
     n = len(results)
     why = (f"the most faithful of {n} methods here, "
-           f"deletion AUC {best.deletion_auc:.2f} vs {best.random_auc:.2f} for a random order"
-           f", infidelity {best.infidelity:.2f}")
+           f"deletion AUC {shown(best.deletion_auc)} vs {shown(best.random_auc)} for a random order"
+           f", infidelity {shown(best.infidelity)}")
     if len(tied) > 1:
         why += (" (a tie on deletion with " + ", ".join(METHOD_NAMES.get(r.method, r.method) for r in tied
                                                       if r is not best) + ", decided by infidelity)")
@@ -213,6 +220,6 @@ def choose(results: list[MethodFaithfulness]) -> tuple[MethodFaithfulness, str]:
     if failed:
         why += ("; left out because they barely change when the model's weights are randomised: "
                 + ", ".join(f"{METHOD_NAMES.get(r.method, r.method)} (rank correlation "
-                            f"{r.randomised_similarity:.2f})" for r in failed))
+                            f"{shown(r.randomised_similarity)})" for r in failed))
     return best, why
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from talk2model.workspace.schema import plain_value, split_words
+from talk2model.formatting import fmt_number, fmt_percent
+from talk2model.workspace.schema import feature_label, plain_value, split_words
 
 # A value within this share of the feature's spread (interquartile range) of a group's median is
 # "about the same" as it.
@@ -29,12 +30,6 @@ _IRREGULAR = {"people": "person", "men": "man", "women": "woman", "children": "c
               "feet": "foot", "teeth": "tooth", "mice": "mouse"}
 _TIME_UNITS = {"years", "months", "weeks", "days", "hours", "minutes"}
 _VOWEL_LETTERS = set("aefhilmnorsx")    # letters whose names start with a vowel sound ("an FBI")
-
-
-def feature_label(schema, name: str) -> str:
-    if name in schema.features:
-        return schema.features[name].label
-    return split_words(name)
 
 
 def group_member_label(schema, group: str, member: str) -> str:
@@ -103,27 +98,6 @@ def _head_index(words: list[str]) -> int:
     return len(words) - 1
 
 
-def fmt_num(value: Any) -> str:
-    """1567 -> '1,567'; 3291.5 -> '3,292'; 0.3415 -> '0.3415'; 24.20 -> '24.2'."""
-    value = plain_value(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not np.isfinite(value):
-            return str(value)
-        if abs(value) >= 1e6:
-            return f"{value:,.0f}"
-        if abs(value) >= 1000:
-            return f"{round(value):,}"
-        text = f"{value:,.4g}"
-        if "e" in text:
-            return f"{value:.3g}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return str(value)
-
-
 def _noun(schema, feature: str) -> str:
     """The feature's name for prose, from its label and synonyms: a one-word label takes the
     first two-word synonym built on it ('purpose' -> 'loan purpose', 'glucose' -> 'glucose
@@ -181,7 +155,7 @@ def _count_phrase(noun: str, value: Any, none: str = "no") -> str:
     if value == 1:
         words[head] = singular(words[head])
         return f"1 {' '.join(words)}"
-    return f"{fmt_num(value)} {noun}"
+    return f"{fmt_number(value)} {noun}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +331,7 @@ def value_phrase(schema, feature: str, row: pd.Series) -> str:
         unit = spec.unit
         if unit == "years" and label.lower() == "age":      # "an age of 45": age is in years
             unit = ""
-        text = f"{with_article(label)} of {fmt_num(value)}{' ' + unit if unit else ''}"
+        text = f"{with_article(label)} of {fmt_number(value)}{' ' + unit if unit else ''}"
         named = spec.value_phrases.get(value)
         return f"{text} ({named[0]})" if named else text
     return category_phrase(schema, feature, value)
@@ -424,9 +398,9 @@ def compare(schema, feature: str, row: pd.Series, others: pd.DataFrame, others_t
     def shares(column: str, value) -> str:
         theirs = float((others[column] == value).mean())
         if same is None or len(same) == 0:
-            return f"shared by {theirs:.0%} of {others_text}"
+            return f"shared by {fmt_percent(theirs)} of {others_text}"
         ours = float((same[column] == value).mean())
-        return f"shared by {ours:.0%} of {same_text} and {theirs:.0%} of {_those(others_text, same_text)}"
+        return f"shared by {fmt_percent(ours)} of {same_text} and {fmt_percent(theirs)} of {_those(others_text, same_text)}"
 
     if feature in schema.groups:
         member = group_value(schema, feature, row)
@@ -445,7 +419,7 @@ def compare(schema, feature: str, row: pd.Series, others: pd.DataFrame, others_t
         if count or (spec.unit == "years" and label.lower() == "age"):
             unit = ""
         direction, median, beyond = numeric_comparison(float(value), column, _spread(everyone))
-        med = fmt_num(plain_value(median))
+        med = fmt_number(plain_value(median))
         if direction == "same":
             word = "the same as" if float(value) == median else "about the same as"
             return f"{word} the median for {others_text} ({med}{unit})"

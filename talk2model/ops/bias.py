@@ -8,6 +8,7 @@ decision change if only the attribute were different (a what-if on that attribut
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,8 @@ from talk2model.explainers import fairness as fx
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import evaluation_rows, positive_class
 from talk2model.query import ast as q
-from talk2model.verbalize import FigureSpec, Reply, capitalise, page, pct, says
+from talk2model.verbalize import (FigureSpec, Reply, capitalise, fmt_interval, fmt_number, fmt_points, page,
+                                  pct, says)
 from talk2model.workspace.schema import did_you_mean, plain_value
 
 ERR_REGRESSION = "the bias check needs a model that predicts classes; this one predicts numbers"
@@ -61,8 +63,13 @@ class BiasResult(Result):
     flagged: bool = False
     lowest: str | None = None                 # group with the lowest selection rate
     highest: str | None = None
-    small_groups: list[str] = field(default_factory=list)   # fewer than 30 rows
-    thin_groups: list[str] = field(default_factory=list)    # fewer than 30 held-out rows
+    small_groups: list[str] = field(default_factory=list)   # too small to judge (fewer than 30 rows, or
+    thin_groups: list[str] = field(default_factory=list)    # a wide interval); thin: its evaluated rows are
+    verdict: str = "clear"                    # flagged | uncertain | clear (see fairness.FairnessReport)
+    demographic_parity_difference_ci: list = field(default_factory=list)   # 95% bootstrap [low, high]
+    demographic_parity_ratio_ci: list = field(default_factory=list)
+    equalized_odds_difference_ci: list = field(default_factory=list)
+    training_known: bool = True
     phrased: bool = False                     # group names are plain phrases ("women")
     proxies: list[dict] = field(default_factory=list)   # {"feature", "cramers_v", "strong"}
     bands: dict[str, list] = field(default_factory=dict)
@@ -119,8 +126,15 @@ def bias(ctx, step: q.Bias) -> BiasResult:
                        evaluate=evaluate, order=groups.order)
     result.groups = {str(g): {"size": int(r["size"]), "selection_rate": float(r["selection_rate"]),
                               "evaluated": int(r["evaluated"]), "tpr": _none(r["tpr"]),
-                              "fpr": _none(r["fpr"]), "accuracy": _none(r["accuracy"])}
+                              "fpr": _none(r["fpr"]), "accuracy": _none(r["accuracy"]),
+                              "intervals": {k: v.to_json() if v is not None else None
+                                            for k, v in report.intervals[str(g)].items()}}
                      for g, r in report.groups.iterrows()}
+    result.verdict = report.verdict
+    result.demographic_parity_difference_ci = list(report.dp_difference_ci)
+    result.demographic_parity_ratio_ci = list(report.dp_ratio_ci)
+    result.equalized_odds_difference_ci = list(report.eo_difference_ci)
+    result.training_known = ctx.workspace.training_known
     result.demographic_parity_difference = report.demographic_parity_difference
     result.demographic_parity_ratio = report.demographic_parity_ratio
     result.equal_opportunity_difference = report.equal_opportunity_difference
@@ -199,8 +213,46 @@ def _names(r: BiasResult, groups: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _rate(x: float | None) -> str:
-    return "n/a" if x is None else pct(x)
+MSG_SMALL = "{who}: only {n} {entities}, too small to judge {their} rates"
+MSG_THIN = ("the true- and false-positive rates and accuracy of {who} rest on only {n} {rows}: too few "
+            "to judge them")
+
+
+def _interval_points(ci: list) -> str:
+    """'2.0–14.3 points'; '-3.2 to 14.3 points' when a resample reverses the gap."""
+    if not ci or ci[0] is None:
+        return "n/a"
+    low = fmt_points(ci[0]).split()[0]
+    return f"{low}{' to ' if ci[0] < 0 else '–'}{fmt_points(ci[1])}"
+
+
+def _verdict(r: BiasResult, label: str, schema) -> str:
+    """The first sentence: the verdict, with what it rests on."""
+    if r.verdict == "flagged":
+        text = f"There are signs the model treats the groups of {label} differently, for {r.selection}."
+        doubts = []
+        ratio_ci, eo_ci = r.demographic_parity_ratio_ci, r.equalized_odds_difference_ci
+        if r.four_fifths_flagged and ratio_ci and ratio_ci[1] is not None and ratio_ci[1] >= fx.FOUR_FIFTHS:
+            doubts.append(f"the ratio's 95% interval reaches {fmt_number(ratio_ci[1])}, above {fx.FOUR_FIFTHS}")
+        if r.equalized_odds_flagged and eo_ci and eo_ci[0] is not None and eo_ci[0] <= fx.EQUALIZED_ODDS_LIMIT:
+            doubts.append(f"the equalized-odds difference's 95% interval reaches down to {fmt_points(eo_ci[0])}")
+        if doubts and (not r.four_fifths_flagged or not r.equalized_odds_flagged or len(doubts) == 2):
+            text += " The data cannot rule out chance, though: " + "; ".join(doubts) + "."
+        return text
+    if r.verdict == "clear":
+        return (f"I see no large differences in how the model treats the groups of {label}, for "
+                f"{r.selection}, and the 95% intervals stay clear of both flags.")
+    reasons = []
+    ratio_ci, eo_ci = r.demographic_parity_ratio_ci, r.equalized_odds_difference_ci
+    if ratio_ci and ratio_ci[0] is not None and ratio_ci[0] < fx.FOUR_FIFTHS:
+        reasons.append(f"the ratio's 95% interval reaches down to {fmt_number(ratio_ci[0])}, below {fx.FOUR_FIFTHS}")
+    if eo_ci and eo_ci[1] is not None and eo_ci[1] > fx.EQUALIZED_ODDS_LIMIT:
+        reasons.append(f"the equalized-odds difference could be as large as {fmt_points(eo_ci[1])}")
+    if r.small_groups or r.thin_groups:
+        reasons.append(f"{_names(r, r.small_groups + r.thin_groups)} "
+                       f"{'is' if len(r.small_groups + r.thin_groups) == 1 else 'are'} too small to judge")
+    return (f"I see no large difference in how the model treats the groups of {label}, for {r.selection}, "
+            f"but the data cannot rule one out: " + "; ".join(reasons) + ".")
 
 
 @says(BiasResult)
@@ -212,57 +264,81 @@ def say_bias(r: BiasResult, ctx) -> Reply:
     label = _label(schema, r.attributes)
     g = r.groups
     lo, hi = r.lowest, r.highest
-    verdict = (f"There are signs the model treats the groups of {label} differently"
-               if r.flagged else f"I see no large differences in how the model treats the groups of {label}")
-    text = (f"{verdict}, for {r.selection}. "
+
+    def counted(group: str, metric: str) -> str:
+        rate = g[group]["intervals"][metric]
+        return (f"{pct(rate['value'])} ({rate['count']:,} of {rate['n']:,}; 95% interval "
+                f"{fmt_interval(rate['low'], rate['high'])})")
+
+    text = (f"{_verdict(r, label, schema)} "
             f"{_who(r, hi, start=True)} {'are' if r.phrased else 'is'} predicted {fav} "
-            f"{pct(g[hi]['selection_rate'])} of the time and {_who(r, lo)} "
-            f"{pct(g[lo]['selection_rate'])}: a demographic parity difference of "
-            f"{100 * r.demographic_parity_difference:.1f} points and a ratio of {r.demographic_parity_ratio:.2f}. ")
+            f"{counted(hi, 'selection_rate')} and {_who(r, lo)} {counted(lo, 'selection_rate')}: "
+            f"a demographic parity difference of {fmt_points(r.demographic_parity_difference)} (95% interval "
+            f"{_interval_points(r.demographic_parity_difference_ci)}) and a ratio of "
+            f"{fmt_number(r.demographic_parity_ratio)} (95% interval "
+            f"{fmt_interval(*r.demographic_parity_ratio_ci, percent=False)}). ")
     if r.four_fifths_flagged:
-        text += (f"The ratio is below 0.8, so the four-fifths rule flags it ({CAVEAT}). ")
+        text += (f"The ratio is below {fx.FOUR_FIFTHS}, so the four-fifths rule flags it ({CAVEAT}). ")
     else:
-        text += f"The ratio is at least 0.8, so the four-fifths rule does not flag it ({CAVEAT}). "
+        text += f"The ratio is at least {fx.FOUR_FIFTHS}, so the four-fifths rule does not flag it ({CAVEAT}). "
     if r.equalized_odds_difference is not None:
         where = f"{capitalise(r.rows_note)}, among" if r.rows_note else "Among"
         tprs = {k: v["tpr"] for k, v in g.items() if v["tpr"] is not None}
-        solid = {k: v for k, v in tprs.items() if g[k]["evaluated"] >= fx.SMALL_GROUP}
+        solid = {k: v for k, v in tprs.items() if k not in r.small_groups and k not in r.thin_groups}
         tprs = solid if len(solid) >= 2 else tprs
         if len(tprs) >= 2:
             t_lo, t_hi = min(tprs, key=tprs.get), max(tprs, key=tprs.get)
             text += (f"{where} those who truly are {fav}, the model recognises "
-                     f"{pct(tprs[t_hi])} for {_who(r, t_hi)} but {pct(tprs[t_lo])} for {_who(r, t_lo)} "
-                     f"(true-positive rate); ")
-        text += (f"the equalized-odds difference (the larger gap in true- or false-positive rate) is "
-                 f"{r.equalized_odds_difference:.2f}"
-                 + (f", above {fx.EQUALIZED_ODDS_LIMIT}." if r.equalized_odds_flagged else "."))
-    if r.small_groups:
-        text += (f" Careful: {_names(r, r.small_groups)} {'has' if len(r.small_groups) == 1 else 'have'} "
-                 f"fewer than {fx.SMALL_GROUP} {schema.entity_plural}, so "
-                 f"{'its' if len(r.small_groups) == 1 else 'their'} rates are uncertain.")
-    if r.thin_groups:
-        text += (f" The true- and false-positive rates and accuracy of {_names(r, r.thin_groups)} rest on "
-                 f"fewer than {fx.SMALL_GROUP} held-out {schema.entity_plural} "
-                 f"{'' if len(r.thin_groups) == 1 else 'each '}and are uncertain.")
+                     f"{counted(t_hi, 'tpr')} for {_who(r, t_hi)} but {counted(t_lo, 'tpr')} for "
+                     f"{_who(r, t_lo)} (true-positive rate); ")
+            eo_start = "the equalized-odds difference"
+        else:
+            eo_start = f"{where} those with a known outcome, the equalized-odds difference"
+        text += (f"{eo_start} (the larger gap in true- or false-positive rate) is "
+                 f"{fmt_points(r.equalized_odds_difference)} (95% interval "
+                 f"{_interval_points(r.equalized_odds_difference_ci)})"
+                 + (f", above {fmt_points(fx.EQUALIZED_ODDS_LIMIT)}." if r.equalized_odds_flagged else "."))
+    evaluated = (f"{schema.entity_plural} the model was not trained on" if r.training_known
+                 else f"{schema.entity_plural} with known outcomes")
+    for name in r.small_groups:
+        n = g[name]["size"]
+        text += " " + capitalise(MSG_SMALL.format(
+            who=_who(r, name), n=f"{n:,}", entities=schema.entity if n == 1 else schema.entity_plural,
+            their="their" if r.phrased else "its")) + "."
+    for name in r.thin_groups:
+        text += " " + capitalise(MSG_THIN.format(who=_who(r, name), n=f"{g[name]['evaluated']:,}",
+                                                rows=evaluated)) + "."
     strong = [p for p in r.proxies if p["strong"]]
     if strong:
-        names = ", ".join(f"{schema.features[p['feature']].label} (Cramér's V {p['cramers_v']:.2f})" for p in strong)
+        names = ", ".join(f"{schema.features[p['feature']].label} (Cramér's V {fmt_number(p['cramers_v'])})" for p in strong)
         text += (f" Proxies: {names} {'is' if len(strong) == 1 else 'are'} strongly associated with "
                  f"{label}, so removing {label} from the model would not remove its signal.")
     elif r.proxies:
-        names = ", ".join(f"{schema.features[p['feature']].label} ({p['cramers_v']:.2f})" for p in r.proxies)
+        names = ", ".join(f"{schema.features[p['feature']].label} ({fmt_number(p['cramers_v'])})" for p in r.proxies)
         text += f" No strong proxies for {label}; the most associated features are {names} (Cramér's V)."
-    rows = [{"group": k, "size": v["size"], f"predicted {fav}": pct(v["selection_rate"]),
-             "true-positive rate": _rate(v["tpr"]), "false-positive rate": _rate(v["fpr"]),
-             "accuracy": _rate(v["accuracy"]), "held-out rows": v["evaluated"]} for k, v in g.items()]
+
+    def rate_cell(group: str, metric: str) -> str | None:
+        rate = g[group]["intervals"][metric]
+        return None if rate is None else pct(rate["value"])
+
+    def interval_cell(group: str, metric: str) -> str | None:
+        rate = g[group]["intervals"][metric]
+        return None if rate is None else fmt_interval(rate["low"], rate["high"])
+
+    rows = [{"group": k, "size": v["size"], f"predicted {fav}": rate_cell(k, "selection_rate"),
+             "95% interval": interval_cell(k, "selection_rate"),
+             "true-positive rate": rate_cell(k, "tpr"), "false-positive rate": rate_cell(k, "fpr"),
+             "accuracy": rate_cell(k, "accuracy"), "evaluated rows": v["evaluated"],
+             "too small to judge": "yes" if k in r.small_groups or k in r.thin_groups else "no"}
+            for k, v in g.items()]
     table, more = page(pd.DataFrame(rows), "More groups")
     shown = [(k, v[r.metric]) for k, v in g.items() if v[r.metric] is not None]
     word = METRIC_WORDS[r.metric].format(fav=fav)
     figure = FigureSpec("bar", f"{capitalise(word)} by {label}", labels=[k for k, _ in shown],
-                        values=[v for _, v in shown], xlabel=word,
+                        values=[v for _, v in shown], xlabel=word, percent=True,
                         colors=["#d1495b" if k == (lo if r.metric == "selection_rate" else None)
                                 and r.four_fifths_flagged else "#2e86ab" for k, _ in shown])
-    return Reply(text.strip(), table=table, figure=figure, more=more)
+    return Reply(re.sub(r"  +", " ", text.strip()), table=table, figure=figure, more=more)
 
 
 def _say_individual(r: BiasResult, schema, fav: str) -> Reply:
@@ -288,6 +364,6 @@ def _say_individual(r: BiasResult, schema, fav: str) -> Reply:
              if flipped else f" So for this {schema.entity} the decision does not depend on {label}.")
     table = pd.DataFrame([{"attribute": schema.features[t["attribute"]].label, "value": t["group"],
                            "prediction": schema.class_phrase(t["prediction"]),
-                           f"P({fav})": round(t["probability"], 3) if "probability" in t else None,
+                           f"P({fav})": pct(t["probability"]) if "probability" in t else None,
                            "flipped": "yes" if t["flipped"] else "no"} for t in r.flip_test])
     return Reply(text, table=table)

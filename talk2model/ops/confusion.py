@@ -10,9 +10,10 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix
 
 from talk2model.errors import OperationError
+from talk2model.explainers import uncertainty as unc
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import evaluation_rows
-from talk2model.verbalize import FigureSpec, Reply, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_interval, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value
 
 SHOWN_PAIRS = 5
@@ -27,6 +28,9 @@ class ConfusionResult(Result):
     matrix: list[list[int]]          # rows: true class, columns: predicted class (order of `classes`)
     pairs: list[dict] = field(default_factory=list)   # true, predicted, count, share_of_true; most common first
     mistakes: int = 0
+    low: float | None = None         # 95% Wilson interval of the error rate
+    high: float | None = None
+    too_small: bool = False          # the small-group rule
 
 
 @operation("confusion", description="Which outcomes the model confuses: the confusion matrix on rows "
@@ -47,20 +51,25 @@ def confusion(ctx, step) -> ConfusionResult:
     from talk2model.ops.image_answers import confusion_pairs
 
     pairs = confusion_pairs(y.map(plain_value), pred.map(plain_value))
+    errors = unc.rate(int((y.to_numpy() != pred.to_numpy()).sum()), len(rows))
     return ConfusionResult(selection=ctx.described(), rows_note=note, n=len(rows), classes=classes,
-                           matrix=matrix.tolist(), pairs=pairs, mistakes=int((y.to_numpy() != pred.to_numpy()).sum()))
+                           matrix=matrix.tolist(), pairs=pairs, mistakes=errors.count, low=errors.low,
+                           high=errors.high, too_small=errors.too_small)
 
 
 @says(ConfusionResult)
 def say_confusion(r: ConfusionResult, ctx) -> Reply:
     schema = ctx.schema
-    where = f" {r.rows_note}" if r.rows_note else ""
-    head = f"For {r.selection}{where}, the model gets {r.mistakes:,} of {r.n:,} wrong ({pct(r.mistakes / r.n)})."
+    where = f", {r.rows_note}" if r.rows_note else ""
+    head = (f"For {r.selection}{where}, the model gets {r.mistakes:,} of {r.n:,} wrong ({pct(r.mistakes / r.n)}; "
+            f"95% interval {fmt_interval(r.low, r.high)}).")
+    if r.too_small:
+        head = too_small_text(r.n) + " " + head
     if not r.pairs:
         text = head + " It confuses no outcomes there."
     else:
         parts = [f"{schema.class_phrase(p['true'])} taken for {schema.class_phrase(p['predicted'])} "
-                 f"({p['count']} time{'s' if p['count'] != 1 else ''})" for p in r.pairs[:SHOWN_PAIRS]]
+                 f"({p['count']:,} time{'s' if p['count'] != 1 else ''})" for p in r.pairs[:SHOWN_PAIRS]]
         text = head + " What it confuses most: " + ", ".join(parts[:-1]) + (", and " if len(parts) > 1 else "") + parts[-1] + "."
         mutual = {(p["true"], p["predicted"]) for p in r.pairs}
         both = sorted({tuple(sorted((a, b), key=str)) for a, b in mutual if (b, a) in mutual}, key=str)

@@ -1,25 +1,34 @@
-"""count: how many rows the selection has."""
+"""count: how many rows the selection has, against the rows the question is about: the previous
+selection when "those" is narrowed further (`previous_filter then filter ...`), the rows before this
+turn's last filter otherwise ("8 of the 45 applicants over 60, 17.8%"), the whole data when there is
+no other (a single filter, or "those" again on its own)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from talk2model.ops.registry import Result, operation
+from talk2model.query.human import describe_expr
 from talk2model.verbalize import Reply, pct, says
 
 
 @dataclass
 class CountResult(Result):
     count: int
-    total: int
+    total: int                 # the rows the count is given against (see the module's docstring)
     selection: str
+    of: str = ""               # those rows in words: "the 45 applicants where age is above 60 years"
+    condition: str = ""        # what the counted rows have that the others lack
+    whole: int = 0             # rows in the whole data
 
 
 @operation("count", description="How many rows match a description.",
            examples=("How many applicants are older than 50?", "How many women are in the data?"))
 def count(ctx, step) -> CountResult:
-    return CountResult(count=len(ctx.frame), total=len(ctx.workspace.data),
-                       selection=ctx.selection_text)
+    base = ctx.workspace.data if ctx.base is None else ctx.base
+    condition = describe_expr(ctx.last_filter, ctx.schema) if ctx.last_filter is not None else ctx.selection_text
+    return CountResult(count=len(ctx.frame), total=len(base), selection=ctx.selection_text,
+                       of=ctx.base_described(), condition=condition, whole=len(ctx.workspace.data))
 
 
 @says(CountResult)
@@ -28,7 +37,9 @@ def say_count(r: CountResult, ctx) -> Reply:
     noun = schema.entity if r.count == 1 else schema.entity_plural
     if ctx.is_whole_data:
         return Reply(f"There are {r.count:,} {noun} in the data.")
+    if ctx.last_filter is None:        # "those" again, with nothing more: the selection in the data
+        return Reply(f"{r.count:,} of the {r.whole:,} {schema.entity_plural} ({pct(r.count / r.whole)}) are "
+                     f"in that selection: {r.selection}.")
     if r.count == 0:
-        return Reply(f"No {schema.entity_plural} match: {r.selection}.")
-    return Reply(f"{r.count:,} of the {r.total:,} {schema.entity_plural} ({pct(r.count / r.total)}) "
-                 f"match: {r.selection}.")
+        return Reply(f"None of {r.of} match: {r.condition}.")
+    return Reply(f"{r.count:,} of {r.of} ({pct(r.count / r.total)}) match: {r.condition}.")

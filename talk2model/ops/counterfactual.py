@@ -1,7 +1,10 @@
 """counterfactual: what would have to change for the model to predict something else.
 
-One row: up to 3 verified, diverse, minimal alternatives that leave immutable features alone
-(talk2model.explainers.counterfactual). A group: the single changes that flip the most members.
+One row: up to 3 verified, diverse, minimal alternatives a person can make — they leave features
+that are not actionable alone, move numbers only in their direction and never suggest a
+missing-value code (talk2model.explainers.counterfactual) — and, apart from them, up to 2 changes
+outside the person's control that would also flip it (not advice: what the decision depends on).
+A group: the single changes that flip the most members.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers.counterfactual import ChangeSpace, Counterfactual, counterfactuals, group_changes
 from talk2model.ops.registry import Result, operation
-from talk2model.query.human import fmt_number
+from talk2model.formatting import fmt_number
 from talk2model.verbalize import Reply, capitalise, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ERR_REGRESSION = "counterfactuals need a model that predicts classes; this one predicts numbers"
-ERR_NOTHING_TO_CHANGE = ("every feature the model uses is marked immutable, so there is nothing "
-                         "a counterfactual could change")
+ERR_NOTHING_TO_CHANGE = ("every feature the model uses is marked immutable or not actionable, so "
+                         "there is nothing a counterfactual could change")
+OUTSIDE_CONTROL = 2   # changes outside the person's control shown apart from the advice
 GROUP_MEMBERS = 300   # members of a group examined (a fixed random sample beyond that)
 
 
@@ -31,7 +35,8 @@ class CounterfactualResult(Result):
     original_prediction: Any                  # one row: its class; a group: class -> rows
     desired: Any                              # the class the alternatives reach
     counterfactuals: list[dict] = field(default_factory=list)
-    immutable: list[str] = field(default_factory=list)
+    immutable: list[str] = field(default_factory=list)  # features a person cannot change (left alone)
+    outside_control: list[dict] = field(default_factory=list)  # flips that need one of them: not advice
     engines: list[str] = field(default_factory=list)    # engines behind what is shown
     dice_status: str = "not used"
     binding: str | None = None                # none found: "immutable" | "range" | "none"
@@ -42,11 +47,13 @@ class CounterfactualResult(Result):
     seconds: float = 0.0
 
 
-def _space(ctx) -> ChangeSpace:
+def _space(ctx, *, fixed: bool = False) -> ChangeSpace:
+    """What a person can change (the default), or only what they cannot (`fixed`)."""
     cache = ctx.workspace._cache
-    if "counterfactual_space" not in cache:
-        cache["counterfactual_space"] = ChangeSpace.from_workspace(ctx.workspace)
-    return cache["counterfactual_space"]
+    key = "counterfactual_fixed_space" if fixed else "counterfactual_space"
+    if key not in cache:
+        cache[key] = ChangeSpace.from_workspace(ctx.workspace, only_fixed=fixed)
+    return cache[key]
 
 
 def _desired(schema, classes: list, current: Any) -> Any:
@@ -88,18 +95,24 @@ def counterfactual(ctx, step) -> CounterfactualResult:
     if not space.units:
         raise OperationError(ERR_NOTHING_TO_CHANGE)
     classes = [plain_value(c) for c in ctx.model.classes_] or list(schema.classes)
-    immutable = [f for f in schema.immutable if f in schema.features]
+    immutable = [f for f in schema.not_actionable if f in ctx.workspace.model.feature_names]
     X = ctx.workspace.X()
     if len(ctx.frame) == 1:
         row = ctx.frame.iloc[0]
         current = plain_value(ctx.predictions().iloc[0])
         desired = _desired(schema, classes, current)
         found = counterfactuals(ctx.model, row, space, desired=desired, data=X, schema=schema)
+        outside: list[dict] = []
+        fixed = _space(ctx, fixed=True)
+        if fixed.units and found.binding != "immutable":
+            beyond = counterfactuals(ctx.model, row, fixed, desired=desired, n=OUTSIDE_CONTROL,
+                                     use_dice=False, diagnose=False)
+            outside = [cf_json(cf, fixed) for cf in beyond.counterfactuals]
         return CounterfactualResult(
             selection=ctx.described(), n=1, original_prediction=found.original_prediction,
             desired=found.desired, counterfactuals=[cf_json(cf, space) for cf in found.counterfactuals],
-            immutable=immutable, engines=found.engines, dice_status=found.dice_status,
-            binding=found.binding,
+            immutable=immutable, outside_control=outside, engines=found.engines,
+            dice_status=found.dice_status, binding=found.binding,
             binding_example=cf_json(found.binding_example, _relaxed_space(ctx, found.binding))
             if found.binding_example is not None else None,
             seconds=found.seconds)
@@ -142,16 +155,6 @@ def _value_words(schema, space: ChangeSpace, name: str, value: Any) -> str:
         return "yes" if value == 1 else "no"
     if isinstance(value, str):
         return value.replace("_", " ")
-    return number_text(value)
-
-
-def number_text(value: Any) -> str:
-    """5951 -> '5,951'; 24.2 -> '24.2'."""
-    value = plain_value(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
     return fmt_number(value)
 
 
@@ -193,29 +196,7 @@ def say_counterfactual(r: CounterfactualResult, ctx) -> Reply:
               f"{'it is' if len(r.immutable) == 1 else 'they are'} not something a person can change.)"
               if r.immutable else "")
     if r.n == 1:
-        now = schema.class_phrase(r.original_prediction)
-        goal = schema.class_phrase(r.desired) if r.desired is not None else "a different outcome"
-        if not r.counterfactuals:
-            text = f"The model predicts {now} for {r.selection}, and " + _binding_text(r, schema, space, goal)
-            return Reply(text + frozen)
-        lines = []
-        for i, cf in enumerate(r.counterfactuals, 1):
-            sentence = cf_sentence(schema, space, cf["units"], cf["prediction"])
-            if cf.get("probability") is not None:
-                sentence += f" (with probability {pct(cf['probability'])})"
-            lines.append(f"{i}. {sentence}.")
-        already = " already" if schema.favourable is not None and r.original_prediction == schema.favourable else ""
-        head = (f"The model{already} predicts {now} for {r.selection}. "
-                f"{'The smallest change' if len(lines) == 1 else f'{len(lines)} different small changes'} "
-                f"that would make it predict {goal}, each checked with the model:")
-        table = pd.DataFrame([{
-            "option": i,
-            "changes": "; ".join(f"{_label(schema, space, k)}: {_value_words(schema, space, k, v['from'])} → "
-                                 f"{_value_words(schema, space, k, v['to'])}" for k, v in cf["units"].items()),
-            "prediction": schema.class_phrase(cf["prediction"]),
-            "probability": round(cf["probability"], 3) if cf.get("probability") is not None else None,
-        } for i, cf in enumerate(r.counterfactuals, 1)])
-        return Reply(head + "\n" + "\n".join(lines) + frozen, table=table)
+        return _say_one(r, ctx, space, frozen)
     goal = schema.class_phrase(r.desired)
     if r.members == 0:
         return Reply(f"All of {r.selection} are already predicted {goal}.")
@@ -234,6 +215,52 @@ def say_counterfactual(r: CounterfactualResult, ctx) -> Reply:
             + f". The most common, {best['change']}, flips {best['share']} of them." + frozen)
     table, more = page(pd.DataFrame(rows), "More changes")
     return Reply(text, table=table, more=more)
+
+
+def _say_one(r: CounterfactualResult, ctx, space: ChangeSpace, frozen: str) -> Reply:
+    """Changes the person can make first (numbered, checked with the model), then, apart and not
+    as advice, changes outside their control that would also flip the decision."""
+    schema = ctx.schema
+    now = schema.class_phrase(r.original_prediction)
+    goal = schema.class_phrase(r.desired) if r.desired is not None else "a different outcome"
+    fixed = _space(ctx, fixed=True)
+    outside = [cf_sentence(schema, fixed, cf["units"], cf["prediction"]) + _probability(cf)
+               for cf in r.outside_control]
+    outside_text = ""
+    if outside:
+        joined = "; ".join(x[:1].lower() + x[1:] for x in outside)
+        outside_text = f"\nOutside {r.selection}'s control, and so not advice: {joined}."
+    if not r.counterfactuals:
+        text = f"The model predicts {now} for {r.selection}, and " + _binding_text(r, schema, space, goal)
+        return Reply(text + outside_text + frozen, table=_cf_table(r, schema, space, fixed))
+    lines = [f"{i}. {cf_sentence(schema, space, cf['units'], cf['prediction'])}{_probability(cf)}."
+             for i, cf in enumerate(r.counterfactuals, 1)]
+    already = " already" if schema.favourable is not None and r.original_prediction == schema.favourable else ""
+    head = (f"The model{already} predicts {now} for {r.selection}. "
+            f"{'The smallest change' if len(lines) == 1 else f'{len(lines)} different small changes'} "
+            f"{r.selection} could make that would make it predict {goal}, each checked with the model:")
+    return Reply(head + "\n" + "\n".join(lines) + outside_text + "\n" + frozen.strip(),
+                 table=_cf_table(r, schema, space, fixed))
+
+
+def _probability(cf: dict) -> str:
+    return f" (with probability {pct(cf['probability'])})" if cf.get("probability") is not None else ""
+
+
+def _cf_table(r: CounterfactualResult, schema, space: ChangeSpace, fixed: ChangeSpace) -> pd.DataFrame | None:
+    rows = []
+    for kind, items, where in (("a change they can make", r.counterfactuals, space),
+                               ("outside their control", r.outside_control, fixed)):
+        for i, cf in enumerate(items, 1):
+            rows.append({
+                "option": i if where is space else f"outside {i}",
+                "changes": "; ".join(f"{_label(schema, where, k)}: {_value_words(schema, where, k, v['from'])} → "
+                                     f"{_value_words(schema, where, k, v['to'])}" for k, v in cf["units"].items()),
+                "kind": kind,
+                "prediction": schema.class_phrase(cf["prediction"]),
+                "probability": pct(cf["probability"]) if cf.get("probability") is not None else None,
+            })
+    return pd.DataFrame(rows) if rows else None
 
 
 def _group_change_words(schema, space: ChangeSpace, g: dict) -> str:

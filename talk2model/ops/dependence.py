@@ -14,7 +14,7 @@ from sklearn.inspection import partial_dependence
 from talk2model.errors import OperationError
 from talk2model.explainers.phrasing import feature_label
 from talk2model.ops.registry import Result, operation
-from talk2model.query.human import fmt_number
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.verbalize import FigureSpec, Reply, says
 from talk2model.workspace.schema import plain_value
 
@@ -141,35 +141,37 @@ def say_dependence(r: DependenceResult, ctx) -> Reply:
     unit = f" {unit}" if unit else ""
     avg = np.asarray(r.average)
     about = f"for {r.selection}" + (f" (a sample of {r.rows_used:,})" if r.rows_used < r.n else "")
+    # the output in the answer's units: a probability as a percentage, a prediction as a number
+    out = fmt_percent if r.output.startswith("probability") else fmt_number
     if r.kind == "categorical":
         hi, lo = int(np.argmax(avg)), int(np.argmin(avg))
         text = (f"Keeping everything else as it is {about}, the model's {r.output} is highest when {label} "
-                f"is '{r.grid[hi]}' ({avg[hi]:.3g}) and lowest when it is '{r.grid[lo]}' ({avg[lo]:.3g}).")
+                f"is '{r.grid[hi]}' ({out(avg[hi])}) and lowest when it is '{r.grid[lo]}' ({out(avg[lo])}).")
         figure = FigureSpec(kind="bar", title=f"Partial dependence on {label}", labels=[str(g) for g in r.grid],
-                            values=r.average, xlabel=f"average {r.output}")
+                            values=r.average, xlabel=f"average {r.output}", percent=out is fmt_percent)
     else:
         start, end = f"{fmt_number(r.grid[0])}{unit}", f"{fmt_number(r.grid[-1])}{unit}"
         where = f"as {label} goes from {start} to {end}"
         if r.trend == "flat":
             text = (f"Keeping everything else as it is {about}, the model's {r.output} barely changes {where} "
-                    f"(it stays between {avg.min():.3g} and {avg.max():.3g}).")
+                    f"(it stays between {out(avg.min())} and {out(avg.max())}).")
         else:
             verb = {"rises": "rises", "falls": "falls", "rises then falls": "rises and then falls",
                     "falls then rises": "falls and then rises", "mixed": "goes up and down"}[r.trend]
             text = (f"Keeping everything else as it is {about}, the model's {r.output} {verb} {where}, "
-                    f"from {avg[0]:.3g} to {avg[-1]:.3g} on average (between {avg.min():.3g} and {avg.max():.3g}).")
+                    f"from {out(avg[0])} to {out(avg[-1])} on average (between {out(avg.min())} and {out(avg.max())}).")
             if r.threshold is not None:
-                text += f" Most of the change happens near {label} = {fmt_number(round(r.threshold, 2))}{unit}."
+                text += f" Most of the change happens near {label} = {fmt_number(r.threshold)}{unit}."
             if r.opposite_share >= 0.1:
-                text += f" For {r.opposite_share:.0%} of the individual {schema.entity_plural} it moves the other way."
+                text += f" For {fmt_percent(r.opposite_share)} of the individual {schema.entity_plural} it moves the other way."
         series = {f"average {r.output}": r.average, "10th percentile of individual curves": r.ice_low,
                   "90th percentile of individual curves": r.ice_high}
         if r.row_curve:
             series = {f"{r.selection}": r.row_curve, **{k: v for k, v in series.items() if k.startswith("average")}}
         figure = FigureSpec(kind="line", title=f"Partial dependence on {label}", x=[float(g) for g in r.grid],
-                            series=series, xlabel=f"{label}{unit}", ylabel=r.output)
+                            series=series, xlabel=f"{label}{unit}", ylabel=r.output, percent=out is fmt_percent)
     if r.row_curve:
         own = fmt_number(r.row_value) if not isinstance(r.row_value, str) else repr(r.row_value)
         text = text.replace(" on average", "") + f" (Their own {label} is {own}{unit if r.kind == 'numeric' else ''}.)"
-    table = pd.DataFrame({label: r.grid, f"average {r.output}": [round(v, 4) for v in r.average]})
+    table = pd.DataFrame({label: r.grid, f"average {r.output}": [out(v) for v in r.average]})
     return Reply(text, table=table, figure=figure)

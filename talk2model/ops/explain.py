@@ -1,5 +1,9 @@
 """explain: why the model predicts what it does, for one row or a group.
 
+Plain words first: the first sentence says the outcome and its main reasons in everyday words;
+the model's own units (log-odds, SHAP) come after, in a "Details" part, with a one-line meaning
+the first time each appears in the conversation.
+
 One row: the principal reasons (at most four features that pushed toward the predicted outcome),
 each with the person's value compared with the rows the model judges the other way; the rest as
 "more"; a bar chart. Many rows: the average attribution per feature and its direction.
@@ -20,8 +24,9 @@ from talk2model.explainers import METHOD_NAMES, explainer_for
 from talk2model.explainers.phrasing import (compare, feature_label, person_value, reason_sentence,
                                             space_text, value_phrase)
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, capitalise, page, says
-from talk2model.workspace.schema import plain_value
+from talk2model.formatting import fmt_number, fmt_percent
+from talk2model.verbalize import FigureSpec, Reply, capitalise, define_terms, join_words, page, says
+from talk2model.workspace.schema import plain_value, value_text
 
 MAX_REASONS = 4
 MIXED = 0.2   # a group's mean attribution under this share of its mean |attribution|: "both directions"
@@ -167,7 +172,7 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
     other = [c for c in schema.classes if c != r.explained_class][0] if binary else None
     words = []
     for f in top:
-        size = f"by {r.mean_abs[f]:.3g} on average"
+        size = f"by {fmt_number(r.mean_abs[f])} on average"
         if abs(mean[f]) < MIXED * r.mean_abs[f]:     # pushes both ways about equally
             lean = "in both directions"
         elif binary:
@@ -181,12 +186,16 @@ def say_explain(r: ExplainResult, ctx) -> Reply:
             f"{schema.class_phrase(c)} for {n:,}" for c, n in
             sorted(r.predicted_counts.items(), key=lambda kv: -kv[1])) + "."
     sampled = (f", on a random sample of {r.rows_used:,} of them" if r.rows_used and r.rows_used < r.n else "")
-    text = (f"For {r.selection}, the features that move the model's {space} most are "
-            + ", ".join(words[:-1]) + (", and " if len(words) > 1 else "") + words[-1]
-            + f" ({how}; the size of each feature's push on one {schema.entity}, averaged{sampled}).{split}")
+    plain = (f"For {r.selection}, the model's decisions depend most on "
+             f"{join_words([feature_label(schema, f) for f in top])}.{split}")
+    details = (f"Details: the features that move the model's {space} most are " + ", ".join(words[:-1])
+               + (", and " if len(words) > 1 else "") + words[-1]
+               + f" ({how}; the size of each feature's push on one {schema.entity}, averaged{sampled}).")
+    meanings = define_terms(details, ctx.state)
+    text = plain + "\n" + details + (" " + meanings if meanings else "")
     table = pd.DataFrame({"feature": [feature_label(schema, f) for f in r.mean_abs],
-                          "mean attribution": [round(r.attributions[f], 4) for f in r.mean_abs],
-                          "mean |attribution|": [round(v, 4) for v in r.mean_abs.values()]})
+                          "mean attribution": [r.attributions[f] for f in r.mean_abs],
+                          "mean |attribution|": list(r.mean_abs.values())})
     shown, more = page(table, "More features")
     order = list(r.mean_abs)[:10]
     figure = FigureSpec(kind="bar", title=f"Average attribution, {r.selection}",
@@ -201,20 +210,28 @@ def _say_one(r: ExplainResult, ctx, how: str, space: str) -> Reply:
     outcome = _outcome_text(schema, r.predicted)
     toward = outcome if schema.task == "classification" else None
     reasons = r.reasons[:MAX_REASONS]
-    start = (f"The model predicts {outcome} for {r.selection}: its {space} is "
-             f"{r.output_value:.3g}, against {r.base_value:.3g} on average ({how}).")
     if reasons:
+        main = join_words([item["phrase"] for item in reasons[:2]])
+        first = f"The model predicts {outcome} for {r.selection}, mainly because of {main}."
         lines = [f"- {capitalise(_reason_text(item, toward))}." for item in reasons]
-        text = start + " The main reasons:\n" + "\n".join(lines)
+        text = first + "\n" + "\n".join(lines)
     else:
-        text = start + " No single feature pushed strongly toward it."
-    rest_lines = [f"- {capitalise(_reason_text(item, toward))} ({item['attribution']:+.3g})."
+        text = (f"The model predicts {outcome} for {r.selection}; no single feature pushed strongly "
+                f"toward it.")
+    shown = fmt_percent if r.output_space == "probability" else fmt_number
+    details = (f"Details: in the model's own units, its {space} is {shown(r.output_value)}, against "
+               f"{shown(r.base_value)} on average ({how}); each reason's share of that difference is "
+               f"its attribution, in the table.")
+    meanings = define_terms(details, ctx.state)
+    text += "\n" + details + (" " + meanings if meanings else "")
+    rest_lines = [f"- {capitalise(_reason_text(item, toward))} ({_signed(item['attribution'])})."
                   for item in r.reasons[MAX_REASONS:]]
-    rest_lines += [f"- {capitalise(item['phrase'])} pushed the other way ({item['attribution']:+.3g})."
+    rest_lines += [f"- {capitalise(item['phrase'])} pushed the other way ({_signed(item['attribution'])})."
                    for item in r.against]
+    values = {f: value_text(schema, f, r.values[f]) for f in r.attributions}
     table = pd.DataFrame({"feature": [feature_label(schema, f) for f in r.attributions],
-                          "value": [r.values[f] for f in r.attributions],
-                          "attribution": [round(v, 4) for v in r.attributions.values()]})
+                          "value": [values[f] for f in r.attributions],
+                          "attribution": list(r.attributions.values())})
     table = table.reindex(table["attribution"].abs().sort_values(ascending=False).index).reset_index(drop=True)
     more = None
     if rest_lines:
@@ -227,6 +244,10 @@ def _say_one(r: ExplainResult, ctx, how: str, space: str) -> Reply:
                         colors=[TOWARD if f in pushing else AWAY for f in order],
                         xlabel=f"contribution to the {space}")
     shown = pd.DataFrame({"feature": [item["label"] for item in reasons],
-                          "value": [item["value"] for item in reasons],
-                          "attribution": [round(item["attribution"], 4) for item in reasons]})
+                          "value": [values[item["feature"]] for item in reasons],
+                          "attribution": [item["attribution"] for item in reasons]})
     return Reply(text, table=shown if reasons else table.head(4), figure=figure, more=more)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + fmt_number(value)

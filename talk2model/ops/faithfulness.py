@@ -14,7 +14,7 @@ from talk2model.errors import OperationError
 from talk2model.explainers.captum_backend import METHOD_NAMES
 from talk2model.explainers.faithfulness import choose
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, pct, says
+from talk2model.verbalize import Reply, fmt_number, pct, says
 
 SAMPLE = 10   # a group is measured on a seeded sample of this many of its rows / images
 
@@ -92,8 +92,8 @@ def faithfulness(ctx, step) -> FaithfulnessResult:
         rows, wins = _aggregate(per_item)
         best_row = max(rows, key=lambda r: (r["wins"], -r["deletion_auc"]))
         why = (f"{METHOD_NAMES.get(best_row['method'], best_row['method'])} is the most faithful on "
-               f"{best_row['wins']} of {len(per_item)} of them (mean deletion AUC {best_row['deletion_auc']:.2f} "
-               f"vs {best_row['random_auc']:.2f} for a random order, infidelity {best_row['infidelity']:.2f})")
+               f"{best_row['wins']} of {len(per_item)} of them (mean deletion AUC {fmt_number(best_row['deletion_auc'])} "
+               f"vs {fmt_number(best_row['random_auc'])} for a random order, infidelity {fmt_number(best_row['infidelity'])})")
         best_method = best_row["method"]
     return FaithfulnessResult(selection=ctx.described(), n=len(ctx.frame), rows_used=len(per_item),
                               methods=rows, best=best_method, why=why, wins=wins,
@@ -111,8 +111,8 @@ def say_faithfulness(r: FaithfulnessResult, ctx) -> Reply:
     if len(ranked) > 1:
         text += (" Deletion AUC (the area under " + r.output + " as the most important inputs are removed "
                  "first; lower is better): " + ", ".join(f"{METHOD_NAMES.get(m['method'], m['method'])} "
-                                                       f"{m['deletion_auc']:.2f}" for m in ranked)
-                 + f"; a random order gives {ranked[0]['random_auc']:.2f}.")
+                                                       f"{fmt_number(m['deletion_auc'])}" for m in ranked)
+                 + f"; a random order gives {fmt_number(ranked[0]['random_auc'])}.")
     failed = [m for m in r.methods if m.get("passes_sanity") is False
               or (isinstance(m.get("passes_sanity"), float) and m["passes_sanity"] < 0.5)]
     if failed:

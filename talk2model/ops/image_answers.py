@@ -25,7 +25,7 @@ from talk2model.explainers.captum_backend import KINDS, LARGE_DELTA, METHOD_NAME
 from talk2model.explainers.faithfulness import choose
 from talk2model.explainers.images import SAMPLE_IMAGES, image_explainer
 from talk2model.ops.registry import Result
-from talk2model.verbalize import FigureSpec, Reply, page, pct, says
+from talk2model.verbalize import FigureSpec, Reply, check_sentences, fmt_interval, fmt_number, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ROWS = ("upper", "middle", "lower")
@@ -121,9 +121,10 @@ def _delta_sentence(att) -> str:
     if rel is None:
         return ""
     ref = "the average over its reference images" if att.method == "deep_shap" else "a blank image"
-    text = (f" The score for the class is {att.output_value:.3g}, against {att.base_value:.3g} for {ref}; "
-            f"the attributions add up to the difference within {pct(rel)} (convergence delta "
-            f"{att.convergence_delta:+.2g}).")
+    delta = att.convergence_delta
+    text = (f" The score for the class is {fmt_number(att.output_value)}, against {fmt_number(att.base_value)} "
+            f"for {ref}; the attributions add up to the difference within {pct(rel)} (convergence delta "
+            f"{'+' if delta >= 0 else '-'}{fmt_number(abs(delta))}).")
     if rel > LARGE_DELTA:
         text += (f" That is a large completeness error: the {IG_STEPS}-step path integral has not "
                  "converged here, so read the map as approximate." if att.method == "integrated_gradients"
@@ -216,11 +217,11 @@ def faithfulness_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         "method": [METHOD_NAMES.get(r["method"], r["method"]) for r in rows],
         "kind": [KINDS.get(r["method"], "") for r in rows],
-        "deletion AUC (lower better)": [round(r["deletion_auc"], 3) for r in rows],
-        "random order": [round(r["random_auc"], 3) for r in rows],
-        "infidelity (0 best)": [round(r["infidelity"], 3) for r in rows],
-        "after randomising weights": [None if r.get("randomised_similarity") is None else round(r["randomised_similarity"], 2)
-                                      for r in rows],
+        # numbers as they are: the one table writer formats them as the text does (fmt_number)
+        "deletion AUC (lower better)": [r["deletion_auc"] for r in rows],
+        "random order": [r["random_auc"] for r in rows],
+        "infidelity (0 best)": [r["infidelity"] for r in rows],
+        "after randomising weights": [r.get("randomised_similarity") for r in rows],
         "sanity check": [("passes" if r["passes_sanity"] is True else "fails" if r["passes_sanity"] is False
                           else "not run") if not isinstance(r["passes_sanity"], float)
                          else f"passes on {pct(r['passes_sanity'])}" for r in rows],
@@ -265,8 +266,8 @@ def say_image_explain(r: ImageExplainResult, ctx) -> Reply:
         text += f" Why {how}: it is {r.chosen_because}."
     elif r.faithfulness:
         f = r.faithfulness[0]
-        text += (f" Its deletion AUC here is {f['deletion_auc']:.2f} against {f['random_auc']:.2f} for a "
-                 f"random order (lower is better), infidelity {f['infidelity']:.2f}.")
+        text += (f" Its deletion AUC here is {fmt_number(f['deletion_auc'])} against {fmt_number(f['random_auc'])} "
+                 f"for a random order (lower is better), infidelity {fmt_number(f['infidelity'])}.")
     text += _delta_sentence(_AttView(r))
     text += " " + _cost_sentence(r.method, _AttView(r), np.asarray(ctx.workspace.image_spec.shape))
     table = faithfulness_table(r.faithfulness) if r.faithfulness else None
@@ -339,7 +340,7 @@ def say_image_importance(r: ImageImportanceResult, ctx) -> Reply:
         text += f" Why {how}: {r.chosen_because}."
     k = r.top or 10
     table = pd.DataFrame([{"rank": i + 1, "pixel (row, column)": f"({p['row']}, {p['column']})",
-                           "mean |attribution|": round(p["importance"], 4)} for i, p in enumerate(r.ranking)])
+                           "mean |attribution|": p["importance"]} for i, p in enumerate(r.ranking)])
     shown, more = page(table, "More pixels", k)
     figure = FigureSpec(kind="heatmap", title=f"Which pixels matter — {r.selection}", image=r.mean_image,
                         heat=r.map, labels=[f"mean of {r.rows_used:,} images", f"mean |{how}|"],
@@ -349,7 +350,8 @@ def say_image_importance(r: ImageImportanceResult, ctx) -> Reply:
 
 # ---- show ------------------------------------------------------------------------------------------
 def image_rows(ctx, frame: pd.DataFrame) -> pd.DataFrame:
-    """id, true label, prediction and confidence of the frame's images, as words."""
+    """id, true label, prediction and confidence of the frame's images, as words (the confidence a
+    number, for the JSON; `rows_shown` writes it as the answers' text does)."""
     schema = ctx.schema
     proba = ctx.workspace.probabilities().loc[frame.index] if not ctx.whatifs else ctx.workspace.probabilities(frame)
     pred = ctx.workspace.predictions().loc[frame.index]
@@ -357,7 +359,12 @@ def image_rows(ctx, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"id": frame.index,
                          "true label": [schema.class_phrase(v) if pd.notna(v) else "unknown (uploaded)" for v in labels],
                          "prediction": [schema.class_phrase(v) for v in pred],
-                         "confidence": [round(float(p), 3) for p in proba.max(axis=1)]})
+                         "confidence": [round(float(p), 4) for p in proba.max(axis=1)]})
+
+
+def rows_shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """Image rows as a table shows them: the confidence as a percentage, as the text gives it."""
+    return rows.assign(confidence=rows["confidence"].map(pct)) if "confidence" in rows else rows
 
 
 def thumbnails(ctx, frame: pd.DataFrame, title: str) -> FigureSpec:
@@ -401,8 +408,8 @@ def say_image_show(r: ImageShowResult, ctx) -> Reply:
             f"true label {row['true label']}"
         text = (f"{r.selection[:1].upper()}{r.selection[1:]}: {truth}; the model predicts "
                 f"{row['prediction']} ({pct(row['confidence'])} sure).")
-        return Reply(text, table=r.rows, figure=figure)
-    shown, more = page(r.rows, "More images")
+        return Reply(text, table=rows_shown(r.rows), figure=figure)
+    shown, more = page(rows_shown(r.rows), "More images")
     drawn = min(r.n, THUMBNAILS)
     text = (f"Here {'are' if r.n > 1 else 'is'} {r.selection}: the first {drawn} drawn"
             + (f", the first 10 listed; say \"more\" for the rest." if more else "."))
@@ -428,6 +435,7 @@ class ImageDataResult(Result):
     classes: dict
     class_counts: dict[Any, int]
     uploaded: int = 0
+    checks: dict[str, Any] | None = None     # talk2model.workspace.checks: imbalance, training rows
 
 
 def describe_data(ctx, step) -> ImageDataResult:
@@ -435,7 +443,7 @@ def describe_data(ctx, step) -> ImageDataResult:
     counts = {plain_value(k): int(v) for k, v in ws.y.value_counts().sort_index().items()}
     return ImageDataResult(title=ws.schema.title, description=ws.schema.description, images=len(ws.data),
                            shape=ws.image_spec.to_json(), classes=dict(ws.schema.classes),
-                           class_counts=counts, uploaded=len(ws.uploads))
+                           class_counts=counts, uploaded=len(ws.uploads), checks=ws.checks.to_json())
 
 
 @says(ImageDataResult)
@@ -448,8 +456,12 @@ def say_image_data(r: ImageDataResult, ctx) -> Reply:
             f"in {len(r.classes)} classes: {counts}.")
     if r.uploaded:
         text += f" {r.uploaded} of them {'was' if r.uploaded == 1 else 'were'} uploaded in this session (true label unknown)."
+    warnings = check_sentences(ctx.workspace.checks, schema)   # imbalance, unknown training rows
+    text += (" Checks: " + "; ".join(warnings) + "." if warnings else " Checks: the classes are not imbalanced.")
+    total = max(1, sum(r.class_counts.values()))
     table = pd.DataFrame({"class": [schema.class_phrase(c) for c in r.class_counts],
-                          "images": list(r.class_counts.values())})
+                          "images": list(r.class_counts.values()),
+                          "share": [pct(n / total) for n in r.class_counts.values()]})
     return Reply(text, table=table)
 
 
@@ -465,22 +477,32 @@ class ImageModelResult(Result):
     held_out_accuracy: float | None
     methods: list[str]
     fingerprint: str
+    correct: int = 0                    # right of held_out_rows
+    low: float | None = None            # 95% Wilson interval of the accuracy
+    high: float | None = None
+    training_known: bool = True
 
 
 def describe_model(ctx, step) -> ImageModelResult:
+    from talk2model.explainers import uncertainty as unc
     from talk2model.ops.score import compute_metric
 
     ws = ctx.workspace
     module = ws.model.module
     layers = [f"{name}: {type(m).__name__}" for name, m in module.named_children()]
     held = ws.held_out_mask(ws.ids) & ws.y.notna().to_numpy()
-    acc = compute_metric("accuracy", ws.y[held].astype(int if pd.api.types.is_integer_dtype(ws.y) else object),
-                         ws.predictions()[held]) if held.any() else None
-    return ImageModelResult(kind=ws.model.kind, architecture=ws.model.architecture, layers=layers,
-                            parameters=int(sum(p.numel() for p in module.parameters())),
-                            input=ws.image_spec.to_json(), classes=len(ws.model.classes),
-                            held_out_rows=int(held.sum()), held_out_accuracy=acc,
-                            methods=image_explainer(ws).methods(), fingerprint=ws.model_fingerprint)
+    y = ws.y[held].astype(int if pd.api.types.is_integer_dtype(ws.y) else object)
+    acc = compute_metric("accuracy", y, ws.predictions()[held]) if held.any() else None
+    result = ImageModelResult(kind=ws.model.kind, architecture=ws.model.architecture, layers=layers,
+                              parameters=int(sum(p.numel() for p in module.parameters())),
+                              input=ws.image_spec.to_json(), classes=len(ws.model.classes),
+                              held_out_rows=int(held.sum()), held_out_accuracy=acc,
+                              methods=image_explainer(ws).methods(), fingerprint=ws.model_fingerprint,
+                              training_known=ws.training_known)
+    if held.any():
+        right = unc.rate(int((ws.predictions()[held].to_numpy() == y.to_numpy()).sum()), int(held.sum()))
+        result.correct, result.low, result.high = right.count, right.low, right.high
+    return result
 
 
 @says(ImageModelResult)
@@ -491,7 +513,12 @@ def say_image_model(r: ImageModelResult, ctx) -> Reply:
     text = (f"The model is {which} with {r.parameters:,} weights. It reads {spec.describe()} images and "
             f"gives a score (logit) for each of its {r.classes} classes; the probabilities are their softmax.")
     if r.held_out_accuracy is not None:
-        text += f" Its accuracy on {r.held_out_rows:,} images it was not trained on is {pct(r.held_out_accuracy)}."
+        which = "images it was not trained on" if r.training_known else "images of this workspace"
+        text += (f" Its accuracy on the {r.held_out_rows:,} {which} is {pct(r.held_out_accuracy)} "
+                 f"({r.correct:,} of {r.held_out_rows:,} right; 95% interval {fmt_interval(r.low, r.high)}).")
     text += (" I explain it with Captum: " + ", ".join(METHOD_NAMES.get(m, m) for m in r.methods)
              + "; \"auto\" picks the most faithful of them by measuring.")
+    warnings = check_sentences(ctx.workspace.checks, ctx.schema)
+    if warnings:
+        text += " Careful: " + "; ".join(warnings) + "."
     return Reply(text, table=pd.DataFrame({"layer": r.layers}))

@@ -13,7 +13,7 @@ from talk2model.errors import OperationError
 from talk2model.explainers import METHOD_NAMES, explainer_for
 from talk2model.explainers.phrasing import feature_label, space_text
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, page, says
+from talk2model.verbalize import FigureSpec, Reply, define_terms, fmt_interval, fmt_number, join_words, page, says
 from talk2model.workspace.schema import did_you_mean
 
 BOOTSTRAP = 200
@@ -114,14 +114,20 @@ def ordinal(n: int) -> str:
 
 @says(ImportanceResult)
 def say_importance(r: ImportanceResult, ctx) -> Reply:
+    """Plain words first (which features matter, in order); the measure and its numbers after,
+    in a "Details" part, with the meaning of the model's units the first time."""
     schema = ctx.schema
     space = space_text(r.output_space, schema, r.explained_class)
     over = (f"{r.n:,} {schema.entity_plural}" if not r.rows_used or r.rows_used >= r.n else
             f"a random sample of {r.rows_used:,} of the {r.n:,} {schema.entity_plural}")
     how = f"mean |{METHOD_NAMES.get(r.method, r.method)}| attribution to the {space}, over {over}"
+
+    def interval(x: dict) -> str:
+        return fmt_interval(x["low"], x["high"], percent=False)
+
     table = pd.DataFrame({"rank": [x["rank"] for x in r.ranking], "feature": [x["label"] for x in r.ranking],
-                          "importance": [round(x["importance"], 4) for x in r.ranking],
-                          "95% interval": [f"{x['low']:.3g}–{x['high']:.3g}" for x in r.ranking]})
+                          "importance": [x["importance"] for x in r.ranking],
+                          "95% interval": [interval(x) for x in r.ranking]})
     figure = FigureSpec(kind="bar", title=f"Feature importance, {r.selection}",
                         labels=[x["label"] for x in r.ranking[:10]],
                         values=[x["importance"] for x in r.ranking[:10]], xlabel=f"mean |attribution| ({r.output_space})")
@@ -130,26 +136,31 @@ def say_importance(r: ImportanceResult, ctx) -> Reply:
         lo, hi = r.rank_range
         certainty = (f"it ranks {ordinal(r.rank)} in at least 95% of bootstrap resamples" if lo == hi else
                      f"in 95% of bootstrap resamples it ranks between {ordinal(lo)} and {ordinal(hi)}")
-        text = (f"{item['label'].capitalize()} ranks {ordinal(r.rank)} of {r.of} features for {r.selection} "
-                f"(importance {item['importance']:.3g}, 95% interval {item['low']:.3g}–{item['high']:.3g}; "
-                f"{certainty}). ")
+        text = f"{item['label'].capitalize()} ranks {ordinal(r.rank)} of {r.of} features for {r.selection} ({certainty})"
+        text += f"; the most important is {r.ranking[0]['label']}." if r.rank > 1 else "."
+        details = (f"Details: importance is the {how}: {item['label']} {fmt_number(item['importance'])} "
+                   f"(95% interval {interval(item)})")
         if r.rank > 1:
             first = r.ranking[0]
-            text += f"The most important is {first['label']} ({first['importance']:.3g}). "
-        text += f"Importance is the {how}."
+            details += f", {first['label']} {fmt_number(first['importance'])}"
+        details += "."
+        meanings = define_terms(details, ctx.state)
+        text += "\n" + details + (" " + meanings if meanings else "")
         return Reply(text, table=table.iloc[max(0, r.rank - 3):r.rank + 2], figure=figure)
     k = r.top or len(r.ranking)
     shown = r.ranking[:k]
-    names = [f"{x['label']} ({x['importance']:.3g}, 95% interval {x['low']:.3g}–{x['high']:.3g})" for x in shown]
+    labels = [x["label"] for x in shown[:6]] + (["others"] if len(shown) > 6 else [])
     if k == 1:
-        text = f"The most important feature for {r.selection} is {names[0]}."
+        text = f"The most important feature for {r.selection} is {shown[0]['label']}."
     else:
-        listed = ", ".join(names[:6]) + (" and others" if len(names) > 6 else "")
-        text = f"The {k if r.top else ''} most important features for {r.selection}, in order: {listed}.".replace("The  most", "The most")
+        text = f"The {k if r.top else ''} most important features for {r.selection}, in order: {join_words(labels)}.".replace("The  most", "The most")
     if len(r.ranking) > 1:
         a, b = r.ranking[0], r.ranking[1]
         if a["low"] <= b["high"]:
             text += f" The top two ({a['label']} and {b['label']}) are close: their intervals overlap."
-    text += f" Importance is the {how}."
+    numbers = ", ".join(f"{x['label']} {fmt_number(x['importance'])} (95% interval {interval(x)})" for x in shown[:6])
+    details = f"Details: importance is the {how}: {numbers}."
+    meanings = define_terms(details, ctx.state)
+    text += "\n" + details + (" " + meanings if meanings else "")
     table_k, more = page(table.iloc[:k] if r.top else table, "More features")
     return Reply(text, table=table_k, figure=figure, more=more)

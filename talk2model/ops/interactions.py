@@ -13,7 +13,7 @@ from talk2model.explainers import explainer_for
 from talk2model.explainers.interactions import interactions as measure_interactions
 from talk2model.explainers.phrasing import feature_label, space_text
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, page, says
+from talk2model.verbalize import FigureSpec, Reply, define_terms, fmt_number, page, says
 
 SHOWN = 3
 WEAK_H = 0.05
@@ -58,10 +58,14 @@ def say_interactions(r: InteractionsResult, ctx) -> Reply:
     sample = f" (on a sample of {r.rows_used:,} of them)" if r.rows_used < r.n else ""
     if r.measure == "shap-interaction":
         unit = f"mean |SHAP interaction| on the {space_text(r.output_space, schema, r.explained_class)}"
-        words = [f"{label(p['a'])} and {label(p['b'])} ({p['strength']:.3g})" for p in top]
-        text = f"For {r.selection}{sample}, the strongest interactions are between " + "; ".join(words) + f" ({unit})."
+        words = [f"{label(p['a'])} and {label(p['b'])} ({fmt_number(p['strength'])})" for p in top]
+        plain = (f"For {r.selection}{sample}, the features whose effects depend most on each other are "
+                 + "; ".join(f"{label(p['a'])} and {label(p['b'])}" for p in top) + ".")
+        details = "Details: " + "; ".join(words) + f" ({unit})."
+        meanings = define_terms(details, ctx.state)
+        text = plain + "\n" + details + (" " + meanings if meanings else "")
     else:
-        words = [f"{label(p['a'])} and {label(p['b'])} (H = {p['strength']:.2f})" for p in top]
+        words = [f"{label(p['a'])} and {label(p['b'])} (H = {fmt_number(p['strength'])})" for p in top]
         if not top or top[0]["strength"] < WEAK_H:
             text = (f"For {r.selection}{sample}, the features barely interact: the strongest pair, "
                     f"{words[0] if words else 'none'}, has almost all of its joint effect explained by the "
@@ -71,7 +75,7 @@ def say_interactions(r: InteractionsResult, ctx) -> Reply:
                     + f". H is Friedman's statistic on the {r.output_space}: the share of a pair's joint effect "
                     "that their separate effects do not explain (0 = none).")
     table = pd.DataFrame({"feature": [label(p["a"]) for p in r.pairs], "with": [label(p["b"]) for p in r.pairs],
-                          "strength": [round(p["strength"], 4) for p in r.pairs]})
+                          "strength": [p["strength"] for p in r.pairs]})
     shown, more = page(table, "More pairs")
     figure = FigureSpec(kind="bar", title=f"Strongest interactions, {r.selection}",
                         labels=[f"{label(p['a'])} × {label(p['b'])}" for p in r.pairs[:8]],

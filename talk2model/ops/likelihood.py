@@ -10,7 +10,7 @@ import pandas as pd
 from talk2model.engine import whatif_notes
 from talk2model.errors import OperationError
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, page, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_points, page, pct, says
 
 
 @dataclass
@@ -63,7 +63,7 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
     named = ordered[:k]
     figure = FigureSpec("bar", f"Probability of each outcome — {r.selection}",
                         labels=[schema.class_phrase(c) for c, _ in ordered[:max(k, 10)]],
-                        values=[p for _, p in ordered[:max(k, 10)]], xlabel="probability")
+                        values=[p for _, p in ordered[:max(k, 10)]], xlabel="probability", percent=True)
     rest = len(ordered) - len(named)
     others = (f"; the other {rest} outcomes share {pct(sum(p for _, p in ordered[k:]))}" if rest else "")
     if r.n == 1:
@@ -81,7 +81,7 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
         before, after = r.before_mean[top], r.mean[top]
         direction = "up" if after > before else "down" if after < before else "unchanged"
         text += (f" Before the change it was {pct(before)} for {schema.class_phrase(top)}"
-                 f" ({direction}{'' if direction == 'unchanged' else f' {abs(after - before) * 100:.1f} points'}).")
+                 f" ({direction}{'' if direction == 'unchanged' else ' ' + fmt_points(abs(after - before))}).")
         if r.n > 1:
             flipped = sum(r.flips.values())
             moves = "; ".join(f"{n:,} from {schema.class_phrase(_side(k, 0, schema))} to "
@@ -94,13 +94,13 @@ def say_likelihood(r: LikelihoodResult, ctx) -> Reply:
     more = None
     if r.n == 1 and rest:
         table = pd.DataFrame({"outcome": [schema.class_phrase(c) for c, _ in ordered],
-                              "probability": [round(p, 4) for _, p in ordered]})
+                              "probability": [pct(p) for _, p in ordered]})   # as the text gives them
         table, more = page(table, "More outcomes", k)
     if r.n > 1:
-        frame = pd.DataFrame(r.probabilities).T
+        frame = pd.DataFrame(r.probabilities).T.map(pct)        # percentages, as the text gives them
         frame.columns = [f"P({schema.class_phrase(c)})" for c in frame.columns]
         frame.index.name = "id"
-        table, more = page(frame.round(3).reset_index(), "More probabilities")
+        table, more = page(frame.reset_index(), "More probabilities")
     return Reply(text, table=table, figure=figure, more=more)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from talk2model.engine import whatif_notes
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, capitalise, page, pct, plural, says
+from talk2model.verbalize import Reply, capitalise, fmt_number, page, pct, plural, says
 
 
 @dataclass
@@ -50,7 +50,7 @@ def predict(ctx, step) -> PredictResult:
 
 
 def class_text(schema, value) -> str:
-    return schema.class_phrase(value) if schema.task == "classification" else f"{value:,.4g}"
+    return schema.class_phrase(value) if schema.task == "classification" else fmt_number(value)
 
 
 @says(PredictResult)
@@ -79,8 +79,8 @@ def say_predict(r: PredictResult, ctx) -> Reply:
         return Reply(text + _notes_text(r.notes))
     if schema.task != "classification":
         values = pd.Series(r.predictions)
-        return Reply(f"For {r.selection}, the model predicts on average {values.mean():,.4g} "
-                     f"(from {values.min():,.4g} to {values.max():,.4g}).")
+        return Reply(f"For {r.selection}, the model predicts on average {fmt_number(values.mean())} "
+                     f"(from {fmt_number(values.min())} to {fmt_number(values.max())}).")
     parts = [f"{plural(n, schema.entity, schema.entity_plural)} ({pct(n / r.n)}) as {schema.class_phrase(c)}"
              for c, n in sorted(r.counts.items(), key=lambda kv: -kv[1])]
     text = f"For {r.selection}, the model predicts " + " and ".join(parts) + "."

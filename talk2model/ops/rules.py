@@ -14,11 +14,12 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from talk2model.errors import OperationError
 from talk2model.explainers.phrasing import feature_label
 from talk2model.ops.registry import Result, operation
-from talk2model.query.human import fmt_number
-from talk2model.verbalize import Reply, page, says
+from talk2model.formatting import fmt_number
+from talk2model.verbalize import Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 DEPTH = 3
+SHOWN = 6          # rules in the answer (text and table alike); the rest on "tell me more"
 MIN_ROWS = 20
 SEED = 0
 SEP = "\x1f"   # joins a categorical column and its value in the encoded column names
@@ -154,7 +155,7 @@ def merge(path: list[tuple[str, str, float]], schema) -> list[str]:
         def show(v: float, above: bool) -> str:
             if integer:  # x > 33.5 on whole numbers is x >= 34
                 return fmt_number(int(np.floor(v)) + 1 if above else int(np.floor(v)))
-            return fmt_number(round(v, 3))
+            return fmt_number(v)
 
         if lo is not None and hi is not None:
             if integer:
@@ -178,24 +179,27 @@ def say_rules(r: RulesResult, ctx) -> Reply:
 
     def outcome(rule) -> str:
         if classification:
-            return (f"{schema.class_phrase(rule['outcome'])} ({rule['purity']:.0%} of the "
+            return (f"{schema.class_phrase(rule['outcome'])} ({pct(rule['purity'])} of the "
                     f"{rule['rows']:,} {schema.entity if rule['rows'] == 1 else schema.entity_plural} here)")
-        return f"about {fmt_number(round(rule['outcome'], 3))} ({rule['rows']:,} {schema.entity_plural})"
+        return f"about {fmt_number(rule['outcome'])} ({rule['rows']:,} {schema.entity_plural})"
 
     lines = [f"- If {' and '.join(rule['conditions']) or 'always'}, then {outcome(rule)}." for rule in r.rules]
     measure = "agree with the model on" if classification else "explain (R²)"
-    fidelity = f"{r.fidelity:.0%}" if classification else f"{r.fidelity:.2f}"
+    fidelity = pct(r.fidelity) if classification else fmt_number(r.fidelity)
     held = ""
     if r.held_out_fidelity is not None:
-        held = (f", and on {r.held_out_fidelity:.0%} of rows left out when fitting them" if classification
-                else f" ({r.held_out_fidelity:.2f} on rows left out when fitting them)")
+        held = (f", and on {pct(r.held_out_fidelity)} of rows left out when fitting them" if classification
+                else f" ({fmt_number(r.held_out_fidelity)} on rows left out when fitting them)")
     intro = (f"A decision tree of depth {r.depth} fit to the model's predictions for {r.selection} gives these "
              f"rules. They are a simplification: they {measure} {fidelity} of the {r.n:,} "
              f"{schema.entity_plural}{held}.")
-    shown = 6
-    text = intro + "\n" + "\n".join(lines[:shown])
-    more = Reply("The other rules:\n" + "\n".join(lines[shown:])) if len(lines) > shown else None
-    table = pd.DataFrame({"if": [" and ".join(x["conditions"]) for x in r.rules],
+    text = intro + "\n" + "\n".join(lines[:SHOWN])
+    table = pd.DataFrame({"if": [" and ".join(x["conditions"]) or "always" for x in r.rules],
                           "then": [schema.class_phrase(x["outcome"]) if classification else x["outcome"] for x in r.rules],
                           "rows": [x["rows"] for x in r.rules]})
-    return Reply(text, table=table, more=more)
+    if classification:
+        table.insert(2, "share of them", [pct(x["purity"]) for x in r.rules])
+    # the table lists the same rules as the text; the rest come with "tell me more", in both
+    more = (Reply("The other rules:\n" + "\n".join(lines[SHOWN:]), table=table.iloc[SHOWN:].reset_index(drop=True))
+            if len(lines) > SHOWN else None)
+    return Reply(text, table=table.iloc[:SHOWN], more=more)

@@ -1,4 +1,7 @@
-"""score: how well the model does, on rows it was not trained on (when that is known)."""
+"""score: how well the model does, on rows it was not trained on (when that is known), with its
+count and a 95% interval: Wilson for shares (accuracy, precision, recall, specificity, NPV), a
+bootstrap for the rest (F1, ROC AUC, errors of a regression). Below the small-group rule (fewer than
+30 rows, or an interval wider than 30 points) the answer first says the group is too small to judge."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from talk2model.errors import OperationError
+from talk2model.explainers import uncertainty as unc
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, pct, says
+from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says, too_small_text
 
 METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precision",
                 "recall": "recall (true-positive rate)", "specificity": "specificity (true-negative rate)",
@@ -19,20 +23,77 @@ METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precisio
                 "rmse": "root mean squared error", "r2": "R²"}
 
 
+NOTE_TRAINING_UNKNOWN = ("on all of them: which rows the model was trained on is not known, so some "
+                         "may be training rows and the figure may be better than on new data")
+SHARES = ("accuracy", "precision", "recall", "specificity", "npv")   # a count of rows out of rows
+TWO_CLASS = ("f1", "precision", "recall", "specificity", "npv")      # need one positive class of two
+ERR_MULTICLASS = ("the {name} is measured for one positive class against one other; this model has {k} "
+                  "classes, so ask for its accuracy, the confusion between classes, or its mistakes")
+
+
 def evaluation_rows(ctx) -> tuple[pd.DataFrame, str]:
-    """The selected rows the model was not trained on, and a note saying which rows were used."""
+    """The selected rows the model was not trained on, and a note saying which rows were used
+    (when the training rows are not known: all rows, and a note that says so — never "held out")."""
     frame = ctx.frame
-    unknown = frame[ctx.schema.target].isna().to_numpy()
+    unknown = frame[ctx.schema.target].isna().to_numpy()     # uploaded images: no true label
     unlabelled = (f"; {int(unknown.sum()):,} without a true label (uploaded) left out" if unknown.any() else "")
+    if not ctx.workspace.training_known:
+        if unknown.any():
+            return (frame[~unknown], NOTE_TRAINING_UNKNOWN.replace(
+                "on all of them", f"on the {int((~unknown).sum()):,} of them with a true label") + unlabelled)
+        return frame, NOTE_TRAINING_UNKNOWN
     held = ctx.workspace.held_out_mask(frame.index) & ~unknown
-    if ctx.workspace.train_ids and not held.all():
-        dropped = int((~held).sum() - unknown.sum())
+    dropped = int((~held).sum() - unknown.sum())
+    if dropped:
         note = (f"on the {int(held.sum()):,} of them the model was not trained on "
                 f"({dropped:,} training rows left out{unlabelled})")
         return frame[held], note
     if unknown.any():
         return frame[~unknown], f"on the {int((~unknown).sum()):,} of them with a true label" + unlabelled
     return frame, ""
+
+
+def share_counts(metric: str, y, pred, pos) -> tuple[int, int]:
+    """(count, out of) behind a share: accuracy = right of all; precision = truly positive of
+    predicted positive; recall = predicted positive of truly positive; specificity = predicted
+    negative of truly negative; NPV = truly negative of predicted negative."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if metric == "accuracy":
+        return int((y == pred).sum()), len(y)
+    if metric == "precision":
+        said = pred == pos
+        return int((y[said] == pos).sum()), int(said.sum())
+    if metric == "recall":
+        real = y == pos
+        return int((pred[real] == pos).sum()), int(real.sum())
+    if metric == "specificity":
+        real = y != pos
+        return int((pred[real] != pos).sum()), int(real.sum())
+    said = pred != pos                                      # npv
+    return int((y[said] != pos).sum()), int(said.sum())
+
+
+def _f1(cells: np.ndarray) -> np.ndarray:
+    tp, fp, fn = cells[:, 0], cells[:, 1], cells[:, 2]
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+
+
+def interval(metric: str, y, pred, proba=None, *, pos=None) -> unc.Rate | unc.Estimate | None:
+    """The 95% interval of a metric: a Wilson `Rate` for shares, a bootstrap `Estimate` otherwise."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if metric in SHARES:
+        count, n = share_counts(metric, y, pred, pos)
+        return unc.rate(count, n) if n else None
+    if metric == "f1":
+        cells = [int(((pred == pos) & (y == pos)).sum()), int(((pred == pos) & (y != pos)).sum()),
+                 int(((pred != pos) & (y == pos)).sum()), int(((pred != pos) & (y != pos)).sum())]
+        return unc.bootstrap_cells(_f1, cells)
+    if metric == "roc_auc":
+        return unc.bootstrap_auc(y == pos, proba) if proba is not None else None
+    fn = {"mae": lambda a, b: np.mean(np.abs(a - b)), "rmse": lambda a, b: np.sqrt(np.mean((a - b) ** 2)),
+          "r2": lambda a, b: 1 - np.sum((a - b) ** 2) / np.sum((a - a.mean()) ** 2) if np.ptp(a) else np.nan}[metric]
+    return unc.bootstrap(fn, y.astype(float), pred.astype(float))
 
 
 def positive_class(schema, classes) -> Any:
@@ -69,10 +130,17 @@ def compute_metric(metric: str, y, pred, proba=None, *, pos=None) -> float:
 class ScoreResult(Result):
     metric: str
     value: float | None
-    n: int
+    n: int                                   # rows the score was measured on
     selection: str
     rows_note: str
     positive_class: Any = None
+    count: int | None = None                 # a share: the count behind it ...
+    of: int | None = None                    # ... out of this many rows
+    low: float | None = None                 # its 95% interval
+    high: float | None = None
+    interval: str = ""                       # wilson | bootstrap
+    too_small: bool = False                  # the small-group rule: too few rows to judge
+    training_known: bool = True
 
 
 @operation("score", description="How accurate the model is (accuracy, F1, precision, recall, ...).",
@@ -85,6 +153,8 @@ def score(ctx, step) -> ScoreResult:
         raise OperationError(f"the model was trained on all of {ctx.described()}, so there is "
                              "nothing left to score it on honestly")
     schema = ctx.schema
+    if schema.task == "classification" and len(schema.classes) > 2 and step.metric in TWO_CLASS:
+        raise OperationError(ERR_MULTICLASS.format(name=METRIC_NAMES[step.metric], k=len(schema.classes)))
     pred = ctx.predictions().loc[rows.index]
     y = rows[schema.target]
     pos = positive_class(schema, list(schema.classes)) if schema.task == "classification" else None
@@ -92,20 +162,55 @@ def score(ctx, step) -> ScoreResult:
     if step.metric == "roc_auc" and ctx.model.has_proba:
         proba = ctx.probabilities().loc[rows.index][pos].to_numpy()
     value = compute_metric(step.metric, y, pred, proba, pos=pos)
-    return ScoreResult(metric=step.metric, value=None if np.isnan(value) else value, n=len(rows),
-                       selection=ctx.described(), rows_note=note, positive_class=pos)
+    result = ScoreResult(metric=step.metric, value=None if np.isnan(value) else value, n=len(rows),
+                         selection=ctx.described(), rows_note=note, positive_class=pos,
+                         training_known=ctx.workspace.training_known)
+    found = interval(step.metric, y, pred, proba, pos=pos) if result.value is not None else None
+    if isinstance(found, unc.Rate):
+        result.count, result.of, result.low, result.high = found.count, found.n, found.low, found.high
+        result.interval, result.too_small = "wilson", found.too_small
+    elif found is not None and found.low is not None:
+        result.low, result.high, result.interval = found.low, found.high, "bootstrap"
+        width = (found.high - found.low) if step.metric in ("f1", "roc_auc", "r2") else None
+        result.too_small = unc.too_small(len(rows), width)
+    else:
+        result.too_small = unc.too_small(len(rows), None)
+    return result
+
+
+COUNT_WORDS = {"accuracy": "{count:,} of {of:,} right",
+               "precision": "{count:,} of the {of:,} predicted {pos} truly are",
+               "recall": "{count:,} of the {of:,} truly {pos} are recognised",
+               "specificity": "{count:,} of the {of:,} truly {neg} are recognised",
+               "npv": "{count:,} of the {of:,} predicted {neg} truly are"}
+
+
+def score_text(r: ScoreResult, schema) -> str:
+    """'71.4% (5 of 7 right; 95% interval 35.9–91.8%)', '0.8123 (95% bootstrap interval 0.78–0.84)'."""
+    if r.count is not None:
+        neg = [c for c in schema.classes if c != r.positive_class]
+        words = COUNT_WORDS[r.metric].format(
+            count=r.count, of=r.of, pos=schema.class_phrase(r.positive_class) if r.positive_class is not None else "",
+            neg=schema.class_phrase(neg[0]) if len(neg) == 1 else "other classes")
+        return f"{pct(r.value)} ({words}; 95% interval {fmt_interval(r.low, r.high)})"
+    shown = pct(r.value) if r.metric == "f1" else fmt_number(r.value)
+    if r.low is None:
+        return shown
+    span = fmt_interval(r.low, r.high) if r.metric == "f1" else fmt_interval(r.low, r.high, percent=False)
+    return f"{shown} (95% bootstrap interval {span})"
 
 
 @says(ScoreResult)
 def say_score(r: ScoreResult, ctx) -> Reply:
     name = METRIC_NAMES[r.metric]
-    where = f" {r.rows_note}" if r.rows_note else ""
+    where = f", {r.rows_note}" if r.rows_note else ""
     if r.value is None:
         return Reply(f"The {name} cannot be computed for {r.selection}{where}: "
                      "it needs both outcomes to be present.")
-    shown = pct(r.value) if r.metric in ("accuracy", "precision", "recall", "specificity", "npv", "f1") \
-        else f"{r.value:.3f}"
-    text = f"The model's {name} on {r.selection} is {shown}{where} ({r.n:,} rows)."
+    text = f"The model's {name} on {r.selection} is {score_text(r, ctx.schema)}{where}."
+    if r.too_small:
+        n = r.of if r.count is not None else r.n
+        text = too_small_text(n) + " " + text
     if r.metric in ("f1", "precision", "recall", "specificity", "npv", "roc_auc") and r.positive_class is not None:
         text += f" The positive class is {ctx.schema.class_phrase(r.positive_class)}."
     return Reply(text)

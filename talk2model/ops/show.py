@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import Result, jsonable, operation
-from talk2model.verbalize import Reply, fmt_number, page, says
-from talk2model.workspace.schema import plain_value
+from talk2model.verbalize import Reply, page, rows_as_shown, says
+from talk2model.workspace.schema import value_text
 
 PAGE = 10
 
@@ -40,13 +40,17 @@ def show(ctx, step) -> ShowResult:
 
 @says(ShowResult)
 def say_show(r: ShowResult, ctx) -> Reply:
-    table = r.rows.reset_index()
+    schema = ctx.schema
+    table = rows_as_shown(r.rows, schema).reset_index()
     shown, more = page(table, "More rows", PAGE)
     if r.n == 1:
         row = r.rows.iloc[0]
-        schema = ctx.schema
+        def unit(c: str) -> str:
+            spec = schema.features.get(c)
+            return f" {spec.unit}" if spec is not None and spec.unit and spec.kind == "numeric" else ""
+
         facts = ", ".join(f"{schema.features[c].label if c in schema.features else c} "
-                          f"{fmt_number(plain_value(row[c]))}"
+                          f"{value_text(schema, c, row[c])}{unit(c)}"
                           for c in r.rows.columns if c != schema.target)
         text = (f"{r.selection[:1].upper() + r.selection[1:]}: {facts}; true outcome: "
                 f"{schema.class_phrase(row[schema.target])}.")

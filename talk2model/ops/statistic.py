@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from talk2model.ops.registry import Result, operation
-from talk2model.query.human import feature_label, fmt_number
+from talk2model.formatting import fmt_number
+from talk2model.workspace.schema import feature_label, value_text
 from talk2model.verbalize import FigureSpec, Reply, pct, says
 
 
@@ -62,27 +63,26 @@ def say_statistic(r: StatisticResult, ctx) -> Reply:
             text = (f"For {r.selection}, the model's confidence (its probability of the class it "
                     f"predicts) averages {pct(s['mean'])} (median {pct(s['50%'])}, from {pct(s['min'])} "
                     f"to {pct(s['max'])}).")
-            table = pd.DataFrame({"statistic": list(s), "confidence": [round(v, 3) for v in s.values()]})
+            # percentages, as the text gives them (the spread too: a share's standard deviation)
+            table = pd.DataFrame({"statistic": list(s), label: [pct(v) for v in s.values()]})
             return Reply(text, table=table)
         u = f" {unit}" if unit else ""
-        std = "" if pd.isna(s["std"]) else f", standard deviation {fmt_number(round(s['std'], 2))}"
-        text = (f"For {r.selection}, {label} averages {fmt_number(round(s['mean'], 2))}{u} "
+        std = "" if pd.isna(s["std"]) else f", standard deviation {fmt_number(s['std'])}"
+        text = (f"For {r.selection}, {label} averages {fmt_number(s['mean'])}{u} "
                 f"(median {fmt_number(s['50%'])}, from {fmt_number(s['min'])} to {fmt_number(s['max'])}{std}).")
-        table = pd.DataFrame({"statistic": list(s), label: [round(v, 3) for v in s.values()]})
+        # the same numbers as the text (the table writer formats them the same way), unit in the header
+        table = pd.DataFrame({"statistic": list(s), f"{label}{f' ({unit})' if unit else ''}": list(s.values())})
         return Reply(text, table=table)
 
     def name_of(value):
         if r.feature in ("target", "prediction"):
             return schema.class_phrase(value)
-        spec = schema.features.get(r.feature)
-        if spec is not None and spec.kind == "flag":
-            return f"{'yes' if value == 1 else 'no'}"
-        return str(value)
+        return value_text(schema, r.feature, value)
 
     parts = [f"{name_of(v)}: {n:,} ({pct(n / r.n)})" for v, n in r.counts.items()]
     text = f"For {r.selection}, {label} — " + ", ".join(parts) + "."
     figure = FigureSpec("bar", f"{label} — {r.selection}", labels=[name_of(v) for v in r.counts],
                         values=list(r.counts.values()), xlabel="rows")
     table = pd.DataFrame({label: [name_of(v) for v in r.counts], "rows": list(r.counts.values()),
-                          "share": [round(n / r.n, 3) for n in r.counts.values()]})
+                          "share": [pct(n / r.n) for n in r.counts.values()]})
     return Reply(text, table=table, figure=figure)

@@ -25,6 +25,11 @@ CLASSIFICATION_METRICS = ("accuracy", "f1", "precision", "recall", "specificity"
 REGRESSION_METRICS = ("mae", "rmse", "r2")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 SPECIAL_FEATURES = ("id", "label", "prediction", "confidence")   # confidence: the top class's probability
+# inside the network and where it fails (adversarial, influence, visualize_class, concepts, embedding)
+NORMS = ("linf", "l2")                       # the norm an adversarial change is measured in
+INFLUENCE_MODES = ("mislabelled",)           # influence mode: training examples that look mislabelled
+EMBEDDINGS = ("tsne", "pca")                 # how a layer's representations are drawn in 2-D
+EMBEDDING_COLOURS = ("label", "prediction")  # what the points are coloured by
 
 Value = Union[int, float, str, bool]
 
@@ -401,6 +406,124 @@ class Followup(Step):
     pass
 
 
+# ---------------------------------------------------------------------------- inside the network
+def _check_class(value: Any, what: str) -> Any:
+    """A class value as a query keeps it (the schema turns phrases into values later)."""
+    if value is None:
+        return None
+    return _check_value(value, what)
+
+
+def _check_count(value: Any, what: str, *, minimum: int = 1) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise QueryError(f"{what} must be a whole number of at least {minimum}")
+
+
+@_step("adversarial")
+@dataclass(frozen=True)
+class Adversarial(Step):
+    """How easily the model is fooled: one row or image, the smallest change that flips it; a
+    selection, the share that stays right under changes up to `epsilon`, and the most fragile."""
+
+    norm: str | None = None       # "linf" (images' default) or "l2" (tables' default)
+    epsilon: int | float | None = None   # the size of change: a selection's robust accuracy is at this ε
+    target: Value | None = None   # a class to push toward; None: any other class
+
+    def __post_init__(self) -> None:
+        if self.norm is not None and self.norm not in NORMS:
+            raise QueryError(f"adversarial norm must be one of {', '.join(NORMS)}, not '{self.norm}'")
+        if self.epsilon is not None:
+            if isinstance(self.epsilon, bool) or not isinstance(self.epsilon, (int, float)):
+                raise QueryError("adversarial epsilon must be a number")
+            _check_value(self.epsilon, "adversarial epsilon")
+            if not self.epsilon > 0:
+                raise QueryError("adversarial epsilon must be greater than 0")
+        object.__setattr__(self, "target", _check_class(self.target, "adversarial class"))
+
+
+@_step("influence")
+@dataclass(frozen=True)
+class Influence(Step):
+    """Which training examples made the model decide so (TracIn): proponents and opponents of the
+    selected rows; mode "mislabelled": the training examples with the highest self-influence."""
+
+    mode: str | None = None
+    top: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode is not None and self.mode not in INFLUENCE_MODES:
+            raise QueryError(f"influence mode must be one of {', '.join(INFLUENCE_MODES)}, not '{self.mode}'")
+        _check_count(self.top, "influence top")
+
+
+@_step("visualize_class")
+@dataclass(frozen=True)
+class VisualizeClass(Step):
+    """What the model thinks a class looks like (activation maximisation), or what one unit of a
+    layer responds to (`layer` and `unit`)."""
+
+    target: Value | None = None   # the class; None: every class
+    layer: str | None = None
+    unit: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", _check_class(self.target, "visualize_class class"))
+        if (self.layer is None) != (self.unit is None):
+            raise QueryError("visualize_class takes a layer and a unit together")
+        if self.layer is not None:
+            if self.target is not None:
+                raise QueryError("visualize_class shows either a class or a layer's unit, not both")
+            if not isinstance(self.layer, str):
+                raise QueryError("visualize_class layer must be a layer's name")
+            object.__setattr__(self, "layer", _check_name(self.layer))
+            _check_count(self.unit, "visualize_class unit", minimum=0)
+
+
+@_step("concepts")
+@dataclass(frozen=True)
+class Concepts(Step):
+    """Is the model sensitive to a concept when it says a class (TCAV)? The concept is a built-in
+    (`concept`), or the images that meet a condition (`where`); None: every built-in concept."""
+
+    concept: str | None = None
+    where: Expr | None = None
+    target: Value | None = None   # the class tested; None: the selection's class, or every class
+
+    def __post_init__(self) -> None:
+        if self.concept is not None and self.where is not None:
+            raise QueryError("concepts takes either a built-in concept or a condition (where), not both")
+        if self.concept is not None:
+            if not isinstance(self.concept, str):
+                raise QueryError("concepts: concept must be a concept's name")
+            object.__setattr__(self, "concept", _check_name(self.concept))
+        if self.where is not None:
+            limits.check_expr(self.where)
+        object.__setattr__(self, "target", _check_class(self.target, "concepts class"))
+
+
+@_step("embedding")
+@dataclass(frozen=True)
+class Embedding(Step):
+    """How the model groups the rows: its last hidden layer in 2-D (t-SNE or PCA), coloured by
+    true label or prediction, mistakes marked."""
+
+    method: str = "tsne"
+    by: str | None = None         # "label" (the default) or "prediction"
+
+    def __post_init__(self) -> None:
+        if self.method not in EMBEDDINGS:
+            raise QueryError(f"embedding method must be one of {', '.join(EMBEDDINGS)}, not '{self.method}'")
+        if self.by is not None and self.by not in EMBEDDING_COLOURS:
+            raise QueryError(f"embedding colours points by {' or '.join(EMBEDDING_COLOURS)}, not '{self.by}'")
+
+
+@_step("anchor")
+@dataclass(frozen=True)
+class Anchor(Step):
+    """Under which conditions the prediction surely holds: an anchor rule (Ribeiro et al. 2018)
+    with precision >= 0.95 and its coverage, measured on the data."""
+
+
 _REQUIRED = {
     "filter": ("where",), "whatif": ("feature", "action", "value"), "dependence": ("feature",),
     "statistic": ("feature",), "bias": ("attribute",), "define": ("feature",),
@@ -424,9 +547,9 @@ def step_from_json(obj: Any) -> Step:
     missing = [k for k in _REQUIRED.get(op, ()) if k not in args]
     if missing:
         raise QueryError(f"'{op}' needs {', '.join(missing)}")
-    if "where" in args:
+    if "where" in args and args["where"] is not None:
         args["where"] = expr_from_json(args["where"])
-    for key in ("feature", "attribute", "metric", "method", "mode", "action"):
+    for key in ("feature", "attribute", "metric", "method", "mode", "action", "norm", "layer", "concept", "by"):
         if key in args and args[key] is not None and not isinstance(args[key], str):
             raise QueryError(f"'{op}': {key} must be a string")
     return cls(**args)

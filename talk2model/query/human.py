@@ -6,36 +6,17 @@ always matches what ran.
 
 from __future__ import annotations
 
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.query import ast as q
-from talk2model.workspace.schema import Schema
+from talk2model.workspace.schema import Schema, feature_label
+
+__all__ = ["describe_expr", "describe_query", "describe_selection", "describe_step", "describe_whatif",
+           "feature_label", "fmt_number"]
 
 METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "saliency": "saliency (gradients)",
                 "integrated_gradients": "Integrated Gradients", "deeplift": "DeepLIFT",
                 "deep_shap": "Deep SHAP", "gradcam": "Grad-CAM", "occlusion": "occlusion"}
 _CMP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "", "!=": "not"}
-
-
-def fmt_number(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
-
-
-def feature_label(schema: Schema, name: str) -> str:
-    if name == "label":
-        return "true outcome"
-    if name == "prediction":
-        return "prediction"
-    if name == "confidence":
-        return "the model's confidence"
-    if name in ("target", schema.target):
-        return f"true outcome ({schema.target})"
-    spec = schema.features.get(name)
-    return spec.label if spec else name
 
 
 def _value_text(schema: Schema, feature: str, value) -> str:
@@ -57,7 +38,8 @@ def describe_expr(expr: q.Expr, schema: Schema) -> str:
     feature, cmp, value = expr.feature, expr.cmp, expr.value
     if feature == "confidence":
         verb = {"==": "is", "!=": "is not"}.get(cmp, f"is {_CMP_WORDS[cmp]}")
-        shown = f"{value:.0%}" if isinstance(value, (int, float)) and 0 <= value <= 1 else fmt_number(value)
+        shown = (fmt_percent(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                 and 0 <= value <= 1 else fmt_number(value))
         return f"the model's confidence {verb} {shown}"
     if feature == "id":
         prefix = "" if cmp == "==" else f"{_CMP_WORDS[cmp]} "
@@ -151,6 +133,35 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             names = " and ".join(label(a) for a in (attribute, *(more or ())))
             banded = f" (cut at {', '.join(fmt_number(b) for b in bands)})" if bands else ""
             return f"whether the model treats the groups of {names}{banded} fairly, for {sel}"
+        case q.Adversarial(norm=norm, epsilon=epsilon, target=target):
+            measured = f" ({'L∞' if norm == 'linf' else 'L2'} norm)" if norm else ""
+            toward = f" toward {schema.class_phrase(target)}" if target is not None else ""
+            if epsilon is not None:
+                return (f"how robust the model is on {sel} to changes of size {fmt_number(epsilon)}"
+                        f"{measured}{toward}")
+            return (f"how easily the model is fooled on {sel}: the smallest change{measured} that "
+                    f"flips its prediction{toward}")
+        case q.Influence(mode="mislabelled", top=top):
+            return f"the {top or 10} training examples that look most like label errors (self-influence)"
+        case q.Influence(top=top):
+            return f"the {top or 5} training examples that most pushed the model toward and against its prediction for {sel}"
+        case q.VisualizeClass(layer=layer, unit=unit) if layer is not None:
+            return f"what unit {unit} of the model's layer {layer} responds to (a synthetic image)"
+        case q.VisualizeClass(target=target):
+            which = schema.class_phrase(target) if target is not None else "each class"
+            return f"what the model thinks {which} looks like (synthetic images)"
+        case q.Concepts(concept=concept, where=where, target=target):
+            what = (f"the concept '{concept.replace('_', ' ')}'" if concept else
+                    f"the concept of {schema.entity_plural} where {describe_expr(where, schema)}" if where is not None
+                    else "each built-in concept")
+            cls = f" when it says {schema.class_phrase(target)}" if target is not None else ""
+            return f"whether the model is sensitive to {what}{cls}, for {sel} (TCAV)"
+        case q.Embedding(method=method, by=by):
+            how = "t-SNE" if method == "tsne" else "PCA"
+            return (f"a map of how the model groups {sel} ({how} of its last hidden layer, coloured by "
+                    f"{'prediction' if by == 'prediction' else 'true label'})")
+        case q.Anchor():
+            return f"the conditions under which the model's prediction for {sel} surely holds (an anchor)"
         case q.DescribeData():
             return "a description of the data"
         case q.DescribeModel():

@@ -26,6 +26,9 @@ KEYWORDS = {
     "define", "capabilities", "repeat", "followup", "then", "and", "or", "not", "true", "false",
     "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample", "bands",
     "confusion", "faithfulness", *q.CAPTUM_METHODS,
+    # inside the network and where it fails
+    "adversarial", "influence", "visualize_class", "concepts", "embedding", "anchor", "norm",
+    "epsilon", "class", "layer", "unit", "where", "by", *q.NORMS, *q.INFLUENCE_MODES, *q.EMBEDDINGS,
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -146,6 +149,60 @@ class _ToAst(Transformer):
     def define(self, name):
         return q.Define(name)
 
+    # inside the network and where it fails
+    def adversarial(self, *parts):
+        found = dict(parts)
+        return q.Adversarial(norm=found.get("norm"), epsilon=found.get("epsilon"), target=found.get("class"))
+
+    def adv_norm(self, token):
+        return ("norm", str(token))
+
+    def adv_epsilon(self, number):
+        return ("epsilon", number)
+
+    def of_class(self, value):
+        return ("class", value)
+
+    def top(self, n):
+        return ("top", int(n))
+
+    def influence(self, *parts):
+        mode, top = None, None
+        for part in parts:
+            if isinstance(part, tuple):
+                top = part[1]
+            else:
+                mode = str(part)
+        return q.Influence(mode=mode, top=top)
+
+    def visualize_class(self, *parts):
+        return q.VisualizeClass(target=dict(parts).get("class"))
+
+    def visualize_unit(self, layer, unit):
+        return q.VisualizeClass(layer=layer, unit=int(unit))
+
+    def concept_name(self, name):
+        return ("concept", name)
+
+    def concept_where(self, expr):
+        return ("where", expr)
+
+    def concepts(self, *parts):
+        found = dict(parts)
+        return q.Concepts(concept=found.get("concept"), where=found.get("where"), target=found.get("class"))
+
+    def embedding(self, *parts):
+        method, by = "tsne", None
+        for part in parts:
+            if isinstance(part, tuple):
+                by = part[1]
+            else:
+                method = str(part)
+        return q.Embedding(method=method, by=by)
+
+    def embed_by(self, name):
+        return ("by", name)
+
     def __default__(self, data, children, meta):
         cls = q.STEP_TYPES.get(data)
         if cls is not None and not children:
@@ -208,7 +265,9 @@ _TERMINAL_WORDS = {"NAME": "a feature name", "QUOTED_NAME": "a `quoted name`", "
                    "SIGNED_INT": "a number", "SIGNED_FLOAT": "a number", "ESCAPED_STRING": "a \"string\"",
                    "ACTION": "set, increase or decrease",
                    "METHOD": "a method (auto, shap, lime, saliency, integrated_gradients, deeplift, deep_shap, gradcam, occlusion)",
-                   "MODE": "typical, sample or count", "WORD": "a metric name", "INT": "a whole number",
+                   "MODE": "typical, sample or count", "WORD": "a metric name",
+                   "NORM": "a norm (linf or l2)", "INFLUENCE_MODE": "mislabelled",
+                   "EMBEDDING": "tsne or pca", "INT": "a whole number",
                    "THEN": "'then'", "$END": "the end of the query", "AND": "'and'", "OR": "'or'", "NOT": "'not'", "LPAR": "'('", "RPAR": "')'"}
 
 
@@ -282,6 +341,28 @@ def step_text(step: q.Step) -> str:
             text += " bands " + " ".join(value_text(b) for b in step.bands)
         text += "".join(f" and {name_text(a)}" for a in step.attributes or ())
         return text + (f" metric {step.metric}" if step.metric else "")
+    if isinstance(step, q.Adversarial):
+        text = "adversarial"
+        if step.norm is not None:
+            text += f" norm {step.norm}"
+        if step.epsilon is not None:
+            text += f" epsilon {value_text(step.epsilon)}"
+        return text + (f" class {value_text(step.target)}" if step.target is not None else "")
+    if isinstance(step, q.Influence):
+        return "influence" + (f" {step.mode}" if step.mode else "") + (f" top {step.top}" if step.top else "")
+    if isinstance(step, q.VisualizeClass):
+        if step.layer is not None:
+            return f"visualize_class layer {name_text(step.layer)} unit {step.unit}"
+        return "visualize_class" + (f" class {value_text(step.target)}" if step.target is not None else "")
+    if isinstance(step, q.Concepts):
+        text = "concepts"
+        if step.concept is not None:
+            text += f" {name_text(step.concept)}"
+        if step.where is not None:
+            text += f" where {expr_text(step.where)}"
+        return text + (f" class {value_text(step.target)}" if step.target is not None else "")
+    if isinstance(step, q.Embedding):
+        return f"embedding {step.method}" + (f" by {name_text(step.by)}" if step.by else "")
     return step.op
 
 

@@ -167,6 +167,13 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
             if step.attribute in q.SPECIAL_FEATURES:
                 raise QueryError(ERR_BIAS_SPECIAL.format(name=step.attribute))
             changes["attribute"] = _feature_name(schema, step.attribute)
+        elif isinstance(step, (q.Adversarial, q.VisualizeClass, q.Concepts)):
+            if step.target is not None:
+                if schema.task != "classification":
+                    raise QueryError(f"'{step.op}' with a class needs a classification model")
+                changes["target"] = normalise_value(schema, "prediction", step.target)
+            if isinstance(step, q.Concepts) and step.where is not None:
+                changes["where"] = _expr(schema, step.where)
         elif isinstance(step, q.Score):
             allowed = q.CLASSIFICATION_METRICS if schema.task == "classification" else q.REGRESSION_METRICS
             if step.metric not in allowed:

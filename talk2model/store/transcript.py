@@ -16,10 +16,12 @@ import html
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from talk2model.errors import Talk2ModelError
 from talk2model.sanitize import escape_markup
+from talk2model.verbalize.tables import html_table as write_html
+from talk2model.verbalize.tables import markdown_table as write_markdown
+from talk2model.verbalize.tables import stored_frame
 
 FORMATS = ("md", "html")
 ERR_FORMAT = "transcript format must be md or html, not '{fmt}'"
@@ -66,43 +68,16 @@ def _figures(turn) -> list[tuple[str, str]]:
     return out
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def markdown_table(table: dict | None) -> str:
-    """A table as stored by the store (columns, index, rows) -> a GitHub Markdown table."""
-    if not table or not table.get("columns"):
-        return ""
-    index_name = table.get("index_name")
-    head = ([index_name or ""] if index_name else []) + list(table["columns"])
-
-    def esc(text: str) -> str:
-        return escape_markup(text).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(esc(str(h)) for h in head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
-    for idx, row in zip(table["index"], table["rows"]):
-        cells = ([_cell(idx)] if index_name else []) + [_cell(v) for v in row]
-        lines.append("| " + " | ".join(esc(c) for c in cells) + " |")
-    return "\n".join(lines)
+    """A table as stored by the store (columns, index, rows) -> a GitHub Markdown table, whole
+    (a transcript is the record: no column or row is cut), written by the one table writer."""
+    frame = stored_frame(table)
+    return "" if frame is None else write_markdown(frame, max_columns=None, max_rows=None)
 
 
 def html_table(table: dict | None) -> str:
-    if not table or not table.get("columns"):
-        return ""
-    index_name = table.get("index_name")
-    head = ([index_name or ""] if index_name else []) + list(table["columns"])
-    out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in head), "</tr></thead><tbody>"]
-    for idx, row in zip(table["index"], table["rows"]):
-        cells = ([_cell(idx)] if index_name else []) + [_cell(v) for v in row]
-        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+    frame = stored_frame(table)
+    return "" if frame is None else write_html(frame)
 
 
 def _feedback_by_turn(store, session_id: str) -> dict[int, list]:

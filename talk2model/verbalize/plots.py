@@ -18,6 +18,7 @@ import os
 import threading
 from collections import OrderedDict
 
+from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.verbalize import FigureSpec
 
 log = logging.getLogger("talk2model.plots")
@@ -30,6 +31,8 @@ def draw(spec: FigureSpec):
 
     if spec.kind in ("heatmap", "images", "matrix"):
         return _draw_pixels(spec)
+    if spec.kind == "scatter":
+        return _draw_scatter(spec)
     fig = Figure(figsize=(6.4, max(2.4, 0.42 * max(len(spec.labels), 4))) if spec.kind == "bar"
                  else (6.4, 3.8), dpi=100)
     FigureCanvasAgg(fig)
@@ -39,14 +42,26 @@ def draw(spec: FigureSpec):
         values = list(spec.values)[::-1]
         colors = (spec.colors[::-1] if spec.colors else
                   ["#d1495b" if v < 0 else "#2e86ab" for v in values])
-        ax.barh(labels, values, color=colors)
+        bars = ax.barh(labels, values, color=colors)
         ax.axvline(0, color="#444", linewidth=0.8)
+        # each bar labelled with its value as the answer's text writes it (one formatter)
+        shown = fmt_percent if spec.percent else fmt_number
+        ax.bar_label(bars, labels=[shown(v) for v in values], padding=3, fontsize=8)
+        if spec.percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
+        ax.margins(x=0.15)
     else:
         for name, ys in spec.series.items():
             ax.plot(spec.x, ys, label=name, linewidth=1.8 if name != "individual" else 0.6,
                     alpha=1.0 if name != "individual" else 0.3)
         if len(spec.series) > 1:
             ax.legend(loc="best", fontsize=8)
+        if spec.percent:
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)
@@ -105,8 +120,13 @@ def _draw_pixels(spec: FigureSpec):
             if k >= len(spec.images):
                 ax.set_axis_off()
                 continue
-            image, cmap = _as_image(spec.images[k])
-            ax.imshow(image, cmap=cmap, interpolation="nearest")
+            if k in spec.signed:   # a difference: red where it adds, blue where it takes away
+                diff = np.asarray(spec.images[k], dtype=float)
+                limit = float(np.abs(diff).max()) or 1.0
+                ax.imshow(diff, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            else:
+                image, cmap = _as_image(spec.images[k])
+                ax.imshow(image, cmap=cmap, interpolation="nearest")
             if k < len(spec.labels):
                 ax.set_title(str(spec.labels[k]), fontsize=7)
     else:   # matrix
@@ -122,11 +142,46 @@ def _draw_pixels(spec: FigureSpec):
         top = matrix.max() or 1.0
         for (i, j), v in np.ndenumerate(matrix):
             if v:
-                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, fmt_number(int(v)), ha="center", va="center", fontsize=7,
                         color="white" if np.log1p(v) > 0.6 * np.log1p(top) else "#222")
         ax.set_xlabel(spec.xlabel)
         ax.set_ylabel(spec.ylabel)
     fig.suptitle("\n".join(textwrap.wrap(spec.title, 70)) or spec.title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_scatter(spec: FigureSpec):
+    """Points in 2-D coloured by group (a legend of the groups), the marked ones ringed in black."""
+    import textwrap
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.8, 5.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    points = np.asarray(spec.points, dtype=float).reshape(-1, 2)
+    groups = [str(g) for g in spec.groups] if spec.groups else [""] * len(points)
+    names = sorted(set(groups), key=lambda g: (len(g), g))
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    for k, name in enumerate(names):
+        idx = [i for i, g in enumerate(groups) if g == name]
+        ax.scatter(points[idx, 0], points[idx, 1], s=9, color=palette(k % palette.N), label=name or None,
+                   alpha=0.8, linewidths=0)
+    if spec.marked:
+        marked = np.asarray(spec.marked, dtype=int)
+        ax.scatter(points[marked, 0], points[marked, 1], s=46, facecolors="none", edgecolors="black",
+                   linewidths=1.0, label=spec.ylabel or "marked")
+    if any(names):
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=1.6, frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(spec.xlabel)
+    ax.set_title("\n".join(textwrap.wrap(spec.title, 60)) or spec.title, fontsize=11)
     fig.tight_layout()
     return fig
 

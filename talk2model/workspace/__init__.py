@@ -4,7 +4,8 @@
     [data]    path = "../data/credit/german_credit.csv"      # or url + table / query
     [model]   path = "../models/credit.skops"                 # trusted = true for joblib/pickle;
               # trusted_types = ["pkg.Type"]: exact types a .skops file may hold beyond the allow-list
-              train_ids = "../models/credit.train_ids.json"   # rows the model was fit on
+              train_ids = "../models/credit.train_ids.json"   # rows the model was fit on, or
+              trained_on_these_rows = false    # it was fit on other data; neither: unknown
     [schema]  target = "risk", classes, favourable, features.<col>..., sensitive, immutable
 
 A file with `kind = "image"` describes images and a PyTorch classifier instead
@@ -17,6 +18,7 @@ A file with `kind = "image"` describes images and a PyTorch classifier instead
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,6 +39,11 @@ __all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "builtin
 
 ERR_UNKNOWN_WORKSPACE = "no workspace '{name}' (built-in workspaces: {names}){hint}"
 ERR_TOML = "workspace file {path}: {error}"
+ERR_TRAINED_ON = ("[model] trained_on_these_rows must be true or false (a TOML boolean), not {value!r}; "
+                  "or list the training rows with train_ids")
+ERR_TRAINED_BOTH = "[model] gives both train_ids and trained_on_these_rows; keep one"
+
+log = logging.getLogger("talk2model.workspace")
 
 
 @dataclass(eq=False)
@@ -45,9 +52,10 @@ class Workspace:
     schema: Schema
     data: pd.DataFrame  # indexed by row id; features + target
     model: Model
-    train_ids: frozenset | None = None  # ids of rows the model was trained on, when known
+    train_ids: frozenset | None = None  # ids of rows the model was trained on; None: not known
     source: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    training: Any = None   # talk2model.workspace.checkpoints.TrainingSpec: checkpoints for influence
     kind: ClassVar[str] = "table"   # "image" for ImageWorkspace
 
     @classmethod
@@ -113,10 +121,28 @@ class Workspace:
         return pd.DataFrame(values, index=frame.index, columns=classes)
 
     def held_out_mask(self, ids: pd.Index) -> np.ndarray:
-        """True for the rows the model was not trained on (all rows when unknown)."""
+        """True for the rows the model was not trained on. When that is not known
+        (`training_known` false) every row is True: usable, but never to be called held out."""
         if not self.train_ids:
             return np.ones(len(ids), dtype=bool)
         return ~ids.isin(list(self.train_ids))
+
+    @property
+    def training_known(self) -> bool:
+        """Whether the rows the model was trained on are known (listed, or declared none of these)."""
+        return self.train_ids is not None
+
+    @cached_property
+    def checks(self):
+        """Data checks (possible leakage, class imbalance, training rows): `workspace.checks`."""
+        from talk2model.workspace.checks import run_checks
+
+        return run_checks(self.schema, self.data, self.train_ids)
+
+    def log_checks(self) -> None:
+        for item in self.checks.leakage:
+            log.warning("workspace %s: feature %s may leak the outcome (%s)", self.name, item["feature"],
+                        f"AUC {item['auc']:.3f} alone" if item["reason"] == "auc" else f"'{item['words']}'")
 
 
 @dataclass(eq=False)
@@ -187,6 +213,7 @@ def load_workspace(name_or_path: str | Path = DEFAULT_WORKSPACE, *, cache: bool 
     if cache and path in _LOADED:
         return _LOADED[path]
     workspace = _load_toml(path)
+    workspace.log_checks()      # the data checks run at load; answers report them
     if cache:
         _LOADED[path] = workspace
     return workspace
@@ -233,10 +260,19 @@ def _load_toml(path: Path) -> Workspace:
     model = load_model((base / model_spec["path"]).resolve(), feature_cols,
                        trusted=trusted, trusted_types=trusted_types, task=schema.task)
     train_ids = None
+    trained_here = model_spec.get("trained_on_these_rows")
+    if trained_here is not None:
+        if not isinstance(trained_here, bool):
+            raise WorkspaceError(ERR_TRAINED_ON.format(value=trained_here))
+        if "train_ids" in model_spec:
+            raise WorkspaceError(ERR_TRAINED_BOTH)
+        train_ids = frozenset(data.index) if trained_here else frozenset()
     if "train_ids" in model_spec:
         ids_path = (base / model_spec["train_ids"]).resolve()
         if not ids_path.is_file():
             raise WorkspaceError(f"[model] train_ids: no file at {ids_path}")
         train_ids = frozenset(json.loads(ids_path.read_text()))
+    from talk2model.workspace.checkpoints import training_spec
+
     return Workspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
-                     source=str(path))
+                     source=str(path), training=training_spec(spec.get("training"), base))

@@ -445,8 +445,11 @@ def load_image_workspace(spec: dict[str, Any], path: Path):
         if not ids_path.is_file():
             raise WorkspaceError(f"[model] train_ids: no file at {ids_path}")
         train_ids = frozenset(json.loads(ids_path.read_text()))
+    from talk2model.workspace.checkpoints import training_spec
+
     return ImageWorkspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
-                          source=str(path), images=pixels, image_spec=ispec)
+                          source=str(path), images=pixels, image_spec=ispec,
+                          training=training_spec(spec.get("training"), base))
 
 
 def check_image(pixels: Any, spec: ImageSpec) -> np.ndarray:
@@ -553,6 +556,7 @@ def appended(workspace, pixels: np.ndarray, *, name: str = "your image"):
     images = np.concatenate([workspace.images, pixels[None]])
     ws = ImageWorkspace(name=workspace.name, schema=workspace.schema, data=data, model=workspace.model,
                         train_ids=workspace.train_ids, source=workspace.source, images=images,
+                        training=workspace.training,
                         image_spec=workspace.image_spec,
                         uploads={**workspace.uploads, new_id: name})
     return ws, new_id

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from talk2model.errors import WorkspaceError
+from talk2model.formatting import plain as plain_value
 
 FeatureKind = Literal["numeric", "categorical", "flag"]
 Task = Literal["classification", "regression"]
@@ -30,6 +31,25 @@ ERR_BAD_TASK = "[schema] task must be 'classification' or 'regression', not '{ta
 ERR_FAVOURABLE = (
     "[schema] favourable = {value!r} is not one of the classes in the data ({classes})"
 )
+ERR_BOOLEAN = "feature '{name}': {field} must be true or false (a TOML boolean), not {value!r}"
+ERR_DIRECTION = "feature '{name}': direction must be 'increase' or 'decrease', not {value!r}"
+ERR_DIRECTION_KIND = "feature '{name}': direction applies to numbers and flags, and '{name}' is {kind}"
+ERR_MISSING_VALUE = ("feature '{name}': missing_values names {value!r}, which is not one of its values "
+                     "({values}){hint}")
+ERR_MISSING_KIND = "feature '{name}': missing_values applies to categories, and '{name}' is {kind}"
+ERR_BOUND = "feature '{name}': {field} must be a number, not {value!r}"
+ERR_BOUNDS_ORDER = "feature '{name}': lowest ({low}) is above highest ({high})"
+ERR_BOUND_DATA = ("feature '{name}': the data has a value {side} {field} = {bound} (the {extreme} is "
+                  "{value}); fix {field} or the data")
+ERR_IMMUTABLE_ACTIONABLE = ("feature '{name}' is listed as immutable and declared actionable = true; "
+                            "an immutable feature is never something a person can change")
+
+DIRECTIONS = ("increase", "decrease")
+# Categories that mark a missing value rather than a value someone has: never suggested as a change.
+MISSING_LIKE = re.compile(r"^\s*(not[ _-]?known|unknown|missing|n/?a|nan|null|not[ _-]?available|"
+                          r"not[ _-]?given|not[ _-]?recorded|\?)\s*$", re.I)
+# Words of a column name that mark a count of past events (only ever grows): "number of prior crimes".
+PAST_EVENT_WORDS = frozenset({"prior", "priors", "previous", "past", "pregnancies", "pregnancy"})
 
 
 def split_words(name: str) -> str:
@@ -51,13 +71,42 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f" — did you mean '{close[0]}'?" if close else ""
 
 
-def plain_value(value: Any) -> Any:
-    """numpy scalars -> Python; integral floats -> int (so 1.0 and 1 compare and print alike)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def feature_label(schema: "Schema", name: str) -> str:
+    """A column's short human name: its first synonym, else its split name; 'true outcome' for the
+    target (and the query language's `label`), 'prediction' for the model's output, 'the model's
+    confidence' for the probability of its top class."""
+    if name == "label":
+        return "true outcome"
+    if name == "prediction":
+        return "prediction"
+    if name == "confidence":
+        return "the model's confidence"
+    if name in ("target", schema.target):
+        return f"true outcome ({schema.target})"
+    spec = schema.features.get(name)
+    return spec.label if spec is not None else split_words(name)
+
+
+def value_text(schema: "Schema", name: str, value: Any) -> str:
+    """A value as answers and tables show it: a coded number with its meaning from the schema
+    ('2 (skilled)' for job 2), 'yes' / 'no' for a flag, a category as people write it ('not
+    known'), the class phrase for the outcome, numbers by the one formatter."""
+    from talk2model.formatting import fmt_number, is_missing
+
+    if not isinstance(value, str) and is_missing(value):
+        return ""
+    value = plain_value(value)
+    if name in ("target", "label", "prediction", schema.target) and schema.classes:
+        return schema.class_phrase(value)
+    spec = schema.features.get(name)
+    if spec is None:
+        return fmt_number(value)
+    if spec.kind == "flag" and value in (0, 1):
+        return "yes" if value == 1 else "no"
+    if spec.kind == "categorical" or isinstance(value, str):
+        return str(value).replace("_", " ")
+    meaning = spec.value_phrases.get(value)
+    return f"{fmt_number(value)} ({meaning[0]})" if meaning else fmt_number(value)
 
 
 @dataclass(frozen=True)
@@ -70,9 +119,40 @@ class Feature:
     values: tuple[Any, ...] = ()  # categorical values, as the data spells them
     # phrases people use for one value: {1: ("women", "female")} for a flag `woman`
     value_phrases: dict[Any, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
-    range: tuple[float, float] | None = None
+    range: tuple[float, float] | None = None   # the range seen in the data (or declared)
     integer: bool = False
     group: str | None = None  # one-hot group this column belongs to
+    # what a counterfactual may suggest and what a what-if may reach (declared, else inferred):
+    actionable: bool = True                  # a person can change it (false for immutables)
+    direction: str | None = None             # "increase" | "decrease": the only way it moves
+    missing_values: tuple[Any, ...] = ()     # categories marking a missing value: never suggested
+    lowest: float | None = None              # the lowest / highest value it can take at all
+    highest: float | None = None             # (None: no bound), not only the range seen
+
+    def possible(self, value: Any) -> bool:
+        """Whether a number is a value this feature can take at all (within lowest / highest)."""
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return True
+        return not ((self.lowest is not None and x < self.lowest)
+                    or (self.highest is not None and x > self.highest))
+
+    def allows_change(self, old: Any, new: Any) -> bool:
+        """Whether a counterfactual may move this feature from `old` to `new`: it is actionable,
+        the new value is not a missing-value code, and a number moves only in its direction."""
+        if not self.actionable or new in self.missing_values:
+            return False
+        return self.direction_allows(old, new) and self.possible(new)
+
+    def direction_allows(self, old: Any, new: Any) -> bool:
+        if self.direction is None:
+            return True
+        try:
+            up = float(new) - float(old)
+        except (TypeError, ValueError):
+            return True
+        return up >= 0 if self.direction == "increase" else up <= 0
 
     @property
     def words(self) -> str:
@@ -107,6 +187,11 @@ class Schema:
     def feature_names(self) -> list[str]:
         return list(self.features)
 
+    @property
+    def not_actionable(self) -> tuple[str, ...]:
+        """Features a person cannot change (immutables included), in the data's order."""
+        return tuple(name for name, f in self.features.items() if not f.actionable)
+
     def feature(self, name: str) -> Feature:
         from talk2model.errors import QueryError
 
@@ -137,6 +222,67 @@ class Schema:
 
 # --------------------------------------------------------------------------------------------
 # Building a schema from a TOML table and the data
+
+def _actionability(name: str, kind: str, spec: dict[str, Any], series: pd.Series, values: tuple,
+                   integer: bool, immutable: bool) -> dict[str, Any]:
+    """actionable, direction, missing_values, lowest and highest of one feature: declared in
+    `[schema.features.<name>]`, else inferred (immutables are not actionable; ages and counts of
+    past events only increase; categories spelled like 'not_known' / 'unknown' / 'NA' are missing
+    values; a number never below 0 in the data cannot go below 0)."""
+    words = set(split_words(name).split()) | set(" ".join(spec.get("synonyms", ())[:1]).lower().split())
+    actionable = spec.get("actionable", not immutable)
+    if not isinstance(actionable, bool):
+        raise WorkspaceError(ERR_BOOLEAN.format(name=name, field="actionable", value=actionable))
+    if immutable and actionable:
+        raise WorkspaceError(ERR_IMMUTABLE_ACTIONABLE.format(name=name))
+    numbers = pd.to_numeric(series, errors="coerce").dropna() if kind != "categorical" else pd.Series(dtype=float)
+
+    direction = spec.get("direction")
+    if direction is not None:
+        if direction not in DIRECTIONS:
+            raise WorkspaceError(ERR_DIRECTION.format(name=name, value=direction))
+        if kind == "categorical":
+            raise WorkspaceError(ERR_DIRECTION_KIND.format(name=name, kind="a category"))
+    elif kind == "numeric" and ("age" in words or (integer and words & PAST_EVENT_WORDS
+                                                   and len(numbers) and numbers.min() >= 0)):
+        direction = "increase"
+
+    if "missing_values" in spec:
+        missing = tuple(_as_value(v, series) for v in spec["missing_values"])
+        if missing and kind != "categorical":
+            raise WorkspaceError(ERR_MISSING_KIND.format(name=name, kind=f"a {kind}"))
+        for value in missing:
+            if value not in values:
+                raise WorkspaceError(ERR_MISSING_VALUE.format(
+                    name=name, value=value, values=", ".join(map(str, values)),
+                    hint=did_you_mean(str(value), [str(v) for v in values])))
+    else:
+        missing = tuple(v for v in values if kind == "categorical" and MISSING_LIKE.match(str(v)))
+
+    bounds: dict[str, float | None] = {}
+    for field_name in ("lowest", "highest"):
+        bound = spec.get(field_name)
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float))):
+            raise WorkspaceError(ERR_BOUND.format(name=name, field=field_name, value=bound))
+        bounds[field_name] = bound
+    if kind == "flag":
+        bounds = {"lowest": 0, "highest": 1}
+    elif kind == "numeric":
+        if bounds["lowest"] is None and "lowest" not in spec and len(numbers) and numbers.min() >= 0:
+            bounds["lowest"] = 0
+        low, high = bounds["lowest"], bounds["highest"]
+        if low is not None and high is not None and low > high:
+            raise WorkspaceError(ERR_BOUNDS_ORDER.format(name=name, low=low, high=high))
+        if len(numbers) and low is not None and numbers.min() < low:
+            raise WorkspaceError(ERR_BOUND_DATA.format(name=name, side="below", field="lowest", bound=low,
+                                                       extreme="smallest", value=plain_value(numbers.min())))
+        if len(numbers) and high is not None and numbers.max() > high:
+            raise WorkspaceError(ERR_BOUND_DATA.format(name=name, side="above", field="highest", bound=high,
+                                                       extreme="largest", value=plain_value(numbers.max())))
+    else:
+        bounds = {"lowest": None, "highest": None}
+    return {"actionable": actionable, "direction": direction, "missing_values": missing, **bounds}
+
 
 
 def _infer_kind(series: pd.Series) -> FeatureKind:
@@ -197,6 +343,7 @@ def build_schema(name: str, table: dict[str, Any], data: pd.DataFrame) -> Schema
             need_column(f"[schema.groups] {g}", col)
             group_of[col] = g
 
+    immutable = set(table.get("immutable", ()))
     features: dict[str, Feature] = {}
     for col in columns:
         if col in (target, id_column):
@@ -226,6 +373,7 @@ def build_schema(name: str, table: dict[str, Any], data: pd.DataFrame) -> Schema
             values=values, value_phrases=phrases,
             range=tuple(rng) if rng is not None else None, integer=integer,
             group=group_of.get(col),
+            **_actionability(col, kind, spec, series, values, integer, col in immutable),
         )
 
     target_series = data[target]

@@ -75,7 +75,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, module: nn.Module | None = None, feature_names: list[str] | None = None,
                  classes: list[Any] | None = None, *, hidden: tuple[int, ...] = (16, 8),
-                 epochs: int = 150, lr: float = 0.005, weight_decay: float = 1e-2, seed: int = 0) -> None:
+                 epochs: int = 150, lr: float = 0.005, weight_decay: float = 1e-2, seed: int = 0,
+                 checkpoints: int = 0) -> None:
         self.module = module
         self.feature_names = feature_names
         self.classes = classes
@@ -84,6 +85,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.weight_decay = weight_decay
         self.seed = seed
+        self.checkpoints = checkpoints   # keep this many evenly spaced copies of the weights (TracIn)
 
     def fit(self, X: pd.DataFrame, y) -> "TorchMLPClassifier":
         y = pd.Series(np.asarray(y))
@@ -103,14 +105,23 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
             loss_fn = nn.BCEWithLogitsLoss()
             module.train()
-            for _ in range(self.epochs):
+            at = ({round(self.epochs * (k + 1) / self.checkpoints) for k in range(self.checkpoints)}
+                  if self.checkpoints else set())
+            saved = []
+            for epoch in range(1, self.epochs + 1):
                 opt.zero_grad()
                 loss_fn(module(Xt), yt).backward()
                 opt.step()
+                if epoch in at:
+                    from talk2model.workspace.checkpoints import Checkpoint
+
+                    state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                    saved.append(Checkpoint(epoch=epoch, lr=self.lr, state_dict=state))
             module.eval()
         finally:
             torch.set_num_threads(threads)
         self.module, self.feature_names, self.classes = module, [str(c) for c in X.columns], classes
+        self.checkpoints_ = saved
         return self
 
     # fitted attributes, derived from the parameters

@@ -220,4 +220,5 @@ def workspace_from_upload(data_path, model_path, target, table, classes_text, *,
             ws.probabilities()
     except Exception as exc:
         raise WorkspaceError(ERR_PREDICT.format(error=str(exc).splitlines()[0][:200])) from exc
+    ws.log_checks()     # the data checks run at load (leakage, imbalance; training rows unknown)
     return ws

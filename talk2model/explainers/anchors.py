@@ -1,0 +1,304 @@
+"""Anchors (Ribeiro, Singh and Guestrin, AAAI 2018): a rule that "anchors" a prediction — while the
+rule holds, the model's prediction stays the same with high precision — found by beam search over
+rules, with the KL-LUCB bandit (Kaufmann and Kalyanakrishnan 2013) choosing which rules to keep.
+
+    found = anchor(model.predict, data, row, features=..., categorical=...)
+    found.rule          # [Condition(feature, cmp, value)], the query language's comparisons
+    found.precision     # measured on the data: the share of rows meeting the rule predicted alike
+    found.coverage      # measured on the data: the share of rows meeting the rule
+
+A maintained library does not fit here: `alibi` pins numpy < 2 and brings spaCy, and the authors'
+`anchor-exp` has not been released since 2020. This follows their reference implementation
+(`anchor_base.py`, `anchor_tabular.py`): predicates from the instance (a category's value; a
+numeric feature's quartile bin as "> lower cut" and "<= upper cut"); the perturbation
+distribution D(.|A) draws rows from the data and replaces each anchored feature with values drawn
+from rows that meet that feature's conditions; KL confidence bounds with their exploration rate
+beta(t) = log(k n t^1.1 / delta) + log log(...), k = 405.5; beam search by rule length, pruned by
+coverage; a rule is accepted when its precision's lower bound clears the threshold (less
+`epsilon_stop`). One addition: the rule's precision is also measured on the data's own rows that
+meet it, jointly, and a rule is accepted only when that is at least the threshold too, so the
+precision reported is one anyone can recompute from the data.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from talk2model import deadline
+
+THRESHOLD = 0.95
+DELTA = 0.1            # the bandit's confidence parameter (anchor_tabular's default)
+EPSILON = 0.15         # KL-LUCB's tolerance (anchor_tabular's tau)
+EPSILON_STOP = 0.05
+BATCH = 100
+BEAM = 4
+MAX_SIZE = 6
+MIN_SHARED = 0
+SEED = 0
+QUANTILES = (0.25, 0.5, 0.75)
+
+
+# ---- KL-LUCB --------------------------------------------------------------------------------------
+def kl_bernoulli(p: float, q: float) -> float:
+    p = min(0.9999999999999999, max(0.0000001, p))
+    q = min(0.9999999999999999, max(0.0000001, q))
+    return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+
+
+def dup_bernoulli(p: float, level: float) -> float:
+    """The largest q with KL(p, q) <= level (bisection, as anchor_base.py)."""
+    lm, um = p, min(min(1.0, p + math.sqrt(level / 2.0)), 1.0)
+    for _ in range(16):
+        qm = (um + lm) / 2.0
+        if kl_bernoulli(p, qm) > level:
+            um = qm
+        else:
+            lm = qm
+    return um
+
+
+def dlow_bernoulli(p: float, level: float) -> float:
+    """The smallest q with KL(p, q) <= level."""
+    um, lm = p, max(min(1.0, p - math.sqrt(level / 2.0)), 0.0)
+    for _ in range(16):
+        qm = (um + lm) / 2.0
+        if kl_bernoulli(p, qm) > level:
+            lm = qm
+        else:
+            um = qm
+    return lm
+
+
+def compute_beta(n_arms: int, t: int, delta: float) -> float:
+    alpha, k = 1.1, 405.5
+    temp = math.log(k * n_arms * (t ** alpha) / delta)
+    return temp + math.log(temp)
+
+
+def kl_lucb(sample: Callable[[int, int], int], n: np.ndarray, positives: np.ndarray, *, top_n: int,
+            epsilon: float = EPSILON, delta: float = DELTA, batch: int = BATCH, max_rounds: int = 10_000) -> list[int]:
+    """The `top_n` arms with the highest means, to within epsilon with probability 1 - delta.
+    `sample(arm, k)` draws k more samples of an arm and returns how many were positive; `n` and
+    `positives` (the counts so far) are updated in place."""
+    arms = len(n)
+    if arms <= top_n:
+        return list(range(arms))
+    ub, lb = np.zeros(arms), np.zeros(arms)
+
+    def bounds(t: int) -> tuple[int, int]:
+        means = positives / n
+        order = np.argsort(means, kind="stable")
+        beta = compute_beta(arms, t, delta)
+        best, rest = order[-top_n:], order[:-top_n]
+        for f in rest:
+            ub[f] = dup_bernoulli(means[f], beta / n[f])
+        for f in best:
+            lb[f] = dlow_bernoulli(means[f], beta / n[f])
+        return int(rest[np.argmax(ub[rest])]), int(best[np.argmin(lb[best])])
+
+    t = 1
+    ut, lt = bounds(t)
+    while ub[ut] - lb[lt] > epsilon and t < max_rounds:
+        for arm in (ut, lt):
+            positives[arm] += sample(arm, batch)
+            n[arm] += batch
+        t += 1
+        ut, lt = bounds(t)
+    return [int(k) for k in np.argsort(positives / n, kind="stable")[-top_n:]]
+
+
+# ---- predicates and the perturbation distribution -------------------------------------------------
+@dataclass(frozen=True)
+class Condition:
+    feature: str
+    cmp: str                     # "==", "<=" or ">"
+    value: Any
+
+    def holds(self, column: pd.Series) -> pd.Series:
+        if self.cmp == "==":
+            return column == self.value
+        return column <= self.value if self.cmp == "<=" else column > self.value
+
+    def to_json(self) -> dict:
+        return {"feature": self.feature, "cmp": self.cmp, "value": self.value}
+
+
+def predicates(row: pd.Series, data: pd.DataFrame, features: list[str], categorical: set[str]) -> list[Condition]:
+    """The instance's candidate conditions: a category's value; a numeric feature's quartile bin."""
+    from talk2model.workspace.schema import plain_value
+
+    out = []
+    for f in features:
+        value = row[f]
+        column = data[f]
+        if f in categorical or column.nunique() <= 4:
+            out.append(Condition(f, "==", plain_value(value)))
+            continue
+        cuts = sorted(set(float(q) for q in column.quantile(list(QUANTILES))))
+        below = [c for c in cuts if c < value]
+        above = [c for c in cuts if c >= value]
+        if below:
+            out.append(Condition(f, ">", plain_value(below[-1])))
+        if above:
+            out.append(Condition(f, "<=", plain_value(above[0])))
+    return out
+
+
+def rule_mask(rule, data: pd.DataFrame) -> pd.Series:
+    keep = pd.Series(True, index=data.index)
+    for c in rule:
+        keep &= c.holds(data[c.feature])
+    return keep
+
+
+class Sampler:
+    """D(.|A): rows drawn from the data, each anchored feature replaced by values from rows that
+    meet that feature's conditions (anchor_tabular's sample_from_train)."""
+
+    def __init__(self, data: pd.DataFrame, predict: Callable[[pd.DataFrame], np.ndarray], wanted: Any,
+                 conditions: list[Condition], seed: int) -> None:
+        self.data = data.reset_index(drop=True)
+        self.predict = predict
+        self.wanted = wanted
+        self.conditions = conditions
+        self.rng = np.random.default_rng(seed)
+        self.evaluations = 0
+        self._pools: dict[tuple, np.ndarray] = {}
+
+    def _pool(self, feature: str, conds: tuple[int, ...]) -> np.ndarray:
+        key = (feature, conds)
+        if key not in self._pools:
+            keep = rule_mask([self.conditions[k] for k in conds], self.data[[feature]])
+            self._pools[key] = self.data.loc[keep.to_numpy(), feature].to_numpy()
+        return self._pools[key]
+
+    def sample(self, rule: tuple[int, ...], k: int) -> int:
+        deadline.check()
+        rows = self.data.iloc[self.rng.integers(0, len(self.data), k)].copy()
+        by_feature: dict[str, list[int]] = {}
+        for c in rule:
+            by_feature.setdefault(self.conditions[c].feature, []).append(c)
+        for feature, conds in by_feature.items():
+            pool = self._pool(feature, tuple(sorted(conds)))
+            rows[feature] = pool[self.rng.integers(0, len(pool), k)]
+        self.evaluations += k
+        return int((self.predict(rows) == self.wanted).sum())
+
+
+@dataclass
+class AnchorResult:
+    rule: list[Condition]
+    precision: float                   # on the data's rows that meet the rule
+    coverage: float                    # share of the data's rows that meet the rule
+    rows: int                          # data rows that meet it
+    precision_estimate: float          # the bandit's, on D(.|A)
+    precision_lower_bound: float
+    evaluations: int                   # model predictions made
+    seconds: float
+    found: bool                        # a rule met the threshold (else the most precise one seen)
+    threshold: float = THRESHOLD
+    candidates: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+def anchor(predict: Callable[[pd.DataFrame], np.ndarray], data: pd.DataFrame, row: pd.Series, *,
+           features: list[str], categorical: set[str], threshold: float = THRESHOLD, delta: float = DELTA,
+           epsilon: float = EPSILON, batch: int = BATCH, beam: int = BEAM, max_size: int = MAX_SIZE,
+           seed: int = SEED, data_predictions: np.ndarray | None = None) -> AnchorResult:
+    """The anchor of `row`'s prediction: beam search with KL-LUCB (anchor_base.anchor_beam)."""
+    started = time.perf_counter()
+    frame = data[features]
+    wanted = predict(row[features].to_frame().T)[0]
+    same = (np.asarray(data_predictions) if data_predictions is not None else predict(frame)) == wanted
+    conditions = predicates(row, frame, features, categorical)
+    masks = [c.holds(frame[c.feature]).to_numpy() for c in conditions]
+    sampler = Sampler(frame, predict, wanted, conditions, seed)
+    stats: dict[tuple, list[int]] = {}      # rule -> [samples, positives]
+
+    def coverage(rule: tuple) -> float:
+        keep = np.ones(len(frame), dtype=bool)
+        for c in rule:
+            keep &= masks[c]
+        return float(keep.mean())
+
+    def data_precision(rule: tuple) -> tuple[float, int]:
+        keep = np.ones(len(frame), dtype=bool)
+        for c in rule:
+            keep &= masks[c]
+        return (float(same[keep].mean()) if keep.any() else 0.0), int(keep.sum())
+
+    def draw(rule: tuple, k: int) -> int:
+        got = sampler.sample(rule, k)
+        s = stats.setdefault(rule, [0, 0])
+        s[0] += k
+        s[1] += got
+        return got
+
+    n_arms_total = len(conditions)
+    # the empty rule first: a prediction that holds almost everywhere needs no anchor
+    draw((), batch)
+    best_rule: tuple = ()
+    best_coverage = -1.0
+    best_of: dict[int, list[tuple]] = {0: [()]}
+    history = []
+    accepted = False
+    beta_stop = math.log(1.0 / (delta / (1 + (beam - 1) * max(1, n_arms_total))))
+
+    def settle(rule: tuple) -> tuple[float, float, float]:
+        """Sample a rule until its bounds are clear of threshold - epsilon_stop (anchor_beam)."""
+        n, pos = stats[rule]
+        mean = pos / n
+        lb, ub = dlow_bernoulli(mean, beta_stop / n), dup_bernoulli(mean, beta_stop / n)
+        while (mean >= threshold and lb < threshold - EPSILON_STOP) or (mean < threshold and ub >= threshold + EPSILON_STOP):
+            draw(rule, batch)
+            n, pos = stats[rule]
+            mean = pos / n
+            lb, ub = dlow_bernoulli(mean, beta_stop / n), dup_bernoulli(mean, beta_stop / n)
+        return mean, lb, ub
+
+    mean, lb, _ = settle(())
+    empty_precision, _ = data_precision(())
+    if mean >= threshold and lb > threshold - EPSILON_STOP and empty_precision >= threshold:
+        accepted, best_rule, best_coverage = True, (), 1.0
+    size = 1
+    while not accepted and size <= min(max_size, n_arms_total):
+        candidates = sorted({tuple(sorted(set(r) | {c})) for r in best_of[size - 1] for c in range(n_arms_total)
+                             if c not in r and conditions[c] not in [conditions[x] for x in r]})
+        candidates = [r for r in candidates if coverage(r) > best_coverage]
+        if not candidates:
+            break
+        for r in candidates:
+            if r not in stats:
+                draw(r, batch)
+        n = np.array([stats[r][0] for r in candidates], dtype=float)
+        pos = np.array([stats[r][1] for r in candidates], dtype=float)
+        chosen = kl_lucb(lambda arm, k: draw(candidates[arm], k), n, pos, top_n=min(beam, len(candidates)),
+                         epsilon=epsilon, delta=delta, batch=batch)
+        best_of[size] = [candidates[k] for k in chosen]
+        for rule in best_of[size]:
+            mean, lb, ub = settle(rule)
+            precision, rows = data_precision(rule)
+            history.append({"rule": [conditions[c].to_json() for c in rule], "estimate": mean, "lower": lb,
+                            "data_precision": precision, "coverage": coverage(rule)})
+            if mean >= threshold and lb > threshold - EPSILON_STOP and precision >= threshold \
+                    and coverage(rule) > best_coverage:
+                best_rule, best_coverage, accepted = rule, coverage(rule), True
+        size += 1
+    if not accepted:   # no rule met the threshold: the most precise on the data among those tried
+        tried = [r for rules in best_of.values() for r in rules]
+        best_rule = max(tried, key=lambda r: (data_precision(r)[0], coverage(r)))
+        settle(best_rule) if best_rule in stats else draw(best_rule, batch)
+    n, pos = stats[best_rule]
+    mean = pos / n
+    precision, rows = data_precision(best_rule)
+    return AnchorResult(rule=[conditions[c] for c in best_rule], precision=precision,
+                        coverage=coverage(best_rule), rows=rows, precision_estimate=mean,
+                        precision_lower_bound=dlow_bernoulli(mean, beta_stop / n),
+                        evaluations=sampler.evaluations, seconds=time.perf_counter() - started, found=accepted,
+                        threshold=threshold, candidates=n_arms_total, history=history)

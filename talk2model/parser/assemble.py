@@ -22,6 +22,7 @@ from talk2model.query import ast as q
 
 FILTER_NUMBER = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade")
 WHATIF_NUMBER = ("n_set", "n_inc", "n_dec")
+INSIDE = ("adversarial", "influence", "visualize_class", "concepts", "embedding")
 NEEDS_FEATURE = {"dependence": "feature", "define": "feature", "statistic": "feature", "bias": "attribute"}
 
 
@@ -219,6 +220,11 @@ class Assembler:
         in_order = sorted(role, key=lambda i: spans[i].start)
         metrics = [spans[i].metric for i in in_order if role[i] == "m_arg"]
         self.methods = [spans[i].metric for i in in_order if role[i] == "x_arg"]
+        self.inside = {"target": next((spans[i].classes[0] for i in in_order if role[i] == "c_target"
+                                       and spans[i].classes), None),
+                       "epsilon": next((spans[i].number for i in in_order if role[i] == "n_eps"), None),
+                       "unit": next((spans[i].number for i in in_order if role[i] == "n_unit"), None),
+                       "top": tops}
         slots = list(r.slots)
         steps: list[q.Step] = []
         takers = [k for k, s in enumerate(slots) if self._takes_feature(s)]
@@ -274,6 +280,8 @@ class Assembler:
             of = stat_of or ({"prediction": "prediction", "target": "target"}.get(arg.get("statistic", "feature")))
             if of:
                 return [q.Statistic(feature=of)]
+        if op in INSIDE:
+            return C.inside_step(op, arg, self.inside, self.workspace, out)
         if op in NEEDS_FEATURE:
             features = mine or ([last] if last else [])
             if op == "bias":

@@ -465,3 +465,42 @@ def bias_attributes(schema, features: list[str]) -> list[str]:
     if named:
         return named
     return list(schema.sensitive) if len(schema.sensitive) == 1 else []
+
+
+# ---------------------------------------------------------------------------- inside the network
+def inside_step(op: str, arg: dict, said: dict, workspace, out) -> list[q.Step] | None:
+    """One step of the operations about the inside of a network, from the reader's argument heads
+    and the spans it gave a role: the class said (toward which / to draw / tested), ε, a top N,
+    a layer's unit. A unit without a layer (or a layer the model lacks) is asked about, not guessed."""
+    target, eps, unit = said["target"], said["epsilon"], said["unit"]
+    if op == "adversarial":
+        norm = arg.get("norm", "default")
+        return [q.Adversarial(norm=None if norm == "default" else norm,
+                              epsilon=eps if eps is not None and eps > 0 else None, target=target)]
+    if op == "influence":
+        top = int(said["top"][0]) if said["top"] and said["top"][0] >= 1 else None
+        return [q.Influence(mode=None if arg.get("influence", "proponents") == "proponents" else arg["influence"],
+                            top=top)]
+    if op == "concepts":
+        concept = arg.get("concept", "all")
+        return [q.Concepts(concept=None if concept == "all" else concept, target=target)]
+    if op == "embedding":
+        by = arg.get("colour", "unsaid")
+        return [q.Embedding(method=arg.get("embedding", "tsne"), by=None if by == "unsaid" else by)]
+    position = arg.get("layer", "none")       # visualize_class
+    if position == "none" or unit is None:
+        return [q.VisualizeClass(target=target)]
+    layers = conv_layers(workspace)
+    index = ("first", "second", "third").index(position)
+    if index >= len(layers):
+        out.problems.append(f"the {position} layer (the model's convolutional layers: {', '.join(layers) or 'none'})")
+        return None
+    return [q.VisualizeClass(layer=layers[index], unit=int(unit))]
+
+
+def conv_layers(workspace) -> list[str]:
+    """The names of the model's convolutional layers, in order (empty for a model without them)."""
+    module = getattr(getattr(workspace, "model", None), "module", None)
+    if module is None:
+        return []
+    return [name for name, m in module.named_modules() if type(m).__name__.startswith("Conv")]

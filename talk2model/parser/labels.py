@@ -24,17 +24,31 @@ IMPORTANCE = ("all", "top", "feature")
 STATISTIC = ("feature", "prediction", "target")
 BIAS_METRICS = ("none", "selection_rate", "tpr", "fpr", "accuracy")
 BIAS_CROSS = ("separate", "crossed")
+# inside the network: the norm of an adversarial change, influence's two questions, a concept
+# (built-ins only: a concept said as images goes to the selection), which layer's unit to draw
+# (the model's convolutional layers by position), the 2-D map and what colours it
+NORMS = ("default",) + q.NORMS
+INFLUENCE = ("proponents",) + q.INFLUENCE_MODES
+CONCEPTS = ("all", "thick_strokes", "thin_strokes", "loops")
+LAYERS = ("none", "first", "second", "third")
+EMBEDDINGS = q.EMBEDDINGS
+COLOURS = ("unsaid",) + q.EMBEDDING_COLOURS
 ARGS = {"method": METHODS, "metric": METRICS, "mode": MODES, "importance": IMPORTANCE,
-        "statistic": STATISTIC, "bias_metric": BIAS_METRICS, "bias_cross": BIAS_CROSS}
+        "statistic": STATISTIC, "bias_metric": BIAS_METRICS, "bias_cross": BIAS_CROSS,
+        "norm": NORMS, "influence": INFLUENCE, "concept": CONCEPTS, "layer": LAYERS,
+        "embedding": EMBEDDINGS, "colour": COLOURS}
 # which operation each argument head belongs to
 ARG_OF = {"method": "explain", "metric": "score", "mode": "mistakes", "importance": "importance",
-          "statistic": "statistic", "bias_metric": "bias", "bias_cross": "bias"}
+          "statistic": "statistic", "bias_metric": "bias", "bias_cross": "bias", "norm": "adversarial",
+          "influence": "influence", "concept": "concepts", "layer": "visualize_class",
+          "embedding": "embedding", "colour": "embedding"}
 
 FEATURE_ROLES = ("f_filter", "f_whatif", "f_arg")
 VALUE_ROLES = ("v_eq", "v_ne", "v_whatif", "v_whatif_ne", "v_arg")
 NUMBER_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_set", "n_inc", "n_dec",
-                "n_top", "n_id", "n_band")
-CLASS_ROLES = ("c_pred", "c_pred_not", "c_label", "c_label_not", "c_stat_pred", "c_stat_label")
+                "n_top", "n_id", "n_band", "n_eps", "n_unit")
+# c_target: the class an adversarial change pushes toward, a class to draw or a concept is tested for
+CLASS_ROLES = ("c_pred", "c_pred_not", "c_label", "c_label_not", "c_stat_pred", "c_stat_label", "c_target")
 REFERENCE_ROLES = ("r_prev",)
 METRIC_ROLES = ("m_arg",)
 METHOD_ROLES = ("x_arg",)

@@ -85,7 +85,25 @@ def slot_args(step: dict) -> dict[str, str]:
     if op == "bias":
         metric = _BIAS_METRIC.get(step.get("metric") or "none", "none")
         return {"bias_metric": metric, "bias_cross": "crossed" if step.get("attributes") else "separate"}
+    if op == "adversarial":
+        return {"norm": step.get("norm") or "default"}
+    if op == "influence":
+        return {"influence": step.get("mode") or "proponents"}
+    if op == "concepts":
+        return {"concept": step.get("concept") if step.get("concept") in L.CONCEPTS else "all"}
+    if op == "visualize_class":
+        return {"layer": layer_position(step.get("layer"))}
+    if op == "embedding":
+        return {"embedding": step.get("method", "tsne"), "colour": step.get("by") or "unsaid"}
     return {}
+
+
+def layer_position(name: str | None) -> str:
+    """A layer's name in a gold query -> its position among the convolutional layers of the
+    built-in CNNs (conv1, conv2, conv3): what a person says ("the first layer", "conv2")."""
+    if name is None or not name.startswith("conv"):
+        return "none"
+    return {"conv1": "first", "conv2": "second", "conv3": "third"}.get(name, "none")
 
 
 # the bias check's metric names (ops/bias.py) -> the reader's labels
@@ -302,7 +320,18 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
         op = step["op"]
         if op == "score":           # the metric's own word, when said ("how precise", "recall")
             a.take(a.free(lambda s, m=step.get("metric", "accuracy"): s.kind == "metric" and s.metric == m), "m_arg")
-        if op in ("importance", "likelihood") and "top" in step:
+        if op in ("adversarial", "visualize_class", "concepts") and step.get("target") is not None:
+            if a.take(a.free(lambda s, c=step["target"]: c in s.classes), "c_target") is None:
+                a.lacking(f"class {step['target']}", lambda s: bool(s.classes))
+        if op == "adversarial" and step.get("epsilon") is not None:
+            if a.number(None, step["epsilon"], "n_eps") is None:
+                a.lacking(f"epsilon {step['epsilon']}", lambda s: s.kind == "number")
+        if op == "visualize_class" and step.get("layer") is not None and layer_position(step["layer"]) == "none":
+            a.missing.append(f"layer {step['layer']}")
+        if op == "visualize_class" and step.get("unit") is not None:
+            if a.number(None, step["unit"], "n_unit") is None:
+                a.lacking(f"unit {step['unit']}", lambda s: s.kind == "number")
+        if op in ("importance", "likelihood", "influence") and "top" in step:
             a.number(None, step["top"], "n_top")          # "the most important" has no number
         for method in ([step.get("method")] if op == "explain" else list(step.get("methods") or ())):
             if method and method != "auto":               # "with Grad-CAM"

@@ -54,7 +54,8 @@ class Assembler:
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
         bound = self._bind_numbers(g, role, out)
-        pieces = self._conditions(g, role, bound, out)
+        role = C.range_bounds(g, role, bound)
+        pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
         whatifs = self._whatifs(g, role, bound, out)
         steps: list[q.Step] = []
         others = C.everyone_else(state) if any(role[i] == "r_other" for i in role) else None
@@ -65,10 +66,18 @@ class Assembler:
         if others is not None:
             pieces.insert(0, Piece(-1, others))
         where = C.join_conditions(g, pieces, self.workspace)
+        if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
+            replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace)
+            if replaced is not None:          # "and for men?" after women: not an empty "and"
+                steps.pop()
+                where = replaced
         if where is not None:
             steps.append(q.Filter(where))
-        if state is not None and state.last_whatifs and r.carry > 0.5 and not C.replaces_change(g):
-            whatifs = list(state.last_whatifs) + [w for w in whatifs if w not in state.last_whatifs]
+        whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
+        if state is not None and state.last_whatifs and r.carry > 0.5 and not C.replaces_change(g) \
+                and not C.names_new_rows(where, state):
+            whatifs = C.carried_changes(state.last_whatifs, whatifs, self.workspace) + \
+                [w for w in whatifs if w not in state.last_whatifs]
         steps += whatifs
         ops = self._operations(g, r, role, bound, state, out, fallback_feature)
         if ops is None:

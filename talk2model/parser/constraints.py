@@ -504,3 +504,125 @@ def conv_layers(workspace) -> list[str]:
     if module is None:
         return []
     return [name for name, m in module.named_modules() if type(m).__name__.startswith("Conv")]
+
+
+# ---------------------------------------------------------------------------- follow-ups
+def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace) -> q.Expr | None:
+    """'And for men?' after women, 'ok, now applicant 1' after applicant 4: a condition that no
+    row of the group could meet with the group's own condition on that column replaces that
+    condition (the rest of the group is kept). None when the new conditions only narrow."""
+    if last_where is None:
+        return None
+    old = list(q.conjuncts(last_where))
+    new = [c for c in q.conjuncts(where) if isinstance(c, q.Cmp)]
+    kept = [c for c in old if not (isinstance(c, q.Cmp) and any(
+        _same_column_exclusive(c, n, workspace) for n in new))]
+    if len(kept) == len(old):
+        return None
+    parts = kept + list(q.conjuncts(where))
+    return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
+def names_new_rows(where: q.Expr | None, state) -> bool:
+    """The turn names ids that are not the ones being discussed: a new person, whose question
+    does not inherit the last person's what-ifs."""
+    ids = [c.value for c in q.conjuncts(where) if isinstance(c, q.Cmp) and c.feature == "id"]
+    if where is not None and isinstance(where, q.Or):
+        ids += [c.value for c in where.items if isinstance(c, q.Cmp) and c.feature == "id"]
+    current = getattr(state, "current_ids", None) or []
+    return bool(ids) and not set(ids) <= set(current)
+
+
+def consistent_changes(whatifs: list[q.WhatIf], where: q.Expr | None, state, workspace) -> list[q.WhatIf]:
+    """Two changes no row could have together ('24 months instead of 36', 'her BMI is 48, what if
+    it were 30', 'a misdemeanour instead of a felony' on two exclusive flags): the one that is not
+    the row's current value stays, else the one said first."""
+    row = _one_row(where, state, workspace)
+    out: list[q.WhatIf] = []
+    for w in whatifs:
+        clash = next((o for o in out if _exclusive_changes(o, w, workspace)), None)
+        if clash is None:
+            out.append(w)
+        elif row is not None and _is_current(clash, row) and not _is_current(w, row):
+            out[out.index(clash)] = w
+    return out
+
+
+def carried_changes(last: tuple[q.WhatIf, ...], new: list[q.WhatIf], workspace) -> list[q.WhatIf]:
+    """The last turn's changes kept by 'also': those the new changes do not overrule."""
+    return [w for w in last if not any(w.feature == n.feature or _exclusive_changes(w, n, workspace) for n in new)]
+
+
+def _exclusive_changes(a: q.WhatIf, b: q.WhatIf, workspace) -> bool:
+    if a.action != "set" or b.action != "set":
+        return False
+    if a.feature == b.feature:
+        return a.value != b.value
+    data = workspace.data
+    flags = all(f in data and workspace.schema.features.get(f) is not None
+                and workspace.schema.features[f].kind == "flag" for f in (a.feature, b.feature))
+    if not flags or a.value != 1 or b.value != 1:
+        return False
+    return not bool(((data[a.feature] == 1) & (data[b.feature] == 1)).any())
+
+
+def _one_row(where: q.Expr | None, state, workspace):
+    ids = [c.value for c in q.conjuncts(where) if isinstance(c, q.Cmp) and c.feature == "id" and c.cmp == "=="]
+    if not ids and where is None:
+        current = getattr(state, "current_ids", None)
+        ids = list(current) if current is not None and len(current) == 1 else []
+    if len(ids) != 1 or ids[0] not in workspace.data.index:
+        return None
+    return workspace.data.loc[ids[0]]
+
+
+def _is_current(w: q.WhatIf, row) -> bool:
+    try:
+        return w.feature in row.index and row[w.feature] == w.value
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------- ranges and class pairs
+_RANGE_WORDS = {"to", "-", "through", "thru", "till", "until", "and"}
+_LOWER, _UPPER = ("n_gt", "n_ge"), ("n_lt", "n_le")
+
+
+def range_bounds(g: Grounding, role: dict, bound: dict) -> dict:
+    """'2 to 5 priors', 'aged 25-35', 'between 150 and 170': two numbers of one feature joined by
+    a range word are a lower and an upper bound, whatever comparison each was read with."""
+    numbers = sorted((i for i in role if role[i] in _LOWER + _UPPER), key=lambda i: g.spans[i].start)
+    out = dict(role)
+    for i, j in zip(numbers, numbers[1:]):
+        a, b = g.spans[i], g.spans[j]
+        between = g.tokens[a.end:b.start]
+        if bound.get(i) is None or bound.get(i) != bound.get(j) or len(between) != 1 \
+                or between[0] not in _RANGE_WORDS or a.number is None or b.number is None or a.number >= b.number:
+            continue
+        if between[0] == "and" and (a.start == 0 or g.tokens[a.start - 1] not in ("between", "from")):
+            continue
+        same_side = (role[i] in _LOWER) == (role[j] in _LOWER)
+        if same_side:
+            out[i], out[j] = "n_ge", "n_le"
+    return out
+
+
+_CONTRAST = {"but", "actually", "really", "truly", "fact", "though", "although", "turned", "yet", "while"}
+
+
+def class_pairs(g: Grounding, pieces: list) -> list:
+    """'approved but actually bad risks', 'denied who were in fact good': two different classes
+    of the same kind (both the model's, or both the truth) with a contrast word between them are
+    the model's class and the true class: the second takes the other kind."""
+    out = list(pieces)
+    for k in range(1, len(out)):
+        a, b = out[k - 1].expr, out[k].expr
+        if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)) or a.feature != b.feature \
+                or a.feature not in ("prediction", "label") or (a.cmp, a.value) == (b.cmp, b.value):
+            continue
+        between = set(g.tokens[out[k - 1].start:out[k].start])
+        if "or" in between or not (between & _CONTRAST):
+            continue
+        other = "label" if a.feature == "prediction" else "prediction"
+        out[k] = type(out[k])(out[k].start, q.Cmp(other, b.cmp, b.value))
+    return out

@@ -45,6 +45,7 @@ class NaturalLanguageParser:
         self.assembler = Assembler(workspace)
         self.generic = frozenset(self.reader.meta.get("generic_words", ()))
         self._semantic: dict = {}
+        self.unavailable = unavailable_ops(workspace)
 
     # ------------------------------------------------------------------ public
     def parse(self, question: str, state=None) -> Parse:
@@ -62,7 +63,7 @@ class NaturalLanguageParser:
         known = self.grounder.speller.known
         if not words or not any(t in known or t.isdigit() or t.lstrip("-").isdigit() for t in words):
             return self._examples(NOT_UNDERSTOOD)
-        reading = self.reader.read(g, self._state_text(state))
+        reading = self.reader.read(g, self._state_text(state), self.unavailable)
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)
@@ -179,3 +180,20 @@ def warm_up() -> None:
         except Exception:  # noqa: BLE001 - reported when the first question is parsed
             pass
     threading.Thread(target=load, name="talk2model-reader").start()
+
+
+# the operations only a PyTorch network answers, and those only images answer
+NETWORK_OPS = frozenset({"adversarial", "influence", "embedding", "faithfulness"})
+IMAGE_OPS = frozenset({"visualize_class", "concepts"})
+# on images a person's "what must change for it to be a 3" is an adversarial question
+TABLE_OPS = frozenset({"counterfactual", "anchor"})
+
+
+def unavailable_ops(workspace) -> frozenset[str]:
+    """The operations the reader never chooses in this workspace: those its model cannot run."""
+    if workspace.kind == "image":
+        return TABLE_OPS
+    estimator = getattr(workspace.model, "estimator", None)
+    network = type(estimator).__name__ == "TorchMLPClassifier"
+    return IMAGE_OPS | (frozenset() if network else NETWORK_OPS)
+

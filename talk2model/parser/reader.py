@@ -144,15 +144,21 @@ class Reader:
                 _SHARED = cls()
         return _SHARED
 
-    def read(self, grounding: Grounding, state: str = "") -> Reading:
+    def read(self, grounding: Grounding, state: str = "", exclude: frozenset[str] = frozenset()) -> Reading:
+        """The reader's decisions; operations in `exclude` (those the workspace's model cannot
+        run) are never chosen: the next most likely reading is."""
         enc = encode(grounding, state)
         feed = {"ids": enc.ids[None], "segments": enc.segments[None], "span_types": enc.span_types[None],
                 "mask": np.ones((1, len(enc)), dtype=np.int64)}
         out = dict(zip(self.outputs, self.session.run(None, feed)))
-        return self._decode(grounding, enc.span_at, out)
+        return self._decode(grounding, enc.span_at, out, exclude)
 
-    def _decode(self, grounding: Grounding, span_at: list[int], out: dict) -> Reading:
+    def _decode(self, grounding: Grounding, span_at: list[int], out: dict,
+                exclude: frozenset[str] = frozenset()) -> Reading:
         ops = _softmax(out["op"][0] / self.t_op)
+        if exclude:
+            ops[:, [L.SLOT_LABELS.index(op) for op in exclude if op in L.SLOT_LABELS]] = 0.0
+            ops = ops / ops.sum(axis=-1, keepdims=True)
         slots: list[Slot] = []
         for k in range(L.SLOTS):
             order = np.argsort(-ops[k])

@@ -226,6 +226,9 @@ def _load_toml(path: Path) -> Workspace:
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(ERR_TOML.format(path=path.name, error=exc)) from None
+    from talk2model.workspace.keys import check_keys
+
+    check_keys(spec, path.name)   # unknown keys and mistyped values, before anything is read
     if spec.get("kind", "table") == "image":
         from talk2model.workspace.images import load_image_workspace
 

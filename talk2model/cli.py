@@ -111,7 +111,7 @@ def _print_answer(answer, as_json: bool) -> None:
 
 def cmd_workspaces(args) -> int:
     from talk2model.workspace import builtin_workspaces, load_workspace
-    from talk2model.workspace.schema import did_you_mean  # noqa: F401
+    from talk2model.textutil import did_you_mean  # noqa: F401
 
     for name, path in builtin_workspaces().items():
         try:

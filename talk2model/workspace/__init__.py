@@ -32,7 +32,8 @@ from talk2model.errors import WorkspaceError
 from talk2model.paths import resource_dir
 from talk2model.workspace.data import fingerprint_frame, load_table
 from talk2model.workspace.model import Model, check_trust, load_model, wrap_model
-from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_mean, split_words
+from talk2model.textutil import did_you_mean
+from talk2model.workspace.schema import Feature, Schema, build_schema, split_words
 
 __all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "builtin_workspaces",
            "load_workspace", "split_words"]

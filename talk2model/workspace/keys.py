@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from talk2model.errors import WorkspaceError
-from talk2model.workspace.schema import did_you_mean
+from talk2model.textutil import did_you_mean
 
 ERR_UNKNOWN_KEY = "workspace file {file}: unknown key '{key}' in {where}{hint}"
 ERR_KEY_TYPE = "workspace file {file}: {key} in {where} must be {kind}, not {value!r}"

@@ -4,7 +4,7 @@ change, and whether any breaks the schema's constraints.
 
     .venv/bin/python bench/counterfactual_credit.py [rows] [workspace]   # default 100 rows of credit
 
-Each row goes through the whole turn (Assistant.run: engine, dice-ml + search, verification,
+Each row goes through the whole turn (Assistant.run: engine, search, verification,
 words), like a person asking "what would applicant N need to change?". Every alternative shown is
 re-checked here with the raw estimator, and against the schema: a feature that is not actionable,
 a missing-value code ("not_known"), or a move against a feature's direction is a violation
@@ -47,8 +47,8 @@ def main(n_rows: int = 100, name: str = "credit") -> None:
     ws = load_workspace(name)
     ids = ws.data.sample(n_rows, random_state=0).index if n_rows < len(ws.data) else ws.data.index
     bot = Assistant(ws)
-    bot.run(f"filter id == {ids[0]} then counterfactual")      # warm-up: imports, dice-ml, caches
-    seconds, found, changed, shown, engines, dice, invalid = [], 0, [], [], Counter(), Counter(), 0
+    bot.run(f"filter id == {ids[0]} then counterfactual")      # warm-up: imports, caches
+    seconds, found, changed, shown, engines, invalid = [], 0, [], [], Counter(), 0
     broken, outside_rows, bound = 0, 0, Counter()
     for row_id in ids:
         started = time.perf_counter()
@@ -73,7 +73,6 @@ def main(n_rows: int = 100, name: str = "credit") -> None:
         if not cfs:
             bound[result["binding"]] += 1
         engines.update(e for e in result["engines"])
-        dice[result["dice_status"].split(":")[0]] += 1
     s = np.array(seconds)
     print(f"counterfactuals on {name}: {len(ids)} rows (fixed random sample, seed 0)")
     print(f"  seconds per row: median {np.median(s):.2f}, p95 {np.percentile(s, 95):.2f}, "
@@ -85,7 +84,7 @@ def main(n_rows: int = 100, name: str = "credit") -> None:
     print(f"  changes breaking actionable / missing_values / direction: {broken}")
     print(f"  rows with changes outside the person's control shown apart: {outside_rows}; "
           f"rows with none a person can make, by binding constraint: {dict(bound)}")
-    print(f"  rows whose shown alternatives came from: {dict(engines)}; dice-ml status: {dict(dice)}")
+    print(f"  rows whose shown alternatives came from: {dict(engines)}")
 
 
 if __name__ == "__main__":

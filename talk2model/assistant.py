@@ -23,15 +23,13 @@ from talk2model.query.human import describe_query
 from talk2model.query.validate import validate
 from talk2model.sanitize import clean_text, control_characters
 from talk2model.state import Conversation
-from talk2model.verbalize import FigureSpec, Reply, say
+from talk2model.verbalize import AI_NOTICE, FigureSpec, Reply, say  # AI_NOTICE: re-exported for the app, CLI, tests
 from talk2model.workspace import Workspace, load_workspace
 
 log = logging.getLogger("talk2model.assistant")
 
 EMPTY_QUESTION = "Ask me something about the model or its data — for example: {example}"
 SELECTION_IDS_SHOWN = 10_000       # to_json lists the selected ids up to this many
-AI_NOTICE = ("You are talking to an AI system: answers are computed from a machine-learning model "
-             "and its data, and can be wrong.")
 
 
 @dataclass

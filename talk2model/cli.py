@@ -6,7 +6,7 @@
     talk2model run -w credit "filter age > 50 then count" --json
     talk2model run -w credit --json-query '{"steps": [...]}' --json
     talk2model parse -w german --json -          (questions on stdin, one JSON object per line)
-    talk2model app | eval-parser | precompute | transcript | models | passwd
+    talk2model app | eval-parser | precompute | transcript | models | passwd | db upgrade
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ DELEGATED = {
     "app": ("talk2model.ui", "start the Gradio chat app"),
     "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
     "precompute": ("talk2model.explainers.precompute", "fill the attribution cache for a workspace"),
+    "db": ("talk2model.store.migrate", "the audit store's schema: db upgrade [--db URL], db current"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
     "passwd": ("talk2model.auth", "add a user to the app's password file, or change a password"),
@@ -110,7 +111,7 @@ def _print_answer(answer, as_json: bool) -> None:
 
 def cmd_workspaces(args) -> int:
     from talk2model.workspace import builtin_workspaces, load_workspace
-    from talk2model.workspace.schema import did_you_mean  # noqa: F401
+    from talk2model.textutil import did_you_mean  # noqa: F401
 
     for name, path in builtin_workspaces().items():
         try:

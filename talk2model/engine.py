@@ -19,6 +19,7 @@ from talk2model.formatting import fmt_number, plain
 from talk2model.ops.registry import Result, load_all
 from talk2model.query import ast as q
 from talk2model.query.human import describe_selection, describe_whatif
+from talk2model.query.whatif import apply_whatif, complementary_flags, whatif_notes  # noqa: F401
 from talk2model.state import Conversation
 from talk2model.workspace import Workspace
 
@@ -203,75 +204,6 @@ def _predictions_for(frame: pd.DataFrame, ctx: Context) -> pd.Series:
     if ctx.whatifs:
         return ctx.workspace.predictions(frame)
     return ctx.workspace.predictions().loc[frame.index]
-
-
-def apply_whatif(frame: pd.DataFrame, step: q.WhatIf, schema, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A changed copy of `frame`; the original is untouched.
-
-    Setting a member of a one-hot group (schema.groups) to 1 clears the other members, and setting
-    a flag also sets its complement when `data` shows the two always add up to 1 (compas's
-    woman/man), so the changed rows stay rows the data could hold.
-    """
-    out = frame.copy()
-    column = out[step.feature]
-    if step.action == "set":
-        out[step.feature] = _like(column, step.value)
-        spec = schema.features.get(step.feature)
-        if spec is not None and spec.kind == "flag":
-            for group in schema.groups.values():
-                if step.feature in group and step.value == 1:
-                    for other in group:
-                        if other != step.feature and other in out:
-                            out[other] = _like(out[other], 0)
-            for other in complementary_flags(step.feature, schema, data):
-                out[other] = _like(out[other], 1 - step.value)
-    else:
-        delta = step.value if step.action == "increase" else -step.value
-        out[step.feature] = column + delta
-    return out
-
-
-def _like(column: pd.Series, value):
-    """`value` in the column's own number type (1 -> 1.0 for a float flag column)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and pd.api.types.is_float_dtype(column):
-        return float(value)
-    return value
-
-
-def complementary_flags(feature: str, schema, data: pd.DataFrame | None) -> list[str]:
-    """Other flag columns that are 1 exactly when `feature` is 0 in every row of `data`."""
-    if data is None or feature not in data or schema.features[feature].kind != "flag":
-        return []
-    base = data[feature]
-    return [name for name, spec in schema.features.items()
-            if name != feature and spec.kind == "flag" and name in data
-            and bool(((base + data[name]) == 1).all())]
-
-
-def whatif_notes(ctx: "Context") -> list[str]:
-    """Plain warnings for what-if values outside the range seen in the data
-    ("no applicant in the data is older than 75")."""
-    notes: list[str] = []
-    schema, data = ctx.schema, ctx.workspace.data
-    for step in ctx.whatifs:
-        spec = schema.features.get(step.feature)
-        if spec is None or spec.kind != "numeric" or step.feature not in ctx.frame:
-            continue
-        values = pd.to_numeric(ctx.frame[step.feature], errors="coerce")
-        low, high = data[step.feature].min(), data[step.feature].max()
-        label = spec.label
-        unit = f" {spec.unit}" if spec.unit else ""
-        is_age = "age" in {step.feature.lower(), label.lower()}
-        if (values > high).any():
-            high_text = fmt_number(plain(high))
-            notes.append(f"no {schema.entity} in the data is older than {high_text}" if is_age else
-                         f"no {schema.entity} in the data has a {label} above {high_text}{unit}")
-        if (values < low).any():
-            low_text = fmt_number(plain(low))
-            notes.append(f"no {schema.entity} in the data is younger than {low_text}" if is_age else
-                         f"no {schema.entity} in the data has a {label} below {low_text}{unit}")
-    return list(dict.fromkeys(notes))
 
 
 def _keep_possible(ctx: Context, step: q.WhatIf) -> None:

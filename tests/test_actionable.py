@@ -1,6 +1,6 @@
 """Actionable advice: the schema's `actionable`, `direction`, `missing_values`, `lowest` /
 `highest` (declared, else inferred), counterfactuals that respect them over 200 rows of credit and
-compas, dice-ml suggestions that break them dropped, group changes that respect them, and
+compas, candidates that break them dropped by the last check, group changes that respect them, and
 what-ifs that leave a feature's possible values said plainly."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def test_no_counterfactual_suggests_a_missing_value_or_moves_against_direction(n
     shown = bound = 0
     for k, row_id in enumerate(ids):
         row = X.loc[row_id]
-        found = cfx.counterfactuals(ws.model, row, space, use_dice=False, data=X, schema=ws.schema)
+        found = cfx.counterfactuals(ws.model, row, space, data=X, schema=ws.schema)
         for cf in found.counterfactuals:
             _check(ws, row, cf, actionable_only=True)
         shown += len(found.counterfactuals)
@@ -139,7 +139,7 @@ def test_no_counterfactual_suggests_a_missing_value_or_moves_against_direction(n
             _check(ws, row, found.binding_example, actionable_only=False)
             bound += 1
         if k < 50:                                  # changes outside the person's control
-            for cf in cfx.counterfactuals(ws.model, row, fixed, n=2, use_dice=False, diagnose=False).counterfactuals:
+            for cf in cfx.counterfactuals(ws.model, row, fixed, n=2, diagnose=False).counterfactuals:
                 _check(ws, row, cf, actionable_only=False)
     assert shown > 100          # the test looked at real suggestions, not an empty list
     if name == "credit":
@@ -147,27 +147,43 @@ def test_no_counterfactual_suggests_a_missing_value_or_moves_against_direction(n
         free = cfx.ChangeSpace.build(ws.schema.__class__(**{**ws.schema.__dict__, "features": {
             n: f.__class__(**{**f.__dict__, "missing_values": (), "direction": None}) for n, f in ws.schema.features.items()}}), X)
         suggested = [new for row_id in ids[:40] for cf in cfx.counterfactuals(
-            ws.model, X.loc[row_id], free, use_dice=False, diagnose=False).counterfactuals
+            ws.model, X.loc[row_id], free, diagnose=False).counterfactuals
             for new in (v[1] for v in cf.changes.values())]
         assert "not_known" in suggested
 
 
-def test_dice_suggestions_that_break_the_constraints_are_dropped(monkeypatch):
+def test_candidates_that_break_the_constraints_are_dropped_before_they_are_shown(monkeypatch):
+    """The last check (`_verify`) holds even when the search itself offers rule-breaking changes:
+    here every single change that breaks a rule is planted in the pool as if the search had found
+    it, with the model's own verdict, and none of them may be shown."""
     ws = load_workspace("credit")
     X = ws.X()
     row_id = ws.data.index[(ws.predictions() == 0) & (ws.data["checking_account"] != "not_known")
                            & (ws.data["saving_accounts"] != "not_known")][0]
     row = X.loc[row_id]
     space = cfx.ChangeSpace.from_workspace(ws)
-    # every single change dice-ml could offer that breaks a rule, offered as dice-ml's own answer
-    bad = [{"checking_account": "not_known"}, {"saving_accounts": "not_known"}, {"purpose": "business"},
-           {"age": int(row["age"]) - 5}, {"sex": "male" if row["sex"] == "female" else "female"}]
-    monkeypatch.setattr(cfx, "_dice_run", lambda *a, **k: bad)
-    found = cfx.counterfactuals(ws.model, row, space, data=X, schema=ws.schema, dice_seconds=5.0)
-    assert found.dice_status == "ok"
+    duration = space.unit("duration")
+    bad = [{"checking_account": "not_known"}, {"saving_accounts": "not_known"},
+           {"duration": duration.high + 60}, {"duration": duration.low - 5 if duration.low > 5 else -1},
+           {"checking_account": "not_known", "saving_accounts": "not_known"}]
+    assert not any(space.allows(row, c) for c in bad)
+    original = cfx._search_singles
+    planted = []
+
+    def singles_and_bad(scorer, row, space, pool):
+        out = original(scorer, row, space, pool)
+        pred, flips, score = scorer.run(cfx._frame(row, bad, space))
+        planted.extend(c for c, ok in zip(bad, flips) if ok)
+        cfx._add(pool, scorer, row, space, bad, source="search", known=(pred, flips, score))
+        return out
+
+    monkeypatch.setattr(cfx, "_search_singles", singles_and_bad)
+    monkeypatch.setattr(cfx, "_shrink_all", lambda scorer, row, space, shortlist: shortlist)  # shown as planted
+    found = cfx.counterfactuals(ws.model, row, space, data=X, schema=ws.schema, n=10)
+    assert planted, "no rule-breaking change flips this row: the test would check nothing"
     for cf in found.counterfactuals:
-        assert cf.source != "dice-ml"
         _check(ws, row, cf, actionable_only=True)
+        assert {k: v[1] for k, v in cf.changes.items()} not in bad
 
 
 @pytest.mark.parametrize("name, where", [("credit", "age > 50"), ("compas", "age < 30 and prediction == 1")])

@@ -14,7 +14,8 @@ from talk2model import ui
 from talk2model.errors import WorkspaceError
 from talk2model.workspace import upload as up
 from talk2model.workspace.model import ERR_FEATURES
-from talk2model.workspace.schema import ERR_TARGET_MISSING, ERR_UNKNOWN_TYPE, did_you_mean
+from talk2model.textutil import did_you_mean
+from talk2model.workspace.schema import ERR_TARGET_MISSING, ERR_UNKNOWN_TYPE
 
 FEATURES = ["age", "credit_amount", "duration", "job"]
 

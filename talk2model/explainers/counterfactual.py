@@ -11,29 +11,24 @@ cannot change (`Feature.actionable` false; immutables included) never change; a 
 data (and inside `lowest` / `highest`); categories take only values seen in the data; a one-hot
 group (schema.groups) changes as one unit, with exactly one member set.
 
-Two engines feed one pool of candidates:
-
-* dice-ml (method "random", posthoc_sparsity_algorithm "binary", a fixed seed), on the raw
-  features, run with a time limit; anything it returns is cleaned (changes that do not matter are
-  dropped, numbers rounded) and re-verified with the model;
-* a search of our own: every single change over quantiles of each feature, then pairs of the most
-  promising single changes, then (only if too few were found) a beam of triples.
+Candidates come from one search: every single change over quantiles of each feature, then pairs
+of the most promising single changes, then (only if too few were found) a beam of triples.
+(dice-ml was used beside it until issue 15; on 60 rows each of four workspaces it found the same
+alternatives 4-7x slower, so it was dropped: see docs/whatif-counterfactuals-fairness.md.)
 
 Every candidate is verified by re-predicting with the model (only real flips are kept), shrunk
 towards the original row while it still flips, and the pool is sorted by the number of changed
 features, then distance (|change| / median absolute deviation for numbers, 1 per category).
 Up to `n` diverse ones are kept: none changes a superset of the features another one changes.
+Before anything is shown it is checked once more, against the constraints (`ChangeSpace.allows`)
+and by predicting the changed row again (`_verify`).
 The model is used only through `predict` / `predict_proba` on raw feature frames.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
-import io
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +40,6 @@ from talk2model.workspace.schema import plain_value
 QUANTILES = np.linspace(0.0, 1.0, 21)
 PAIR_VALUES = 3          # best values per feature carried into the pair search
 BEAM = 12                # non-flipping pairs extended into triples
-DICE_SECONDS = 1.0       # time limit for dice-ml on one row
-DICE_SAMPLE = 400        # random samples dice-ml draws per round
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,7 +265,7 @@ class Counterfactual:
     prediction: Any
     distance: float
     probability: float | None = None      # P(prediction) after the change
-    source: str = "search"                # search | dice-ml
+    source: str = "search"                # the engine that found it (only the search since issue 15)
 
     @property
     def n_changed(self) -> int:
@@ -290,7 +283,6 @@ class Search:
     desired: Any                           # a class, or None for "any other class"
     counterfactuals: list[Counterfactual]
     engines: list[str]                     # engines that contributed to what is shown
-    dice_status: str = "not used"          # ok | failed: ... | timed out | not used
     binding: str | None = None             # when none found: which constraint binds
     binding_example: Counterfactual | None = None
     seconds: float = 0.0
@@ -357,15 +349,13 @@ def _cast(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
 
 
 def counterfactuals(model, row: pd.Series, space: ChangeSpace, *, desired: Any = None, n: int = 3,
-                    use_dice: bool = True, data: pd.DataFrame | None = None,
-                    dice_seconds: float = DICE_SECONDS, seed: int = 0, diagnose: bool = True,
+                    data: pd.DataFrame | None = None, diagnose: bool = True,
                     schema=None) -> Search:
     """Up to `n` verified, diverse, minimal counterfactuals for one row (a Series of raw features).
 
-    `desired` is the class to reach (None: any class but the current one). `data` (raw features of
-    the workspace) is needed for dice-ml; without it only our own search runs. When nothing flips
+    `desired` is the class to reach (None: any class but the current one). When nothing flips
     and `diagnose` is set, the search is re-run with the constraints relaxed one at a time to say
-    which one binds (needs `schema` and `data`).
+    which one binds (needs `schema` and `data`, the workspace's raw features).
     """
     started = time.perf_counter()
     row = row[list(space.feature_names)]
@@ -377,17 +367,10 @@ def counterfactuals(model, row: pd.Series, space: ChangeSpace, *, desired: Any =
         desired = next(c for c in classes if c != original)
     scorer = _Scorer(model, original, desired)
     pool: dict[tuple, Counterfactual] = {}
-    dice_status = "not used"
-    # dice-ml works in a worker thread while our own search runs
-    pending = _dice_start(model, row, space, data, desired, n, seed) if use_dice and data is not None else None
-
     singles = _search_singles(scorer, row, space, pool)
     beam: list[dict[str, Any]] = []
     if _diverse_count(pool) < n:
         beam = _search_pairs(scorer, row, space, pool, singles)
-    if pending is not None:
-        found, dice_status = _dice_collect(pending, started + dice_seconds)
-        _add(pool, scorer, row, space, found, source="dice-ml")
     if _diverse_count(pool) < n:
         _search_triples(scorer, row, space, pool, singles, beam)
 
@@ -402,7 +385,7 @@ def counterfactuals(model, row: pd.Series, space: ChangeSpace, *, desired: Any =
     chosen = [cf for cf in chosen if _verify(model, row, space, cf, original, desired)]
     engines = sorted({cf.source for cf in chosen})
     result = Search(original_prediction=original, desired=desired, counterfactuals=chosen,
-                    engines=engines, dice_status=dice_status, evaluated=scorer.evaluated)
+                    engines=engines, evaluated=scorer.evaluated)
     if not chosen and diagnose and schema is not None and data is not None:
         result.binding, result.binding_example = _diagnose(model, row, schema, data, desired, original)
     result.seconds = time.perf_counter() - started
@@ -419,10 +402,7 @@ def _distance(row: pd.Series, space: ChangeSpace, changes: dict[str, Any]) -> fl
 
 def _add(pool, scorer, row, space, changesets: list[dict[str, Any]], *, source: str,
          known: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
-    if known is None:       # candidates from outside our own search (dice-ml) are checked first
-        changesets = [c for c in changesets if c and space.allows(row, c)]
-    else:
-        changesets = [c for c in changesets if c]
+    changesets = [c for c in changesets if c]
     if not changesets:
         return
     pred, flips, score = known if known is not None else scorer.run(_frame(row, changesets, space))
@@ -432,9 +412,7 @@ def _add(pool, scorer, row, space, changesets: list[dict[str, Any]], *, source: 
         cf = Counterfactual(changes=_changes_of(row, space, changes), prediction=p,
                             distance=_distance(row, space, changes), source=source,
                             probability=float(s) if scorer.has_proba else None)
-        old = pool.get(cf.key())
-        if old is None or (old.source != "dice-ml" and cf.source == "dice-ml"):
-            pool[cf.key()] = cf
+        pool.setdefault(cf.key(), cf)
 
 
 def _search_singles(scorer, row, space, pool):
@@ -585,118 +563,12 @@ def apply_changes(row: pd.Series, space: ChangeSpace, cf: Counterfactual) -> pd.
 
 
 def _verify(model, row, space, cf: Counterfactual, original, desired) -> bool:
+    """The last check before a counterfactual is shown: every change is one the constraints
+    allow, and the model, asked again on the changed row, predicts the class wanted."""
+    if not space.allows(row, {name: new for name, (_, new) in cf.changes.items()}):
+        return False
     pred = plain_value(model.predict(apply_changes(row, space, cf))[0])
     return pred == desired if desired is not None else pred != original
-
-
-# --------------------------------------------------------------------------------------------
-# dice-ml
-class _RawModel:
-    """What dice-ml calls: predict / predict_proba on raw feature frames, in the data's types."""
-
-    def __init__(self, model, dtypes: pd.Series) -> None:
-        self.model = model
-        self.dtypes = dtypes
-        self.classes_ = getattr(model, "classes_", None)
-
-    def _fix(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = X[list(self.dtypes.index)].copy()
-        for c, dtype in self.dtypes.items():
-            if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_numeric_dtype(X[c]):
-                X[c] = pd.to_numeric(X[c])
-            if pd.api.types.is_numeric_dtype(dtype):
-                X[c] = X[c].astype(dtype) if pd.api.types.is_float_dtype(dtype) else X[c].round().astype(dtype)
-        return X
-
-    def predict(self, X):
-        return self.model.predict(self._fix(X))
-
-    def predict_proba(self, X):
-        return self.model.predict_proba(self._fix(X))
-
-
-_DICE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dice")
-
-
-def _dice_start(model, row, space, data, desired, n, seed):
-    """Start dice-ml on one row in the worker thread; None when it cannot serve this model."""
-    vary = [u.name for u in space.units if u.kind != "group"]
-    if not vary or not getattr(model, "has_proba", False):
-        return None
-    return _DICE_POOL.submit(_dice_run, model, row, space, data, desired, n, seed, vary)
-
-
-def _dice_collect(future, deadline: float) -> tuple[list[dict[str, Any]], str]:
-    """dice-ml's change sets (still unverified) if it finished by `deadline`, and how it went."""
-    try:
-        return future.result(timeout=max(0.0, deadline - time.perf_counter())), "ok"
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        return [], "timed out"
-    except Exception as exc:  # dice-ml raises many kinds of errors; our search carries on
-        return [], f"failed: {type(exc).__name__}: {exc}"[:200]
-
-
-def _dice_run(model, row, space, data, desired, n, seed, vary) -> list[dict[str, Any]]:
-    import dice_ml
-
-    X = data[list(space.feature_names)]
-    continuous = list(space.numeric)
-    outcome = "__outcome__"
-    raw = _RawModel(model, X.dtypes)
-    # categories and flags go to dice-ml as strings (it compares and assigns them as text);
-    # _RawModel turns them back into the data's types before the model sees them
-    frame = X.copy()
-    query = space.row_frame(row)
-    for c in X.columns:
-        if c not in continuous:
-            frame[c] = frame[c].astype(str)
-            query[c] = query[c].astype(str)
-    frame[outcome] = [plain_value(p) for p in model.predict(X)]
-    if frame[outcome].nunique() < 2:
-        return []
-    ranges = {}
-    for u in space.units:
-        if u.kind == "numeric":
-            now = float(u.current(row))
-            low = max(u.low, now) if u.direction == "increase" else u.low
-            high = min(u.high, now) if u.direction == "decrease" else u.high
-            ranges[u.name] = [low, high]
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        d = dice_ml.Data(dataframe=frame, continuous_features=continuous, outcome_name=outcome)
-        m = dice_ml.Model(model=raw, backend="sklearn", model_type="classifier")
-        explainer = dice_ml.Dice(d, m, method="random")
-        classes = [plain_value(c) for c in model.classes_]
-        target = "opposite" if desired is None or len(classes) == 2 else classes.index(desired)
-        result = explainer.generate_counterfactuals(
-            query, total_CFs=n, desired_class=target, features_to_vary=vary,
-            permitted_range=ranges, posthoc_sparsity_algorithm="binary",
-            sample_size=DICE_SAMPLE, random_seed=seed, verbose=False)
-    cfs = result.cf_examples_list[0].final_cfs_df
-    out: list[dict[str, Any]] = []
-    if cfs is None:
-        return out
-    for _, cf in cfs.iterrows():
-        changes: dict[str, Any] = {}
-        for name in vary:
-            unit = space.unit(name)
-            new = cf[name]
-            if unit.kind == "numeric":
-                new = unit.nice(float(new))
-            elif unit.kind == "flag":
-                new = int(round(float(new)))
-                if new not in (0, 1):
-                    continue
-            else:
-                new = next((v for v in unit.values if str(v) == str(new)), None)
-                if new is None:
-                    continue
-            if new != unit.current(row):
-                changes[name] = new
-        if changes:
-            out.append(changes)
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,8 +580,7 @@ def _diagnose(model, row, schema, data, desired, original) -> tuple[str, Counter
         ("range", ChangeSpace.build(schema, X, widen=0.5)),
     ]
     for reason, space in relaxed:
-        found = counterfactuals(model, row, space, desired=desired, n=1, use_dice=False,
-                                diagnose=False)
+        found = counterfactuals(model, row, space, desired=desired, n=1, diagnose=False)
         if found.counterfactuals:
             return reason, found.counterfactuals[0]
     return "none", None

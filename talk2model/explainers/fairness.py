@@ -366,23 +366,20 @@ def bootstrap_gaps(cells: dict[str, dict], *, rounds: int = ROUNDS, seed: int = 
 
 # ---------------------------------------------------------------------------------- proxies
 def cramers_v(a, b) -> float:
-    """Cramér's V of two categorical variables (0: independent, 1: one determines the other)."""
-    from scipy.stats import chi2_contingency
+    """Cramér's V of two categorical variables (0: independent, 1: one determines the other),
+    by scipy (`scipy.stats.contingency.association`, without Yates' correction); rows where
+    either is missing are left out, and a variable with one value gives 0."""
+    from scipy.stats.contingency import association, crosstab
 
     a_codes, _ = pd.factorize(pd.Series(a), use_na_sentinel=True)
     b_codes, _ = pd.factorize(pd.Series(b), use_na_sentinel=True)
     keep = (a_codes >= 0) & (b_codes >= 0)
-    a_codes, b_codes = a_codes[keep], b_codes[keep]
-    if not len(a_codes):
+    if not keep.any():
         return 0.0
-    table = np.bincount(a_codes * (b_codes.max() + 1) + b_codes,
-                        minlength=(a_codes.max() + 1) * (b_codes.max() + 1))
-    table = table.reshape(a_codes.max() + 1, b_codes.max() + 1)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    table = crosstab(a_codes[keep], b_codes[keep]).count   # only values that occur: no empty rows
     if min(table.shape) < 2:
         return 0.0
-    chi2 = chi2_contingency(table, correction=False)[0]
-    return float(math.sqrt(chi2 / table.sum() / (min(table.shape) - 1)))
+    return float(association(table, method="cramer", correction=False))
 
 
 def _as_categories(series: pd.Series, kind: str) -> pd.Series:

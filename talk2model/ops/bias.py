@@ -15,15 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from talk2model.engine import apply_whatif, complementary_flags
 from talk2model.errors import OperationError
 from talk2model.explainers import fairness as fx
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import evaluation_rows, positive_class
 from talk2model.query import ast as q
+from talk2model.query.whatif import apply_whatif, complementary_flags
 from talk2model.verbalize import (FigureSpec, Reply, capitalise, fmt_interval, fmt_number, fmt_points, page,
                                   pct, says)
-from talk2model.workspace.schema import did_you_mean, plain_value
+from talk2model.textutil import did_you_mean
+from talk2model.workspace.schema import plain_value
 
 ERR_REGRESSION = "the bias check needs a model that predicts classes; this one predicts numbers"
 ERR_NO_FEATURE = "no feature '{name}'{hint}"

@@ -38,7 +38,6 @@ class CounterfactualResult(Result):
     immutable: list[str] = field(default_factory=list)  # features a person cannot change (left alone)
     outside_control: list[dict] = field(default_factory=list)  # flips that need one of them: not advice
     engines: list[str] = field(default_factory=list)    # engines behind what is shown
-    dice_status: str = "not used"
     binding: str | None = None                # none found: "immutable" | "range" | "none"
     binding_example: dict | None = None       # what would flip it if that constraint were lifted
     group_changes: list[dict] = field(default_factory=list)
@@ -106,13 +105,13 @@ def counterfactual(ctx, step) -> CounterfactualResult:
         fixed = _space(ctx, fixed=True)
         if fixed.units and found.binding != "immutable":
             beyond = counterfactuals(ctx.model, row, fixed, desired=desired, n=OUTSIDE_CONTROL,
-                                     use_dice=False, diagnose=False)
+                                     diagnose=False)
             outside = [cf_json(cf, fixed) for cf in beyond.counterfactuals]
         return CounterfactualResult(
             selection=ctx.described(), n=1, original_prediction=found.original_prediction,
             desired=found.desired, counterfactuals=[cf_json(cf, space) for cf in found.counterfactuals],
             immutable=immutable, outside_control=outside, engines=found.engines,
-            dice_status=found.dice_status, binding=found.binding,
+            binding=found.binding,
             binding_example=cf_json(found.binding_example, _relaxed_space(ctx, found.binding))
             if found.binding_example is not None else None,
             seconds=found.seconds)

@@ -14,7 +14,7 @@ from talk2model.explainers import METHOD_NAMES, explainer_for
 from talk2model.explainers.phrasing import feature_label, space_text
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import FigureSpec, Reply, define_terms, fmt_interval, fmt_number, join_words, page, says
-from talk2model.workspace.schema import did_you_mean
+from talk2model.textutil import did_you_mean
 
 BOOTSTRAP = 200
 POISSON_ABOVE = 5000

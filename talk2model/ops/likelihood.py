@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.engine import whatif_notes
+from talk2model.query.whatif import whatif_notes
 from talk2model.errors import OperationError
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import FigureSpec, Reply, fmt_points, page, pct, says
@@ -47,7 +47,7 @@ def likelihood(ctx, step) -> LikelihoodResult:
         result.ranked = {proba.index[0]: [[c, float(p)] for c, p in row.items()]}
     if ctx.whatifs:
         result.before_mean = {c: float(v) for c, v in ctx.original_probabilities().mean().items()}
-        result.notes = whatif_notes(ctx)
+        result.notes = whatif_notes(ctx.whatifs, ctx.schema, ctx.workspace.data, ctx.frame)
         before, after = ctx.original_predictions(), ctx.predictions()
         changed = before != after
         for (a, b), n in pd.DataFrame({"a": before[changed], "b": after[changed]}).value_counts().items():

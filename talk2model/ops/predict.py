@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.engine import whatif_notes
+from talk2model.query.whatif import whatif_notes
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import Reply, capitalise, fmt_number, page, pct, plural, says
 
@@ -40,7 +40,7 @@ def predict(ctx, step) -> PredictResult:
         changed = before != pred
         for (a, b), n in pd.DataFrame({"a": before[changed], "b": pred[changed]}).value_counts().items():
             result.flips[f"{a} -> {b}"] = int(n)
-        result.notes = whatif_notes(ctx)
+        result.notes = whatif_notes(ctx.whatifs, ctx.schema, ctx.workspace.data, ctx.frame)
         if len(pred) == 1 and ctx.model.has_proba:
             cls = pred.iloc[0]
             result.probability = {"class": cls,

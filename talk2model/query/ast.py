@@ -536,7 +536,7 @@ def step_from_json(obj: Any) -> Step:
     op = obj["op"]
     cls = STEP_TYPES.get(op)
     if cls is None:
-        from talk2model.workspace.schema import did_you_mean
+        from talk2model.textutil import did_you_mean
 
         raise QueryError(f"unknown operation '{op}'{did_you_mean(str(op), list(STEP_TYPES))}")
     args = {k: v for k, v in obj.items() if k != "op"}

@@ -12,7 +12,8 @@ from typing import Any
 
 from talk2model.errors import QueryError
 from talk2model.query import ast as q
-from talk2model.workspace.schema import Schema, did_you_mean, plain_value
+from talk2model.textutil import did_you_mean
+from talk2model.workspace.schema import Schema, plain_value
 
 ERR_NO_FEATURE = "no feature '{name}'{hint}"
 ERR_CATEGORY = "{feature} has no value '{value}' (its values are {values}){hint}"

@@ -20,10 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talk2model.store.db import Base
+from talk2model.store.migrate import StoreSchemaError
 
 log = logging.getLogger(__name__)
 BIG_READ = 500     # more ids than this: read the key's rows in one scan, not an IN list
 CHUNK = 5000
+# a store at another schema version is refused (talk2model db upgrade): the cache turns itself off
+_FAILURES = (SQLAlchemyError, StoreSchemaError)
 
 
 class CachedAttribution(Base):
@@ -135,7 +138,7 @@ class AttributionCache:
                     rows = [r for r in rows if r[0] in keep]
                 else:
                     rows = conn.execute(sa.select(*cols).where(key.where(t), t.c.row_id.in_(wanted))).all()
-        except SQLAlchemyError as exc:
+        except _FAILURES as exc:
             self._fail(exc)
             return {}
         return {r[0]: Entry(np.frombuffer(r[4], dtype=np.float64), r[1], r[2], r[3]) for r in rows}
@@ -145,7 +148,7 @@ class AttributionCache:
             with self.engine.connect() as conn:
                 return int(conn.execute(sa.select(sa.func.count()).select_from(self.table)
                                         .where(key.where(self.table))).scalar_one())
-        except SQLAlchemyError as exc:
+        except _FAILURES as exc:
             self._fail(exc)
             return 0
 
@@ -190,7 +193,7 @@ class AttributionCache:
                         fresh = [p for p in part if p["row_id"] not in have]
                         if fresh:
                             conn.execute(sa.insert(self.table), fresh)
-        except SQLAlchemyError as exc:
+        except _FAILURES as exc:
             self._fail(exc)
 
     def clear(self, key: CacheKey | None = None) -> int:

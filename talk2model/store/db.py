@@ -1,5 +1,8 @@
 """The database: one SQLAlchemy engine per URL, one declarative Base for every table.
 
+The schema is versioned by Alembic (talk2model/store/migrate.py, migrations/): `connect` creates a
+new store by the migrations and refuses one at another version (`talk2model db upgrade`).
+
 The URL comes from the argument, else the TALK2MODEL_DB environment variable, else a SQLite file
 at ./var/talk2model.sqlite (created on first use).
 """
@@ -47,26 +50,11 @@ def engine_for(url: str) -> sa.Engine:
 
 
 def connect(url: str | None = None) -> tuple[sa.Engine, sessionmaker]:
-    """Engine + session factory for `url`, with every table created."""
+    """Engine + session factory for `url`. A new database is created by the migrations; a store
+    at another schema version is refused with the command that upgrades it (store/migrate.py)."""
     engine = engine_for(database_url(url))
     import talk2model.store.tables  # noqa: F401  (registers the tables on Base)
+    from talk2model.store.migrate import ensure_current
 
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    ensure_current(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)
-
-
-def _add_missing_columns(engine: sa.Engine) -> None:
-    """A store written by an older version lacks the newer nullable columns (user_name): add
-    them, so an existing audit trail keeps working. Nothing is ever dropped or changed."""
-    inspector = sa.inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as conn:
-                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))

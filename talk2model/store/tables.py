@@ -9,5 +9,5 @@ import pkgutil
 import talk2model.store as _package
 
 for _info in pkgutil.iter_modules(_package.__path__):
-    if _info.name not in ("db", "tables"):
+    if _info.name not in ("db", "tables", "migrate", "migrations"):
         importlib.import_module(f"talk2model.store.{_info.name}")

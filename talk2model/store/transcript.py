@@ -19,6 +19,7 @@ from pathlib import Path
 
 from talk2model.errors import Talk2ModelError
 from talk2model.sanitize import escape_markup
+from talk2model.verbalize import AI_NOTICE
 from talk2model.verbalize.tables import html_table as write_html
 from talk2model.verbalize.tables import markdown_table as write_markdown
 from talk2model.verbalize.tables import stored_frame
@@ -88,8 +89,6 @@ def _feedback_by_turn(store, session_id: str) -> dict[int, list]:
 
 
 def render_markdown(store, session_id: str) -> str:
-    from talk2model.assistant import AI_NOTICE
-
     e = escape_markup  # what people typed shows as typed (no HTML from a question or an answer)
     info = store.session(session_id)
     turns = store.turns(session_id)
@@ -136,8 +135,6 @@ def _paragraphs(text: str) -> str:
 
 
 def render_html(store, session_id: str) -> str:
-    from talk2model.assistant import AI_NOTICE
-
     e = html.escape
     info = store.session(session_id)
     turns = store.turns(session_id)

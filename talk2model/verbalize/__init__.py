@@ -15,6 +15,10 @@ import pandas as pd
 
 from talk2model.formatting import fmt_cell, fmt_interval, fmt_number, fmt_percent, fmt_points  # noqa: F401  (re-exported for verbalisers)
 
+# Shown above every conversation (app, terminal chat) and every transcript.
+AI_NOTICE = ("You are talking to an AI system: answers are computed from a machine-learning model "
+             "and its data, and can be wrong.")
+
 
 @dataclass
 class FigureSpec:

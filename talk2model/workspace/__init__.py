@@ -32,7 +32,8 @@ from talk2model.errors import WorkspaceError
 from talk2model.paths import resource_dir
 from talk2model.workspace.data import fingerprint_frame, load_table
 from talk2model.workspace.model import Model, check_trust, load_model, wrap_model
-from talk2model.workspace.schema import Feature, Schema, build_schema, did_you_mean, split_words
+from talk2model.textutil import did_you_mean
+from talk2model.workspace.schema import Feature, Schema, build_schema, split_words
 
 __all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "builtin_workspaces",
            "load_workspace", "split_words"]
@@ -226,6 +227,9 @@ def _load_toml(path: Path) -> Workspace:
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(ERR_TOML.format(path=path.name, error=exc)) from None
+    from talk2model.workspace.keys import check_keys
+
+    check_keys(spec, path.name)   # unknown keys and mistyped values, before anything is read
     if spec.get("kind", "table") == "image":
         from talk2model.workspace.images import load_image_workspace
 

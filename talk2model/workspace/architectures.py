@@ -44,7 +44,7 @@ def architecture(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
 
 def build(name: str, options: dict[str, Any] | None = None) -> nn.Module:
     """An untrained module of the registered architecture `name`, built with `options`."""
-    from talk2model.workspace.schema import did_you_mean
+    from talk2model.textutil import did_you_mean
 
     if name not in ARCHITECTURES:
         raise WorkspaceError(ERR_UNKNOWN_ARCH.format(name=name, names=", ".join(ARCHITECTURES),

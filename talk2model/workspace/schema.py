@@ -16,6 +16,7 @@ import pandas as pd
 
 from talk2model.errors import WorkspaceError
 from talk2model.formatting import plain as plain_value
+from talk2model.textutil import did_you_mean  # noqa: F401  (also imported from here by older code)
 
 FeatureKind = Literal["numeric", "categorical", "flag"]
 Task = Literal["classification", "regression"]
@@ -59,16 +60,6 @@ def split_words(name: str) -> str:
     text = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
     text = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", text)
     return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in choices}
-        close = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def feature_label(schema: "Schema", name: str) -> str:

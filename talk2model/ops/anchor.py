@@ -20,6 +20,7 @@ from talk2model.workspace.schema import plain_value, value_text
 
 ERR_ONE_ROW = ("an anchor is a rule for one {entity}'s prediction; pick one (for example "
                "\"filter id == 12 then anchor\")")
+ERR_NOT_CLASSES = "anchors explain a class; this model predicts a number"
 ERR_IMAGES = "anchors are rules over a table's features; for images ask why (explain) or what fools the model (adversarial)"
 
 
@@ -58,7 +59,7 @@ def anchor(ctx, step) -> AnchorOpResult:
     if len(ctx.frame) != 1:
         raise OperationError(ERR_ONE_ROW.format(entity=ctx.schema.entity))
     if ctx.schema.task != "classification":
-        raise OperationError("anchors explain a class; this model predicts a number")
+        raise OperationError(ERR_NOT_CLASSES)
     features = list(ws.model.feature_names)
     categorical = {f for f in features if f in ctx.schema.features and ctx.schema.features[f].kind != "numeric"}
     row = ctx.frame.iloc[0]

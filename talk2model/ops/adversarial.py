@@ -16,9 +16,10 @@ import pandas as pd
 
 from talk2model.errors import OperationError
 from talk2model.explainers import robustness as rb
+from talk2model.explainers import uncertainty as unc
 from talk2model.explainers.network import network, one_thread
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_interval, fmt_number, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value
 
 SAMPLE = 300          # robust accuracy over a bigger selection: a seeded sample of this many rows
@@ -74,6 +75,13 @@ class RobustnessResult(Result):
     note: str = ""
     fragile: list[dict] = field(default_factory=list)   # id, label, prediction, min_epsilon, adversarial_class
     finding: str = "robustness"
+    robust_count: int = 0              # of rows_used, right under the attack ...
+    robust_low: float | None = None    # ... with the 95% Wilson interval of robust accuracy
+    robust_high: float | None = None
+    clean_count: int = 0               # of rows_used, right without any change ...
+    clean_low: float | None = None     # ... with its 95% Wilson interval
+    clean_high: float | None = None
+    too_small: bool = False            # the small-group rule, on the robust accuracy
 
 
 def _shown(pixels: np.ndarray) -> list:
@@ -196,11 +204,15 @@ def _selection(ctx, step, net, norm: str) -> RobustnessResult:
                for k in order]
     used = len(rows)
     sampled = f"; on a random sample of {used:,} of the {n:,}" if used < n else ""
+    robust = unc.rate(int(round(summary.robust_accuracy * summary.n)), summary.n)
+    clean = unc.rate(int(round(summary.clean_accuracy * summary.n)), summary.n)
     return RobustnessResult(
         selection=ctx.described(), n=len(ctx.frame), rows_used=used, kind=net.kind,
         epsilon={"norm": norm, "value": eps}, robust_accuracy=summary.robust_accuracy,
         clean_accuracy=summary.clean_accuracy, verified=summary.verified, units=units,
-        note=(note + sampled).lstrip("; "), fragile=fragile)
+        note=(note + sampled).lstrip("; "), fragile=fragile, robust_count=robust.count, robust_low=robust.low,
+        robust_high=robust.high, clean_count=clean.count, clean_low=clean.low, clean_high=clean.high,
+        too_small=robust.too_small)
 
 
 def _table_bounds(ws, net, mean, std) -> tuple[np.ndarray, np.ndarray]:
@@ -216,9 +228,9 @@ def _table_bounds(ws, net, mean, std) -> tuple[np.ndarray, np.ndarray]:
 
 def _eps_words(norm: str, value: float, units: str, kind: str) -> str:
     if kind == "image":
-        return (f"at most {value:.3g} per pixel ({units}, L∞)" if norm == "linf"
-                else f"{value:.3g} in all (L2 norm over the pixels, {units})")
-    return f"{value:.3g} {units} ({'L2' if norm == 'l2' else 'L∞'} norm)"
+        return (f"at most {fmt_number(value)} per pixel ({units}, L∞)" if norm == "linf"
+                else f"{fmt_number(value)} in all (L2 norm over the pixels, {units})")
+    return f"{fmt_number(value)} {units} ({'L2' if norm == 'l2' else 'L∞'} norm)"
 
 
 @says(AdversarialResult)
@@ -248,9 +260,9 @@ def say_adversarial(r: AdversarialResult, ctx) -> Reply:
         top = r.changes[:3]
         if top:
             text += " Mostly " + ", ".join(
-                f"{schema.features[c['feature']].label if c['feature'] in schema.features else c['feature']} "
-                f"{c['value']:g} → {c['changed']:.3g}" for c in top) + "."
-        frozen = [c["feature"] for c in r.changes if c["feature"] in schema.immutable]
+                f"{_label(schema, c['feature'])} {fmt_number(c['value'])} → {fmt_number(c['changed'])}"
+                for c in top) + "."
+        frozen = [_label(schema, c["feature"]) for c in r.changes if c["feature"] in schema.immutable]
         if frozen:
             text += " It moves " + ", ".join(frozen) + ", which cannot change."
     text += (" Re-checked with the model: the changed input is " + after + " and the change is within ε."
@@ -258,17 +270,21 @@ def say_adversarial(r: AdversarialResult, ctx) -> Reply:
     text += " " + NOT_ADVICE.format(thing=thing) + (NOT_ADVICE_TABLE if r.kind == "table" else "")
     if r.kind == "image":
         captions = [f"{r.row_id}: {_short(before)}", f"changed: {_short(after)}",
-                    f"difference (ε {eps['value']:.3g})"]
+                    f"difference (ε {fmt_number(eps['value'])})"]
         figure = FigureSpec(kind="images", title=f"The smallest change that fools the model — {r.selection}",
                             images=[r.original, r.perturbed, r.difference], labels=captions, signed=[2],
                             xlabel="red: ink added · blue: ink taken away")
         return Reply(text, figure=figure)
-    table = pd.DataFrame([{"feature": c["feature"], "value": c["value"], "changed to": round(c["changed"], 3),
-                           "change": round(c["change"], 3), "in std": round(c["change_std"], 3)} for c in r.changes])
+    table = pd.DataFrame([{"feature": c["feature"], "value": c["value"], "changed to": c["changed"],
+                           "change": c["change"], "in std": c["change_std"]} for c in r.changes])
     figure = FigureSpec(kind="bar", title=f"The smallest change that flips the model — {r.selection} (in std)",
                         labels=[c["feature"] for c in r.changes], values=[round(c["change_std"], 4) for c in r.changes],
                         xlabel="change in standard deviations")
     return Reply(text, table=table, figure=figure)
+
+
+def _label(schema, feature: str) -> str:
+    return schema.features[feature].label if feature in schema.features else feature
 
 
 def _short(phrase: str) -> str:
@@ -279,26 +295,32 @@ def _short(phrase: str) -> str:
 def say_robustness(r: RobustnessResult, ctx) -> Reply:
     schema = ctx.schema
     eps = _eps_words(r.epsilon["norm"], r.epsilon["value"], r.units, r.kind)
-    text = (f"Under changes of {eps}, the model is still right on {pct(r.robust_accuracy)} of {r.selection} "
-            f"(robust accuracy, PGD against each true class), against {pct(r.clean_accuracy)} without any change.")
+    # both rates are measured on the rows_used (held out, with a true label, sampled): said against them
+    text = (f"For {r.selection}, under changes of {eps}, the model is still right on {r.robust_count:,} of "
+            f"{r.rows_used:,} (robust accuracy {pct(r.robust_accuracy)}; 95% interval "
+            f"{fmt_interval(r.robust_low, r.robust_high)}; PGD against each true class), against "
+            f"{r.clean_count:,} of {r.rows_used:,} without any change ({pct(r.clean_accuracy)}; 95% interval "
+            f"{fmt_interval(r.clean_low, r.clean_high)}).")
     if r.note:
         text += f" Measured {r.note}."
+    if r.too_small:
+        text = too_small_text(r.rows_used) + " " + text
     if r.fragile:
         first = r.fragile[0]
         text += (f" The most fragile: {schema.entity} {first['id']} ({schema.class_phrase(first['label'])}) is "
                  f"taken for {schema.class_phrase(first['adversarial_class'])} after a change of "
-                 f"{first['min_epsilon']:.3g} (of {len(r.fragile)} shown, from a sweep of growing changes).")
+                 f"{fmt_number(first['min_epsilon'])} (of {len(r.fragile)} shown, from a sweep of growing changes).")
     text += " " + NOT_ADVICE.format(thing="data")
     table = pd.DataFrame([{"id": f["id"], "true label": schema.class_phrase(f["label"]),
                            "taken for": schema.class_phrase(f["adversarial_class"]),
-                           "smallest ε that fools it": round(f["min_epsilon"], 4)} for f in r.fragile]) if r.fragile else None
+                           "smallest ε that fools it": f["min_epsilon"]} for f in r.fragile]) if r.fragile else None
     figure = None
     if r.fragile and r.kind == "image":
         ws = ctx.workspace
         pixels = ws.pixels([f["id"] for f in r.fragile])
         figure = FigureSpec(kind="images", title=f"The most fragile — {r.selection}",
                             images=[_shown(p) for p in pixels],
-                            labels=[f"{f['id']}: {f['label']}→{f['adversarial_class']} ε {f['min_epsilon']:.2g}"
+                            labels=[f"{f['id']}: {f['label']}→{f['adversarial_class']} ε {fmt_number(f['min_epsilon'])}"
                                     for f in r.fragile],
                             xlabel="id: smallest change that fools the model")
     return Reply(text, table=table, figure=figure)

@@ -4,20 +4,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from talk2model.errors import OperationError
+from talk2model.explainers import uncertainty as unc
 from talk2model.explainers.anchors import THRESHOLD
 from talk2model.explainers.anchors import anchor as find_anchor
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, pct, says
-from talk2model.workspace.schema import plain_value
+from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says, too_small_text
+from talk2model.workspace.schema import plain_value, value_text
 
 ERR_ONE_ROW = ("an anchor is a rule for one {entity}'s prediction; pick one (for example "
                "\"filter id == 12 then anchor\")")
+ERR_NOT_CLASSES = "anchors explain a class; this model predicts a number"
 ERR_IMAGES = "anchors are rules over a table's features; for images ask why (explain) or what fools the model (adversarial)"
 
 
@@ -37,6 +40,7 @@ class AnchorOpResult(Result):
     evaluations: int
     seconds: float
     data_rows: int = 0
+    agree: int = 0                     # of the rows meeting the rule, how many the model predicts alike
     history: list[dict] = field(default_factory=list)
 
 
@@ -55,7 +59,7 @@ def anchor(ctx, step) -> AnchorOpResult:
     if len(ctx.frame) != 1:
         raise OperationError(ERR_ONE_ROW.format(entity=ctx.schema.entity))
     if ctx.schema.task != "classification":
-        raise OperationError("anchors explain a class; this model predicts a number")
+        raise OperationError(ERR_NOT_CLASSES)
     features = list(ws.model.feature_names)
     categorical = {f for f in features if f in ctx.schema.features and ctx.schema.features[f].kind != "numeric"}
     row = ctx.frame.iloc[0]
@@ -69,62 +73,101 @@ def anchor(ctx, step) -> AnchorOpResult:
         precision=found.precision, coverage=found.coverage, rows=found.rows, threshold=found.threshold,
         found=found.found, precision_estimate=found.precision_estimate,
         precision_lower_bound=found.precision_lower_bound, evaluations=found.evaluations, seconds=found.seconds,
-        data_rows=len(ws.data), history=found.history)
+        data_rows=len(ws.data), history=found.history, agree=int(round(found.precision * found.rows)))
+
+
+def _spec(schema, feature: str):
+    return schema.features.get(feature)
+
+
+def shown_condition(c: dict, schema) -> tuple[str, Any]:
+    """A condition as answers show it, as (comparison, value): on a whole-number feature "> 1365.5"
+    is ">= 1366" and "<= 2319.5" is "<= 2319" (as `rules` says it), so the bound is a value the
+    feature can take and reads the same in the text and the table."""
+    spec = _spec(schema, c["feature"])
+    value = plain_value(c["value"])
+    if c["cmp"] in (">", "<=") and spec is not None and spec.integer and not isinstance(value, str):
+        if c["cmp"] == ">":
+            return ">=", math.floor(value) + 1
+        return "<=", math.floor(value)
+    return c["cmp"], value
+
+
+def _bound_words(cmp: str, value: Any) -> str:
+    return {">=": "is at least", ">": "is above", "<=": "is at most", "<": "is below"}[cmp] + f" {fmt_number(value)}"
 
 
 def condition_words(c: dict, schema) -> str:
-    spec = schema.features.get(c["feature"])
+    spec = _spec(schema, c["feature"])
     label = spec.label if spec else c["feature"]
     unit = f" {spec.unit}" if spec is not None and spec.unit and spec.kind == "numeric" else ""
-    value = c["value"]
-    if c["cmp"] == "==":
+    cmp, value = shown_condition(c, schema)
+    if cmp == "==":
         if spec is not None and spec.kind == "flag":
             phrases = spec.value_phrases.get(value)
             return f"{label} is {'yes' if value == 1 else 'no'}" + (f" ({phrases[0]})" if phrases else "")
-        return f"{label} is {value!r}" if isinstance(value, str) else f"{label} is {value}{unit}"
-    return f"{label} {'is at most' if c['cmp'] == '<=' else 'is above'} {value:g}{unit}"
+        if isinstance(value, str):
+            return f"{label} is '{value_text(schema, c['feature'], value)}'"
+        return f"{label} is {value_text(schema, c['feature'], value)}{unit}"
+    return f"{label} {_bound_words(cmp, value)}{unit}"
 
 
 def rule_words(rule: list[dict], schema) -> list[str]:
-    """A rule in words, a numeric feature's two bounds said once ("between 1,366 and 2,320 DM")."""
+    """A rule in words, a numeric feature's two bounds said once ("between 1,366 and 2,319 DM")."""
     out, done = [], set()
     for c in rule:
         if c["feature"] in done:
             continue
         pair = [d for d in rule if d["feature"] == c["feature"]]
         if len(pair) == 2 and {d["cmp"] for d in pair} == {">", "<="}:
-            low = next(d for d in pair if d["cmp"] == ">")["value"]
-            high = next(d for d in pair if d["cmp"] == "<=")["value"]
-            spec = schema.features.get(c["feature"])
+            low_cmp, low = shown_condition(next(d for d in pair if d["cmp"] == ">"), schema)
+            _, high = shown_condition(next(d for d in pair if d["cmp"] == "<="), schema)
+            spec = _spec(schema, c["feature"])
             unit = f" {spec.unit}" if spec is not None and spec.unit else ""
-            out.append(f"{spec.label if spec else c['feature']} is above {low:g} and at most {high:g}{unit}")
+            label = spec.label if spec else c["feature"]
+            if low_cmp == ">=":
+                out.append(f"{label} is between {fmt_number(low)} and {fmt_number(high)}{unit}")
+            else:
+                out.append(f"{label} is above {fmt_number(low)} and at most {fmt_number(high)}{unit}")
             done.add(c["feature"])
         else:
             out.append(condition_words(c, schema))
     return out
 
 
+def _precision_words(r: "AnchorOpResult", who: str) -> str:
+    """'111 of the 114 applicants who meet that (precision 97.4%; 95% interval 92.5–99.1%)': the
+    precision, like every rate, with its count and Wilson interval."""
+    found = unc.rate(r.agree, r.rows)
+    return f"{r.agree:,} of {who} (precision {pct(r.precision)}; 95% interval {fmt_interval(found.low, found.high)})"
+
+
 @says(AnchorOpResult)
 def say_anchor(r: AnchorOpResult, ctx) -> Reply:
     schema = ctx.schema
     outcome = schema.class_phrase(r.prediction)
+    plural = schema.entity_plural
+    small = too_small_text(r.rows) + " " if unc.rate(r.agree, r.rows).too_small else ""
     if not r.rule:
-        text = (f"The model predicts {outcome} for {r.selection}, and it does so for {pct(r.precision)} of all "
-                f"{r.data_rows:,} {schema.entity_plural}: no condition is needed.")
+        text = small + (f"The model predicts {outcome} for {r.selection}, and it does so for "
+                        f"{_precision_words(r, f'all {r.data_rows:,} {plural}')}: no condition is needed.")
         return Reply(text)
     conditions = " and ".join(rule_words(r.rule, schema))
+    # coverage describes the data itself (how many of its rows meet the rule): exact, no interval
+    coverage = f"the rule covers {r.rows:,} of all {r.data_rows:,} {plural} (coverage {pct(r.coverage)})"
     if r.found:
         text = (f"The model predicts {outcome} for {r.selection}. As long as {conditions}, it predicts {outcome} "
-                f"for {pct(r.precision)} of the {r.rows:,} {schema.entity_plural} in the data who meet that "
-                f"(precision), and the rule covers {pct(r.coverage)} of all {r.data_rows:,} (coverage).")
+                f"for {_precision_words(r, f'the {r.rows:,} {plural} in the data who meet that')}, "
+                f"and {coverage}.")
     else:
         text = (f"The model predicts {outcome} for {r.selection}, but no rule I searched holds it with "
                 f"{pct(r.threshold)} precision. The closest: when {conditions}, it predicts {outcome} for "
-                f"{pct(r.precision)} of the {r.rows:,} {schema.entity_plural} who meet that (coverage "
-                f"{pct(r.coverage)}).")
+                f"{_precision_words(r, f'the {r.rows:,} {plural} who meet that')}, and {coverage}.")
+    text = small + text
     text += (f" Found by beam search with the KL-LUCB bandit over {r.evaluations:,} perturbed "
-             f"{schema.entity_plural} the model judged (estimated precision {pct(r.precision_estimate)}, lower "
+             f"{plural} the model judged (estimated precision {pct(r.precision_estimate)}, lower "
              f"bound {pct(r.precision_lower_bound)}); the precision and coverage above are counted on the data.")
-    table = pd.DataFrame([{"condition": condition_words(c, schema), "feature": c["feature"], "cmp": c["cmp"],
-                           "value": c["value"]} for c in r.rule])
+    table = pd.DataFrame([{"condition": condition_words(c, schema), "feature": c["feature"],
+                           "cmp": shown_condition(c, schema)[0], "value": shown_condition(c, schema)[1]}
+                          for c in r.rule])
     return Reply(text, table=table)

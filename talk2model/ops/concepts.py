@@ -15,7 +15,7 @@ from talk2model.errors import OperationError
 from talk2model.explainers import concepts as tc
 from talk2model.explainers.network import network, one_thread
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_number, fmt_points, pct, says
 from talk2model.workspace.schema import plain_value
 
 INPUTS = 100      # inputs of a class scored, a seeded sample
@@ -146,25 +146,26 @@ def say_concepts(r: ConceptsResult, ctx) -> Reply:
         if t["significant"]:
             way = "raises" if t["score"] > t["random_mean"] else "lowers"
             lines.append(f"for {cls}, '{named(t)}' matters: moving toward it {way} the score for {cls} on "
-                         f"{t['score']:.0%} of the {t['inputs']} images scored (random directions: "
-                         f"{t['random_mean']:.0%} ± {t['random_std']:.0%}; p = {t['p_value']:.2g})")
+                         f"{pct(t['score'])} of the {t['inputs']:,} images scored (random directions: "
+                         f"{pct(t['random_mean'])} ± {fmt_points(t['random_std'])}; p = {fmt_number(t['p_value'])})")
         else:
-            lines.append(f"for {cls}, '{named(t)}' is not significant: its TCAV score {t['score']:.0%} could be "
-                         f"that of a random direction ({t['random_mean']:.0%} ± {t['random_std']:.0%}; "
-                         f"p = {t['p_value']:.2g})")
+            lines.append(f"for {cls}, '{named(t)}' is not significant: its TCAV score {pct(t['score'])} could be "
+                         f"that of a random direction ({pct(t['random_mean'])} ± {fmt_points(t['random_std'])}; "
+                         f"p = {fmt_number(t['p_value'])})")
     text = "TCAV at layer " + r.layer + ": " + "; ".join(lines) + "."
     if len(r.tests) > 4:
         text += f" ({len(r.tests)} tests in the table.)"
     text += (f" Each concept was tested with {r.runs} concept vectors against different random images, and "
-             f"compared with vectors between two random sets by a t-test (significant below p = {r.alpha:.2g}, "
+             f"compared with vectors between two random sets by a t-test (significant below p = {fmt_number(r.alpha)}, "
              "0.05 shared among the tests).")
     table = pd.DataFrame([{"concept": named(t), "class": schema.class_phrase(t["class"]),
-                           "TCAV score": round(t["score"], 3), "random": round(t["random_mean"], 3),
-                           "p-value": float(f"{t['p_value']:.3g}"), "significant": "yes" if t["significant"] else "no",
+                           "TCAV score": pct(t["score"]), "random": pct(t["random_mean"]),
+                           "random ±": fmt_points(t["random_std"]),
+                           "p-value": t["p_value"], "significant": "yes" if t["significant"] else "no",
                            "examples": t["concept_size"]} for t in r.tests])
     figure = FigureSpec(kind="bar", title=f"TCAV scores — {r.selection}",
                         labels=[f"{named(t)} → {t['class']}" for t in r.tests],
-                        values=[round(t["score"] - t["random_mean"], 4) for t in r.tests],
+                        values=[t["score"] - t["random_mean"] for t in r.tests],
                         colors=["#2e86ab" if t["significant"] else "#bbbbbb" for t in r.tests],
                         xlabel="TCAV score minus the random directions' (grey: not significant)")
     return Reply(text, table=table, figure=figure)

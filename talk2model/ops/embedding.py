@@ -114,5 +114,5 @@ def say_embedding(r: EmbeddingResult, ctx) -> Reply:
                         ylabel="mistake")
     table = pd.DataFrame([{"class": schema.class_phrase(g["class"]), "points": g["count"],
                            "closest class": schema.class_phrase(g["nearest"]) if g["nearest"] is not None else "",
-                           "spread": round(g["spread"], 2)} for g in r.groups])
+                           "spread": g["spread"]} for g in r.groups])
     return Reply(text, table=table, figure=figure)

@@ -18,6 +18,9 @@ from talk2model.verbalize import Reply, fmt_number, pct, says
 
 SAMPLE = 10   # a group is measured on a seeded sample of this many of its rows / images
 
+ERR_NOT_TORCH = ("the faithfulness comparison measures attribution methods for PyTorch models; this model "
+                 "is a {kind}, explained with SHAP")
+
 
 @dataclass
 class FaithfulnessResult(Result):
@@ -79,8 +82,7 @@ def faithfulness(ctx, step) -> FaithfulnessResult:
 
         ex = explainer_for(ws)
         if ex.captum is None:
-            raise OperationError("the faithfulness comparison measures attribution methods for PyTorch "
-                                 f"models; this model is a {ws.model.kind}, explained with SHAP")
+            raise OperationError(ERR_NOT_TORCH.format(kind=ws.model.kind))
         items = list(ctx.frame.index) if len(ctx.frame) == 1 else _sample(ctx.frame, ws)
         per_item = [ex.faithfulness(ctx.frame.loc[[i]], methods) for i in items]
     if len(per_item) == 1:

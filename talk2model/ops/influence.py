@@ -132,7 +132,7 @@ def say_influence(r: InfluenceResult, ctx) -> Reply:
         text += f" {len(same)} of the {len(r.proponents)} strongest proponents carry that label."
     text += " " + HOW.format(k=r.checkpoints) + f" ({r.training_rows:,} training examples scored)."
     table = pd.DataFrame([{"": "for" if sign > 0 else "against", "id": i["id"], "label": schema.class_phrase(i["label"]),
-                           "TracIn score": round(i["score"], 4), **(i.get("values") or {})}
+                           "TracIn score": i["score"], **(i.get("values") or {})}
                           for sign, group in ((1, r.proponents), (-1, r.opponents)) for i in group])
     figure = None
     if r.kind == "image":
@@ -164,7 +164,7 @@ def say_mislabelled(r: MislabelledResult, ctx) -> Reply:
         text += " " + r.note
     table = pd.DataFrame([{"rank": s["rank"], "id": s["id"], "label": schema.class_phrase(s["label"]),
                            "model says": schema.class_phrase(s["prediction"]),
-                           "self-influence": round(s["self_influence"], 4), **(s.get("values") or {})}
+                           "self-influence": s["self_influence"], **(s.get("values") or {})}
                           for s in r.suspects])
     figure = None
     if ctx.workspace.kind == "image" and r.suspects:

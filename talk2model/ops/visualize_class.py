@@ -15,7 +15,7 @@ from talk2model.errors import OperationError
 from talk2model.explainers.network import network, one_thread
 from talk2model.explainers.visualize import STEPS, maximise
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, pct, says
+from talk2model.verbalize import FigureSpec, Reply, fmt_number, pct, says
 from talk2model.workspace.schema import plain_value
 
 ERR_NOT_IMAGES = "class visualisation draws images: it works with image workspaces, not tables"
@@ -96,7 +96,7 @@ def say_visualize(r: VisualizeResult, ctx) -> Reply:
     if r.what == "unit":
         item = r.images[0]
         text = (f"This synthetic image drives unit {item['unit']} of layer {r.layer} hardest (mean activation "
-                f"{item['objective']:.3g}); the model would call it {schema.class_phrase(item['predicted'])}.") + caveat
+                f"{fmt_number(item['objective'])}); the model would call it {schema.class_phrase(item['predicted'])}.") + caveat
         figure = FigureSpec(kind="images", title=f"What unit {item['unit']} of {r.layer} responds to (synthetic)",
                             images=[item["image"]], labels=[f"{r.layer} unit {item['unit']}"])
         return Reply(text, figure=figure)
@@ -122,6 +122,6 @@ def say_visualize(r: VisualizeResult, ctx) -> Reply:
     figure = FigureSpec(kind="images", title="What the model thinks " + (
         schema.class_phrase(r.images[0]["class"]) if len(r.images) == 1 else "each class") + " looks like (synthetic)",
         images=shown, labels=labels, xlabel="class: probability the model gives it")
-    table = pd.DataFrame([{"class": schema.class_phrase(i["class"]), "probability reached": round(i["probability"], 4),
-                           "logit": round(i["logit"], 3)} for i in r.images])
+    table = pd.DataFrame([{"class": schema.class_phrase(i["class"]), "probability reached": pct(i["probability"]),
+                           "logit": i["logit"]} for i in r.images])
     return Reply(text, table=table, figure=figure)

@@ -99,6 +99,7 @@ def test_each_reply_shows_its_own_table_and_more_still_works(credit):
         assert f"averages {rows[0][1]} {unit}" in reply.text                   # as the text says it
         assert stats["max"] == older[column].max()
     # the rows of a long table are paged by the operation: "more" gives the next ones
+    bot = Assistant(credit)
     first = bot.ask("show data")
     _, _, rows, _ = parse_markdown(ui.answer_markdown(first, credit.schema))
     more = bot.ask("more")

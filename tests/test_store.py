@@ -35,7 +35,7 @@ def _sha16(path) -> str:
 def test_every_turn_is_stored_with_query_answer_and_fingerprints(store, credit):
     bot = Assistant(credit, store=store)
     questions = ["filter age > 50 then count", "filter id == 12 then predict then likelihood",
-                 "statistic age", "this is not a query"]
+                 "statistic age", "qwzx blorf vvv"]
     answers = [bot.ask(q) for q in questions]
     turns = store.turns(bot.session_id)
 

@@ -81,7 +81,7 @@ class NaturalLanguageParser:
             return self._examples(NOT_UNDERSTOOD)
         query = validate(built.query, self.schema)
         confidence = reading.confidence()
-        if confidence < CHOICE_CONFIDENCE:
+        if confidence < CHOICE_CONFIDENCE or _bare_name(g):    # "glucose": what about it? offer readings
             choices = self._alternatives(g, reading, state, query)
             if len(choices) > 1:
                 return Parse(query=None, choices=choices, confidence=confidence, message=UNSURE, source="nl")
@@ -196,4 +196,11 @@ def unavailable_ops(workspace) -> frozenset[str]:
     estimator = getattr(workspace.model, "estimator", None)
     network = type(estimator).__name__ == "TorchMLPClassifier"
     return IMAGE_OPS | (frozenset() if network else NETWORK_OPS)
+
+
+def _bare_name(g) -> bool:
+    """The question is only a column's name ('glucose', 'age?'): it asks for something, not what."""
+    words = [t for t in g.tokens if t.isalnum()]
+    spans = [sp for sp in g.spans if sp.kind != "entity"]
+    return len(spans) == 1 and spans[0].kind == "feature" and spans[0].end - spans[0].start == len(words)
 

@@ -120,7 +120,7 @@ class Reader:
         if labels["slots"] != list(L.SLOT_LABELS) or labels["roles"] != list(L.ROLES) or \
                 labels["args"] != {k: list(v) for k, v in L.ARGS.items()}:
             raise ReaderMissing("the reader was trained for other labels: run `make parser`")
-        self.vocabulary = frozenset(self.meta.get("vocabulary", ()))
+        self.vocabulary = correction_targets(self.meta.get("vocabulary", ()))
         held = self.meta.get("held_out", {})        # calibrated on held-out questions (fit.py)
         self.t_op = float(held.get("temperature_op", 1.0))
         self.t_role = float(held.get("temperature_role", 1.0))
@@ -190,6 +190,30 @@ class Reader:
         follows = float(_softmax(out["follows"][0])[1])
         carry = float(_softmax(out["carry"][0])[1])
         return Reading(slots, roles, probs, follows, carry)
+
+
+def correction_targets(words) -> frozenset[str]:
+    """The training questions' frequent words as targets for typo correction, without the
+    frequent typos themselves: a word that is not English and is one slip away from an English
+    word of the list by a letter dropped, added or swapped ('acuracy', 'pateints'; not an ending:
+    'alerts') is a misspelling of it, not a word to correct to."""
+    from talk2model.parser.lexicon import damerau, english_words
+
+    words = frozenset(words)
+    english = english_words()
+    real = {w for w in words if w in english}
+    by_len: dict[int, list[str]] = {}
+    for w in real:
+        by_len.setdefault(len(w), []).append(w)
+
+    def slip(w: str) -> bool:       # a letter dropped, doubled or swapped (a substitution may be a word)
+        for c in by_len.get(len(w) - 1, []) + by_len.get(len(w) + 1, []) + by_len.get(len(w), []):
+            if w.startswith(c) or c.startswith(w) or damerau(w, c, 1) > 1:
+                continue
+            if len(c) != len(w) or sorted(c) == sorted(w):
+                return True
+        return False
+    return frozenset(w for w in words if w in real or not slip(w))
 
 
 if __name__ == "__main__":          # `make`: export the reader and the sentence model once

@@ -59,17 +59,10 @@ class ConceptTest:
 
 
 def activations(module: nn.Module, layer: nn.Module, X: np.ndarray, batch: int = 512) -> np.ndarray:
-    from captum.attr import LayerActivation
+    """The layer's output for each row of X (what concept vectors are fitted on)."""
+    from talk2model.explainers.network import layer_activations
 
-    reader = LayerActivation(module, layer)
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for start in range(0, len(X), batch):
-            deadline.check()
-            xb = torch.as_tensor(np.asarray(X[start:start + batch], dtype=np.float32))
-            out.append(reader.attribute(xb).detach().reshape(len(xb), -1).numpy())
-    return np.concatenate(out)
+    return layer_activations(module, layer, X, batch)
 
 
 def layer_gradients(module: nn.Module, layer: nn.Module, X: np.ndarray, target: int) -> np.ndarray:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from talk2model import deadline
 from talk2model.explainers.network import network, one_thread
 
 SEED = 0
@@ -48,17 +46,9 @@ class Embedding:
 
 def representations(module: torch.nn.Module, layer: torch.nn.Module, X: np.ndarray, batch: int = 1024) -> np.ndarray:
     """The input of `layer` for each row of X, through Captum's LayerActivation."""
-    from captum.attr import LayerActivation
+    from talk2model.explainers.network import layer_activations
 
-    reader = LayerActivation(module, layer)
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for start in range(0, len(X), batch):
-            deadline.check()
-            xb = torch.as_tensor(np.asarray(X[start:start + batch], dtype=np.float32))
-            out.append(reader.attribute(xb, attribute_to_layer_input=True).detach().reshape(len(xb), -1).numpy())
-    return np.concatenate(out)
+    return layer_activations(module, layer, X, batch, layer_input=True)
 
 
 def project(H: np.ndarray, method: str, *, seed: int = SEED) -> tuple[np.ndarray, list[float] | None]:

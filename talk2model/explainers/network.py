@@ -106,3 +106,26 @@ def network(workspace, what: str = "This") -> Network:
 def one_thread() -> None:
     """These networks are small: on the shared machine a second thread costs more than it gives."""
     torch.set_num_threads(1)
+
+
+def layer_activations(module: nn.Module, layer: nn.Module, X: np.ndarray, batch: int = 512,
+                      layer_input: bool = False) -> np.ndarray:
+    """The output (or with `layer_input`, the input) of `layer` for each row of X, flattened per
+    row, through Captum's LayerActivation in batches (the time budget checked between them)."""
+    import warnings
+
+    from captum.attr import LayerActivation
+
+    from talk2model import deadline
+
+    reader = LayerActivation(module, layer)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for start in range(0, len(X), batch):
+            deadline.check()
+            xb = torch.as_tensor(np.asarray(X[start:start + batch], dtype=np.float32))
+            got = reader.attribute(xb, attribute_to_layer_input=layer_input)
+            out.append(got.detach().reshape(len(xb), -1).numpy())
+    return np.concatenate(out)
+

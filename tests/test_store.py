@@ -25,6 +25,14 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 def store(request, tmp_path):
     if request.param == "sqlite":
         return Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    engine = sa.create_engine(PG_URL)     # a scratch database: whatever an earlier run left is dropped
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    meta.drop_all(engine)
+    engine.dispose()
+    from talk2model.store.db import engine_for
+
+    engine_for.cache_clear()
     return Store(PG_URL)
 
 

@@ -3,9 +3,10 @@
 An auditor's database must outlive upgrades. The oracle for "every turn intact" is the store as the
 code before migrations wrote and read it:
 
-- `main`: main's own store code (`git archive main talk2model`, run in a subprocess with it first
-  on the path) opens a store, writes sessions, turns and feedback, and prints what it reads back;
-  skipped when the checkout has no `main` branch (a shallow CI clone);
+- `main`: the store code of the last release before migrations (commit OLD_STORE, `git archive
+  OLD_STORE talk2model`, run in a subprocess with it first on the path) opens a store, writes
+  sessions, turns and feedback, and prints what it reads back; skipped when the checkout does not
+  have that commit (a shallow CI clone);
 - `create_all`: today's tables created the way the code before migrations did
   (`Base.metadata.create_all`, no version table) and rows inserted by plain SQL: always runs.
 
@@ -37,6 +38,7 @@ from talk2model.store.turns import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TALK2MODEL_TEST_PG_URL")
+OLD_STORE = "1e6feac4fe7355f86bd9300ac7d0ae1ca9e26855"   # main before the store kept schema versions
 TABLES = ("feedback", "turns", "sessions", "attribution_cache", "alembic_version")
 
 
@@ -113,9 +115,9 @@ def _read_back(url: str, session_ids: list[str]) -> dict:
 def _write_with_main(url: str, tmp_path: Path) -> dict:
     if shutil.which("git") is None:
         pytest.skip("git is not installed, so main's store code cannot be read")
-    archive = subprocess.run(["git", "archive", "main", "talk2model"], cwd=ROOT, capture_output=True)
+    archive = subprocess.run(["git", "archive", OLD_STORE, "talk2model"], cwd=ROOT, capture_output=True)
     if archive.returncode != 0:
-        pytest.skip("no branch 'main' in this checkout (shallow clone): main's store code is not available")
+        pytest.skip(f"commit {OLD_STORE[:7]} is not in this checkout (shallow clone): the old store code is not available")
     folder = tmp_path / "main"
     folder.mkdir()
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:

@@ -316,6 +316,24 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
     for step in steps:
         if step["op"] == "whatif":
             a.whatif(step)
+    _argument_roles(a, steps, grounding)
+    for i, span in enumerate(grounding.spans):
+        if span.kind != "entity":
+            a.roles.setdefault(i, "none")
+        allowed = L.allowed_roles(span.type_name)
+        if i in a.roles and a.roles[i] not in allowed:
+            a.missing.append(f"role {a.roles[i]} on a {span.type_name} span")
+    target.roles = {i: r for i, r in a.roles.items() if grounding.spans[i].kind != "entity"}
+    target.roles_ok = not a.missing
+    target.why = "; ".join(a.missing)
+    target.unsaid = "; ".join(a.unsaid)
+    return target
+
+
+def _argument_roles(a: "_Aligner", steps: list[dict], grounding: Grounding) -> None:
+    """The roles of the spans that say an operation's arguments (a metric's word, "top 3", a
+    method, a feature argument, fairness attributes and bands, a class or number of the
+    operations about the inside of a network)."""
     for step in steps:
         op = step["op"]
         if op == "score":           # the metric's own word, when said ("how precise", "recall")
@@ -358,17 +376,6 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
             if a.take(a.free(lambda s: bool(s.classes)), role) is None:
                 kind = "model" if step["feature"] == "prediction" else "truth"
                 a.take(a.free(lambda s, kind=kind: s.kind == kind), role)
-    for i, span in enumerate(grounding.spans):
-        if span.kind != "entity":
-            a.roles.setdefault(i, "none")
-        allowed = L.allowed_roles(span.type_name)
-        if i in a.roles and a.roles[i] not in allowed:
-            a.missing.append(f"role {a.roles[i]} on a {span.type_name} span")
-    target.roles = {i: r for i, r in a.roles.items() if grounding.spans[i].kind != "entity"}
-    target.roles_ok = not a.missing
-    target.why = "; ".join(a.missing)
-    target.unsaid = "; ".join(a.unsaid)
-    return target
 
 
 # ---------------------------------------------------------------------------- conversations

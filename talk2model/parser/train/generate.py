@@ -179,25 +179,7 @@ class Generator:
             method = {"explain": "auto", "explain_lime": "lime", "explain_shap": "shap"}[variant]
             return (pattern, [{"op": "explain", "method": method}]) if pattern else None
         if op == "importance":
-            form = rng.choice(["all", "all", "top", "top1", "feature", "compare"])
-            pattern = self.pick("op", "importance", form)
-            if pattern is None:
-                return None
-            if form == "top":
-                n = rng.choice([2, 3, 3, 4, 5, 5, 10])
-                return _fill(pattern, n=n), [{"op": "importance", "top": n}]
-            if form == "top1":
-                return pattern, [{"op": "importance", "top": 1}]
-            if form == "feature":
-                return _fill(pattern, feature=fw), [{"op": "importance", "feature": f}]
-            if form == "compare":
-                others = [x for x in s.schema.features if x != f]
-                if not others:
-                    return None
-                g = rng.choice(others)
-                return _fill(pattern, feature=fw, feature2=s.feature_words(rng, g)), \
-                    [{"op": "importance", "feature": f}, {"op": "importance", "feature": g}]
-            return pattern, [{"op": "importance"}]
+            return self._importance(s, f, fw)
         if op in ("dependence", "define"):
             pattern = self.pick("op", op, "feature")
             return (_fill(pattern, feature=fw), [{"op": op, "feature": f}]) if pattern else None
@@ -223,6 +205,43 @@ class Generator:
             pattern = self.pick("op", "statistic", f"{form}_one")
             return (_fill(pattern, **{"class": s.class_words(rng, value)}),
                     [{"op": "statistic", "feature": form}]) if pattern else None
+        if op in ("bias", "flip"):
+            return self._fairness(s, op, who, scope)
+        if op in ("likelihood", "counterfactual") and s.schema.task != "classification":
+            return None
+        if op == "count" and scope != "group":
+            return None
+        if op in ("labels", "show", "counterfactual") and not who:
+            return None
+        pattern = self.pick("op", op, kind) or self.pick("op", op, "all" if kind == "one" else "one")
+        if pattern is None or ("{who}" in pattern) != bool(who):
+            return None
+        return pattern, [{"op": op}]
+
+    def _importance(self, s: Schema, f: str, fw: str) -> tuple[str, list[dict]] | None:
+        rng = self.rng
+        form = rng.choice(["all", "all", "top", "top1", "feature", "compare"])
+        pattern = self.pick("op", "importance", form)
+        if pattern is None:
+            return None
+        if form == "top":
+            n = rng.choice([2, 3, 3, 4, 5, 5, 10])
+            return _fill(pattern, n=n), [{"op": "importance", "top": n}]
+        if form == "top1":
+            return pattern, [{"op": "importance", "top": 1}]
+        if form == "feature":
+            return _fill(pattern, feature=fw), [{"op": "importance", "feature": f}]
+        if form == "compare":
+            others = [x for x in s.schema.features if x != f]
+            if not others:
+                return None
+            g = rng.choice(others)
+            return _fill(pattern, feature=fw, feature2=s.feature_words(rng, g)), \
+                [{"op": "importance", "feature": f}, {"op": "importance", "feature": g}]
+        return pattern, [{"op": "importance"}]
+
+    def _fairness(self, s: Schema, op: str, who: str, scope: str) -> tuple[str, list[dict]] | None:
+        rng = self.rng
         if op == "bias":
             if s.schema.task != "classification" or not s.schema.sensitive or who:
                 return None
@@ -242,16 +261,7 @@ class Generator:
             a = rng.choice(list(s.schema.sensitive))
             pattern = self.pick("op", "flip", "one")
             return (_fill(pattern, feature=s.feature_words(rng, a)), [{"op": "bias", "attribute": a}]) if pattern else None
-        if op in ("likelihood", "counterfactual") and s.schema.task != "classification":
-            return None
-        if op == "count" and scope != "group":
-            return None
-        if op in ("labels", "show", "counterfactual") and not who:
-            return None
-        pattern = self.pick("op", op, kind) or self.pick("op", op, "all" if kind == "one" else "one")
-        if pattern is None or ("{who}" in pattern) != bool(who):
-            return None
-        return pattern, [{"op": op}]
+        return None
 
     # ------------------------------------------------------------------ one question
     def question(self, s: Schema) -> Said | None:

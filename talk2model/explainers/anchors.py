@@ -107,16 +107,17 @@ def kl_bounds(means: np.ndarray, levels: np.ndarray, upper: bool) -> np.ndarray:
     return um if upper else lm
 
 
-def kl_lucb(sample: Callable[[list[int], int], list[int]], n: np.ndarray, positives: np.ndarray, *, top_n: int,
+def kl_lucb(sample: Callable[[list[int], int, list[int]], list[int]], n: np.ndarray, positives: np.ndarray, *, top_n: int,
             epsilon: float = EPSILON, delta: float = DELTA, batch: int = BATCH, max_rounds: int = 10_000) -> list[int]:
     """The `top_n` arms with the highest means, to within epsilon with probability 1 - delta.
-    `sample(arms, k)` draws k more samples of each arm (the two of a round in one go) and returns
-    how many of each were positive; `n` and `positives` (the counts so far) are updated in place."""
+    `sample(arms, k, open_)` draws k more samples of each arm (the two of a round in one go) and
+    returns how many of each were positive (`open_`: the arms whose bounds still overlap, which
+    later rounds may sample: a sampler may draw ahead for them); `n` and `positives` (the counts so far) are updated in place."""
     arms = len(n)
     if arms <= top_n:
         return list(range(arms))
 
-    def bounds(t: int) -> tuple[int, int, float]:
+    def bounds(t: int) -> tuple[int, int, float, list[int]]:
         means = positives / n
         order = np.argsort(means, kind="stable")
         beta = compute_beta(arms, t, delta)
@@ -124,16 +125,18 @@ def kl_lucb(sample: Callable[[list[int], int], list[int]], n: np.ndarray, positi
         ub = kl_bounds(means[rest], beta / n[rest], upper=True)
         lb = kl_bounds(means[best], beta / n[best], upper=False)
         u, l = int(np.argmax(ub)), int(np.argmin(lb))
-        return int(rest[u]), int(best[l]), float(ub[u] - lb[l])
+        # the arms whose bounds still overlap the other side: those a later round may sample
+        open_ = [int(a) for a in rest[ub > lb[l]]] + [int(a) for a in best[lb < ub[u]]]
+        return int(rest[u]), int(best[l]), float(ub[u] - lb[l]), open_
 
     t = 1
-    ut, lt, gap = bounds(t)
+    ut, lt, gap, open_ = bounds(t)
     while gap > epsilon and t < max_rounds:
-        for arm, got in zip((ut, lt), sample([ut, lt], batch)):
+        for arm, got in zip((ut, lt), sample([ut, lt], batch, open_)):
             positives[arm] += got
             n[arm] += batch
         t += 1
-        ut, lt, gap = bounds(t)
+        ut, lt, gap, open_ = bounds(t)
     return [int(k) for k in np.argsort(positives / n, kind="stable")[-top_n:]]
 
 
@@ -240,15 +243,23 @@ class Sampler:
             self._buffers[rule] = got if held is None or not len(held) else np.concatenate([held, got])
             start += k
 
-    def sample_many(self, rules: list[tuple[int, ...]], k: int) -> list[int]:
-        """k more draws of each rule; how many of each the model predicts as the instance."""
+    def _block(self, rule: tuple[int, ...], need: int) -> int:
+        used = self._used.get(rule, 0)
+        return max(need, min(MAX_BLOCK, max(MIN_BLOCK, used))) if used else need
+
+    def sample_many(self, rules: list[tuple[int, ...]], k: int, ahead: list[tuple[int, ...]] = ()) -> list[int]:
+        """k more draws of each rule; how many of each the model predicts as the instance. When
+        the model must be called, the rules `ahead` short of k draws are drawn for in the same call."""
         short = {}
         for rule in dict.fromkeys(rules):
             need = k * rules.count(rule) - len(self._buffers.get(rule, ()))
             if need > 0:
-                used = self._used.get(rule, 0)
-                short[rule] = max(need, min(MAX_BLOCK, max(MIN_BLOCK, used))) if used else need
+                short[rule] = self._block(rule, need)
         if short:
+            for rule in ahead:
+                need = k - len(self._buffers.get(rule, ()))
+                if rule not in short and need > 0:
+                    short[rule] = self._block(rule, need)
             self._fill(list(short.items()))
         out = []
         for rule in rules:
@@ -304,8 +315,8 @@ def anchor(predict: Callable[[pd.DataFrame], np.ndarray], data: pd.DataFrame, ro
             keep &= masks[c]
         return (float(same[keep].mean()) if keep.any() else 0.0), int(keep.sum())
 
-    def draw_many(rules: list[tuple], k: int) -> list[int]:
-        gots = sampler.sample_many(rules, k)
+    def draw_many(rules: list[tuple], k: int, ahead: list[tuple] = ()) -> list[int]:
+        gots = sampler.sample_many(rules, k, ahead)
         for rule, got in zip(rules, gots):
             s = stats.setdefault(rule, [0, 0])
             s[0] += k
@@ -351,7 +362,8 @@ def anchor(predict: Callable[[pd.DataFrame], np.ndarray], data: pd.DataFrame, ro
         draw_many([r for r in candidates if r not in stats], batch)
         n = np.array([stats[r][0] for r in candidates], dtype=float)
         pos = np.array([stats[r][1] for r in candidates], dtype=float)
-        chosen = kl_lucb(lambda arms, k: draw_many([candidates[a] for a in arms], k), n, pos, top_n=min(beam, len(candidates)),
+        chosen = kl_lucb(lambda arms, k, open_: draw_many([candidates[a] for a in arms], k,
+                                                                 [candidates[a] for a in open_]), n, pos, top_n=min(beam, len(candidates)),
                          epsilon=epsilon, delta=delta, batch=batch)
         best_of[size] = [candidates[k] for k in chosen]
         for rule in best_of[size]:

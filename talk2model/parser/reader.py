@@ -120,7 +120,8 @@ class Reader:
         if labels["slots"] != list(L.SLOT_LABELS) or labels["roles"] != list(L.ROLES) or \
                 labels["args"] != {k: list(v) for k, v in L.ARGS.items()}:
             raise ReaderMissing("the reader was trained for other labels: run `make parser`")
-        self.vocabulary = correction_targets(self.meta.get("vocabulary", ()))
+        self.vocabulary = frozenset(self.meta["correction_targets"]) if "correction_targets" in self.meta \
+            else correction_targets(self.meta.get("vocabulary", ()))
         held = self.meta.get("held_out", {})        # calibrated on held-out questions (fit.py)
         self.t_op = float(held.get("temperature_op", 1.0))
         self.t_role = float(held.get("temperature_role", 1.0))

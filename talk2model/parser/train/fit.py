@@ -176,6 +176,12 @@ def _temperature(logits: torch.Tensor, gold: torch.Tensor) -> float:
     return float(log_t.exp())
 
 
+def correction_targets(vocab):
+    from talk2model.parser.reader import correction_targets as targets
+
+    return targets(vocab)
+
+
 def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=print,
           generated: bool = True) -> dict:
     from peft import get_peft_model, get_peft_model_state_dict
@@ -247,7 +253,7 @@ def train(minutes: float = 13.0, seed: int = 0, epochs: int | None = None, log=p
     save_file(state, str(weights_path))
     meta = {"labels": {"slots": list(L.SLOT_LABELS), "roles": list(L.ROLES), "args": {k: list(v) for k, v in L.ARGS.items()}},
             "max_pieces": MAX_PIECES, "settings": SETTINGS, "seed": seed, "steps": step,
-            "vocabulary": sorted(vocab), "generic_words": sorted(generic_words(items)), "data_digest": digest(source_files()), "examples": len(examples),
+            "vocabulary": sorted(vocab), "correction_targets": sorted(correction_targets(vocab)), "generic_words": sorted(generic_words(items)), "data_digest": digest(source_files()), "examples": len(examples),
             "aligned": round(aligned, 4), "held_out": {k: round(v, 4) for k, v in figures.items()},
             "seconds": round(time.perf_counter() - started, 1)}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")

@@ -124,6 +124,21 @@ class AppOptions:
     workers: int = field(default_factory=default_workers)
     pool: ThreadPoolExecutor | None = None     # made by build_app, shared by every session
 
+    @property
+    def cache(self):
+        """Where every session's explanations are cached: the audit store's database (`--db`);
+        none when the store is off."""
+        return self.store.attribution_cache if self.store is not None else None
+
+    def new_assistant(self, workspace: Workspace, user: str | None = None) -> Assistant:
+        """A session's Assistant: from the factory, told who asks and given the app's cache
+        (unless the factory gave it one of its own)."""
+        assistant = self.assistant_factory(workspace)
+        assistant.user = user
+        if assistant.cache is None:
+            assistant.cache = self.cache
+        return assistant
+
 
 class ChatSession:
     """One browser session: its own Assistant, chat history and audit-trail session.
@@ -139,8 +154,7 @@ class ChatSession:
         self.label = label or workspace.name
         self.uploads: dict[str, Workspace] = dict(uploads or {})
         self.user = user                            # the signed-in user, recorded with every turn
-        self.assistant = options.assistant_factory(workspace)
-        self.assistant.user = user
+        self.assistant = options.new_assistant(workspace, user)
         self.busy = threading.Lock()                # held while one of this session's answers runs
         self.messages: list[dict] = []
         self.message_turn: list[int | None] = []    # turn id behind each chat message
@@ -501,8 +515,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         except WorkspaceError as exc:
             raise gr.Error(str(exc), title="This image cannot be read") from exc
         mine, new_id = appended(ws, pixels, name=Path(image_path).name)
-        session.assistant = options.assistant_factory(mine)     # same conversation, one more image
-        session.assistant.user = session.user
+        session.assistant = options.new_assistant(mine, session.user)   # same conversation, one more image
         query = f"filter id == {new_id} then explain auto"
         shown = MSG_IMAGE_QUESTION.format(id=new_id)
         answer = session.answer(shown, lambda: session.assistant.run(query, question=shown))

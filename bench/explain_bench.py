@@ -19,7 +19,6 @@ warnings.filterwarnings("ignore")
 import shap  # noqa: E402
 
 from talk2model import Assistant  # noqa: E402
-from talk2model.explainers import configure_cache  # noqa: E402
 from talk2model.explainers.attributions import Explainer, _EXPLAINERS  # noqa: E402
 from talk2model.explainers.precompute import precompute  # noqa: E402
 from talk2model.store.cache import AttributionCache  # noqa: E402
@@ -44,7 +43,7 @@ def best(fn, repeat: int = 5) -> float:
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="t2m-explain-bench-"))
     url = f"sqlite:///{folder / 'cache.sqlite'}"
-    configure_cache(url)
+    cache = AttributionCache(url)
     print(f"explain bench (cache: {url})")
 
     # 1. one row, cold then cached, through the whole Assistant path
@@ -54,14 +53,14 @@ def main() -> int:
         _EXPLAINERS.pop(ws, None)
         query = f"filter id == {row} then explain auto"
         start = time.perf_counter()
-        answer = Assistant(ws).run(query)
+        answer = Assistant(ws, cache=cache).run(query)
         cold = time.perf_counter() - start
         assert answer.error is None, answer.text
-        warm = best(lambda: Assistant(ws).run(query), repeat=7)
-        configure_cache(url)                              # flush the writer, then a "restart":
+        warm = best(lambda: Assistant(ws, cache=cache).run(query), repeat=7)
+        cache.flush()                                     # flush the writer, then a "restart":
         _EXPLAINERS.pop(ws, None)                         # memory gone, database kept
         start = time.perf_counter()
-        answer = Assistant(ws).run(query)
+        answer = Assistant(ws, cache=cache).run(query)
         from_db = time.perf_counter() - start
         assert answer.to_json()["result"]["from_cache"] == 1
         print(f"  explain one row [{name}]: cold {ms(cold)} (builds the explainer), "
@@ -71,12 +70,12 @@ def main() -> int:
     # 2. importance on adult (48,842 rows): nothing cached, then cached
     adult = load_workspace("adult")
     _EXPLAINERS.pop(adult, None)
-    configure_cache(f"sqlite:///{folder / 'importance.sqlite'}")
+    cache = AttributionCache(f"sqlite:///{folder / 'importance.sqlite'}")
     start = time.perf_counter()
-    answer = Assistant(adult).run("importance")
+    answer = Assistant(adult, cache=cache).run("importance")
     cold = time.perf_counter() - start
     assert answer.error is None, answer.text
-    warm = best(lambda: Assistant(adult).run("importance"), repeat=3)
+    warm = best(lambda: Assistant(adult, cache=cache).run("importance"), repeat=3)
     print(f"  importance on adult ({len(adult.data):,} rows): uncached {cold:.2f} s, cached {ms(warm)}")
 
     # 3. precompute throughput on all of adult, into an empty database
@@ -107,7 +106,7 @@ def main() -> int:
         theirs = best(direct, repeat=3)
         print(f"  overhead [{name}, {method}, {len(frame):,} rows]: talk2model {ms(ours)} vs shap directly "
               f"{ms(theirs)} = {ours / theirs:.2f}x (goal < {GOALS['overhead']}x)")
-    configure_cache(None, enabled=False)
+    cache.flush()
     return 0
 
 

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     tab = explainer_for(mlp)
     rows = mlp.data.iloc[:1]
     for method in ("integrated_gradients", "deeplift", "deep_shap"):
-        t, _ = best(lambda: tab.attributions(rows, method, cacheable=False, cache=False))
+        t, _ = best(lambda: tab.attributions(rows, method, cacheable=False))
         print(f"diabetes-mlp, one row, {method:22s} {t * 1000:8.1f} ms")
     t, _ = best(lambda: tab.faithfulness(rows), rounds=3)
     print(f"diabetes-mlp, one row, faithfulness of 4 methods    {t:.3f} s")

@@ -95,14 +95,20 @@ class Answer:
 
 
 class Assistant:
-    """One conversation with one workspace. Not shared between users: make one per session."""
+    """One conversation with one workspace. Not shared between users: make one per session.
+
+    `store` records every turn; `cache` is where explanations (attributions) are cached: by
+    default the store's own (`store.attribution_cache`, the same database as the turns), none
+    without a store (computed attributions are then kept in memory only). Nothing is cached in a
+    database the caller did not give."""
 
     def __init__(self, workspace: Workspace | str = "credit", *, store=None, session_id: str | None = None,
-                 parser=None, user: str | None = None) -> None:
+                 parser=None, user: str | None = None, cache=None) -> None:
         self.workspace = workspace if isinstance(workspace, Workspace) else load_workspace(workspace)
         self.state = Conversation()
         self._parser = parser
         self.store = store
+        self.cache = cache if cache is not None else getattr(store, "attribution_cache", None)
         self.user = user                     # who is asking, recorded with every turn
         self.session_id = session_id
         if store is not None and session_id is None:
@@ -200,7 +206,7 @@ class Assistant:
         reading = describe_query(resolve(query, self.state), schema, self.state.last_selection_text)
         before = self.state.current_ids          # "tell me more" is about what the last answer was about
         try:
-            run = run_query(self.workspace, query, self.state)
+            run = run_query(self.workspace, query, self.state, cache=self.cache)
         except (OperationError, QueryError) as exc:
             body = _sentence(str(exc))
             return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,

@@ -21,11 +21,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-# Subcommands whose implementation lives in another module: name -> (module, help).
+# Subcommands whose implementation lives in another module: name -> (module[:function], help);
+# the function is `main` unless named.
 DELEGATED = {
     "app": ("talk2model.ui", "start the Gradio chat app"),
     "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
-    "precompute": ("talk2model.explainers.precompute", "fill the attribution cache for a workspace"),
+    "precompute": ("talk2model.cli:precompute_main", "fill the attribution cache for a workspace"),
     "db": ("talk2model.store.migrate", "the audit store's schema: db upgrade [--db URL], db current"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
@@ -75,10 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _store(args):
-    if getattr(args, "db", None):  # explanations are cached in the same database as the turns
-        from talk2model.explainers.attributions import configure_cache
-
-        configure_cache(args.db)
     if getattr(args, "no_store", False):
         return None
     try:
@@ -89,9 +86,49 @@ def _store(args):
 
 
 def _assistant(args):
+    """The Assistant for ask / chat / run: turns recorded in --db (unless --no-store), and
+    explanations cached in that same database either way."""
     from talk2model.assistant import Assistant
 
-    return Assistant(args.workspace, store=_store(args))
+    store = _store(args)
+    cache = None
+    if store is None:
+        from talk2model.store.cache import AttributionCache
+
+        cache = AttributionCache(getattr(args, "db", None))
+    return Assistant(args.workspace, store=store, cache=cache)
+
+
+def precompute_main(argv: list[str] | None = None) -> int:
+    """`talk2model precompute -w WS [--db URL] [--method auto|shap|lime] [--quiet]`."""
+    from talk2model.errors import Talk2ModelError
+    from talk2model.explainers.precompute import precompute
+    from talk2model.store.cache import AttributionCache
+    from talk2model.workspace import load_workspace
+
+    parser = argparse.ArgumentParser(prog="talk2model precompute",
+                                     description="Fill the attribution cache for a workspace.")
+    parser.add_argument("-w", "--workspace", default="credit", help="built-in name or path to a TOML file")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: TALK2MODEL_DB or var/talk2model.sqlite)")
+    parser.add_argument("--method", default="auto", choices=("auto", "shap", "lime"),
+                        help="explanation method (default: SHAP chosen for the model)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    try:
+        workspace = load_workspace(args.workspace)
+    except Talk2ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.method == "lime" and len(workspace.data) > 1000:
+        print("error: LIME takes about a second per row; precompute it only for small workspaces",
+              file=sys.stderr)
+        return 2
+    figures = precompute(workspace, AttributionCache(args.db), method=args.method, progress=not args.quiet)
+    rate = figures["rows_per_second"]
+    print(f"{figures['workspace']}: {figures['computed']:,} rows computed, {figures['already_cached']:,} "
+          f"already cached, in {figures['seconds']:.1f} s"
+          + (f" ({rate:,.0f} rows/s)" if rate else "") + f" [{figures['method']}]")
+    return 0
 
 
 def _print_answer(answer, as_json: bool) -> None:
@@ -234,13 +271,13 @@ COMMANDS = {"workspaces": cmd_workspaces, "ask": cmd_ask, "run": cmd_run, "parse
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED:
-        module_name = DELEGATED[argv[0]][0]
+        module_name, _, function = DELEGATED[argv[0]][0].partition(":")
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             print(f"'{argv[0]}' is not available in this installation ({exc})", file=sys.stderr)
             return 1
-        return int(module.main(argv[1:]) or 0)
+        return int(getattr(module, function or "main")(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     from talk2model.errors import Talk2ModelError
 

@@ -61,6 +61,8 @@ class Context:
     base_where: q.Expr | None = None
     base_previous: str | None = None
     last_filter: q.Expr | None = None
+    # the database cache of attributions this turn reads and fills (the Assistant's; None: memory only)
+    cache: Any = None
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -265,11 +267,12 @@ def resolve(query: q.Query, state: Conversation) -> q.Query:
     return q.Query(tuple(steps))
 
 
-def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
+def run_query(workspace: Workspace, query: q.Query, state: Conversation, *, cache: Any = None) -> Run:
+    """Run a query's steps; `cache` is the attribution cache the operations use (the caller's)."""
     registry = load_all()
     data = workspace.data
     steps = list(resolve(query, state).steps)
-    ctx = Context(workspace=workspace, state=state, frame=data, original=data)
+    ctx = Context(workspace=workspace, state=state, frame=data, original=data, cache=cache)
     outcomes: list[StepOutcome] = []
     for step in steps:
         if isinstance(step, q.PreviousFilter):

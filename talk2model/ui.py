@@ -9,7 +9,10 @@
 Per-session state lives in a `gr.State` holding a `ChatSession` (its own Assistant, chat
 history, pending clarifying choices and audit-trail session id); Gradio drops it when the tab
 closes. Nothing created outside a handler is mutable: the built-in workspaces are read-only and
-shared, the Store is thread-safe. Every answered turn goes to the Store in one transaction.
+shared, the Store is thread-safe. Every answered turn goes to the Store in one transaction, and
+every session's explanations are cached in the Store's database (`AppOptions.new_assistant`).
+This module only wires widgets: an upload becomes a workspace in talk2model.workspace.upload, and
+the page's preview of a workspace file comes from talk2model.workspace.workspace_summary.
 
 Many people at once: answers are computed on a worker pool sized to the machine, each question
 has a time budget (`--time-budget`, default 30 s) after which the person gets a clear answer,
@@ -53,15 +56,14 @@ from talk2model.store.turns import Store, table_json  # noqa: E402
 from talk2model.verbalize import check_sentences  # noqa: E402
 from talk2model.verbalize.tables import (MAX_NAMED_COLUMNS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,  # noqa: E402,F401
                                          MSG_COLUMNS_CUT, MSG_ROWS_CUT, markdown_table)
-from talk2model.workspace import Workspace, builtin_workspaces, load_workspace  # noqa: E402
+from talk2model.workspace import Workspace, builtin_workspaces, load_workspace, workspace_summary  # noqa: E402
 from talk2model.workspace.upload import (DATA_SUFFIXES, MODEL_SUFFIXES, SCHEMA_HEADERS,  # noqa: E402
-                                         UploadLimits, inferred_schema, read_upload_frame,
+                                         UploadLimits, inspect_upload, upload_schema,
                                          workspace_from_upload)
 
 log = logging.getLogger("talk2model.ui")
 
 MAX_CHOICES = 4
-KINDS = ("numeric", "categorical", "flag")
 
 # User-facing texts (tests assert them). Upload errors live in talk2model.workspace.upload.
 ERR_NO_STORE = "The audit store is off, so there is no transcript to download."
@@ -83,6 +85,9 @@ ERR_NO_IMAGE = "Upload a PNG image first."
 MSG_IMAGE_QUESTION = "Why does the model see what it sees in my image (image {id})?"
 MSG_FEEDBACK = "Thanks, your feedback on turn {seq} was saved."
 MSG_CLEARED = "Selection cleared: questions are about all {n:,} {entities} again."
+MSG_UPLOAD_READ = "{rows:,} rows and {columns} columns. Choose the target column, then check the schema."
+MSG_UPLOAD_SCHEMA = ("{rows:,} rows and {columns} columns; target **{target}**. Check the inferred schema: "
+                     "edit types, tick sensitive / immutable features, name the classes, then use the workspace.")
 UPLOAD_PREFIX = "uploaded: "   # how the workspace picker names an uploaded workspace
 
 CSS = """
@@ -124,6 +129,21 @@ class AppOptions:
     workers: int = field(default_factory=default_workers)
     pool: ThreadPoolExecutor | None = None     # made by build_app, shared by every session
 
+    @property
+    def cache(self):
+        """Where every session's explanations are cached: the audit store's database (`--db`);
+        none when the store is off."""
+        return self.store.attribution_cache if self.store is not None else None
+
+    def new_assistant(self, workspace: Workspace, user: str | None = None) -> Assistant:
+        """A session's Assistant: from the factory, told who asks and given the app's cache
+        (unless the factory gave it one of its own)."""
+        assistant = self.assistant_factory(workspace)
+        assistant.user = user
+        if assistant.cache is None:
+            assistant.cache = self.cache
+        return assistant
+
 
 class ChatSession:
     """One browser session: its own Assistant, chat history and audit-trail session.
@@ -139,8 +159,7 @@ class ChatSession:
         self.label = label or workspace.name
         self.uploads: dict[str, Workspace] = dict(uploads or {})
         self.user = user                            # the signed-in user, recorded with every turn
-        self.assistant = options.assistant_factory(workspace)
-        self.assistant.user = user
+        self.assistant = options.new_assistant(workspace, user)
         self.busy = threading.Lock()                # held while one of this session's answers runs
         self.messages: list[dict] = []
         self.message_turn: list[int | None] = []    # turn id behind each chat message
@@ -463,24 +482,21 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         if not options.upload:
             return gr.update(choices=[], value=None), ERR_UPLOAD_OFF
         try:
-            frame = read_upload_frame(data_path, options.limits)
+            table = inspect_upload(data_path, options.limits)
         except WorkspaceError as exc:
             return gr.update(choices=[], value=None), escape_markup(str(exc))
-        columns = [str(c) for c in frame.columns]
-        return (gr.update(choices=columns, value=columns[-1]),
-                f"{len(frame):,} rows and {len(columns)} columns. Choose the target column, then check the schema.")
+        return (gr.update(choices=table.columns, value=table.suggested_target),
+                MSG_UPLOAD_READ.format(rows=table.rows, columns=len(table.columns)))
 
     def byo_schema(data_path: str | None, target: str | None):
         if not options.upload:
             return gr.update(), gr.update(), ERR_UPLOAD_OFF
         try:
-            frame = read_upload_frame(data_path, options.limits)
-            table, classes = inferred_schema(frame, target)
+            uploaded, table, classes = upload_schema(data_path, target, options.limits)
         except WorkspaceError as exc:
             return gr.update(), gr.update(), escape_markup(str(exc))
-        return table, classes, (f"{len(frame):,} rows and {len(frame.columns)} columns; target "
-                                f"**{escape_markup(str(target))}**. Check the inferred schema: edit types, "
-                                "tick sensitive / immutable features, name the classes, then use the workspace.")
+        return table, classes, MSG_UPLOAD_SCHEMA.format(rows=uploaded.rows, columns=len(uploaded.columns),
+                                                        target=escape_markup(str(target)))
 
     def image_ask(image_path: str | None, state: ChatSession | None, request: gr.Request):
         """Your own image: fitted to the workspace (uploads are never trusted), added to this
@@ -501,8 +517,7 @@ def build_app(workspace: str = "credit", *, store: Store | None = None, db_url: 
         except WorkspaceError as exc:
             raise gr.Error(str(exc), title="This image cannot be read") from exc
         mine, new_id = appended(ws, pixels, name=Path(image_path).name)
-        session.assistant = options.assistant_factory(mine)     # same conversation, one more image
-        session.assistant.user = session.user
+        session.assistant = options.new_assistant(mine, session.user)   # same conversation, one more image
         query = f"filter id == {new_id} then explain auto"
         shown = MSG_IMAGE_QUESTION.format(id=new_id)
         answer = session.answer(shown, lambda: session.assistant.run(query, question=shown))
@@ -679,26 +694,15 @@ def _background(fn: Callable, *args):
 
 
 def workspace_preview(name: str) -> dict:
-    """What the page shows before the workspace has loaded: read from its TOML file only."""
-    import tomllib
-
-    path = Path(name) if str(name).endswith(".toml") else builtin_workspaces().get(str(name))
-    if path is None or not path.is_file():
-        load_workspace(name)  # raises the WorkspaceError that says what exists
-    try:
-        spec = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError:
-        load_workspace(name)  # raises the WorkspaceError naming the TOML problem
-        raise
-    schema = spec.get("schema", {})
-    entity = schema.get("entity", "row")
-    lines = [f"### {schema.get('title') or spec.get('name', path.stem)}"]
-    if schema.get("description"):
-        lines.append(schema["description"])
+    """What the page shows before the workspace has loaded: from its file only
+    (`workspace_summary`; an unknown name or a broken file raises the WorkspaceError saying so)."""
+    summary = workspace_summary(name)
+    lines = [f"### {summary.title}"]
+    if summary.description:
+        lines.append(summary.description)
     lines.append("*Loading the model and its data …*")
-    return {"markdown": "\n\n".join(lines),
-            "entity_plural": schema.get("entity_plural", entity + "s"),
-            "examples": [[e] for e in schema.get("examples", ())] or [["count"], ["describe data"]]}
+    return {"markdown": "\n\n".join(lines), "entity_plural": summary.entity_plural,
+            "examples": [[e] for e in summary.examples] or [["count"], ["describe data"]]}
 
 
 def _session_markdown(session: ChatSession) -> str:

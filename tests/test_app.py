@@ -245,6 +245,25 @@ def test_the_page_preview_matches_the_loaded_workspace(name):
     assert preview["examples"] == [[e] for e in ws.schema.examples]
 
 
+def test_the_preview_reads_the_file_as_loading_does(tmp_path):
+    """One TOML reader (workspace.read_workspace_file): a typo the loader refuses, the preview
+    refuses too, with the same message; a good copy previews with its own title."""
+    from talk2model.errors import WorkspaceError
+    from talk2model.workspace import builtin_workspaces, load_workspace
+
+    text = builtin_workspaces()["credit"].read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("\nimmutable =", "\nimmutible =", 1))
+    with pytest.raises(WorkspaceError) as loading:
+        load_workspace(bad, cache=False)
+    with pytest.raises(WorkspaceError) as previewing:
+        ui.workspace_preview(str(bad))
+    assert str(previewing.value) == str(loading.value) and "immutible" in str(loading.value)
+    good = tmp_path / "good.toml"
+    good.write_text(text.replace('title = "', 'title = "Copied: ', 1))
+    assert ui.workspace_preview(str(good))["markdown"].startswith("### Copied: ")
+
+
 def test_an_unknown_workspace_is_refused_at_start():
     from talk2model.errors import WorkspaceError
 

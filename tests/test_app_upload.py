@@ -70,6 +70,31 @@ def test_upload_builds_a_workspace_the_model_can_answer_on(upload, fmt):
     np.testing.assert_array_equal(ws.predictions().to_numpy(), model.predict(frame[FEATURES]))
 
 
+def test_a_workspace_from_an_uploaded_csv_and_skops_through_the_workspace_steps(upload):
+    """The app's three upload steps, called in talk2model.workspace.upload without the app: the
+    table read, the schema inferred and used unedited, then a workspace whose answers are the
+    uploaded model's own predictions."""
+    from talk2model import Assistant
+
+    frame, model, paths = upload
+    read = up.inspect_upload(paths["csv"])
+    assert (read.rows, read.columns, read.suggested_target) == (len(frame), FEATURES + ["risk"], "risk")
+    again, table, classes = up.upload_schema(paths["csv"], read.suggested_target)
+    assert again == read and table["column"].tolist() == FEATURES and classes == "0 = risk 0; 1 = risk 1"
+    ws = up.workspace_from_upload(paths["csv"], paths["skops"], "risk", table, classes, name="loans")
+    assert ws.source == "upload:loans.csv" and ws.schema.classes == {0: "risk 0", 1: "risk 1"}
+    np.testing.assert_array_equal(ws.predictions().to_numpy(), model.predict(frame[FEATURES]))
+    answer = Assistant(ws).run("filter credit_amount > 5000 then predict")
+    assert answer.error is None, answer.text
+    big = frame[frame["credit_amount"] > 5000]
+    shown = answer.to_json()["result"]
+    expected = pd.Series(model.predict(big[FEATURES])).value_counts()
+    assert shown["n"] == len(big)
+    assert {str(k): v for k, v in shown["counts"].items()} == {str(k): int(v) for k, v in expected.items()}
+    with pytest.raises(WorkspaceError, match=up.ERR_NO_TARGET):
+        up.upload_schema(paths["csv"], None)
+
+
 def test_pickle_and_joblib_uploads_are_always_refused(upload):
     """Uploads never honour trust: a joblib model is refused whatever the operator set."""
     frame, model, paths = upload

@@ -11,16 +11,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from talk2model import Assistant
-from talk2model.explainers import configure_cache, explainer_for
+from talk2model.explainers import explainer_for
 from talk2model.workspace import Workspace, load_workspace
-
-
-@pytest.fixture(autouse=True)
-def tmp_cache(tmp_path):
-    """Every test writes its attribution cache to its own SQLite file."""
-    cache = configure_cache(f"sqlite:///{tmp_path / 'cache.sqlite'}")
-    yield cache
-    cache.flush()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +29,7 @@ def final_and_matrix(ws):
 
 
 def test_tree_additivity_on_the_pipeline_model(credit):
-    att = explainer_for(credit).attributions(credit.data, cache=False)
+    att = explainer_for(credit).attributions(credit.data)
     final, Z = final_and_matrix(credit)
     margin = final.decision_function(Z)            # log-odds, computed by sklearn itself
     assert att.space == "log-odds" and att.method == "shap-tree"
@@ -46,14 +38,14 @@ def test_tree_additivity_on_the_pipeline_model(credit):
 
 
 def test_random_forest_explains_the_probability(diabetes):
-    att = explainer_for(diabetes).attributions(diabetes.data, cache=False)
+    att = explainer_for(diabetes).attributions(diabetes.data)
     proba = diabetes.model.estimator.predict_proba(diabetes.X())[:, 1]
     assert att.space == "probability"
     np.testing.assert_allclose(att.values.sum(axis=1) + att.base, proba, atol=1e-6)
 
 
 def test_torch_mlp_additivity_with_deep_shap(mlp):
-    att = explainer_for(mlp).attributions(mlp.data, cache=False)
+    att = explainer_for(mlp).attributions(mlp.data)
     module = mlp.model.estimator.module
     with torch.no_grad():
         logit = module(torch.as_tensor(mlp.X().to_numpy(np.float32))).numpy().ravel()
@@ -64,7 +56,7 @@ def test_torch_mlp_additivity_with_deep_shap(mlp):
 
 
 def test_linear_attributions_equal_coef_times_distance_from_background_mean(compas):
-    att = explainer_for(compas).attributions(compas.data, cache=False)
+    att = explainer_for(compas).attributions(compas.data)
     scaler, lr = compas.model.estimator[0], compas.model.estimator[-1]
     X = compas.X().to_numpy(float)
     # closed form in the user's units: coef / scale * (x - mean of the background)
@@ -78,7 +70,7 @@ def test_one_hot_columns_sum_to_their_source_column(credit):
     final, Z = final_and_matrix(credit)
     names = list(credit.model.estimator[:-1].get_feature_names_out())
     raw = shap.TreeExplainer(final).shap_values(Z[:50])
-    att = explainer_for(credit).attributions(credit.data.iloc[:50], cache=False)
+    att = explainer_for(credit).attributions(credit.data.iloc[:50])
     for col in ("purpose", "housing", "checking_account"):
         parts = [i for i, n in enumerate(names) if n.startswith(col + "_")]
         assert len(parts) >= 3
@@ -89,7 +81,7 @@ def test_one_hot_columns_sum_to_their_source_column(credit):
 def test_schema_group_is_the_sum_of_its_flags(german):
     group = list(german.schema.groups["loan_purpose"])
     raw = shap.TreeExplainer(german.model.estimator).shap_values(german.X())
-    att = explainer_for(german).attributions(german.data, cache=False)
+    att = explainer_for(german).attributions(german.data)
     cols = [german.model.feature_names.index(c) for c in group]
     np.testing.assert_allclose(att.values["loan_purpose"], raw[:, cols].sum(axis=1), atol=1e-10)
     assert not set(group) & set(att.features)
@@ -103,8 +95,8 @@ def test_lime_and_shap_agree_on_the_top_feature_of_a_simple_model():
     ws = Workspace.from_frame("toy", X.assign(y=y), model, {"target": "y"})
     ex = explainer_for(ws)
     rows = ws.data.iloc[:5]
-    shap_att = ex.attributions(rows, cache=False)
-    lime_att = ex.attributions(rows, "lime", cache=False)
+    shap_att = ex.attributions(rows)
+    lime_att = ex.attributions(rows, "lime")
     assert lime_att.method == "lime"
     for rid in rows.index:
         assert shap_att.values.loc[rid].abs().idxmax() == "a"
@@ -137,7 +129,7 @@ def test_explain_many_rows_gives_mean_attributions(compas):
     answer = Assistant(compas).run("filter age > 40 then explain auto")
     assert answer.error is None, answer.text
     rows = compas.data[compas.data.age > 40]
-    oracle = explainer_for(compas).attributions(rows, cache=False).values.mean()
+    oracle = explainer_for(compas).attributions(rows).values.mean()
     result = answer.to_json()["result"]
     assert result["n"] == len(rows)
     for feature, value in result["attributions"].items():
@@ -173,7 +165,7 @@ def test_multiclass_rows_explain_their_predicted_class_and_add_up():
     X = iris.data.set_axis(["sl", "sw", "pl", "pw"], axis=1)
     model = RandomForestClassifier(n_estimators=30, random_state=0).fit(X, iris.target)
     ws = Workspace.from_frame("iris", X.assign(y=iris.target), model, {"target": "y"})
-    att = explainer_for(ws).attributions(ws.data, cache=False)
+    att = explainer_for(ws).attributions(ws.data)
     proba = model.predict_proba(X)
     pred = model.predict(X)
     assert (att.explained.to_numpy() == pred).all()

@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 
 from talk2model import Assistant
-from talk2model.explainers import configure_cache
+from talk2model.cli import precompute_main
 from talk2model.explainers.attributions import Explainer
-from talk2model.explainers.precompute import main as precompute_main
 from talk2model.explainers.precompute import precompute
 from talk2model.store.cache import AttributionCache, CacheKey, Entry
 
@@ -45,32 +44,32 @@ def test_entries_round_trip_exactly(db):
 
 def test_explanations_are_reused_after_a_restart(db, credit):
     url, path = db
-    configure_cache(url)
+    cache = AttributionCache(url)
     rows = credit.data.iloc[:40]
-    first = Explainer(credit).attributions(rows)
+    first = Explainer(credit).attributions(rows, cache=cache)
     assert first.from_cache == 0
-    configure_cache(url)              # flushes the background writer
+    cache.flush()                     # waits for the background writer
     assert rows_in(path) == 40
-    configure_cache(url)
-    restarted = Explainer(credit)     # a fresh explainer: empty memory, same database
-    second = restarted.attributions(rows)
+    restarted = Explainer(credit)     # a fresh explainer and cache: empty memory, same database
+    second = restarted.attributions(rows, cache=AttributionCache(url))
     assert second.from_cache == 40
     pd.testing.assert_frame_equal(first.values, second.values)
     pd.testing.assert_series_equal(first.base, second.base)
     # the cached answer is the same as a fresh computation
-    fresh = restarted.attributions(rows, cache=False, cacheable=False)
+    fresh = restarted.attributions(rows, cacheable=False)
     np.testing.assert_allclose(second.values.to_numpy(), fresh.values.to_numpy(), atol=1e-12)
 
 
 def test_whatif_rows_are_not_cached_and_a_changed_model_misses(db, credit):
     url, path = db
-    configure_cache(url)
-    Assistant(credit).run("filter id == 5 then whatif duration set 6 then explain auto")
-    configure_cache(url)
+    cache = AttributionCache(url)
+    answer = Assistant(credit, cache=cache).run("filter id == 5 then whatif duration set 6 then explain auto")
+    assert answer.error is None, answer.text
+    cache.flush()
     assert not path.exists() or rows_in(path) == 0
     ex = Explainer(credit)
-    ex.attributions(credit.data.iloc[:3])
-    configure_cache(url)
+    ex.attributions(credit.data.iloc[:3], cache=cache)
+    cache.flush()
     key = ex.key("shap-tree")
     changed = CacheKey("retrained-model", key.data_fp, key.method, key.layout)
     assert AttributionCache(url).get(key, ["0", "1", "2"]).keys() == {"0", "1", "2"}
@@ -83,8 +82,7 @@ def test_precompute_fills_every_row_once(db, compas, capsys):
     assert figures["computed"] == len(compas.data) == rows_in(path)
     assert precompute_main(["-w", "compas", "--db", url, "--quiet"]) == 0
     assert "0 rows computed, 926 already cached" in capsys.readouterr().out
-    configure_cache(url)
-    answer = Assistant(compas).run("filter id == 10239 then explain auto")
+    answer = Assistant(compas, cache=AttributionCache(url)).run("filter id == 10239 then explain auto")
     assert answer.to_json()["result"]["from_cache"] == 1
 
 

@@ -10,18 +10,11 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 
 from talk2model import Assistant
-from talk2model.explainers import configure_cache, explainer_for
+from talk2model.explainers import explainer_for
 from talk2model.explainers.interactions import friedman_h
 from talk2model.formatting import fmt_percent
 from talk2model.ops.dependence import describe_trend
 from talk2model.workspace import Workspace, load_workspace
-
-
-@pytest.fixture(autouse=True)
-def tmp_cache(tmp_path):
-    cache = configure_cache(f"sqlite:///{tmp_path / 'cache.sqlite'}")
-    yield cache
-    cache.flush()
 
 
 def ok(ws, query):

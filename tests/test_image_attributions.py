@@ -226,7 +226,7 @@ def test_captum_deep_shap_agrees_with_shap_on_the_mlp():
     ws = load_workspace("diabetes-mlp")
     ex = explainer_for(ws)
     rows = ws.data.iloc[:5]
-    shap_values = ex.attributions(rows, "deep_shap", cacheable=False, cache=False).values.to_numpy()
+    shap_values = ex.attributions(rows, "deep_shap", cacheable=False).values.to_numpy()
     Z = ex.encoding.transform(rows).astype(np.float32)
     captum_values = np.stack([a.values for a in ex.captum.attribute_many(Z, "deep_shap", [0] * 5)])
     np.testing.assert_allclose(captum_values, shap_values, rtol=1e-3, atol=1e-4)

@@ -10,16 +10,9 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from talk2model import Assistant
-from talk2model.explainers import configure_cache, explainer_for
+from talk2model.explainers import explainer_for
 from talk2model.ops.importance import bootstrap_importance
 from talk2model.workspace import Workspace
-
-
-@pytest.fixture(autouse=True)
-def tmp_cache(tmp_path):
-    cache = configure_cache(f"sqlite:///{tmp_path / 'cache.sqlite'}")
-    yield cache
-    cache.flush()
 
 
 def synthetic(n=600, seed=0):
@@ -59,7 +52,7 @@ def test_tree_classifier_recovers_the_order_of_known_effects():
 
 
 def test_rank_of_a_named_feature_and_top_k_on_credit(credit):
-    att = explainer_for(credit).attributions(credit.data, cache=False)
+    att = explainer_for(credit).attributions(credit.data)
     order = list(att.values.abs().mean().sort_values(ascending=False).index)
     answer = Assistant(credit).run("importance feature age")
     assert answer.error is None, answer.text

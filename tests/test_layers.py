@@ -49,11 +49,6 @@ ALLOWED = {
         "each operation module holds its own verbaliser (@says) beside its run function, by design "
         "(one module per operation); moving ~30 verbalisers out of ops/ is the issue's 'a new operation "
         "in fewer places' item, not a small fix",
-    ("talk2model.explainers.attributions", "talk2model.store.cache"):
-        "the attribution cache is still a module global set by configure_cache; giving it to the "
-        "Assistant (or a Store passed in) is its own item of issue 15",
-    ("talk2model.explainers.precompute", "talk2model.store.cache"):
-        "`talk2model precompute` fills that same module-global cache; goes with the item above",
     ("talk2model.parser.evaluate", "talk2model.engine"): "parser redesign in flight",
     ("talk2model.parser.evaluate", "talk2model.assistant"): "parser redesign in flight",
     ("talk2model.parser.train.align", "talk2model.engine"): "parser redesign in flight",

@@ -5,9 +5,11 @@
     att.values                              # rows x features (one-hot columns and groups summed)
     att.base, att.output, att.space         # base value, model output, "log-odds" / "probability"
 
-Lookups go memory -> database -> compute. Computed rows are written to the database by a
-background thread, so answering never waits on the write; what-if rows (not the workspace's own
-data) are computed and never stored. Nothing here runs when a workspace loads: the explainer is
+Lookups go memory -> database -> compute, when given a database cache (`cache=`, an
+`AttributionStore`: the Assistant passes its store's; nothing here picks one). Computed rows are
+written to it by a background thread, so answering never waits on the write; what-if rows (not the
+workspace's own data) are computed and never stored. The memory is kept per database cache, so two
+assistants with different stores never share one. Nothing here runs when a workspace loads: the explainer is
 built on the first question that needs it.
 """
 
@@ -25,7 +27,7 @@ from talk2model import deadline
 from talk2model.errors import OperationError
 from talk2model.explainers.encoding import Encoding
 from talk2model.explainers.shapley import Backend, choose
-from talk2model.store.cache import AttributionCache, Block, CacheKey, Entry
+from talk2model.explainers.cached import AttributionStore, Block, CacheKey, Entry
 
 ERR_LIME_MANY = ("LIME explains one row at a time and takes about a second per row, so I explain "
                  "at most {limit} rows with it; narrow the selection or use SHAP (\"explain\")")
@@ -46,32 +48,7 @@ ERR_IMAGE_ONLY = "{name} explains image models; for this model use shap, integra
 SAMPLE_SEED = 0
 STEP_ROWS = 10   # permutation SHAP runs this many rows at a time between time-budget checks
 
-_CACHE: AttributionCache | None = None
-_CACHE_ENABLED = True
 _LOCK = threading.Lock()
-
-
-def configure_cache(url: str | None = None, *, enabled: bool = True) -> AttributionCache | None:
-    """Point the attribution cache at a database URL (default: TALK2MODEL_DB or the local
-    SQLite file), or turn it off. Returns the cache now in use."""
-    global _CACHE, _CACHE_ENABLED
-    with _LOCK:
-        if _CACHE is not None:
-            _CACHE.flush()
-        _CACHE_ENABLED = enabled
-        _CACHE = AttributionCache(url) if enabled else None
-    return _CACHE
-
-
-def default_cache() -> AttributionCache | None:
-    global _CACHE
-    if not _CACHE_ENABLED:
-        return None
-    if _CACHE is None:
-        with _LOCK:
-            if _CACHE is None:
-                _CACHE = AttributionCache(None)
-    return _CACHE
 
 
 @dataclass
@@ -111,7 +88,9 @@ class Explainer:
         self._lime = None
         self._captum = None
         self._randomised = None
+        # per database cache (None: no database), then per method
         self._memory: dict[str, _Memory] = {}
+        self._memory_by_store: "weakref.WeakKeyDictionary[Any, dict[str, _Memory]]" = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
 
     # ---- back-ends, built on first use ----------------------------------------------------
@@ -180,15 +159,16 @@ class Explainer:
 
     # ---- the one entry point ----------------------------------------------------------------
     def attributions(self, frame: pd.DataFrame, method: str = "auto", *, cacheable: bool = True,
-                     cache: AttributionCache | None | bool = True) -> Attributions:
+                     cache: AttributionStore | None = None) -> Attributions:
         """Attributions for `frame`'s rows. `cacheable=False` for rows that are not the
-        workspace's own (what-if copies); `cache=False` to skip the database."""
+        workspace's own (what-if copies); `cache`: the database cache to read and fill (none:
+        this explainer's memory only)."""
         name = self.method_for(method)
         if name == "lime" and len(frame) > LIME_LIMIT:
             raise OperationError(ERR_LIME_MANY.format(limit=LIME_LIMIT))
-        store = default_cache() if cache is True else (cache or None)
+        store = cache or None
         ids = [str(i) for i in frame.index]
-        memory = self._memory.setdefault(name, _Memory(len(self.encoding.features))) if cacheable else None
+        memory = self._memory_for(store, name) if cacheable else None
         from_cache = 0
         if memory is not None:
             missing = memory.missing(ids)
@@ -208,6 +188,11 @@ class Explainer:
             if cacheable and store is not None:
                 store.put(self.key(name), fresh)
         return self._assemble(frame, memory.take(ids), name, from_cache)
+
+    def _memory_for(self, store: AttributionStore | None, name: str) -> "_Memory":
+        with self._lock:
+            memories = self._memory if store is None else self._memory_by_store.setdefault(store, {})
+            return memories.setdefault(name, _Memory(len(self.encoding.features)))
 
     def compute(self, frame: pd.DataFrame, name: str) -> Block:
         """Attributions computed now (no cache), as a block of arrays."""
@@ -254,7 +239,7 @@ class Explainer:
         z = np.asarray(self.encoding.transform(frame), dtype=np.float32)[0]
         given = {}
         if "deep_shap" in methods:
-            att = self.attributions(frame, "deep_shap", cacheable=False, cache=False)
+            att = self.attributions(frame, "deep_shap", cacheable=False)
             given["deep_shap"] = Attribution(
                 method="deep_shap", values=att.values.to_numpy()[0], target=0,
                 output_value=float(att.output.iloc[0]), base_value=float(att.base.iloc[0]),

@@ -68,7 +68,7 @@ def friedman_h(explainer, frame: pd.DataFrame, *, features: list[str] | None = N
     """Pairwise H statistics on a sample, over the most important features (or `features`)."""
     sample = sample_rows(frame, rows)[explainer.workspace.model.feature_names]
     if features is None:
-        att = explainer.attributions(sample, cacheable=False, cache=False)
+        att = explainer.attributions(sample, cacheable=False)
         features = list(att.values.abs().mean().sort_values(ascending=False).index[:H_FEATURES])
     n = len(sample)
     blocks, spans = [], {}

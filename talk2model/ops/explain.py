@@ -69,7 +69,7 @@ def explain(ctx, step) -> ExplainResult:
     ws, schema = ctx.workspace, ctx.schema
     ex = explainer_for(ws)
     rows = ex.sample(ctx.frame, step.method)   # a big selection: a seeded sample, stated in the answer
-    att = ex.attributions(rows, step.method, cacheable=not ctx.whatifs)
+    att = ex.attributions(rows, step.method, cacheable=not ctx.whatifs, cache=ctx.cache)
     pred = ctx.predictions()
     first_class = att.explained.iloc[0]
     if att.explained.nunique(dropna=False) > 1:   # many classes: each row explains its own

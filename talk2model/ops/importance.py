@@ -77,7 +77,7 @@ def importance(ctx, step) -> ImportanceResult:
     if step.feature is not None:
         feature = _feature(ex, schema, step.feature)
     rows = ex.sample(ctx.frame)   # a big selection: a seeded sample, stated in the answer
-    att = ex.attributions(rows, cacheable=not ctx.whatifs)
+    att = ex.attributions(rows, cacheable=not ctx.whatifs, cache=ctx.cache)
     mean, lo, hi, ranks = bootstrap_importance(att.values.to_numpy())
     features = att.features
     order = np.argsort(-mean, kind="stable")

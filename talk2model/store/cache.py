@@ -2,8 +2,10 @@
 
 Values are the attributions of one row in the user's features (float64 bytes, in the order the
 layout hash stands for), with the base value and the model's output in the explained space. Keyed
-by fingerprints, so entries survive restarts and are shared by every session, and a retrained
-model or changed data simply misses.
+by fingerprints, so entries survive restarts and are shared by every session given the same cache
+(the app gives its one `Store`'s cache to every session), and a retrained model or changed data
+simply misses. The keys and entries are the explainers' types (`explainers/cached.py`), which never
+import this module: the cache is passed to them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from talk2model.explainers.cached import Block, CacheKey, Entry
 from talk2model.store.db import Base
 from talk2model.store.migrate import StoreSchemaError
 
@@ -43,50 +45,9 @@ class CachedAttribution(Base):
     attributions: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
-@dataclass(frozen=True)
-class CacheKey:
-    model_fp: str
-    data_fp: str
-    method: str
-    layout: str
-
-    def where(self, table):
-        return sa.and_(table.c.model_fp == self.model_fp, table.c.data_fp == self.data_fp,
-                       table.c.method == self.method, table.c.layout == self.layout)
-
-
-@dataclass
-class Entry:
-    values: np.ndarray
-    base: float
-    output: float
-    explained: str | None = None
-
-
-@dataclass
-class Block:
-    """Attributions of many rows as arrays (what the explainers produce and consume)."""
-
-    ids: list[str]
-    values: np.ndarray          # rows x features
-    base: np.ndarray
-    output: np.ndarray
-    explained: list[str | None]
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def entries(self) -> dict[str, Entry]:
-        return {rid: Entry(self.values[k], float(self.base[k]), float(self.output[k]), self.explained[k])
-                for k, rid in enumerate(self.ids)}
-
-    @classmethod
-    def of(cls, entries: dict[str, Entry], width: int) -> "Block":
-        ids = list(entries)
-        return cls(ids, np.vstack([entries[i].values for i in ids]) if ids else np.zeros((0, width)),
-                   np.array([entries[i].base for i in ids], dtype=float),
-                   np.array([entries[i].output for i in ids], dtype=float),
-                   [entries[i].explained for i in ids])
+def _where(key: CacheKey, table: sa.Table):
+    return sa.and_(table.c.model_fp == key.model_fp, table.c.data_fp == key.data_fp,
+                   table.c.method == key.method, table.c.layout == key.layout)
 
 
 class AttributionCache:
@@ -133,11 +94,11 @@ class AttributionCache:
         try:
             with self.engine.connect() as conn:
                 if len(wanted) > BIG_READ:
-                    rows = conn.execute(sa.select(*cols).where(key.where(t))).all()
+                    rows = conn.execute(sa.select(*cols).where(_where(key, t))).all()
                     keep = set(wanted)
                     rows = [r for r in rows if r[0] in keep]
                 else:
-                    rows = conn.execute(sa.select(*cols).where(key.where(t), t.c.row_id.in_(wanted))).all()
+                    rows = conn.execute(sa.select(*cols).where(_where(key, t), t.c.row_id.in_(wanted))).all()
         except _FAILURES as exc:
             self._fail(exc)
             return {}
@@ -147,7 +108,7 @@ class AttributionCache:
         try:
             with self.engine.connect() as conn:
                 return int(conn.execute(sa.select(sa.func.count()).select_from(self.table)
-                                        .where(key.where(self.table))).scalar_one())
+                                        .where(_where(key, self.table))).scalar_one())
         except _FAILURES as exc:
             self._fail(exc)
             return 0
@@ -189,7 +150,7 @@ class AttributionCache:
                         conn.execute(module.insert(self.table).on_conflict_do_nothing(), part)
                     else:
                         have = {r[0] for r in conn.execute(sa.select(self.table.c.row_id).where(
-                            key.where(self.table), self.table.c.row_id.in_([p["row_id"] for p in part])))}
+                            _where(key, self.table), self.table.c.row_id.in_([p["row_id"] for p in part])))}
                         fresh = [p for p in part if p["row_id"] not in have]
                         if fresh:
                             conn.execute(sa.insert(self.table), fresh)
@@ -200,5 +161,5 @@ class AttributionCache:
         with self.engine.begin() as conn:
             stmt = sa.delete(self.table)
             if key is not None:
-                stmt = stmt.where(key.where(self.table))
+                stmt = stmt.where(_where(key, self.table))
             return conn.execute(stmt).rowcount or 0

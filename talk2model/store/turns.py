@@ -5,6 +5,7 @@
     turn_id = store.record_turn(sid, workspace, answer)   # one transaction per turn
     store.add_feedback(turn_id, "up", comment="clear answer")
     store.turns(sid), store.sessions(), store.feedback(session_id=sid)
+    store.attribution_cache                           # explanations cached in the same database
 
 Every answered turn is one row in `turns`, written in one transaction together with the update
 of its session (turn count, last activity): a failure rolls both back, so the trail never holds
@@ -15,6 +16,7 @@ detached from the database.
 from __future__ import annotations
 
 import math
+import threading
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -232,6 +234,20 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
         self.engine, self._session = connect(self.url)
+        self._attribution_cache = None
+        self._lock = threading.Lock()
+
+    @property
+    def attribution_cache(self):
+        """The attribution cache in this store's database (`store.cache.AttributionCache`), made
+        on first use; every Assistant given this store shares it."""
+        if self._attribution_cache is None:
+            with self._lock:
+                if self._attribution_cache is None:
+                    from talk2model.store.cache import AttributionCache
+
+                    self._attribution_cache = AttributionCache(self.url)
+        return self._attribution_cache
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"

@@ -12,7 +12,9 @@ A file with `kind = "image"` describes images and a PyTorch classifier instead
 (`talk2model.workspace.images`: an `ImageWorkspace`, whose rows are the images).
 
 `load_workspace("credit")` loads a built-in; `load_workspace("path/to/file.toml")` any other;
-`Workspace.from_frame(...)` builds one from objects already in memory (the app's upload).
+`Workspace.from_frame(...)` builds one from objects already in memory (the app's upload, whose
+steps are in `workspace.upload`); `workspace_summary(name)` reads a file's title, description and
+examples without loading anything (`read_workspace_file` is the one TOML reader).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from talk2model.workspace.model import Model, check_trust, load_model, wrap_mode
 from talk2model.textutil import did_you_mean
 from talk2model.workspace.schema import Feature, Schema, build_schema, split_words
 
-__all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "builtin_workspaces",
-           "load_workspace", "split_words"]
+__all__ = ["Feature", "ImageWorkspace", "Model", "Schema", "Workspace", "WorkspaceSummary",
+           "builtin_workspaces", "load_workspace", "read_workspace_file", "split_words", "workspace_path",
+           "workspace_summary"]
 
 ERR_UNKNOWN_WORKSPACE = "no workspace '{name}' (built-in workspaces: {names}){hint}"
 ERR_TOML = "workspace file {path}: {error}"
@@ -202,15 +205,7 @@ def load_workspace(name_or_path: str | Path = DEFAULT_WORKSPACE, *, cache: bool 
 
     Workspaces are read-only, so one loaded copy is shared (what-if works on copies).
     """
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        builtins = builtin_workspaces()
-        if str(name_or_path) not in builtins:
-            raise WorkspaceError(ERR_UNKNOWN_WORKSPACE.format(
-                name=name_or_path, hint=did_you_mean(str(name_or_path), list(builtins)),
-                names=", ".join(builtins)))
-        path = builtins[str(name_or_path)]
-    path = path.resolve()
+    path = workspace_path(name_or_path)
     if cache and path in _LOADED:
         return _LOADED[path]
     workspace = _load_toml(path)
@@ -220,7 +215,22 @@ def load_workspace(name_or_path: str | Path = DEFAULT_WORKSPACE, *, cache: bool 
     return workspace
 
 
-def _load_toml(path: Path) -> Workspace:
+def workspace_path(name_or_path: str | Path) -> Path:
+    """The TOML file of a built-in workspace by name, or the given .toml path (resolved)."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        builtins = builtin_workspaces()
+        if str(name_or_path) not in builtins:
+            raise WorkspaceError(ERR_UNKNOWN_WORKSPACE.format(
+                name=name_or_path, hint=did_you_mean(str(name_or_path), list(builtins)),
+                names=", ".join(builtins)))
+        path = builtins[str(name_or_path)]
+    return path.resolve()
+
+
+def read_workspace_file(path: Path) -> dict[str, Any]:
+    """The one reader of workspace TOML files: parsed, and every key checked (unknown keys and
+    mistyped values are a WorkspaceError naming the fix) before anything else is read."""
     if not path.is_file():
         raise WorkspaceError(f"no workspace file at {path}")
     try:
@@ -229,7 +239,36 @@ def _load_toml(path: Path) -> Workspace:
         raise WorkspaceError(ERR_TOML.format(path=path.name, error=exc)) from None
     from talk2model.workspace.keys import check_keys
 
-    check_keys(spec, path.name)   # unknown keys and mistyped values, before anything is read
+    check_keys(spec, path.name)
+    return spec
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """What a workspace file says about itself, read without loading its data or model (the app
+    shows it while the workspace loads)."""
+
+    name: str
+    title: str
+    description: str | None
+    entity_plural: str
+    examples: tuple[str, ...]
+
+
+def workspace_summary(name_or_path: str | Path) -> WorkspaceSummary:
+    path = workspace_path(name_or_path)
+    spec = read_workspace_file(path)
+    schema = spec.get("schema", {})
+    entity = schema.get("entity", "row")
+    name = spec.get("name", path.stem)
+    return WorkspaceSummary(name=name, title=schema.get("title") or name,
+                            description=schema.get("description") or None,
+                            entity_plural=schema.get("entity_plural", entity + "s"),
+                            examples=tuple(schema.get("examples", ())))
+
+
+def _load_toml(path: Path) -> Workspace:
+    spec = read_workspace_file(path)
     if spec.get("kind", "table") == "image":
         from talk2model.workspace.images import load_image_workspace
 

@@ -11,6 +11,10 @@ so an upload never honours trust:
 Files larger than `UploadLimits.max_bytes` and tables with more than `UploadLimits.max_rows`
 rows are refused with a message that names the limit and the setting. Every error is a
 WorkspaceError whose text (a constant here) says what to fix.
+
+The steps, in the order the app's widgets call them (ui.py only wires them):
+`inspect_upload` (rows and columns, a suggested target) -> `upload_schema` (the editable schema
+table and class names) -> `workspace_from_upload` (the workspace, predictions checked).
 """
 
 from __future__ import annotations
@@ -161,6 +165,34 @@ def inferred_schema(frame: pd.DataFrame, target: str | None) -> tuple[pd.DataFra
 
 
 SCHEMA_HEADERS = ["column", "type", "sensitive", "immutable", "description"]
+
+
+@dataclass(frozen=True)
+class UploadedTable:
+    """What an uploaded data file holds: enough to choose the target and check the schema."""
+
+    rows: int
+    columns: list[str]
+
+    @property
+    def suggested_target(self) -> str:
+        """The last column: where a table usually keeps its outcome."""
+        return self.columns[-1]
+
+
+def inspect_upload(data_path: str | None, limits: UploadLimits = UploadLimits()) -> UploadedTable:
+    """Step 1 of an upload: read the data file (within the limits) and list its columns."""
+    frame = read_upload_frame(data_path, limits)
+    return UploadedTable(len(frame), [str(c) for c in frame.columns])
+
+
+def upload_schema(data_path: str | None, target: str | None,
+                  limits: UploadLimits = UploadLimits()) -> tuple[UploadedTable, pd.DataFrame, str]:
+    """Step 2: the editable schema table and class-names text inferred for `target`
+    (step 3 is `workspace_from_upload`, with the table as the person edited it)."""
+    frame = read_upload_frame(data_path, limits)
+    table, classes = inferred_schema(frame, target)
+    return UploadedTable(len(frame), [str(c) for c in frame.columns]), table, classes
 
 
 def parse_classes(text: str | None) -> dict[str, str]:

@@ -57,15 +57,22 @@ def band_edges(series: pd.Series, name: str, bands: tuple | None = None) -> tupl
         edges = tuple(b for b in DEFAULT_AGE_BANDS if low < b < high)
         if edges:
             return edges
+    return tercile_edges(low, high, [float(values.quantile(q)) for q in (1 / 3, 2 / 3)], values.median())
+
+
+def tercile_edges(low: float, high: float, terciles: list[float], median: float) -> tuple:
+    """The cut points `band_edges` takes from a number's range and terciles (two significant
+    figures; the median when the terciles fall on the ends). Also used with terciles computed
+    by Dask over a table too big for memory."""
     cuts = []
-    for q in (1 / 3, 2 / 3):
-        v = float(values.quantile(q))
+    for v in terciles:
+        v = float(v)
         if v != 0:
             v = round(v, -int(math.floor(math.log10(abs(v)))) + 1)
         v = int(v) if float(v).is_integer() else v
         if low < v < high and v not in cuts:
             cuts.append(v)
-    return tuple(cuts) or (float(values.median()),)
+    return tuple(cuts) or (float(median),)
 
 
 def band_names(edges: tuple) -> list[str]:
@@ -127,7 +134,7 @@ def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tupl
             labels = labels.map(lambda t, n=spec.label: f"{n} {t}" if t is not None else None)
         else:
             present = categories[name] if categories and name in categories else pd.unique(column.dropna())
-            values = sorted(present, key=lambda v: (not isinstance(v, (int, float, np.number)), v if isinstance(v, (int, float, np.number)) else str(v)))
+            values = category_order(present)
             rank = column.map({v: k for k, v in enumerate(values)})
             labels = column.map({v: value_name(spec, _plain(v)) for v in values})
         parts.append(labels)
@@ -138,6 +145,28 @@ def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tupl
     keyed = pd.DataFrame({"label": label, **{f"r{i}": r for i, r in enumerate(ranks)}}).dropna()
     order = keyed.drop_duplicates("label").sort_values([f"r{i}" for i in range(len(ranks))])["label"].tolist()
     return Groups(labels=label, order=order, edges=edges_used)
+
+
+def category_order(values) -> list:
+    """A categorical attribute's values in the order groups are shown: numbers first, ascending,
+    then text."""
+    return sorted(values, key=lambda v: (not isinstance(v, (int, float, np.number)),
+                                         v if isinstance(v, (int, float, np.number)) else str(v)))
+
+
+def group_order(attributes: list[str], schema, edges: dict[str, tuple], categories: dict[str, list]) -> list[str]:
+    """Every group `group_labels(..., edges=edges, categories=categories)` can give, in its order
+    (bands low to high, categories in `category_order`, crossed attributes nested)."""
+    import itertools
+
+    per = []
+    for name in attributes:
+        spec = schema.features.get(name)
+        if name in edges:
+            per.append([f"{spec.label} {b}" for b in band_names(edges[name])])
+        else:
+            per.append([value_name(spec, _plain(v)) for v in category_order(categories[name])])
+    return [", ".join(parts) for parts in itertools.product(*per)]
 
 
 def _plain(v):

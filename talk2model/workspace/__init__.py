@@ -56,6 +56,10 @@ class Workspace:
     source: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     training: Any = None   # talk2model.workspace.checkpoints.TrainingSpec: checkpoints for influence
+    # the workspace file's [data] table ("_base": its folder) and [schema] id_column: where batch
+    # work (talk2model.scale) reads every row from, in partitions; None for a frame in memory
+    data_spec: dict | None = None
+    id_column: str | None = None
     kind: ClassVar[str] = "table"   # "image" for ImageWorkspace
 
     @classmethod
@@ -241,6 +245,7 @@ def _load_toml(path: Path) -> Workspace:
     name = spec.get("name", path.stem)
     data = load_table(spec["data"], base)
     schema_table = dict(spec["schema"])
+    id_column = schema_table.get("id_column") or None
     if schema_table.get("id_column"):
         col = schema_table["id_column"]
         if col not in data.columns:
@@ -275,4 +280,5 @@ def _load_toml(path: Path) -> Workspace:
     from talk2model.workspace.checkpoints import training_spec
 
     return Workspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
-                     source=str(path), training=training_spec(spec.get("training"), base))
+                     source=str(path), training=training_spec(spec.get("training"), base),
+                     data_spec={**spec["data"], "_base": str(base)}, id_column=id_column)

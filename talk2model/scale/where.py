@@ -1,0 +1,69 @@
+"""A query-language condition (`age > 50 and sex == Female`) evaluated on one partition.
+
+The same language, parsing and validation as `filter` in a question (talk2model.query), so
+`talk2model audit --where "..."` selects exactly the rows `filter ...` would; values are compared
+as the data's own types, and no text ever becomes SQL. `prediction` and `confidence` are the
+model's, computed for the partition before the condition is applied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from talk2model.errors import QueryError
+from talk2model.query import ast as q
+from talk2model.query.text import parse_text
+from talk2model.query.validate import validate
+
+ERR_NOT_A_CONDITION = "--where takes one condition, as after 'filter' in a query: {text}"
+
+
+def parse_where(text: str, schema) -> q.Expr:
+    """'age > 50 and sex == Female' -> the validated condition."""
+    query = parse_text(f"filter {text}")
+    if len(query.steps) != 1 or not isinstance(query.steps[0], q.Filter):
+        raise QueryError(ERR_NOT_A_CONDITION.format(text=text))
+    return validate(query, schema).steps[0].where
+
+
+def where_mask(expr: q.Expr, frame: pd.DataFrame, *, target: str, predictions: pd.Series | None = None,
+               confidence: pd.Series | None = None) -> np.ndarray:
+    """True for the rows of `frame` that meet `expr`."""
+    if isinstance(expr, q.And):
+        return np.logical_and.reduce([where_mask(i, frame, target=target, predictions=predictions,
+                                                 confidence=confidence) for i in expr.items])
+    if isinstance(expr, q.Or):
+        return np.logical_or.reduce([where_mask(i, frame, target=target, predictions=predictions,
+                                                confidence=confidence) for i in expr.items])
+    if isinstance(expr, q.Not):
+        return ~where_mask(expr.item, frame, target=target, predictions=predictions, confidence=confidence)
+    if expr.feature == "id":
+        column = pd.Series(frame.index, index=frame.index)
+    elif expr.feature == "label":
+        column = frame[target]
+    elif expr.feature == "prediction":
+        column = predictions
+    elif expr.feature == "confidence":
+        column = confidence
+    else:
+        column = frame[expr.feature]
+    if column is None:
+        raise QueryError(f"'{expr.feature}' is not known for these rows")
+    ops = {"==": column.eq, "!=": column.ne, ">": column.gt, ">=": column.ge, "<": column.lt, "<=": column.le}
+    try:
+        result = ops[expr.cmp](expr.value)
+    except TypeError:
+        raise QueryError(f"cannot compare {expr.feature} with {expr.value!r}") from None
+    return result.fillna(False).astype(bool).to_numpy()
+
+
+def uses_model(expr: q.Expr | None) -> bool:
+    """Whether the condition reads the model's prediction or confidence."""
+    if expr is None:
+        return False
+    if isinstance(expr, q.Cmp):
+        return expr.feature in ("prediction", "confidence")
+    if isinstance(expr, q.Not):
+        return uses_model(expr.item)
+    return any(uses_model(i) for i in expr.items)

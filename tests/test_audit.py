@@ -1,0 +1,162 @@
+"""`talk2model audit` on Dask: the same figures as one process, a lost worker survived, and a SQL
+table read in partitions answering as its CSV twin does.
+
+One LocalCluster of 2 single-threaded worker processes for the module (processes, so a worker can
+really be killed). The big test audits a generated copy of adult (ROWS rows, resampled with noise:
+talk2model.scale.synthetic) and checks it row for row against the single-process explainer and the
+fairness report against pandas + fairlearn on the whole frame (`explainers.fairness.assess`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from talk2model.explainers import fairness as fx
+from talk2model.explainers.attributions import Explainer
+from talk2model.scale import open_client
+from talk2model.scale.audit import MAX_REASONS, attribute_sets, principal_reasons, run_audit
+from talk2model.scale.synthetic import resample
+from talk2model.workspace import Workspace, load_workspace
+
+ROWS = int(os.environ.get("TALK2MODEL_AUDIT_ROWS", "200000"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def client():
+    with open_client(n_workers=2, processes=True, dashboard=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def adult():
+    return load_workspace("adult")
+
+
+def copy_of(adult, n: int, seed: int = 0) -> Workspace:
+    data = resample(adult.data, n, seed=seed, keep=(adult.schema.target,))
+    return Workspace(name="adult-copy", schema=adult.schema, data=data, model=adult.model,
+                     train_ids=frozenset(), source="generated")
+
+
+def test_audit_matches_one_process_row_for_row_and_pandas_fairness_exactly(client, adult, tmp_path):
+    ws = copy_of(adult, ROWS)
+    summary = run_audit(ws, client, tmp_path / "out", partition_rows=max(ROWS // 8, 1000))
+    out = pd.read_parquet(tmp_path / "out").sort_index()
+    assert summary.selected == summary.rows == ROWS and summary.partitions >= 2
+    assert out.index.name == "id" and out.index.is_unique and (out.index == ws.data.index).all()
+
+    # the single-process path: the workspace's explainer and model on the whole frame
+    ex = Explainer(ws)
+    block = ex.compute(ws.data, ex.method_for("auto"))
+    columns = [f"attribution_{f}" for f in ex.encoding.features]
+    np.testing.assert_allclose(out[columns].to_numpy(), block.values, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(out["base"], block.base, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(out["output"], block.output, atol=1e-6, rtol=0)
+    pred = ws.model.predict(ws.X())
+    assert (out["prediction"].to_numpy() == pred).all()
+    np.testing.assert_allclose(out["probability"], ws.model.predict_proba(ws.X())[:, 1], atol=1e-12)
+    # principal reasons: the features pushing toward the decision, strongest first, as `explain` picks them
+    toward = np.where(pred == 1, 1.0, -1.0)
+    expected = principal_reasons(block.values, toward, list(ex.encoding.features))
+    for k in range(MAX_REASONS):
+        got = out[f"reason_{k + 1}"].astype(object).where(out[f"reason_{k + 1}"].notna(), None).to_numpy()
+        assert (got == expected[:, k]).all()
+    row = 7
+    push = block.values[row] * toward[row]
+    top = [ex.encoding.features[j] for j in np.argsort(-push) if push[j] > 0][:MAX_REASONS]
+    assert [out.iloc[row][f"reason_{k + 1}"] for k in range(len(top))] == top
+
+    # fairness: pandas on every row, the same functions a question uses
+    sensitive = list(ws.schema.sensitive)
+    assert set(summary.fairness) == {" × ".join(s) for s in attribute_sets(sensitive)}
+    for attrs in attribute_sets(sensitive):
+        groups = fx.group_labels(ws.data, attrs, ws.schema)
+        want = fx.assess(ws.data[ws.schema.target], pd.Series(pred, index=ws.data.index), groups.labels,
+                         favourable=1, evaluate=np.ones(ROWS, dtype=bool), order=groups.order)
+        got = summary.fairness[" × ".join(attrs)]
+        pd.testing.assert_frame_equal(got.groups, want.groups, check_exact=True)
+        assert got.demographic_parity_difference == want.demographic_parity_difference
+        assert got.demographic_parity_ratio == want.demographic_parity_ratio
+        assert got.equalized_odds_difference == want.equalized_odds_difference
+        assert got.dp_difference_ci == want.dp_difference_ci and got.dp_ratio_ci == want.dp_ratio_ci
+        assert got.eo_difference_ci == want.eo_difference_ci
+        assert got.verdict == want.verdict
+        assert {g: {k: r.to_json() if r else None for k, r in v.items()} for g, v in got.intervals.items()} == \
+            {g: {k: r.to_json() if r else None for k, r in v.items()} for g, v in want.intervals.items()}
+    marker = json.loads((tmp_path / "out" / "_audit.json").read_text())
+    assert marker["selected"] == ROWS and "sex" in marker["fairness"]
+
+
+def test_where_selects_what_filter_selects(client, adult, tmp_path):
+    ws = copy_of(adult, 4000, seed=3)
+    summary = run_audit(ws, client, tmp_path / "out", where="age > 50 and sex == \"Female\"",
+                        partition_rows=1000, fairness=False)
+    out = pd.read_parquet(tmp_path / "out")
+    want = ws.data[(ws.data["age"] > 50) & (ws.data["sex"] == "Female")]
+    assert sorted(out.index) == sorted(want.index) and summary.selected == len(want) and summary.rows == 4000
+
+
+def test_a_worker_killed_mid_job_is_survived_and_every_row_is_written_once(client, adult, tmp_path):
+    ws = copy_of(adult, 40_000, seed=1)
+    out = tmp_path / "out"
+    pids = client.run(os.getpid)                 # worker address -> process id
+    killed = {}
+
+    def kill_after_first_part(future):
+        def watch():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not list(out.glob("part.*.parquet")):
+                time.sleep(0.02)
+            killed["parts_before"] = len(list(out.glob("part.*.parquet")))
+            victim = sorted(pids)[0]
+            os.kill(pids[victim], signal.SIGKILL)
+            killed["pid"] = pids[victim]
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    summary = run_audit(ws, client, out, partition_rows=2000, fairness=False, on_submit=kill_after_first_part)
+    assert killed and killed["parts_before"] < summary.partitions    # killed while work was left
+    written = pd.read_parquet(out)
+    assert len(written) == len(ws.data) and written.index.is_unique
+    assert sorted(written.index) == list(ws.data.index)
+    client.wait_for_workers(2, timeout=60)       # the nanny restarted it
+    assert killed["pid"] not in client.run(os.getpid).values()
+
+
+def test_a_sql_table_in_partitions_answers_as_its_csv_twin(client, adult, tmp_path):
+    data = resample(adult.data, 3000, seed=2, keep=(adult.schema.target,)).reset_index()
+    data.to_csv(tmp_path / "rows.csv", index=False)
+    with sqlite3.connect(tmp_path / "rows.sqlite") as conn:
+        data.to_sql("decisions", conn, index=False)
+        conn.execute("CREATE INDEX decisions_id ON decisions (id)")
+    model = (ROOT / "models" / "adult.skops").resolve()
+    schema = (ROOT / "workspaces" / "adult.toml").read_text().split("[schema]", 1)[1]
+    for name, data_table in (("csv", 'path = "rows.csv"'),
+                             ("sql", f'url = "sqlite:///{tmp_path / "rows.sqlite"}"\ntable = "decisions"')):
+        (tmp_path / f"{name}.toml").write_text(
+            f'name = "adult-{name}"\n[data]\n{data_table}\n[model]\npath = "{model}"\n'
+            f'trained_on_these_rows = false\n[schema]\nid_column = "id"{schema}')
+    results = {}
+    for name in ("csv", "sql"):
+        ws = load_workspace(tmp_path / f"{name}.toml", cache=False)
+        summary = run_audit(ws, client, tmp_path / f"out-{name}", partition_rows=700)
+        assert summary.partitions >= 4
+        results[name] = (summary, pd.read_parquet(tmp_path / f"out-{name}").sort_index())
+    (csv, csv_rows), (sql, sql_rows) = results["csv"], results["sql"]
+    assert sql.source == "SQL table decisions" and csv.source == "1 CSV file"
+    pd.testing.assert_frame_equal(sql_rows, csv_rows, check_exact=True)
+    assert list(sql_rows.index) == list(data["id"])
+    for key in csv.fairness:
+        pd.testing.assert_frame_equal(sql.fairness[key].groups, csv.fairness[key].groups, check_exact=True)
+        assert sql.fairness[key].dp_ratio_ci == csv.fairness[key].dp_ratio_ci

@@ -6,7 +6,7 @@
     talk2model run -w credit "filter age > 50 then count" --json
     talk2model run -w credit --json-query '{"steps": [...]}' --json
     talk2model parse -w german --json -          (questions on stdin, one JSON object per line)
-    talk2model app | eval-parser | precompute | transcript | models | passwd
+    talk2model app | eval-parser | precompute | audit | transcript | models | passwd
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 DELEGATED = {
     "app": ("talk2model.ui", "start the Gradio chat app"),
     "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
-    "precompute": ("talk2model.explainers.precompute", "fill the attribution cache for a workspace"),
+    "precompute": ("talk2model.scale.precompute", "fill the attribution cache for a workspace (on Dask)"),
+    "audit": ("talk2model.scale.audit", "explain every decision and check them all for fairness, on Dask"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
     "passwd": ("talk2model.auth", "add a user to the app's password file, or change a password"),

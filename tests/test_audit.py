@@ -160,3 +160,45 @@ def test_a_sql_table_in_partitions_answers_as_its_csv_twin(client, adult, tmp_pa
     for key in csv.fairness:
         pd.testing.assert_frame_equal(sql.fairness[key].groups, csv.fairness[key].groups, check_exact=True)
         assert sql.fairness[key].dp_ratio_ci == csv.fairness[key].dp_ratio_ci
+
+
+def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path, capsys):
+    from talk2model.scale.audit import main
+    from talk2model.store.audits import list_audits
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    assert main(["-w", "credit", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "credit"),
+                 "--db", url, "--quiet", "--partition-rows", "300"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("credit: 1,000 of 1,000 rows audited") and "on 2 workers" in printed
+    assert "demographic-parity difference" in printed
+    (audit,) = list_audits(url)
+    assert audit.workspace == "credit" and audit.selected == 1000 and "sex" in audit.summary["fairness"]
+    assert len(pd.read_parquet(tmp_path / "credit")) == 1000
+    # an --out folder holding something else is refused, not emptied
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert main(["-w", "credit", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "mine"),
+                 "--no-store", "--quiet"]) == 2
+    assert (tmp_path / "mine" / "notes.txt").exists()
+
+
+def test_precompute_on_dask_fills_the_cache_questions_read(client, tmp_path):
+    from talk2model import Assistant
+    from talk2model.explainers.attributions import configure_cache
+    from talk2model.scale.precompute import precompute
+    from talk2model.store.cache import AttributionCache
+
+    url = f"sqlite:///{tmp_path / 'cache.sqlite'}"
+    credit = load_workspace("credit")
+    figures = precompute(credit, client, AttributionCache(url), partition_rows=300)
+    assert figures["stored"] == len(credit.data) == figures["rows"]
+    try:
+        configure_cache(url)
+        answer = Assistant(credit).run("filter id == 5 then explain auto").to_json()["result"]
+        assert answer["from_cache"] == 1
+        fresh = Explainer(credit).compute(credit.data.loc[[5]], "shap-tree")
+        got = [answer["attributions"][f] for f in Explainer(credit).encoding.features]
+        np.testing.assert_allclose(got, fresh.values[0], atol=1e-12)
+    finally:
+        configure_cache(None)

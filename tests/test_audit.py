@@ -202,3 +202,36 @@ def test_precompute_on_dask_fills_the_cache_questions_read(client, tmp_path):
         np.testing.assert_allclose(got, fresh.values[0], atol=1e-12)
     finally:
         configure_cache(None)
+
+
+def test_a_parquet_dataset_bigger_than_memory_answers_from_a_sample_and_reads_what_it_needs(client, adult, tmp_path):
+    from talk2model import Assistant
+
+    data = resample(adult.data, 30_000, seed=4, keep=(adult.schema.target,))
+    folder = tmp_path / "decisions"
+    folder.mkdir()
+    for k, start in enumerate(range(0, 30_000, 10_000)):     # three files, ids stored as the index
+        data.iloc[start:start + 10_000].to_parquet(folder / f"part-{k}.parquet", row_group_size=2_000)
+    model = (ROOT / "models" / "adult.skops").resolve()
+    schema = (ROOT / "workspaces" / "adult.toml").read_text().split("[schema]", 1)[1]
+    toml = tmp_path / "big.toml"
+    toml.write_text(f'name = "adult-big"\n[data]\npath = "decisions"\nmemory_rows = 10000\nsample_rows = 4000\n'
+                    f'[model]\npath = "{model}"\ntrained_on_these_rows = false\n[schema]{schema}')
+    ws = load_workspace(toml, cache=False)
+    assert ws.sampled and len(ws.data) == 4000 and ws.rows_in_source == 30_000
+    pd.testing.assert_frame_equal(ws.data, data.loc[ws.data.index])     # real rows, their own ids
+    outside = next(i for i in (29_999, 12_345, 7) if i not in ws.data.index)
+    bot = Assistant(ws)
+    answer = bot.run(f"filter id == {outside} then predict")
+    want = adult.model.predict(adult.X(data.loc[[outside]]))[0]
+    assert answer.error is None and "sample" not in answer.text
+    assert list(answer.to_json()["result"]["predictions"].values()) == [want]
+    assert ws.fetch([outside]).equals(data.loc[[outside]])
+    counted = bot.run("filter age > 50 then count")
+    assert f"{int((data['age'] > 50).sum()):,} of the 30,000 people" in counted.text
+    assert "counted over all 30,000 rows" in counted.text and "random sample" not in counted.text
+    scored = bot.run("filter age > 50 then score accuracy")
+    assert "random sample of 4,000 of them (13.3%)" in scored.text
+    summary = run_audit(ws, client, tmp_path / "out", partition_rows=5000, fairness=False)
+    assert summary.source == "3 Parquet files" and summary.selected == 30_000
+    assert sorted(pd.read_parquet(tmp_path / "out").index) == list(range(30_000))

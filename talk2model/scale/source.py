@@ -4,7 +4,7 @@ Where the rows come from (`Workspace.data_source`, the workspace file's `[data]`
 
 | `[data]` | read with | row ids |
 |---|---|---|
-| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for | the `[schema] id_column`, else a column or stored index named `id`, else positions (0, 1, ...) |
+| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
 | `path` = a CSV file | `dask.dataframe.read_csv` in blocks | the `id_column`, else positions |
 | `url` + `table` | `dask.dataframe.read_sql_table`: one `SELECT ... WHERE id >= :low AND id < :high` per partition (bound parameters, never text) | the `id_column` (default `id`): a numeric, indexed column |
 | anything else, or a workspace built in memory | `dask.dataframe.from_pandas` of `workspace.data` | the frame's index |
@@ -15,7 +15,6 @@ row ids are the ids a question uses.
 
 from __future__ import annotations
 
-import glob
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from talk2model.errors import WorkspaceError
+from talk2model.workspace.data import parquet_paths
 
 PARTITION_ROWS = 50_000      # rows per partition when the source does not decide
 ERR_SQL_ID = ("[data] table {table}: reading it in partitions needs a numeric id column to split on; "
               "set [schema] id_column (the table has: {columns})")
-ERR_NO_FILES = "[data] path: no Parquet files match {pattern}"
 
 
 @dataclass(frozen=True)
@@ -50,20 +49,6 @@ class Source:
             return f"{len(self.paths)} {self.kind.capitalize() if self.kind == 'parquet' else 'CSV'} file" \
                    + ("s" if len(self.paths) != 1 else "")
         return "the workspace's data in memory"
-
-
-def parquet_paths(spec_path: str, base: Path) -> tuple[str, ...]:
-    """The files of a Parquet dataset: a folder (every *.parquet below it), a glob, or one file."""
-    target = (base / spec_path) if not Path(spec_path).is_absolute() else Path(spec_path)
-    if target.is_dir():
-        found = sorted(str(p) for p in target.rglob("*.parquet"))
-    elif any(ch in spec_path for ch in "*?["):
-        found = sorted(glob.glob(str(target), recursive=True))
-    else:
-        found = [str(target)] if target.is_file() else []
-    if not found:
-        raise WorkspaceError(ERR_NO_FILES.format(pattern=target))
-    return tuple(found)
 
 
 def source_of(workspace) -> Source:
@@ -96,7 +81,12 @@ def dask_frame(workspace, *, columns: list[str] | None = None, partition_rows: i
     wanted = None if columns is None else list(dict.fromkeys(
         ([source.id_column] if source.id_column else []) + list(columns)))
     if source.kind == "parquet":
-        ddf = dd.read_parquet(list(source.paths), columns=wanted)
+        import pyarrow.parquet as pq
+
+        from talk2model.workspace.data import _stored_index
+
+        stored = _stored_index(pq.ParquetFile(source.paths[0]))   # an index column named id
+        ddf = dd.read_parquet(list(source.paths), columns=wanted, index=stored or False)
         return _with_ids(ddf, source.id_column)
     if source.kind == "csv":
         sample = pd.read_csv(source.paths[0], nrows=1000)
@@ -119,10 +109,8 @@ def _with_ids(ddf, id_column: str | None):
     """Index the frame by row id: the id column, a column or stored index named `id`, or positions."""
     if id_column and id_column in ddf.columns:
         return _indexed_by(ddf, id_column)
-    if ddf.index.name == "id":
+    if ddf.index.name == "id":      # a stored pandas index named id (as load_workspace reads it)
         return ddf
-    if "id" in ddf.columns:
-        return _indexed_by(ddf, "id")
     return positions(ddf)
 
 

@@ -67,3 +67,36 @@ def uses_model(expr: q.Expr | None) -> bool:
     if isinstance(expr, q.Not):
         return uses_model(expr.item)
     return any(uses_model(i) for i in expr.items)
+
+
+def count_where(workspace, expr: q.Expr | None, *, scheduler: str = "threads") -> int | None:
+    """How many of all the source's rows meet `expr` (every row when None), counted partition by
+    partition with Dask reading only the columns the condition names; None when the condition
+    needs the model (prediction, confidence: an answer then uses the sample). Runs on this
+    process's threads unless `scheduler` says otherwise (a question must not start a cluster)."""
+    from talk2model.scale.source import dask_frame
+
+    if uses_model(expr):
+        return None
+    target = workspace.schema.target
+    named = _features(expr)
+    columns = sorted((named - {"id", "label", "prediction", "confidence"}) | ({target} if "label" in named else set()))
+    import dask
+
+    ddf = dask_frame(workspace, columns=columns or [target])
+
+    def matching(part) -> int:
+        return len(part) if expr is None else int(where_mask(expr, part, target=target).sum())
+
+    counts = dask.compute(*[dask.delayed(matching)(p) for p in ddf.to_delayed()], scheduler=scheduler)
+    return int(sum(counts))
+
+
+def _features(expr: q.Expr | None) -> set[str]:
+    if expr is None:
+        return set()
+    if isinstance(expr, q.Cmp):
+        return {expr.feature}
+    if isinstance(expr, q.Not):
+        return _features(expr.item)
+    return set().union(*[_features(i) for i in expr.items])

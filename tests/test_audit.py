@@ -235,3 +235,21 @@ def test_a_parquet_dataset_bigger_than_memory_answers_from_a_sample_and_reads_wh
     summary = run_audit(ws, client, tmp_path / "out", partition_rows=5000, fairness=False)
     assert summary.source == "3 Parquet files" and summary.selected == 30_000
     assert sorted(pd.read_parquet(tmp_path / "out").index) == list(range(30_000))
+
+
+def test_counterfactuals_for_unfavourable_decisions_flip_them(client, tmp_path):
+    credit = load_workspace("credit")
+    few = Workspace(name="credit-few", schema=credit.schema, data=credit.data.iloc[:40], model=credit.model,
+                    train_ids=credit.train_ids, source="test")
+    run_audit(few, client, tmp_path / "out", counterfactuals=True, partition_rows=20, fairness=False)
+    out = pd.read_parquet(tmp_path / "out").sort_index()
+    fav = credit.schema.favourable
+    refused = out[out["prediction"] != fav]
+    assert len(refused) and out.loc[out["prediction"] == fav, "counterfactual"].isna().all()
+    row_id = refused.index[0]
+    options = json.loads(refused.loc[row_id, "counterfactual"])
+    assert options
+    changed = credit.data.loc[[row_id]].copy()
+    for column, (_, new) in options[0]["changes"].items():
+        changed[column] = pd.Series([new], index=changed.index).astype(changed[column].dtype)
+    assert credit.model.predict(credit.X(changed))[0] == fav      # it does flip the decision

@@ -254,6 +254,7 @@ class AuditSummary:
     counterfactuals: bool = False
     model_fingerprint: str = ""
     data_fingerprint: str = ""
+    phases: dict[str, float] = field(default_factory=dict)   # seconds: prepare, explain (and write), fairness
 
     @property
     def rows_per_second(self) -> float:
@@ -265,6 +266,7 @@ class AuditSummary:
                 "rows_per_second": round(self.rows_per_second, 1), "where": self.where,
                 "workers": self.workers, "source": self.source, "counterfactuals": self.counterfactuals,
                 "model_fingerprint": self.model_fingerprint, "data_fingerprint": self.data_fingerprint,
+                "phases": {k: round(v, 3) for k, v in self.phases.items()},
                 "fairness": {name: report_json(r) for name, r in self.fairness.items()}}
 
 
@@ -357,6 +359,7 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
     audited = ddf.map_partitions(auditor_call, dask.delayed(auditor, pure=True), meta=meta,
                                  clear_divisions=True)
     job = audited.to_parquet(str(out), write_index=True, compute=False, write_metadata_file=False)
+    phases = {"prepare": time.perf_counter() - started}
     future = client.compute(job)
     if on_submit is not None:
         on_submit(future)
@@ -366,6 +369,7 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
         show_progress(future)
         print(file=sys.stderr)
     future.result()
+    phases["explain"] = time.perf_counter() - started - phases["prepare"]
     import dask.dataframe as dd
 
     written = dd.read_parquet(str(out), columns=["prediction", "label", "evaluated"] + sensitive)
@@ -387,6 +391,7 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
             order = fx.group_order(attrs, schema, edges, categories)
             reports[key] = fx.assess_cells(mine, favourable=favourable, order=order)
     seconds = time.perf_counter() - started
+    phases["fairness"] = seconds - phases["prepare"] - phases["explain"]
     workers = len(client.scheduler_info().get("workers", {}))
     from talk2model.scale.cluster import dashboard_link
 
@@ -395,7 +400,7 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
                            workers=workers, source=source.description, dashboard=dashboard_link(client),
                            fairness=reports, counterfactuals=counterfactuals,
                            model_fingerprint=workspace.model_fingerprint,
-                           data_fingerprint=_data_fingerprint(workspace, source))
+                           data_fingerprint=_data_fingerprint(workspace, source), phases=phases)
     (out / MARKER).write_text(json.dumps(summary.to_json(), indent=1))
     return summary
 

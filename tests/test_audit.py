@@ -108,7 +108,7 @@ def test_where_selects_what_filter_selects(client, adult, tmp_path):
 
 
 def test_a_worker_killed_mid_job_is_survived_and_every_row_is_written_once(client, adult, tmp_path):
-    ws = copy_of(adult, 40_000, seed=1)
+    ws = copy_of(adult, 20_000, seed=1)
     out = tmp_path / "out"
     pids = client.run(os.getpid)                 # worker address -> process id
     killed = {}
@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_job_is_survived_and_every_row_is_written_once(clien
 
         threading.Thread(target=watch, daemon=True).start()
 
-    summary = run_audit(ws, client, out, partition_rows=2000, fairness=False, on_submit=kill_after_first_part)
+    summary = run_audit(ws, client, out, partition_rows=1000, fairness=False, on_submit=kill_after_first_part)
     assert killed and killed["parts_before"] < summary.partitions    # killed while work was left
     written = pd.read_parquet(out)
     assert len(written) == len(ws.data) and written.index.is_unique
@@ -181,6 +181,8 @@ def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path,
     assert main(["-w", "credit", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "mine"),
                  "--no-store", "--quiet"]) == 2
     assert (tmp_path / "mine" / "notes.txt").exists()
+    assert main(["-w", "credit", "--where", "agee > 30", "--no-store", "--quiet"]) == 2   # before any cluster
+    assert "no feature 'agee'" in capsys.readouterr().err
 
 
 def test_precompute_on_dask_fills_the_cache_questions_read(client, tmp_path):

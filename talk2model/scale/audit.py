@@ -490,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         workspace = load_workspace(args.workspace)
+        if args.where:
+            parse_where(args.where, workspace.schema)      # a wrong condition before any cluster starts
         out = args.out or str(Path("audit") / workspace.name)
         with open_client(args.scheduler, n_workers=args.workers) as client:
             link = dashboard_link(client)

@@ -175,6 +175,9 @@ def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path,
     (audit,) = list_audits(url)
     assert audit.workspace == "credit" and audit.selected == 1000 and "sex" in audit.summary["fairness"]
     assert len(pd.read_parquet(tmp_path / "credit")) == 1000
+    assert main(["--list", "--db", url]) == 0
+    listed = capsys.readouterr().out
+    assert "credit  1,000 of 1,000 rows" in listed and "[sex " in listed
     # an --out folder holding something else is refused, not emptied
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")

@@ -480,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-store", action="store_true", help="do not record the summary in the store")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--list", action="store_true", help="list the audits recorded in the store, newest first")
     return parser
 
 
@@ -488,6 +489,16 @@ def main(argv: list[str] | None = None) -> int:
     from talk2model.scale.cluster import dashboard_link, open_client
     from talk2model.workspace import load_workspace
 
+    if args.list:
+        from talk2model.store.audits import list_audits
+
+        for a in list_audits(args.db):
+            verdicts = ", ".join(f"{k} {v['verdict']}" for k, v in a.summary.get("fairness", {}).items()
+                                 if " × " not in k)
+            print(f"{a.id:>4}  {a.created_at:%Y-%m-%d %H:%M}  {a.workspace}  {a.selected:,} of {a.rows:,} rows"
+                  f"{'  where ' + a.where_text if a.where_text else ''}  {a.seconds:.1f} s  -> {a.out}"
+                  f"{'  [' + verdicts + ']' if verdicts else ''}")
+        return 0
     try:
         workspace = load_workspace(args.workspace)
         if args.where:

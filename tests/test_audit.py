@@ -168,8 +168,11 @@ def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path,
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     assert main(["-w", "credit", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "credit"),
-                 "--db", url, "--quiet", "--partition-rows", "300"]) == 0
-    printed = capsys.readouterr().out
+                 "--db", url, "--partition-rows", "300"]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert f"running on the scheduler at {client.scheduler.address}" in captured.err
+    assert "100% Completed" in captured.err and "Completed" not in printed     # the bar, on stderr
     assert printed.startswith("credit: 1,000 of 1,000 rows audited") and "on 2 workers" in printed
     assert "demographic-parity difference" in printed
     (audit,) = list_audits(url)

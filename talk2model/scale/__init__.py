@@ -15,6 +15,9 @@ store, never the parser, the engine or the interfaces.
 | `source.py` | a workspace's rows as a Dask DataFrame indexed by row id: the frame in memory, a Parquet dataset (folder or glob), a CSV file, or a SQL table read in partitions (`read_sql_table`) |
 | `where.py` | a query-language condition evaluated on one partition |
 | `audit.py` | `run_audit`: per row prediction, probability, attributions and principal reasons, written as partitioned Parquet; fairness over all rows from counted cells; `main` for the command |
+| `fairness.py` | a fairness question on a workspace that holds a sample, answered from the audit of every row |
+| `precompute.py` | `talk2model precompute`: the audit's job, then its output into the attribution cache |
+| `synthetic.py` | a table resampled with noise to any size, for tests and benchmarks |
 """
 
 from talk2model.scale.cluster import dashboard_link, open_client

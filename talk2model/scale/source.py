@@ -7,6 +7,7 @@ Where the rows come from (`Workspace.data_source`, the workspace file's `[data]`
 | `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
 | `path` = a CSV file | `dask.dataframe.read_csv` in blocks | the `id_column`, else positions |
 | `url` + `table` | `dask.dataframe.read_sql_table`: one `SELECT ... WHERE id >= :low AND id < :high` per partition (bound parameters, never text) | the `id_column` (default `id`): a numeric, indexed column |
+| `url` + `query` (+ `params`) and an `id_column` | `dask.dataframe.read_sql_query` over the SELECT as a subquery, split the same way; its parameters bound | the `id_column` |
 | anything else, or a workspace built in memory | `dask.dataframe.from_pandas` of `workspace.data` | the frame's index |
 
 Positions as ids match what `load_workspace` gives the same file (a RangeIndex), so an audit's
@@ -38,13 +39,15 @@ class Source:
     kind: str                        # memory | parquet | csv | sql
     paths: tuple[str, ...] = ()      # parquet, csv
     url: str | None = None           # sql
-    table: str | None = None         # sql
+    table: str | None = None         # sql: a table ...
+    query: str | None = None         # ... or the workspace author's SELECT
+    params: tuple = ()               # its bound parameters, (name, value) pairs
     id_column: str | None = None     # the column holding row ids (None: positions / the index)
 
     @property
     def description(self) -> str:
         if self.kind == "sql":
-            return f"SQL table {self.table}"
+            return f"SQL table {self.table}" if self.table else "a SQL query"
         if self.kind in ("parquet", "csv"):
             return f"{len(self.paths)} {self.kind.capitalize() if self.kind == 'parquet' else 'CSV'} file" \
                    + ("s" if len(self.paths) != 1 else "")
@@ -65,7 +68,10 @@ def source_of(workspace) -> Source:
         return Source("parquet", paths=parquet_paths(path, base), id_column=id_column)
     if "url" in spec and "table" in spec:
         return Source("sql", url=spec["url"], table=spec["table"], id_column=id_column or "id")
-    return Source("memory")   # a SELECT: read whole by load_workspace (see docs/scale.md)
+    if "url" in spec and "query" in spec and id_column:
+        return Source("sql", url=spec["url"], query=spec["query"],
+                      params=tuple(sorted((spec.get("params") or {}).items())), id_column=id_column)
+    return Source("memory")   # a SELECT without an id column to split on: what load_workspace read
 
 
 def dask_frame(workspace, *, columns: list[str] | None = None, partition_rows: int = PARTITION_ROWS,
@@ -141,6 +147,18 @@ def positions(ddf):
     return ddf.map_partitions(renumber, meta=meta, clear_divisions=True)
 
 
+def _selectable(source: Source, conn):
+    """The table, or the author's SELECT as a subquery with its columns named (its parameters
+    bound, never formatted into the text): what Dask adds `WHERE id >= :low AND id < :high` to."""
+    import sqlalchemy as sa
+
+    if source.table:
+        return sa.Table(source.table, sa.MetaData(), autoload_with=conn)
+    text = sa.text(source.query).bindparams(**dict(source.params))
+    names = list(conn.execute(sa.select(sa.text("*")).select_from(text.columns().subquery("q")).limit(0)).keys())
+    return text.columns(*[sa.column(n) for n in names]).subquery("q")
+
+
 def _sql_frame(source: Source, wanted: list[str] | None, partition_rows: int):
     import dask.dataframe as dd
     import sqlalchemy as sa
@@ -148,20 +166,25 @@ def _sql_frame(source: Source, wanted: list[str] | None, partition_rows: int):
     engine = sa.create_engine(source.url)
     try:
         with engine.connect() as conn:
-            table = sa.Table(source.table, sa.MetaData(), autoload_with=conn)
+            table = _selectable(source, conn)
             names = [c.name for c in table.columns]
             if source.id_column not in names:
-                raise WorkspaceError(ERR_SQL_ID.format(table=source.table, columns=", ".join(names)))
+                raise WorkspaceError(ERR_SQL_ID.format(table=source.table or "(query)", columns=", ".join(names)))
             idcol = table.columns[source.id_column]
-            # bound parameters only: the table and column names come from the workspace file
             count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             low, high = conn.execute(sa.select(sa.func.min(idcol), sa.func.max(idcol))).one()
     finally:
         engine.dispose()
     columns = None if wanted is None else [c for c in wanted if c != source.id_column]
     npartitions = max(1, math.ceil((count or 1) / partition_rows))
-    ddf = dd.read_sql_table(source.table, source.url, index_col=source.id_column, columns=columns,
-                            npartitions=npartitions, limits=(low, high) if count else None)
+    limits = (low, high) if count else None
+    if source.table:
+        ddf = dd.read_sql_table(source.table, source.url, index_col=source.id_column, columns=columns,
+                                npartitions=npartitions, limits=limits)
+    else:
+        chosen = [table.c[c] for c in (columns if columns is not None else names) if c != source.id_column]
+        ddf = dd.read_sql_query(sa.select(table.c[source.id_column], *chosen), source.url,
+                                index_col=source.id_column, npartitions=npartitions, limits=limits)
     return _renamed(ddf)
 
 

@@ -100,11 +100,16 @@ def test_audit_matches_one_process_row_for_row_and_pandas_fairness_exactly(clien
 
 def test_where_selects_what_filter_selects(client, adult, tmp_path):
     ws = copy_of(adult, 4000, seed=3)
-    summary = run_audit(ws, client, tmp_path / "out", where="age > 50 and sex == \"Female\"",
-                        partition_rows=1000, fairness=False)
+    summary = run_audit(ws, client, tmp_path / "out", where="age > 40 and race != \"White\"",
+                        partition_rows=1000)
     out = pd.read_parquet(tmp_path / "out")
-    want = ws.data[(ws.data["age"] > 50) & (ws.data["sex"] == "Female")]
+    want = ws.data[(ws.data["age"] > 40) & (ws.data["race"] != "White")]
     assert sorted(out.index) == sorted(want.index) and summary.selected == len(want) and summary.rows == 4000
+    # fairness over the selection, as `filter ... then bias age` groups it (bands from those rows)
+    groups = fx.group_labels(want, ["age"], ws.schema)
+    pred = pd.Series(ws.model.predict(ws.X(want)), index=want.index)
+    report = fx.assess(want[ws.schema.target], pred, groups.labels, favourable=1, order=groups.order)
+    pd.testing.assert_frame_equal(summary.fairness["age"].groups, report.groups, check_exact=True)
 
 
 def test_a_worker_killed_mid_job_is_survived_and_every_row_is_written_once(client, adult, tmp_path):

@@ -205,7 +205,8 @@ def attribute_sets(attributes: list[str]) -> list[list[str]]:
 
 def grouping(workspace, attributes: list[str], source: Source) -> tuple[dict, dict]:
     """Cut points of the numeric attributes that are banded, and every value of the others,
-    computed over all rows with Dask (so each partition groups alike)."""
+    computed over all the rows of `source` with Dask (so each partition groups alike), as
+    `group_labels` would decide them on those rows in one frame."""
     import dask
 
     from talk2model.scale.source import column_values
@@ -384,7 +385,9 @@ def run_audit(workspace, client, out: str | Path, *, where: str | None = None, c
     total_rows = int(ddf.map_partitions(len).sum().compute()) if condition is not None else selected
     reports: dict[str, fx.FairnessReport] = {}
     if fairness and sensitive and selected:
-        edges, categories = grouping(workspace, sensitive, source)
+        # groups from the audited rows themselves (the output: no second pass over the source)
+        written_source = Source("parquet", paths=tuple(sorted(str(p) for p in out.glob("part.*.parquet"))))
+        edges, categories = grouping(workspace, sensitive, written_source)
         sets = attribute_sets(sensitive)
         cell_meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CELL_TYPES.items()})
         cells = written.map_partitions(count_cells, sets, schema, edges, categories, favourable, meta=cell_meta)

@@ -325,3 +325,17 @@ def test_a_sql_table_bigger_than_memory_is_sampled_and_read_by_id(adult, tmp_pat
     assert list(answer["predictions"].values()) == [adult.model.predict(adult.X(by_id.loc[[outside]]))[0]]
     counted = Assistant(ws).run("filter sex == \"Female\" then count").text
     assert f"{int((data['sex'] == 'Female').sum()):,} of the 6,000 people" in counted
+
+
+@pytest.mark.parametrize("value, read", [('"lots"', "lots"), ("0", 0), ("true", True), ("2.5", 2.5)])
+def test_memory_and_sample_rows_must_be_whole_numbers(tmp_path, value, read):
+    from talk2model.errors import WorkspaceError
+    from talk2model.workspace.data import ERR_ROWS
+
+    resample(load_workspace("credit").data, 50).to_parquet(tmp_path / "rows.parquet")
+    (tmp_path / "w.toml").write_text(
+        f'[data]\npath = "rows.parquet"\nsample_rows = {value}\n[model]\npath = "{ROOT / "models" / "credit.skops"}"\n'
+        f'[schema]\ntarget = "risk"\n')
+    with pytest.raises(WorkspaceError) as err:
+        load_workspace(tmp_path / "w.toml", cache=False)
+    assert str(err.value) == ERR_ROWS.format(field="sample_rows", value=read)

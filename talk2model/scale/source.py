@@ -4,7 +4,7 @@ Where the rows come from (`Workspace.data_source`, the workspace file's `[data]`
 
 | `[data]` | read with | row ids |
 |---|---|---|
-| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
+| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for; files bigger than a partition split by row groups | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
 | `path` = a CSV file | `dask.dataframe.read_csv` in blocks | the `id_column`, else positions |
 | `url` + `table` | `dask.dataframe.read_sql_table`: one `SELECT ... WHERE id >= :low AND id < :high` per partition (bound parameters, never text) | the `id_column` (default `id`): a numeric, indexed column |
 | `url` + `query` (+ `params`) and an `id_column` | `dask.dataframe.read_sql_query` over the SELECT as a subquery, split the same way; its parameters bound | the `id_column` |
@@ -91,8 +91,13 @@ def dask_frame(workspace, *, columns: list[str] | None = None, partition_rows: i
 
         from talk2model.workspace.data import _stored_index
 
-        stored = _stored_index(pq.ParquetFile(source.paths[0]))   # an index column named id
-        ddf = dd.read_parquet(list(source.paths), columns=wanted, index=stored or False)
+        first = pq.ParquetFile(source.paths[0])
+        stored = _stored_index(first)   # an index column named id
+        split = {}
+        meta = first.metadata
+        if meta.num_rows > partition_rows and meta.num_row_groups > 1:   # big files: row groups as partitions
+            split = {"split_row_groups": max(1, partition_rows // max(1, meta.row_group(0).num_rows))}
+        ddf = dd.read_parquet(list(source.paths), columns=wanted, index=stored or False, **split)
         return _with_ids(ddf, source.id_column)
     if source.kind == "csv":
         sample = pd.read_csv(source.paths[0], nrows=1000)
@@ -133,7 +138,7 @@ def _renamed(ddf):
 
 def positions(ddf):
     """Row ids 0, 1, ... across partitions (one extra pass counts each partition's rows)."""
-    lengths = ddf.map_partitions(len).compute()
+    lengths = ddf[ddf.columns[0]].map_partitions(len).compute()   # one column read, not all
     offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
 
     def renumber(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Where the rows come from (`Workspace.data_source`, the workspace file's `[data]`
 
 | `[data]` | read with | row ids |
 |---|---|---|
-| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.read_parquet`, only the columns asked for; files bigger than a partition split by row groups | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
+| `path` = a Parquet folder, a glob (`"days/*.parquet"`) or file | `dask.dataframe.from_map` over pieces of whole row groups (about `partition_rows` each, from the files' metadata), only the columns asked for | the `[schema] id_column`, else a stored pandas index named `id`, else positions (0, 1, ...) |
 | `path` = a CSV file | `dask.dataframe.read_csv` in blocks | the `id_column`, else positions |
 | `url` + `table` | `dask.dataframe.read_sql_table`: one `SELECT ... WHERE id >= :low AND id < :high` per partition (bound parameters, never text) | the `id_column` (default `id`): a numeric, indexed column |
 | `url` + `query` (+ `params`) and an `id_column` | `dask.dataframe.read_sql_query` over the SELECT as a subquery, split the same way; its parameters bound | the `id_column` |
@@ -87,18 +87,7 @@ def dask_frame(workspace, *, columns: list[str] | None = None, partition_rows: i
     wanted = None if columns is None else list(dict.fromkeys(
         ([source.id_column] if source.id_column else []) + list(columns)))
     if source.kind == "parquet":
-        import pyarrow.parquet as pq
-
-        from talk2model.workspace.data import _stored_index
-
-        first = pq.ParquetFile(source.paths[0])
-        stored = _stored_index(first)   # an index column named id
-        split = {}
-        meta = first.metadata
-        if meta.num_rows > partition_rows and meta.num_row_groups > 1:   # big files: row groups as partitions
-            split = {"split_row_groups": max(1, partition_rows // max(1, meta.row_group(0).num_rows))}
-        ddf = dd.read_parquet(list(source.paths), columns=wanted, index=stored or False, **split)
-        return _with_ids(ddf, source.id_column)
+        return _parquet_frame(source, wanted, partition_rows)
     if source.kind == "csv":
         sample = pd.read_csv(source.paths[0], nrows=1000)
         blocksize = max(1 << 16, int(partition_rows * _row_bytes(sample)))
@@ -109,6 +98,61 @@ def dask_frame(workspace, *, columns: list[str] | None = None, partition_rows: i
     if source.kind == "sql":
         return _sql_frame(source, wanted, partition_rows)
     raise ValueError(source.kind)
+
+
+def parquet_pieces(paths: tuple[str, ...], partition_rows: int) -> list[tuple[str, tuple[int, ...], int]]:
+    """The dataset cut into partitions from the files' metadata alone: (file, its row groups,
+    position of the first row), about `partition_rows` rows each, in file order. Partitions never
+    depend on which columns are read, so positions as ids are the same in every pass."""
+    import pyarrow.parquet as pq
+
+    pieces, start = [], 0
+    for path in paths:
+        meta = pq.ParquetFile(path).metadata
+        groups, rows = [], 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if groups and rows + n > partition_rows:
+                pieces.append((path, tuple(groups), start))
+                start, groups, rows = start + rows, [], 0
+            groups.append(g)
+            rows += n
+        if groups:
+            pieces.append((path, tuple(groups), start))
+            start += rows
+    return pieces
+
+
+def read_piece(piece: tuple[str, tuple[int, ...], int], wanted: list[str] | None, stored: str | None,
+               id_column: str | None) -> pd.DataFrame:
+    """One partition of a Parquet dataset, indexed by row id (`wanted`: the columns to read, all
+    when None; not named `columns`, which from_map would fill in itself)."""
+    import pyarrow.parquet as pq
+
+    path, groups, start = piece
+    read = None if wanted is None else list(dict.fromkeys(wanted + ([stored] if stored else [])))
+    frame = pq.ParquetFile(path).read_row_groups(list(groups), columns=read).to_pandas()
+    if id_column and id_column in frame.columns:
+        return frame.set_index(id_column).rename_axis("id")
+    if stored:
+        return frame if frame.index.name == "id" else frame.set_index(stored).rename_axis("id")
+    frame.index = pd.RangeIndex(start, start + len(frame), name="id")
+    return frame
+
+
+def _parquet_frame(source: Source, wanted: list[str] | None, partition_rows: int):
+    """A Parquet dataset through `dask.dataframe.from_map`, one task per piece (`parquet_pieces`)."""
+    import dask.dataframe as dd
+    import pyarrow.parquet as pq
+
+    from talk2model.workspace.data import _stored_index
+
+    first = pq.ParquetFile(source.paths[0])
+    stored = _stored_index(first)                       # an index column named id
+    pieces = parquet_pieces(source.paths, partition_rows)
+    meta = read_piece((source.paths[0], (0,), 0), wanted, stored, source.id_column).iloc[:0]
+    return dd.from_map(read_piece, pieces, args=(wanted, stored, source.id_column), meta=meta,
+                       label="read-parquet-rows", enforce_metadata=False)
 
 
 def _row_bytes(sample: pd.DataFrame) -> float:
@@ -138,7 +182,7 @@ def _renamed(ddf):
 
 def positions(ddf):
     """Row ids 0, 1, ... across partitions (one extra pass counts each partition's rows)."""
-    lengths = ddf[ddf.columns[0]].map_partitions(len).compute()   # one column read, not all
+    lengths = ddf.map_partitions(len).compute()
     offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
 
     def renumber(part: pd.DataFrame, partition_info=None) -> pd.DataFrame:

@@ -33,6 +33,7 @@ MSG_IMPOSSIBLE_SOME = ("Note: {change}, the {label} of {k:,} of the {n:,} {entit
 MSG_SAMPLE = ("Note: the data has {total:,} {entities}, too many to hold in memory, so this answer uses a "
               "random sample of {n:,} of them ({share}); figures about the whole data would differ a little.")
 PINNED_IDS = 1000   # a condition naming at most this many ids reads those rows from the source
+ROWLESS_OPS = ("capabilities", "define", "followup")   # answers that read no rows: no sample to mention
 MSG_MISSING_VALUE = ("Note: '{value}' is how the data marks a missing {label}, not a value anyone has; "
                      "the answer is what the model does with a record that has this gap.")
 
@@ -383,7 +384,8 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation) -> Run:
             outcomes.append(_run_op(registry, step, ctx))
         else:
             outcomes.append(_run_op(registry, step, ctx))
-    if workspace.sampled and not ctx.fetched and ctx.exact_ops < len(outcomes):
+    reading = [o for o in outcomes if o.step.op not in ROWLESS_OPS]
+    if workspace.sampled and not ctx.fetched and ctx.exact_ops < len(reading):
         ctx.notes.insert(0, MSG_SAMPLE.format(total=workspace.rows_in_source, n=len(data),
                                               entities=workspace.schema.entity_plural,
                                               share=f"{100 * len(data) / workspace.rows_in_source:.1f}%"))

@@ -339,3 +339,17 @@ def test_memory_and_sample_rows_must_be_whole_numbers(tmp_path, value, read):
     with pytest.raises(WorkspaceError) as err:
         load_workspace(tmp_path / "w.toml", cache=False)
     assert str(err.value) == ERR_ROWS.format(field="sample_rows", value=read)
+
+
+def test_answers_that_read_no_rows_do_not_mention_a_sample(adult, tmp_path):
+    from talk2model import Assistant
+
+    resample(adult.data, 3000, seed=7, keep=(adult.schema.target,)).to_parquet(tmp_path / "rows.parquet")
+    model = (ROOT / "models" / "adult.skops").resolve()
+    schema = (ROOT / "workspaces" / "adult.toml").read_text().split("[schema]", 1)[1]
+    (tmp_path / "w.toml").write_text(f'[data]\npath = "rows.parquet"\nmemory_rows = 1000\nsample_rows = 500\n'
+                                     f'[model]\npath = "{model}"\ntrained_on_these_rows = false\n[schema]{schema}')
+    ws = load_workspace(tmp_path / "w.toml", cache=False)
+    bot = Assistant(ws)
+    assert "sample" not in bot.run("capabilities").text
+    assert "random sample of 500 of them (16.7%)" in bot.run("filter age > 40 then predict").text

@@ -42,6 +42,8 @@ ERR_TOML = "workspace file {path}: {error}"
 ERR_TRAINED_ON = ("[model] trained_on_these_rows must be true or false (a TOML boolean), not {value!r}; "
                   "or list the training rows with train_ids")
 ERR_TRAINED_BOTH = "[model] gives both train_ids and trained_on_these_rows; keep one"
+ERR_BIG_TABLE_ID = ("[data] table {table} has {rows:,} rows, more than memory_rows, so the workspace holds a "
+                    "sample and reads other rows by id: set [schema] id_column to its (indexed) id column")
 
 log = logging.getLogger("talk2model.workspace")
 
@@ -281,6 +283,8 @@ def _load_toml(path: Path) -> Workspace:
     data, rows_in_source = load_rows(spec["data"], base)
     schema_table = dict(spec["schema"])
     id_column = schema_table.get("id_column") or None
+    if rows_in_source is not None and "url" in spec["data"] and not id_column:
+        raise WorkspaceError(ERR_BIG_TABLE_ID.format(table=spec["data"].get("table"), rows=rows_in_source))
     if schema_table.get("id_column"):
         col = schema_table["id_column"]
         if col not in data.columns:

@@ -299,6 +299,14 @@ def test_fairness_questions_on_a_sampled_workspace_use_the_audit_of_every_row(cl
     assert {g: v["size"] for g, v in after["groups"].items()} == want.groups["size"].to_dict()
     text = Assistant(ws).run("bias sex").text
     assert "over all 12,000 people" in text and "random sample" not in text
+    # accuracy and the other shares over everything come from the audit's confusion counts too
+    scored = Assistant(ws).run("score accuracy")
+    right = int((pred == data[ws.schema.target]).sum())
+    assert scored.to_json()["result"]["count"] == right and scored.to_json()["result"]["of"] == 12_000
+    assert f"{right:,} of 12,000 right" in scored.text and "random sample" not in scored.text
+    recall = Assistant(ws).run("score recall").to_json()["result"]
+    truly = data[ws.schema.target] == 1
+    assert (recall["count"], recall["of"]) == (int((pred[truly] == 1).sum()), int(truly.sum()))
 
 
 def test_a_sql_table_bigger_than_memory_is_sampled_and_read_by_id(adult, tmp_path):

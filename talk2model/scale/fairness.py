@@ -79,3 +79,24 @@ def fairness_over_all(workspace, attributes: list[str], bands: tuple | None = No
     rows = int(summed["n"].sum())
     evaluated = int(summed.loc[summed["ev"], "n"].sum())
     return report, edges, rows, evaluated
+
+
+def confusion_over_all(workspace, positive, *, scheduler: str = "threads") -> tuple[int, int, int, int] | None:
+    """(TP, FN, FP, TN) for class `positive` over every evaluated row (label known, not a
+    training row), from the audit's output; None when there is no such audit."""
+    import dask
+    import dask.dataframe as dd
+
+    folder = audit_output(workspace)
+    if folder is None:
+        return None
+    paths = sorted(str(p) for p in folder.glob("part.*.parquet"))
+
+    def cells(part: pd.DataFrame) -> tuple[int, int, int, int]:
+        part = part[part["evaluated"].astype(bool)]
+        y, p = part["label"].to_numpy() == positive, part["prediction"].to_numpy() == positive
+        return (int((y & p).sum()), int((y & ~p).sum()), int((~y & p).sum()), int((~y & ~p).sum()))
+
+    written = dd.read_parquet(paths, columns=["prediction", "label", "evaluated"])
+    parts = dask.compute(*[dask.delayed(cells)(p) for p in written.to_delayed()], scheduler=scheduler)
+    return tuple(int(sum(c[k] for c in parts)) for k in range(4))

@@ -6,7 +6,7 @@
     talk2model run -w credit "filter age > 50 then count" --json
     talk2model run -w credit --json-query '{"steps": [...]}' --json
     talk2model parse -w german --json -          (questions on stdin, one JSON object per line)
-    talk2model app | eval-parser | precompute | transcript | models | passwd | db upgrade
+    talk2model app | eval-parser | precompute | audit | transcript | models | passwd | db upgrade
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 DELEGATED = {
     "app": ("talk2model.ui", "start the Gradio chat app"),
     "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
-    "precompute": ("talk2model.cli:precompute_main", "fill the attribution cache for a workspace"),
+    "precompute": ("talk2model.cli:precompute_main", "fill the attribution cache for a workspace (on Dask; --in-process: one loop)"),
+    "audit": ("talk2model.scale.audit", "explain every decision and check them all for fairness, on Dask"),
     "db": ("talk2model.store.migrate", "the audit store's schema: db upgrade [--db URL], db current"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
@@ -100,20 +101,28 @@ def _assistant(args):
 
 
 def precompute_main(argv: list[str] | None = None) -> int:
-    """`talk2model precompute -w WS [--db URL] [--method auto|shap|lime] [--quiet]`."""
+    """`talk2model precompute -w WS [--db URL] [--scheduler ADDRESS] ...`: the audit's Dask job fills
+    the cache (talk2model.scale.precompute); with `--in-process [--method auto|shap|lime]` one loop
+    in this process does."""
+    argv = list(argv if argv is not None else sys.argv[1:])
+    if "--in-process" not in argv:
+        from talk2model.scale.precompute import main as on_dask
+
+        return on_dask(argv)
+    argv.remove("--in-process")
     from talk2model.errors import Talk2ModelError
     from talk2model.explainers.precompute import precompute
     from talk2model.store.cache import AttributionCache
     from talk2model.workspace import load_workspace
 
-    parser = argparse.ArgumentParser(prog="talk2model precompute",
-                                     description="Fill the attribution cache for a workspace.")
+    parser = argparse.ArgumentParser(prog="talk2model precompute --in-process",
+                                     description="Fill the attribution cache for a workspace, in this process.")
     parser.add_argument("-w", "--workspace", default="credit", help="built-in name or path to a TOML file")
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: TALK2MODEL_DB or var/talk2model.sqlite)")
     parser.add_argument("--method", default="auto", choices=("auto", "shap", "lime"),
                         help="explanation method (default: SHAP chosen for the model)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    args = parser.parse_args(argv)
     try:
         workspace = load_workspace(args.workspace)
     except Talk2ModelError as exc:

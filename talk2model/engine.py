@@ -31,6 +31,10 @@ ERR_IMPOSSIBLE = ("{change}, the {label} would be {value} for {who}: there is no
 MSG_IMPOSSIBLE_SOME = ("Note: {change}, the {label} of {k:,} of the {n:,} {entities} would fall {where} "
                        "{bound}, the {side} possible; there are no such {entities}, so they are left out "
                        "({rest:,} remain).")
+MSG_SAMPLE = ("Note: the data has {total:,} {entities}, too many to hold in memory, so this answer uses a "
+              "random sample of {n:,} of them ({share}); figures about the whole data would differ a little.")
+PINNED_IDS = 1000   # a condition naming at most this many ids reads those rows from the source
+ROWLESS_OPS = ("capabilities", "define", "followup")   # answers that read no rows: no sample to mention
 MSG_MISSING_VALUE = ("Note: '{value}' is how the data marks a missing {label}, not a value anyone has; "
                      "the answer is what the model does with a record that has this gap.")
 
@@ -63,6 +67,11 @@ class Context:
     last_filter: q.Expr | None = None
     # the database cache of attributions this turn reads and fills (the Assistant's; None: memory only)
     cache: Any = None
+    # a sampled workspace (data bigger than memory): whether this turn's rows were read by id
+    # from the source (then they are the real rows, not a sample), and how many operations
+    # answered over every row themselves (count through Dask)
+    fetched: bool = False
+    exact_ops: int = 0
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -122,7 +131,7 @@ class Context:
             if self.whatifs:
                 self._pred = self.workspace.predictions(self.frame)
             else:
-                self._pred = self.workspace.predictions().loc[self.frame.index]
+                self._pred = self.workspace.predictions_of(self.frame)
         return self._pred
 
     def probabilities(self) -> pd.DataFrame:
@@ -130,14 +139,14 @@ class Context:
             if self.whatifs:
                 self._proba = self.workspace.probabilities(self.frame)
             else:
-                self._proba = self.workspace.probabilities().loc[self.frame.index]
+                self._proba = self.workspace.probabilities_of(self.frame)
         return self._proba
 
     def original_predictions(self) -> pd.Series:
-        return self.workspace.predictions().loc[self.original.index]
+        return self.workspace.predictions_of(self.original)
 
     def original_probabilities(self) -> pd.DataFrame:
-        return self.workspace.probabilities().loc[self.original.index]
+        return self.workspace.probabilities_of(self.original)
 
     @property
     def labels(self) -> pd.Series:
@@ -198,7 +207,7 @@ def _confidence_for(frame: pd.DataFrame, ctx: Context) -> pd.Series:
     """The model's probability of its predicted class, per row."""
     if not ctx.model.has_proba:
         raise QueryError("this model gives no probabilities, so it has no confidence to filter on")
-    proba = ctx.workspace.probabilities(frame) if ctx.whatifs else ctx.workspace.probabilities().loc[frame.index]
+    proba = ctx.workspace.probabilities(frame) if ctx.whatifs else ctx.workspace.probabilities_of(frame)
     return proba.max(axis=1)
 
 
@@ -286,6 +295,11 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation, *, cach
         elif isinstance(step, q.Filter):
             ctx.base, ctx.base_where, ctx.base_previous = ctx.frame, ctx.where, ctx.base_text
             ctx.last_filter = step.where
+            ids = pinned_ids(step.where)
+            if workspace.sampled and ctx.frame is data and ids is not None and len(ids) <= PINNED_IDS:
+                # rows named by id: read them from the source, not only from the sample
+                ctx.frame = ctx.original = workspace.fetch(ids)
+                ctx.fetched = True
             keep = mask(step.where, ctx.frame, ctx)
             ctx.frame = ctx.frame[keep]
             ctx.original = ctx.original.loc[ctx.frame.index]
@@ -305,8 +319,29 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation, *, cach
             outcomes.append(_run_op(registry, step, ctx))
         else:
             outcomes.append(_run_op(registry, step, ctx))
+    reading = [o for o in outcomes if o.step.op not in ROWLESS_OPS]
+    if workspace.sampled and not ctx.fetched and ctx.exact_ops < len(reading):
+        ctx.notes.insert(0, MSG_SAMPLE.format(total=workspace.rows_in_source, n=len(data),
+                                              entities=workspace.schema.entity_plural,
+                                              share=f"{100 * len(data) / workspace.rows_in_source:.1f}%"))
     _remember(state, steps, ctx, outcomes)
     return Run(query=query, outcomes=outcomes, context=ctx)
+
+
+def pinned_ids(expr: q.Expr) -> list | None:
+    """The ids a condition limits rows to (`id == 12`, `id == 3 or id == 9`, `... and id == 12`),
+    or None when it does not pin them."""
+    if isinstance(expr, q.Cmp):
+        return [expr.value] if expr.feature == "id" and expr.cmp == "==" else None
+    if isinstance(expr, q.Or):
+        parts = [pinned_ids(i) for i in expr.items]
+        return None if any(p is None for p in parts) else list(dict.fromkeys(v for p in parts for v in p))
+    if isinstance(expr, q.And):
+        for item in expr.items:
+            found = pinned_ids(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _run_op(registry, step: q.Step, ctx: Context) -> StepOutcome:

@@ -80,12 +80,12 @@ def test_precompute_fills_every_row_once(db, compas, capsys):
     url, path = db
     figures = precompute(compas, AttributionCache(url), progress=False)
     assert figures["computed"] == len(compas.data) == rows_in(path)
-    assert precompute_main(["-w", "compas", "--db", url, "--quiet"]) == 0
+    assert precompute_main(["-w", "compas", "--db", url, "--quiet", "--in-process"]) == 0
     assert "0 rows computed, 926 already cached" in capsys.readouterr().out
     answer = Assistant(compas, cache=AttributionCache(url)).run("filter id == 10239 then explain auto")
     assert answer.to_json()["result"]["from_cache"] == 1
 
 
 def test_precompute_reports_an_unknown_workspace(db, capsys):
-    assert precompute_main(["-w", "no-such-workspace", "--db", db[0]]) == 2
+    assert precompute_main(["-w", "no-such-workspace", "--db", db[0], "--in-process"]) == 2
     assert "no workspace 'no-such-workspace'" in capsys.readouterr().err

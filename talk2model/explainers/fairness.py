@@ -57,15 +57,22 @@ def band_edges(series: pd.Series, name: str, bands: tuple | None = None) -> tupl
         edges = tuple(b for b in DEFAULT_AGE_BANDS if low < b < high)
         if edges:
             return edges
+    return tercile_edges(low, high, [float(values.quantile(q)) for q in (1 / 3, 2 / 3)], values.median())
+
+
+def tercile_edges(low: float, high: float, terciles: list[float], median: float) -> tuple:
+    """The cut points `band_edges` takes from a number's range and terciles (two significant
+    figures; the median when the terciles fall on the ends). Also used with terciles computed
+    by Dask over a table too big for memory."""
     cuts = []
-    for q in (1 / 3, 2 / 3):
-        v = float(values.quantile(q))
+    for v in terciles:
+        v = float(v)
         if v != 0:
             v = round(v, -int(math.floor(math.log10(abs(v)))) + 1)
         v = int(v) if float(v).is_integer() else v
         if low < v < high and v not in cuts:
             cuts.append(v)
-    return tuple(cuts) or (float(values.median()),)
+    return tuple(cuts) or (float(median),)
 
 
 def band_names(edges: tuple) -> list[str]:
@@ -107,22 +114,27 @@ class Groups:
     edges: dict[str, tuple] = field(default_factory=dict)
 
 
-def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tuple | None = None) -> Groups:
+def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tuple | None = None,
+                 edges: dict[str, tuple] | None = None, categories: dict[str, list] | None = None) -> Groups:
     """Groups of one attribute, or of several crossed (intersectional). Numbers with more than six
-    values are banded; `bands` (cut points) applies to the first attribute."""
+    values are banded; `bands` (cut points) applies to the first attribute. `edges` (cut points per
+    banded attribute) and `categories` (every value of the others) fix what the data would decide,
+    so each partition of a big table is grouped and ordered alike (talk2model.scale)."""
     parts, ranks, edges_used = [], [], {}
     for i, name in enumerate(attributes):
         spec = schema.features.get(name)
         column = frame[name]
         numeric = spec is not None and spec.kind == "numeric"
-        if numeric and ((bands and i == 0) or column.nunique() > 6):
-            edges = band_edges(column, name, bands if i == 0 else None)
-            edges_used[name] = edges
-            labels = band_of(column, edges)
-            rank = labels.map({n: k for k, n in enumerate(band_names(edges))})
+        fixed = edges is not None and name in edges
+        if fixed or (edges is None and numeric and ((bands and i == 0) or column.nunique() > 6)):
+            cuts = edges[name] if fixed else band_edges(column, name, bands if i == 0 else None)
+            edges_used[name] = cuts
+            labels = band_of(column, cuts)
+            rank = labels.map({n: k for k, n in enumerate(band_names(cuts))})
             labels = labels.map(lambda t, n=spec.label: f"{n} {t}" if t is not None else None)
         else:
-            values = sorted(pd.unique(column.dropna()), key=lambda v: (not isinstance(v, (int, float, np.number)), v if isinstance(v, (int, float, np.number)) else str(v)))
+            present = categories[name] if categories and name in categories else pd.unique(column.dropna())
+            values = category_order(present)
             rank = column.map({v: k for k, v in enumerate(values)})
             labels = column.map({v: value_name(spec, _plain(v)) for v in values})
         parts.append(labels)
@@ -133,6 +145,28 @@ def group_labels(frame: pd.DataFrame, attributes: list[str], schema, bands: tupl
     keyed = pd.DataFrame({"label": label, **{f"r{i}": r for i, r in enumerate(ranks)}}).dropna()
     order = keyed.drop_duplicates("label").sort_values([f"r{i}" for i in range(len(ranks))])["label"].tolist()
     return Groups(labels=label, order=order, edges=edges_used)
+
+
+def category_order(values) -> list:
+    """A categorical attribute's values in the order groups are shown: numbers first, ascending,
+    then text."""
+    return sorted(values, key=lambda v: (not isinstance(v, (int, float, np.number)),
+                                         v if isinstance(v, (int, float, np.number)) else str(v)))
+
+
+def group_order(attributes: list[str], schema, edges: dict[str, tuple], categories: dict[str, list]) -> list[str]:
+    """Every group `group_labels(..., edges=edges, categories=categories)` can give, in its order
+    (bands low to high, categories in `category_order`, crossed attributes nested)."""
+    import itertools
+
+    per = []
+    for name in attributes:
+        spec = schema.features.get(name)
+        if name in edges:
+            per.append([f"{spec.label} {b}" for b in band_names(edges[name])])
+        else:
+            per.append([value_name(spec, _plain(v)) for v in category_order(categories[name])])
+    return [", ".join(parts) for parts in itertools.product(*per)]
 
 
 def _plain(v):
@@ -164,18 +198,6 @@ def _fpr(y_true, y_pred, sample_weight) -> float:
 
 def _accuracy(y_true, y_pred, sample_weight) -> float:
     return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
-
-
-def _metric_frame(metrics: dict, y: np.ndarray, p: np.ndarray, g: np.ndarray) -> MetricFrame:
-    """A MetricFrame over the distinct (group, truth, prediction) cells, each weighted by its
-    number of rows. Every metric here is a function of the per-group confusion matrix, so this is
-    exactly the unweighted result on the rows themselves — and fast on 50,000 rows (MetricFrame
-    handles each row in Python otherwise)."""
-    cells = pd.DataFrame({"g": g, "y": y, "p": p}).value_counts().reset_index(name="n")
-    weights = cells["n"].to_numpy(dtype=float)
-    return MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["p"].to_numpy(),
-                       sensitive_features=pd.Series(cells["g"].to_numpy(), name="group"),
-                       sample_params={name: {"sample_weight": weights} for name in metrics})
 
 
 @dataclass
@@ -232,25 +254,51 @@ def _nan_none(x) -> float | None:
     return None if math.isnan(x) else x
 
 
+def cells_of(y_true, y_pred, groups: pd.Series, *, favourable: Any,
+             evaluate: np.ndarray | None = None) -> pd.DataFrame:
+    """The (group, truth, prediction, evaluated) cells of some rows with their number of rows
+    `n` (truth and prediction as 1 = favourable). Everything `assess` reports is a function of
+    these counts, so cells counted partition by partition and added up (talk2model.scale) give
+    exactly the figures of the rows themselves."""
+    keep = groups.notna().to_numpy()
+    y = (np.asarray(y_true) == favourable).astype(int)[keep]
+    p = (np.asarray(y_pred) == favourable).astype(int)[keep]
+    g = groups.to_numpy()[keep].astype(str)
+    ev = np.ones(len(groups), dtype=bool) if evaluate is None else np.asarray(evaluate, dtype=bool)
+    frame = pd.DataFrame({"g": g, "y": y, "p": p, "ev": ev[keep]})
+    return frame.value_counts().reset_index(name="n")
+
+
 def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourable: Any,
            evaluate: np.ndarray | None = None, order: list[str] | None = None) -> FairnessReport:
     """Group metrics with fairlearn's MetricFrame. The favourable class is the positive one:
     selection rate = share predicted favourable; TPR = share of the truly favourable predicted
     favourable; FPR = share of the truly unfavourable predicted favourable. Selection rates use
     every row; TPR, FPR and accuracy only the rows in `evaluate` (the held-out ones)."""
-    keep = groups.notna().to_numpy()
-    y = (np.asarray(y_true) == favourable).astype(int)[keep]
-    p = (np.asarray(y_pred) == favourable).astype(int)[keep]
-    g = groups.to_numpy()[keep].astype(str)
-    ev = np.ones(len(groups), dtype=bool) if evaluate is None else np.asarray(evaluate, dtype=bool)
-    ev = ev[keep]
-    selection = _metric_frame({"size": _size, "selection_rate": _rate}, y, p, g)
+    return assess_cells(cells_of(y_true, y_pred, groups, favourable=favourable, evaluate=evaluate),
+                        favourable=favourable, order=order)
+
+
+def _weighted_frame(metrics: dict, cells: pd.DataFrame) -> MetricFrame:
+    """A MetricFrame over counted cells (columns g, y, p, n), each weighted by its rows."""
+    weights = cells["n"].to_numpy(dtype=float)
+    return MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["p"].to_numpy(),
+                       sensitive_features=pd.Series(cells["g"].to_numpy(), name="group"),
+                       sample_params={name: {"sample_weight": weights} for name in metrics})
+
+
+def assess_cells(cells: pd.DataFrame, *, favourable: Any, order: list[str] | None = None) -> FairnessReport:
+    """`assess` from counted cells (`cells_of`: columns g, y, p, ev, n), wherever they were counted."""
+    cells = cells[cells["n"] > 0]
+    every = cells.groupby(["g", "y", "p"], as_index=False, sort=True)["n"].sum()
+    held = cells[cells["ev"].astype(bool)].groupby(["g", "y", "p"], as_index=False, sort=True)["n"].sum()
+    selection = _weighted_frame({"size": _size, "selection_rate": _rate}, every)
     table = selection.by_group.copy()
     dp_difference = float(selection.difference()["selection_rate"])
     dp_ratio = float(selection.ratio()["selection_rate"])
-    if ev.any():
-        quality = _metric_frame({"evaluated": _size, "tpr": _tpr, "fpr": _fpr, "accuracy": _accuracy},
-                                y[ev], p[ev], g[ev])
+    evaluated = len(held) > 0
+    if evaluated:
+        quality = _weighted_frame({"evaluated": _size, "tpr": _tpr, "fpr": _fpr, "accuracy": _accuracy}, held)
         table = table.join(quality.by_group, how="left")
         diff = quality.difference()
         compared = quality.by_group
@@ -266,10 +314,10 @@ def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourabl
         table = table.loc[[o for o in order if o in table.index]]
     gaps = [d for d in (tpr_diff, fpr_diff) if d is not None]
     eo = max(gaps) if gaps else None
-    counts = group_cells(y, p, g, ev, [str(x) for x in table.index])
+    counts = counted_cells(every, held, [str(x) for x in table.index])
     intervals = {name: group_rates(c) for name, c in counts.items()}
     small = [name for name, r in intervals.items() if r["selection_rate"].too_small]
-    thin = [name for name, r in intervals.items() if name not in small and ev.any()
+    thin = [name for name, r in intervals.items() if name not in small and evaluated
             and (r["accuracy"] is None or r["accuracy"].too_small)]
     boot = bootstrap_gaps(counts)
     return FairnessReport(
@@ -283,21 +331,24 @@ def assess(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, *, favourabl
         eo_difference_ci=boot["eo_difference"] if eo is not None else (None, None))
 
 
+def counted_cells(every: pd.DataFrame, held: pd.DataFrame, groups: list[str]) -> dict[str, dict]:
+    """From counted cells (columns g, y, p, n), per group the rows predicted
+    favourable / not ("all"), and [TP, FN, FP, TN] on the evaluated rows ("evaluated")."""
+    def count(frame, g, y=None, p=None):
+        m = frame["g"] == g
+        if y is not None:
+            m &= frame["y"] == y
+        if p is not None:
+            m &= frame["p"] == p
+        return int(frame.loc[m, "n"].sum())
+
+    return {name: {"all": np.array([count(every, name, p=1), count(every, name, p=0)]),
+                   "evaluated": np.array([count(held, name, 1, 1), count(held, name, 1, 0),
+                                          count(held, name, 0, 1), count(held, name, 0, 0)])}
+            for name in groups}
+
+
 # ---------------------------------------------------------------------------------- uncertainty
-def group_cells(y: np.ndarray, p: np.ndarray, g: np.ndarray, ev: np.ndarray, groups: list[str]) -> dict[str, dict]:
-    """Per group: the counts of predicted favourable / not on every row ("all"), and the
-    (truth, prediction) confusion cells [TP, FN, FP, TN] on the evaluated rows ("evaluated")."""
-    out = {}
-    for name in groups:
-        mine = g == name
-        me = mine & ev
-        yy, pp = y[me], p[me]
-        out[name] = {"all": np.array([int((p[mine] == 1).sum()), int((p[mine] == 0).sum())]),
-                     "evaluated": np.array([int(((yy == 1) & (pp == 1)).sum()), int(((yy == 1) & (pp == 0)).sum()),
-                                            int(((yy == 0) & (pp == 1)).sum()), int(((yy == 0) & (pp == 0)).sum())])}
-    return out
-
-
 def group_rates(cells: dict) -> dict[str, unc.Rate | None]:
     """Each rate of a group with its count and 95% Wilson interval."""
     chosen, rest = cells["all"]

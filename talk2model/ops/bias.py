@@ -18,7 +18,7 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers import fairness as fx
 from talk2model.ops.registry import Result, operation
-from talk2model.ops.score import evaluation_rows, positive_class
+from talk2model.ops.score import NOTE_TRAINING_UNKNOWN, evaluation_rows, positive_class
 from talk2model.query import ast as q
 from talk2model.query.whatif import apply_whatif, complementary_flags
 from talk2model.verbalize import (FigureSpec, Reply, capitalise, fmt_interval, fmt_number, fmt_points, page,
@@ -75,6 +75,7 @@ class BiasResult(Result):
     proxies: list[dict] = field(default_factory=list)   # {"feature", "cramers_v", "strong"}
     bands: dict[str, list] = field(default_factory=dict)
     rows_note: str = ""                       # which rows TPR / FPR / accuracy were computed on
+    over_all: int = 0                         # data bigger than memory: rows of the audit the figures come from
     evaluated: int = 0
     flip_test: list[dict] = field(default_factory=list)  # individual: one entry per alternative value
 
@@ -121,10 +122,21 @@ def bias(ctx, step: q.Bias) -> BiasResult:
         raise OperationError(ERR_ONE_GROUP.format(
             selection=ctx.described(), attribute=" and ".join(schema.features[a].label for a in attributes),
             group=present[0] if len(present) else "none"))
-    held_rows, note = evaluation_rows(ctx)
-    evaluate = frame.index.isin(held_rows.index)
-    report = fx.assess(frame[schema.target], ctx.predictions(), groups.labels, favourable=fav,
-                       evaluate=evaluate, order=groups.order)
+    everything = _over_everything(ctx, attributes, step.bands)
+    if everything is not None:     # every row of a source too big for memory, from its audit
+        report, edges, rows, evaluated = everything
+        groups.edges = edges
+        result.over_all = rows
+        result.selection = f"all {rows:,} {schema.entity_plural}"
+        note = NOTE_TRAINING_UNKNOWN if not ctx.workspace.training_known else \
+            f"on the {evaluated:,} of them the model was not trained on"
+        n_evaluated = evaluated
+    else:
+        held_rows, note = evaluation_rows(ctx)
+        evaluate = frame.index.isin(held_rows.index)
+        report = fx.assess(frame[schema.target], ctx.predictions(), groups.labels, favourable=fav,
+                           evaluate=evaluate, order=groups.order)
+        n_evaluated = int(evaluate.sum())
     result.groups = {str(g): {"size": int(r["size"]), "selection_rate": float(r["selection_rate"]),
                               "evaluated": int(r["evaluated"]), "tpr": _none(r["tpr"]),
                               "fpr": _none(r["fpr"]), "accuracy": _none(r["accuracy"]),
@@ -150,13 +162,27 @@ def bias(ctx, step: q.Bias) -> BiasResult:
     result.phrased = len(attributes) == 1 and spec.kind != "numeric" \
         and all(spec.value_phrases.get(plain_value(v)) for v in frame[attributes[0]].dropna().unique())
     result.bands = {k: list(v) for k, v in groups.edges.items()}
-    result.rows_note, result.evaluated = note, int(evaluate.sum())
+    result.rows_note, result.evaluated = note, n_evaluated
     exclude = set(attributes) | {schema.target}
     for a in attributes:
         exclude |= set(complementary_flags(a, schema, ctx.workspace.data))
     result.proxies = [{"feature": f, "cramers_v": v, "strong": v >= fx.PROXY_STRONG}
                       for f, v in fx.proxies(frame, groups.labels, schema, sorted(exclude))]
     return result
+
+
+def _over_everything(ctx, attributes: list[str], bands):
+    """On a workspace that holds a sample: the report over every row of the source, from an audit
+    of them (talk2model.scale.fairness), when the whole data is asked about."""
+    ws = ctx.workspace
+    if not ws.sampled or ctx.whatifs or ctx.fetched or not ctx.is_whole_data:
+        return None
+    from talk2model.scale.fairness import fairness_over_all
+
+    found = fairness_over_all(ws, attributes, tuple(bands) if bands else None)
+    if found is not None:
+        ctx.exact_ops += 1
+    return found
 
 
 def _none(x) -> float | None:
@@ -317,6 +343,10 @@ def say_bias(r: BiasResult, ctx) -> Reply:
     elif r.proxies:
         names = ", ".join(f"{schema.features[p['feature']].label} ({fmt_number(p['cramers_v'])})" for p in r.proxies)
         text += f" No strong proxies for {label}; the most associated features are {names} (Cramér's V)."
+    if r.over_all:
+        text += (f" The rates are over all {r.over_all:,} {schema.entity_plural} (from the audit of every row, "
+                 f"counted with Dask)" + (f"; the proxies over the sample of {len(ctx.workspace.data):,}."
+                                          if r.proxies else "."))
 
     def rate_cell(group: str, metric: str) -> str | None:
         rate = g[group]["intervals"][metric]

@@ -148,6 +148,9 @@ class ScoreResult(Result):
                      "What's the F1 score on applicants over 60?"))
 def score(ctx, step) -> ScoreResult:
     ctx.require_rows()
+    everything = _score_everything(ctx, step)
+    if everything is not None:
+        return everything
     rows, note = evaluation_rows(ctx)
     if len(rows) == 0:
         raise OperationError(f"the model was trained on all of {ctx.described()}, so there is "
@@ -176,6 +179,37 @@ def score(ctx, step) -> ScoreResult:
     else:
         result.too_small = unc.too_small(len(rows), None)
     return result
+
+
+def _score_everything(ctx, step) -> ScoreResult | None:
+    """On a workspace that holds a sample: a share (accuracy, precision, recall, specificity, NPV)
+    over every row of the source, from the confusion counts of an audit of all of them
+    (talk2model.scale.fairness), when the whole data is asked about."""
+    ws, schema = ctx.workspace, ctx.schema
+    if not ws.sampled or ctx.whatifs or ctx.fetched or not ctx.is_whole_data or step.metric not in SHARES \
+            or schema.task != "classification" or len(schema.classes) != 2:
+        return None
+    from talk2model.scale.fairness import confusion_over_all
+
+    pos = positive_class(schema, list(schema.classes))
+    found = confusion_over_all(ws, pos)
+    if found is None:
+        return None
+    tp, fn, fp, tn = found
+    count, n = {"accuracy": (tp + tn, tp + fn + fp + tn), "precision": (tp, tp + fp), "recall": (tp, tp + fn),
+                "specificity": (tn, tn + fp), "npv": (tn, tn + fn)}[step.metric]
+    if not n:
+        return None
+    ctx.exact_ops += 1
+    rate = unc.rate(count, n)
+    evaluated = tp + fn + fp + tn
+    note = (NOTE_TRAINING_UNKNOWN if not ws.training_known else
+            f"on the {evaluated:,} of them with a known outcome the model was not trained on "
+            f"(from the audit of every row)")
+    return ScoreResult(metric=step.metric, value=count / n, n=evaluated,
+                       selection=f"all {ws.rows_in_source:,} {schema.entity_plural}", rows_note=note,
+                       positive_class=pos, count=count, of=n, low=rate.low, high=rate.high, interval="wilson",
+                       too_small=rate.too_small, training_known=ws.training_known)
 
 
 COUNT_WORDS = {"accuracy": "{count:,} of {of:,} right",

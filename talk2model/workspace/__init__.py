@@ -32,7 +32,7 @@ import pandas as pd
 
 from talk2model.errors import WorkspaceError
 from talk2model.paths import resource_dir
-from talk2model.workspace.data import fingerprint_frame, load_table
+from talk2model.workspace.data import fetch_rows, fingerprint_frame, load_rows
 from talk2model.workspace.model import Model, check_trust, load_model, wrap_model
 from talk2model.textutil import did_you_mean
 from talk2model.workspace.schema import Feature, Schema, build_schema, split_words
@@ -46,6 +46,8 @@ ERR_TOML = "workspace file {path}: {error}"
 ERR_TRAINED_ON = ("[model] trained_on_these_rows must be true or false (a TOML boolean), not {value!r}; "
                   "or list the training rows with train_ids")
 ERR_TRAINED_BOTH = "[model] gives both train_ids and trained_on_these_rows; keep one"
+ERR_BIG_TABLE_ID = ("[data] table {table} has {rows:,} rows, more than memory_rows, so the workspace holds a "
+                    "sample and reads other rows by id: set [schema] id_column to its (indexed) id column")
 
 log = logging.getLogger("talk2model.workspace")
 
@@ -60,6 +62,13 @@ class Workspace:
     source: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     training: Any = None   # talk2model.workspace.checkpoints.TrainingSpec: checkpoints for influence
+    # the workspace file's [data] table ("_base": its folder) and [schema] id_column: where batch
+    # work (talk2model.scale) reads every row from, in partitions; None for a frame in memory
+    data_spec: dict | None = None
+    id_column: str | None = None
+    # rows in the source when `data` holds only a random sample of them (a Parquet dataset or SQL
+    # table bigger than [data] memory_rows); None when `data` is everything
+    rows_in_source: int | None = None
     kind: ClassVar[str] = "table"   # "image" for ImageWorkspace
 
     @classmethod
@@ -123,6 +132,38 @@ class Workspace:
         values = self.model.predict_proba(self.X(frame))
         classes = [_plain(c) for c in self.model.classes_]
         return pd.DataFrame(values, index=frame.index, columns=classes)
+
+    # ---- data bigger than memory ----------------------------------------------------------
+    @property
+    def sampled(self) -> bool:
+        """`data` is a random sample of a bigger source (answers say so)."""
+        return self.rows_in_source is not None and self.rows_in_source > len(self.data)
+
+    def fetch(self, ids) -> pd.DataFrame:
+        """The rows with these ids, from `data` when they are in it, else read from the source
+        (only what holds them). Ids in neither are left out."""
+        ids = list(ids)
+        have = [i for i in ids if i in self.data.index]
+        missing = [i for i in ids if i not in self.data.index]
+        parts = [self.data.loc[have]] if have else []
+        if missing and self.sampled and self.data_spec:
+            read = fetch_rows(self.data_spec, Path(self.data_spec["_base"]), missing, self.id_column)
+            if len(read):
+                parts.append(read[self.data.columns].astype(self.data.dtypes.to_dict()))
+        return pd.concat(parts) if parts else self.data.iloc[:0]
+
+    def predictions_of(self, frame: pd.DataFrame) -> pd.Series:
+        """The model's predictions for rows of the data (cached) or any other rows (computed)."""
+        cached = self.predictions()
+        if frame.index.isin(cached.index).all():
+            return cached.loc[frame.index]
+        return self.predictions(frame)
+
+    def probabilities_of(self, frame: pd.DataFrame) -> pd.DataFrame:
+        cached = self.probabilities()
+        if frame.index.isin(cached.index).all():
+            return cached.loc[frame.index]
+        return self.probabilities(frame)
 
     def held_out_mask(self, ids: pd.Index) -> np.ndarray:
         """True for the rows the model was not trained on. When that is not known
@@ -282,8 +323,11 @@ def _load_toml(path: Path) -> Workspace:
             raise WorkspaceError(f"workspace file {path.name}: the [{section}] table is missing")
     trusted, trusted_types = check_trust(spec["model"])  # before any data is read
     name = spec.get("name", path.stem)
-    data = load_table(spec["data"], base)
+    data, rows_in_source = load_rows(spec["data"], base)
     schema_table = dict(spec["schema"])
+    id_column = schema_table.get("id_column") or None
+    if rows_in_source is not None and "url" in spec["data"] and not id_column:
+        raise WorkspaceError(ERR_BIG_TABLE_ID.format(table=spec["data"].get("table"), rows=rows_in_source))
     if schema_table.get("id_column"):
         col = schema_table["id_column"]
         if col not in data.columns:
@@ -318,4 +362,6 @@ def _load_toml(path: Path) -> Workspace:
     from talk2model.workspace.checkpoints import training_spec
 
     return Workspace(name=name, schema=schema, data=data, model=model, train_ids=train_ids,
-                     source=str(path), training=training_spec(spec.get("training"), base))
+                     source=str(path), training=training_spec(spec.get("training"), base),
+                     data_spec={**spec["data"], "_base": str(base)}, id_column=id_column,
+                     rows_in_source=rows_in_source)

@@ -202,7 +202,6 @@ def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path,
 
 def test_precompute_on_dask_fills_the_cache_questions_read(client, tmp_path):
     from talk2model import Assistant
-    from talk2model.explainers.attributions import configure_cache
     from talk2model.scale.precompute import precompute
     from talk2model.store.cache import AttributionCache
 
@@ -210,15 +209,11 @@ def test_precompute_on_dask_fills_the_cache_questions_read(client, tmp_path):
     credit = load_workspace("credit")
     figures = precompute(credit, client, AttributionCache(url), partition_rows=300)
     assert figures["stored"] == len(credit.data) == figures["rows"]
-    try:
-        configure_cache(url)
-        answer = Assistant(credit).run("filter id == 5 then explain auto").to_json()["result"]
-        assert answer["from_cache"] == 1
-        fresh = Explainer(credit).compute(credit.data.loc[[5]], "shap-tree")
-        got = [answer["attributions"][f] for f in Explainer(credit).encoding.features]
-        np.testing.assert_allclose(got, fresh.values[0], atol=1e-12)
-    finally:
-        configure_cache(None)
+    answer = Assistant(credit, cache=AttributionCache(url)).run("filter id == 5 then explain auto").to_json()["result"]
+    assert answer["from_cache"] == 1
+    fresh = Explainer(credit).compute(credit.data.loc[[5]], "shap-tree")
+    got = [answer["attributions"][f] for f in Explainer(credit).encoding.features]
+    np.testing.assert_allclose(got, fresh.values[0], atol=1e-12)
 
 
 def test_a_parquet_dataset_bigger_than_memory_answers_from_a_sample_and_reads_what_it_needs(client, adult, tmp_path):

@@ -56,9 +56,10 @@ ALLOWED = {
     ("talk2model.scale.precompute", "talk2model.store"):
         "Dask's precompute fills the store's attribution cache; like the audit's recording, it belongs "
         "in the command layer",
-    ("talk2model.parser.evaluate", "talk2model.engine"): "parser redesign in flight",
-    ("talk2model.parser.evaluate", "talk2model.assistant"): "parser redesign in flight",
-    ("talk2model.parser.train.align", "talk2model.engine"): "parser redesign in flight",
+    ("talk2model.parser.evaluate", "talk2model.engine"):
+        "the evaluation scores a conversation turn by the rows the engine selects (a tool, not the parser)",
+    ("talk2model.parser.evaluate", "talk2model.assistant"):
+        "the evaluation runs conversations through Assistant.ask, as users meet the parser",
 }
 
 

@@ -7,7 +7,7 @@ code before migrations wrote and read it:
   OLD_STORE talk2model`, run in a subprocess with it first on the path) opens a store, writes
   sessions, turns and feedback, and prints what it reads back; skipped when the checkout does not
   have that commit (a shallow CI clone);
-- `create_all`: today's tables created the way the code before migrations did
+- `create_all`: the tables of then created the way the code before migrations did
   (`Base.metadata.create_all`, no version table) and rows inserted by plain SQL: always runs.
 
 Then `talk2model db upgrade --db URL` runs as a command, and today's `Store` must read back exactly
@@ -39,7 +39,8 @@ from talk2model.store.turns import Store
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TALK2MODEL_TEST_PG_URL")
 OLD_STORE = "1e6feac4fe7355f86bd9300ac7d0ae1ca9e26855"   # main before the store kept schema versions
-TABLES = ("feedback", "turns", "sessions", "attribution_cache", "alembic_version")
+PRE_MIGRATION_TABLES = ("sessions", "turns", "feedback", "attribution_cache")
+TABLES = ("feedback", "turns", "sessions", "attribution_cache", "audits", "alembic_version")
 
 
 def _drop_all(url: str) -> None:
@@ -133,7 +134,8 @@ def _write_with_create_all(url: str) -> dict:
     import talk2model.store.tables  # noqa: F401
 
     engine = sa.create_engine(url)
-    Base.metadata.create_all(engine)          # what db.connect did before migrations
+    # what db.connect did before migrations, with the tables that existed then
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[name] for name in PRE_MIGRATION_TABLES])
     when = datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc)
     sessions = [{"id": "a" * 32, "created_at": when, "last_active": when, "workspace": "credit",
                  "model_fingerprint": "m" * 16, "data_fingerprint": "d" * 16, "turn_count": 2, "user_name": "alice"}]

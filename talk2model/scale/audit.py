@@ -154,7 +154,7 @@ class RowAuditor:
                 found.append(None)
                 continue
             search = counterfactuals(self.workspace.model, part.loc[rid], self.change_space,
-                                     desired=self.favourable, use_dice=False, diagnose=False)
+                                     desired=self.favourable, diagnose=False)
             found.append(json.dumps([{"changes": {k: [plain_value(a), plain_value(b)] for k, (a, b) in cf.changes.items()},
                                       "probability": cf.probability} for cf in search.counterfactuals],
                                     default=str))

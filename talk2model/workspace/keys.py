@@ -70,7 +70,9 @@ Spec = Union[Kind, Table, MapOf]
 
 # [data] of a table workspace (also [training.data]): workspace/data.py
 TABLE_DATA = Table({"path": STRING, "url": STRING, "table": STRING, "query": STRING,
-                    "params": ANY_TABLE, "index_column": COLUMN})
+                    "params": ANY_TABLE, "index_column": COLUMN,
+                    "memory_rows": OWN, "sample_rows": OWN,      # data bigger than memory: data.py
+                    "audit": STRING})                            # an audit's output folder: scale/fairness.py
 # [data] of an image workspace: workspace/images.py read_images
 IMAGE_DATA = Table({"path": STRING, "index": STRING, "folder": STRING})
 

@@ -42,7 +42,7 @@ def canonical_whatifs(steps: list[dict] | None, workspace) -> list[dict] | None:
     set to 1 ("a misdemeanor instead of a felony"); the engine keeps the others consistent."""
     if not steps:
         return steps
-    from talk2model.engine import complementary_flags
+    from talk2model.query.whatif import complementary_flags
 
     schema = workspace.schema
     ons = [s["feature"] for s in steps if s["op"] == "whatif" and s["action"] == "set" and s["value"] == 1

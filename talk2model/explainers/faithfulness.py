@@ -223,3 +223,26 @@ def choose(results: list[MethodFaithfulness]) -> tuple[MethodFaithfulness, str]:
                             f"{shown(r.randomised_similarity)})" for r in failed))
     return best, why
 
+
+def aggregate(per_item: list[list[MethodFaithfulness]]) -> tuple[list[dict], dict[str, int]]:
+    """Per method over several items: how often it was the most faithful (`choose`), and its mean
+    deletion AUC, random AUC, infidelity, randomised similarity, share passing the sanity check and
+    seconds."""
+    wins: dict[str, int] = {}
+    table: dict[str, list[MethodFaithfulness]] = {}
+    for results in per_item:
+        best, _ = choose(results)
+        wins[best.method] = wins.get(best.method, 0) + 1
+        for r in results:
+            table.setdefault(r.method, []).append(r)
+    rows = []
+    for method, rs in table.items():
+        sims = [r.randomised_similarity for r in rs if r.randomised_similarity is not None]
+        rows.append({"method": method, "deletion_auc": float(np.mean([r.deletion_auc for r in rs])),
+                     "random_auc": float(np.mean([r.random_auc for r in rs])),
+                     "infidelity": float(np.mean([r.infidelity for r in rs])),
+                     "randomised_similarity": float(np.mean(sims)) if sims else None,
+                     "passes_sanity": float(np.mean([bool(r.passes_sanity) for r in rs])) if sims else None,
+                     "seconds": float(np.mean([r.seconds for r in rs])), "wins": wins.get(method, 0)})
+    return rows, wins
+

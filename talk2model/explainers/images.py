@@ -29,7 +29,7 @@ from talk2model import deadline
 from talk2model.errors import OperationError
 from talk2model.explainers.captum_backend import (METHOD_NAMES, Attribution, CaptumExplainer,
                                                   explainer_like, randomised_copy)
-from talk2model.explainers.faithfulness import MethodFaithfulness, choose, compare
+from talk2model.explainers.faithfulness import MethodFaithfulness, aggregate, compare
 
 BACKGROUND = 20          # Deep SHAP's background: this many training images, seeded
 MODEL_SAMPLE = 10        # `auto` for a group: faithfulness measured on this many held-out images
@@ -148,23 +148,10 @@ class ImageExplainer:
         held = [i for i in held if i not in workspace.uploads]
         rng = np.random.default_rng(SEED)
         sample = [held[k] for k in sorted(rng.choice(len(held), min(MODEL_SAMPLE, len(held)), replace=False))]
-        wins: dict[str, int] = {}
-        table: dict[str, list[MethodFaithfulness]] = {}
-        for image_id in sample:
-            results = self.faithfulness(workspace, image_id)
-            best, _ = choose(results)
-            wins[best.method] = wins.get(best.method, 0) + 1
-            for r in results:
-                table.setdefault(r.method, []).append(r)
-        rows = []
-        for method, rs in table.items():
-            sims = [r.randomised_similarity for r in rs if r.randomised_similarity is not None]
-            rows.append({"method": method, "wins": wins.get(method, 0),
-                         "deletion_auc": float(np.mean([r.deletion_auc for r in rs])),
-                         "random_auc": float(np.mean([r.random_auc for r in rs])),
-                         "infidelity": float(np.mean([r.infidelity for r in rs])),
-                         "randomised_similarity": float(np.mean(sims)) if sims else None,
-                         "passes_sanity": float(np.mean([bool(r.passes_sanity) for r in rs])) if sims else None})
+        rows, _ = aggregate([self.faithfulness(workspace, image_id) for image_id in sample])
+        rows = [{"method": r["method"], "wins": r["wins"], **{k: v for k, v in r.items()
+                                                              if k not in ("method", "wins", "seconds")}}
+                for r in rows]
         best = max(rows, key=lambda r: (r["wins"], -r["deletion_auc"]))
         why = (f"{METHOD_NAMES[best['method']]} is the most faithful of {len(rows)} methods on "
                f"{best['wins']} of {len(sample)} held-out images (mean deletion AUC "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from talk2model.errors import OperationError
 from talk2model.explainers.captum_backend import METHOD_NAMES
-from talk2model.explainers.faithfulness import choose
+from talk2model.explainers.faithfulness import aggregate, choose
 from talk2model.ops.registry import Result, operation
 from talk2model.verbalize import Reply, fmt_number, pct, says
 
@@ -39,26 +39,6 @@ def _sample(frame: pd.DataFrame, ws) -> list:
     pool = list(held) if len(held) else list(frame.index)
     rng = np.random.default_rng(0)
     return [pool[k] for k in sorted(rng.choice(len(pool), min(SAMPLE, len(pool)), replace=False))]
-
-
-def _aggregate(per_item: list[list]) -> tuple[list[dict], dict[str, int]]:
-    wins: dict[str, int] = {}
-    table: dict[str, list] = {}
-    for results in per_item:
-        best, _ = choose(results)
-        wins[best.method] = wins.get(best.method, 0) + 1
-        for r in results:
-            table.setdefault(r.method, []).append(r)
-    rows = []
-    for method, rs in table.items():
-        sims = [r.randomised_similarity for r in rs if r.randomised_similarity is not None]
-        rows.append({"method": method, "deletion_auc": float(np.mean([r.deletion_auc for r in rs])),
-                     "random_auc": float(np.mean([r.random_auc for r in rs])),
-                     "infidelity": float(np.mean([r.infidelity for r in rs])),
-                     "randomised_similarity": float(np.mean(sims)) if sims else None,
-                     "passes_sanity": float(np.mean([bool(r.passes_sanity) for r in rs])) if sims else None,
-                     "seconds": float(np.mean([r.seconds for r in rs])), "wins": wins.get(method, 0)})
-    return rows, wins
 
 
 @operation("faithfulness", description="Which explanation method to trust for this model: each one's "
@@ -91,7 +71,7 @@ def faithfulness(ctx, step) -> FaithfulnessResult:
         why = f"{METHOD_NAMES.get(best.method, best.method)} is {why}"
         best_method, wins = best.method, {best.method: 1}
     else:
-        rows, wins = _aggregate(per_item)
+        rows, wins = aggregate(per_item)
         best_row = max(rows, key=lambda r: (r["wins"], -r["deletion_auc"]))
         why = (f"{METHOD_NAMES.get(best_row['method'], best_row['method'])} is the most faithful on "
                f"{best_row['wins']} of {len(per_item)} of them (mean deletion AUC {fmt_number(best_row['deletion_auc'])} "

@@ -211,6 +211,7 @@ class Assistant:
             body = _sentence(str(exc))
             return Answer(question=question, text=f"I understood: {reading}.\n\n{body}", body=body,
                           reading=reading, query=query, error=str(exc))
+        self._note_speaker(question, query)
         replies: list[Reply] = []
         results: list[dict] = []
         errors: list[str] = []
@@ -238,6 +239,18 @@ class Assistant:
                       reading=reading, query=query, replies=replies, results=results,
                       error="; ".join(errors) if errors else None,
                       selection=self.selection_text, selection_ids=_ran_on(query, run, before))
+
+    def _note_speaker(self, question: str, query: Query) -> None:
+        """'I'm applicant 10, why was I denied?': the asker's own row, kept for the conversation so
+        that a later 'what if my savings were higher?' is about them."""
+        from talk2model.parser.constraints import speaks_of_self
+        from talk2model.parser.normalize import tokenize
+        from talk2model.query import ast as q
+
+        filters = [s for s in query.steps if isinstance(s, q.Filter)]
+        if len(filters) == 1 and isinstance(filters[0].where, q.Cmp) and filters[0].where.feature == "id" \
+                and filters[0].where.cmp == "==" and speaks_of_self(tokenize(question)):
+            self.state.speaker_ids = [filters[0].where.value]
 
     def _presupposition_note(self, question: str, query: Query, run) -> str | None:
         """'Why was applicant 12 denied?' when the model approves applicant 12: say so first."""

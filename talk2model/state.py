@@ -24,6 +24,7 @@ class Conversation:
     current_ids: list[Any] | None = None
     current_text: str | None = None
     defined: set[str] = field(default_factory=set)   # model terms already explained ("log-odds", "SHAP")
+    speaker_ids: list[Any] | None = None       # the asker's own row ("I'm applicant 10"): what "my" means
 
     @property
     def current_size(self) -> int | None:

@@ -81,3 +81,30 @@ def test_a_new_group_starts_fresh_and_the_header_agrees(credit):
     overall = bot.ask("which features matter most overall?")
     assert len(overall.selection_ids) == len(credit.data)
     assert overall.selection.startswith("all 1,000 applicants")
+
+
+def test_the_asker_is_remembered_when_they_speak_of_themselves(credit):
+    """'I'm applicant 10' once; later 'for me' / 'my' mean applicant 10 even after a turn about
+    everyone, while 'I'd like to know ...' (the asker only asking) does not select them."""
+    bot = Assistant(credit)
+    bot.ask("I'm applicant 10. Why did the model decide that?")
+    everyone = bot.ask("how accurate is the model overall?")
+    assert everyone.selection_ids is not None and len(everyone.selection_ids) == len(credit.data)
+    mine = bot.ask("what does it predict for me?")
+    assert ops(mine) == ["predict"]
+    assert mine.selection_ids == [10]
+    asked = bot.ask("I would like to know how many applicants rent")
+    renters = sorted(credit.data.index[credit.data["housing"] == "rent"])
+    assert sorted(asked.selection_ids) == renters
+
+
+def test_a_bare_number_follows_the_feature_the_group_was_cut_on(diabetes):
+    """'patients under 30' then 'and between 30 and 50?': the numbers are ages again (pandas
+    on the workspace's data is the oracle), not a question back about which feature."""
+    bot = Assistant(diabetes)
+    first = bot.ask("what is the recall for patients younger than 30?")
+    data = diabetes.data
+    assert sorted(first.selection_ids) == sorted(data.index[data["Age"] < 30])
+    answer = bot.ask("and between 30 and 50?")
+    assert answer.query is not None, answer.text
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] >= 30) & (data["Age"] <= 50)])

@@ -96,6 +96,22 @@ def test_a_missing_feature_is_named_not_swapped():
     assert offered == set(load_workspace("credit").schema.sensitive)
 
 
+@pytest.mark.parametrize("ws,question,missing", [
+    ("diabetes", "how many of the patients smoke?", "smoke"),
+    ("german", "what is the average yearly salary of the applicants?", "salary"),
+    ("compas", "does the model use the defendant's religion?", "religion"),
+])
+def test_something_the_data_lacks_is_said_with_the_nearest_real_features(ws, question, missing):
+    """Never a stand-in: no query runs, the answer names the missing word and offers features
+    the workspace really has."""
+    parsed = parser(ws).parse(question)
+    assert parsed.query is None and not parsed.choices, parsed.query and parsed.query.to_text()
+    assert f"'{missing}'" in parsed.message
+    labels = [spec.label for spec in load_workspace(ws).schema.features.values()]
+    offered = parsed.message.split(f"'{missing}'")[1]
+    assert any(label in offered for label in labels)
+
+
 def test_gibberish_gets_examples():
     parsed = parser("german").parse("qwzx vbnm")
     assert parsed.query is None and parsed.message.startswith("I did not understand that.")

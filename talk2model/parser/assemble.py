@@ -22,6 +22,9 @@ from talk2model.query import ast as q
 
 FILTER_NUMBER = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade")
 WHATIF_NUMBER = ("n_set", "n_inc", "n_dec")
+# a follow-up with conditions of its own narrows the group being discussed ("loans over 36 months
+# only") when the reader is this sure that it continues it; below, the conditions start afresh
+NARROWS = 0.8
 INSIDE = ("adversarial", "influence", "visualize_class", "concepts", "embedding")
 NEEDS_FEATURE = {"dependence": "feature", "define": "feature", "statistic": "feature", "bias": "attribute"}
 
@@ -53,6 +56,7 @@ class Assembler:
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
+        role = C.unclaimed_whatif_amounts(g, role)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
@@ -61,16 +65,22 @@ class Assembler:
         others = C.everyone_else(state) if any(role[i] == "r_other" for i in role) else None
         if others is None and (any(role[i] == "r_prev" for i in role) or (
                 state is not None and state.last_ids is not None and r.follows > 0.5
-                and not pieces and not self._is_fresh(r))):
+                and (not pieces or (r.follows > NARROWS and len(state.last_ids) > 1))
+                and not self._is_fresh(r) and not C.says_everyone(g))):
             steps.append(q.PreviousFilter())
         if others is not None:
             pieces.insert(0, Piece(-1, others))
         where = C.join_conditions(g, pieces, self.workspace)
+        speaker = C.speaker_row(state, g.tokens, where, role)
+        if speaker is not None:              # "what if my savings were higher?": the asker's own row
+            steps, where = [], speaker
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
             replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace)
             if replaced is not None:          # "and for men?" after women: not an empty "and"
                 steps.pop()
                 where = replaced
+            elif C.only_ids(where) and C.names_new_rows(where, state):
+                steps.pop()                   # "my cousin is 6815, does he ...": a new person, not "and"
         if where is not None:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
@@ -93,7 +103,7 @@ class Assembler:
     @staticmethod
     def _is_fresh(r: Reading) -> bool:
         return bool(r.slots) and r.slots[0].op in ("describe_data", "describe_model", "capabilities", "define",
-                                                   "followup", "outside")
+                                                   "followup", "outside", "unknown")
 
     # ------------------------------------------------------------------ numbers
     def _bind_numbers(self, g: Grounding, role: dict, out: Assembly) -> dict[int, str | None]:
@@ -144,7 +154,7 @@ class Assembler:
             for i in numbers:
                 if bound.get(i) is None:
                     bound[i] = C.implied_feature(self.workspace, g, i, person) \
-                        or C.feature_of_last_turn(self.state, spans[i], role[i])
+                        or C.feature_of_last_turn(self.state, spans[i], role[i], self.schema)
                     if bound[i] is None:
                         out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
         return bound
@@ -262,8 +272,8 @@ class Assembler:
         op = slot.op
         arg = {name: value for name, (value, _) in slot.args.items()}
         last = C.last_feature(state)
-        if op == "outside":
-            out.problems.append("outside")
+        if op in ("outside", "unknown"):
+            out.problems.append(op)
             return None
         if op == "explain":       # the method said ("with Grad-CAM") is used up by the explanation
             said = [m for m in self.methods if m in q.METHODS]

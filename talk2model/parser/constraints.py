@@ -5,6 +5,7 @@ number is about, how a negated flag is written, when two conditions are an "or".
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -152,7 +153,7 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
         if len(plausible) == 1:        # 'more than 3 years' is no age: the loan's duration
             return plausible[0]
     age = age_feature(schema)
-    people = (person or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
+    people = (person or span.decade or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)))
     if age and people and value is not None and (_in_range(schema.features[age], value) or (
             span.decade and _in_range(schema.features[age], value + 9))):
@@ -427,15 +428,77 @@ def class_of_selection(state) -> Any:
     return None
 
 
-def feature_of_last_turn(state, span: Span, role: str) -> str | None:
-    """'And with 5 fewer?' after a what-if on the priors: the feature of the last change (or of
-    the last operation)."""
+def feature_of_last_turn(state, span: Span, role: str, schema=None) -> str | None:
+    """'And with 5 fewer?' after a what-if on the priors: the feature of the last change;
+    'and between 30 and 50?' after 'the under-30s': the numeric feature the last group was cut
+    on (when the number fits its range); else the feature of the last operation."""
     if state is None:
         return None
     if role in ("n_set", "n_inc", "n_dec") or span.hint in ("up", "down"):
         for w in reversed(getattr(state, "last_whatifs", ()) or ()):
             return w.feature
+    if schema is not None and role in ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade"):
+        cut = {c.feature for c in _comparisons(getattr(state, "last_where", None))
+               if c.feature in schema.features and schema.features[c.feature].kind == "numeric"
+               and c.cmp != "==" and span.number is not None and _in_range(schema.features[c.feature], span.number)}
+        if len(cut) == 1:
+            return cut.pop()
     return last_feature(state)
+
+
+def _comparisons(expr) -> list[q.Cmp]:
+    if expr is None:
+        return []
+    if isinstance(expr, q.Cmp):
+        return [expr]
+    if isinstance(expr, q.Not):
+        return _comparisons(expr.item)
+    return [c for item in getattr(expr, "items", ()) for c in _comparisons(item)]
+
+
+# first-person words that point at the asker's own row ("what if my loan were smaller?"), and the
+# verbs after which "me" is only the addressee ("tell me", "show me the data")
+_SELF_WORDS = frozenset({"my", "mine", "myself", "i", "im", "i'm"})
+_TO_ME_VERBS = frozenset({"tell", "show", "give", "let", "help", "explain", "remind", "walk", "get", "send",
+                          "list", "describe", "teach", "print", "display", "lemme", "gimme", "make"})
+_ASKER_PHRASES = (("i", "want"), ("i", "would"), ("i", "d"), ("i", "wonder"), ("i", "was", "wondering"),
+                  ("i", "need"), ("i", "am", "curious"), ("i", "m", "curious"), ("i", "like"), ("can", "i", "ask"),
+                  ("i", "have", "a"), ("i", "have", "another"), ("i", "have", "one"), ("i", "have", "some"), ("i", "think"), ("i", "see"), ("i", "don"), ("i", "do", "not"), ("i", "understand"),
+                  ("i", "get"), ("i", "mean"), ("could", "i"), ("may", "i"), ("i", "ll"), ("i", "will"))
+
+
+def speaks_of_self(tokens: list[str]) -> bool:
+    """The asker talks about themselves as a row ('my loan', 'for me', 'if I were 40'), not only
+    as the one asking ('I'd like to know', 'show me the data')."""
+    words = [t.lower() for t in tokens]
+    skip: set[int] = set()
+    for k in range(len(words)):
+        for phrase in _ASKER_PHRASES:
+            if tuple(words[k:k + len(phrase)]) == phrase:
+                skip.update(range(k, k + len(phrase)))
+    for k, w in enumerate(words):
+        if k in skip:
+            continue
+        if w in ("my", "mine", "myself"):
+            return True
+        if w in ("i", "im", "i'm"):
+            return True
+        if w == "me" and not (k and words[k - 1] in _TO_ME_VERBS | {"to"}):
+            return True
+    return False
+
+
+def speaker_row(state, tokens: list[str], where, role: dict) -> q.Expr | None:
+    """'I'm applicant 10' ... 'what does it predict for me?': the asker's own row, said once in the
+    conversation and meant whenever they speak of themselves without naming other rows."""
+    ids = getattr(state, "speaker_ids", None)
+    if not ids or where is not None or any(r in ("r_prev", "r_other", "n_id") for r in role.values()):
+        return None
+    if not speaks_of_self(tokens):
+        return None
+    if getattr(state, "current_ids", None) == list(ids):
+        return None                  # already talking about the asker: the selection carries on
+    return q.Cmp("id", "==", ids[0])
 
 
 def without_repeats(steps: list[q.Step]) -> list[q.Step]:
@@ -521,6 +584,12 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace) 
         return None
     parts = kept + list(q.conjuncts(where))
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
+def only_ids(where: q.Expr | None) -> bool:
+    """The selection is rows named by id and nothing else ('applicant 13', '12 or 40')."""
+    items = [where] if isinstance(where, q.Cmp) else list(getattr(where, "items", ())) if isinstance(where, q.Or) else []
+    return bool(items) and all(isinstance(c, q.Cmp) and c.feature == "id" and c.cmp == "==" for c in items)
 
 
 def names_new_rows(where: q.Expr | None, state) -> bool:
@@ -626,3 +695,58 @@ def class_pairs(g: Grounding, pieces: list) -> list:
         other = "label" if a.feature == "prediction" else "prediction"
         out[k] = type(out[k])(out[k].start, q.Cmp(other, b.cmp, b.value))
     return out
+
+
+def unclaimed_whatif_amounts(g: Grounding, role: dict) -> dict:
+    """'Would cutting the loan by 1000 help?': a number the reader gave no role, in a question
+    with a what-if feature that has no amount of its own, is that change's amount: up or down
+    when said with "by" (the direction from the change verb, cues.toml [change_verbs]), else the
+    value it is set to."""
+    spans = g.spans
+    changed = [j for j, r in role.items() if r == "f_whatif"]
+    amounts = [i for i, r in role.items() if r in ("n_set", "n_inc", "n_dec")]
+    loose = [i for i, r in role.items() if spans[i].kind == "number" and r in (None, "none")
+             and spans[i].number is not None]
+    if len(changed) != 1 or amounts or len(loose) != 1:
+        return role
+    i = loose[0]
+    out = dict(role)
+    words = g.tokens
+    if spans[i].start and words[spans[i].start - 1] == "by":
+        verbs = _change_verbs()
+        said = words[:spans[i].start]
+        down = any(w.startswith(tuple(verbs["down"])) for w in said)
+        up = any(w.startswith(tuple(verbs["up"])) for w in said)
+        if up == down:
+            return role
+        out[i] = "n_dec" if down else "n_inc"
+    else:
+        out[i] = "n_set"
+    return out
+
+
+@lru_cache(maxsize=1)
+def _change_verbs() -> dict:
+    from talk2model.parser.grounding import cues
+
+    return cues().get("change_verbs", {"up": [], "down": []})
+
+
+def says_everyone(g: Grounding) -> bool:
+    """'Which features matter most overall?', 'accuracy for all applicants': the follow-up is about
+    everyone, whatever the last turn was about (cues.toml [everyone])."""
+    words = g.tokens
+    for phrase in _everyone_phrases():
+        n = len(phrase)
+        if any(tuple(words[k:k + n]) == phrase for k in range(len(words) - n + 1)):
+            return True
+    entity_at = {s.start for s in g.spans if s.kind == "entity"}
+    return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
+
+
+@lru_cache(maxsize=1)
+def _everyone_phrases() -> tuple[tuple[str, ...], ...]:
+    from talk2model.parser.grounding import cues
+    from talk2model.parser.normalize import tokenize
+
+    return tuple(tuple(tokenize(w)) for w in cues().get("everyone", {}).get("words", ()))

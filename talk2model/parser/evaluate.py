@@ -158,9 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 # ---------------------------------------------------------------------------- conversations
 def _ops(steps: list[dict]) -> str:
@@ -240,3 +237,7 @@ def conversations(items: list[dict], args) -> int:
         print(f"  got:  {json.dumps(answer.query.to_json()['steps']) if answer.query else answer.text[:120]}"
               f"  on {len(answer.selection_ids) if answer.selection_ids is not None else 'no'} rows")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

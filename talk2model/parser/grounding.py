@@ -203,7 +203,7 @@ class Grounder:
             return False                 # "no younger than 55" is a comparison, not the count 0
         for s in lexical:
             if i < s.start <= i + 3 and s.kind == "feature" and any(
-                    self.schema.features[f].kind == "numeric" for f in s.features):
+                    f in self.schema.features and self.schema.features[f].kind == "numeric" for f in s.features):
                 return all(t in ("more", "other", "previous", "prior", "time", "the", "any") for t in tokens[i + 1:s.start])
         return False
 

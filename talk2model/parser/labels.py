@@ -1,7 +1,7 @@
 """What the reader decides, as label sets shared by training and reading.
 
 - up to `SLOTS` operation slots, in the order asked (each an operation, "end", or "outside" for a
-  question that is not for us), each with its arguments (method, metric, mode, the kind of
+  question that is not for us, or "unknown" for one about something the data does not have), each with its arguments (method, metric, mode, the kind of
   importance, what a statistic is about);
 - a role for every grounded span (`ROLES`, restricted by the span's type: a number can be a
   threshold, a what-if amount, an id or a "top N", never a value);
@@ -15,7 +15,8 @@ from talk2model.query import ast as q
 SLOTS = 4
 # every operation of the query language except the two that only place steps
 OPS = tuple(op for op in q.STEP_TYPES if op not in ("filter", "previous_filter", "whatif"))
-SLOT_LABELS = ("end", "outside") + OPS
+# "unknown": the question names something the workspace does not have (a feature, value or class)
+SLOT_LABELS = ("end", "outside", "unknown") + OPS
 
 METHODS = q.METHODS
 METRICS = q.METRICS

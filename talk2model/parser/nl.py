@@ -25,6 +25,8 @@ from talk2model.query.validate import validate
 NOT_UNDERSTOOD = "I did not understand that."
 OUT_OF_SCOPE = "That does not look like a question about the model or its data."
 NO_SUCH_FEATURE = "This data has nothing called {words}."
+NOTHING_LIKE = "This data does not have what you are asking about."
+NEAREST = " The closest things it has: {features}."
 WHICH_FEATURE = "Which feature do you mean? For example: {features}."
 WHICH_ATTRIBUTE = "Which group should I check the model's fairness across?"
 WHICH_NUMBER = "Which feature does {value} refer to?"
@@ -67,6 +69,8 @@ class NaturalLanguageParser:
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)
+        if "unknown" in built.problems:
+            return self._unknown(g, reading)
         if built.ask_feature:
             guessed = self._feature_in_other_words(built.ask_feature, g)
             if guessed is not None:
@@ -83,6 +87,8 @@ class NaturalLanguageParser:
         confidence = reading.confidence()
         if confidence < CHOICE_CONFIDENCE or _bare_name(g):    # "glucose": what about it? offer readings
             choices = self._alternatives(g, reading, state, query)
+            if _bare_name(g):
+                choices = self._about_feature(g, choices)
             if len(choices) > 1:
                 return Parse(query=None, choices=choices, confidence=confidence, message=UNSURE, source="nl")
         return Parse(query=query, confidence=round(confidence, 3), source="nl")
@@ -98,18 +104,44 @@ class NaturalLanguageParser:
     def _feature_in_other_words(self, op: str, g) -> str | None:
         """'the time someone spent locked up' -> months_in_jail: the feature whose words mean
         the same as an uncovered phrase (sentence-model similarity), or None."""
-        from talk2model.parser.semantic import SemanticFeatures, candidate_phrases
+        from talk2model.parser.semantic import candidate_phrases
 
         covered = {i for s in g.spans for i in range(s.start, s.end)}
         phrases = candidate_phrases(g.tokens, covered, self.generic)
         if not phrases:
             return None
-        key = "sensitive" if op == "bias" else "all"
-        if key not in self._semantic:
-            features = list(self.schema.sensitive) if op == "bias" else None
-            self._semantic[key] = SemanticFeatures(self.schema, features)
-        found = self._semantic[key].guess(phrases)
+        found = self._semantic_for("sensitive" if op == "bias" else "all").guess(phrases)
         return found[0] if found else None
+
+    def _semantic_for(self, key: str):
+        from talk2model.parser.semantic import SemanticFeatures
+
+        if key not in self._semantic:
+            features = list(self.schema.sensitive) if key == "sensitive" else None
+            self._semantic[key] = SemanticFeatures(self.schema, features)
+        return self._semantic[key]
+
+    def _unknown(self, g, reading) -> Parse:
+        """The reader says the question is about something this data lacks: say what, and
+        offer the nearest real features (never a silent stand-in); a fairness question offers
+        the checks the data can do."""
+        from talk2model.parser.semantic import candidate_phrases
+
+        asked = [op for op, p in (reading.slots[0].alternatives if reading.slots else [])
+                 if op not in ("end", "outside", "unknown") and p >= 0.1]
+        if asked[:1] == ["bias"]:
+            return self._ask_feature("bias", g, [])
+        unknown = self._unknown_words(g)
+        lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown)) if unknown else NOTHING_LIKE
+        covered = {i for s in g.spans for i in range(s.start, s.end)}
+        phrases = candidate_phrases(g.tokens, covered, self.generic) or list(unknown)
+        try:
+            nearest = self._semantic_for("all").nearest(phrases) if phrases else []
+        except Exception:  # noqa: BLE001 - the nearest features are a courtesy; the answer stands without
+            nearest = []
+        names = [self.schema.features[f].label for f in nearest] or \
+            [self.schema.features[f].label for f in list(self.schema.features)[:4]]
+        return Parse(message=lead + NEAREST.format(features=", ".join(names)), source="nl")
 
     def _unknown_words(self, g) -> list[str]:
         """Words the question leans on that neither this workspace nor questions in general use."""
@@ -144,7 +176,7 @@ class NaturalLanguageParser:
 
         choices = [Choice(describe_query(first, self.schema), first)]
         for op, p in reading.slots[0].alternatives if reading.slots else []:
-            if op in ("end", "outside", "repeat", "followup") or p < 0.1:
+            if op in ("end", "outside", "unknown", "repeat", "followup") or p < 0.1:
                 continue
             alt = copy.deepcopy(reading)
             alt.slots[0].op = op
@@ -160,6 +192,19 @@ class NaturalLanguageParser:
                 choices.append(Choice(describe_query(query, self.schema), query))
             if len(choices) == 3:
                 break
+        return choices
+
+    def _about_feature(self, g, choices: list[Choice]) -> list[Choice]:
+        """'glucose': what a person may want to know about one column, up to three choices."""
+        feature = next(f for sp in g.spans if sp.kind == "feature" for f in sp.features)
+        if feature not in self.schema.features:
+            return choices
+        for step in (q.Statistic(feature=feature), q.Define(feature=feature), q.Dependence(feature=feature)):
+            if len(choices) >= 3:
+                break
+            query = validate(q.Query((step,)), self.schema)
+            if all(c.query.steps[0].op != step.op for c in choices):
+                choices.append(Choice(describe_query(query, self.schema), query))
         return choices
 
     def _examples(self, lead: str) -> Parse:

@@ -117,6 +117,17 @@ class SemanticFeatures:
             self._vectors = embedder()(self.texts)
         return self._vectors
 
+    def nearest(self, phrases: list[str], k: int = 3) -> list[str]:
+        """The k features whose words are closest to any of the phrases, closest first."""
+        if not phrases or not self.texts:
+            return []
+        sims = embedder()(phrases) @ self.vectors.T
+        best: dict[str, float] = {}
+        for row in sims:
+            for f, s in zip(self.owner, row):
+                best[f] = max(best.get(f, -1.0), float(s))
+        return [f for f, _ in sorted(best.items(), key=lambda kv: -kv[1])[:k]]
+
     def guess(self, phrases: list[str]) -> tuple[str, str] | None:
         if not phrases or not self.texts:
             return None

@@ -292,6 +292,8 @@ def align(grounding: Grounding, steps: list[dict] | None, schema) -> Target:
     """Labels for one question whose canonical gold steps are `steps` (None: out of scope)."""
     if steps is None:
         return Target(slots=["outside"], args=[{}], roles={}, roles_ok=True)
+    if steps == [{"op": "unknown"}]:       # the roles of its spans are not what is being taught
+        return Target(slots=["unknown"], args=[{}], roles={}, roles_ok=True)
     ops = slot_steps(steps)
     target = Target(slots=[s["op"] for s in ops], args=[slot_args(s) for s in ops])
     a = _Aligner(grounding, schema)

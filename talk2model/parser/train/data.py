@@ -25,6 +25,7 @@ from talk2model.parser.train.schemas import load_training_workspace
 from talk2model.paths import resource_dir
 
 DEV_SETS = ("dev", "dev2", "dev3", "dev4", "dev5")
+UNKNOWN = [{"op": "unknown"}]      # the steps of a question about something the workspace lacks
 
 
 @dataclass
@@ -61,10 +62,13 @@ def items_from(records: list[dict], source: str) -> list[Item]:
                 gold = turn.get("gold")
                 current = gold["steps"] if gold else None
                 steps, follows, carry = turn_steps(previous, current)
+                if gold is None and turn.get("unknown"):
+                    steps = UNKNOWN
                 out.append(Item(rec["workspace"], turn["question"], steps, previous, follows, carry, source))
                 previous = current
-        elif rec.get("unknown"):
-            continue      # names something the workspace lacks: tested, not trained
+        elif rec.get("unknown") and rec.get("gold") is None:
+            # names something the workspace lacks: read as such, answered by saying so
+            out.append(Item(rec["workspace"], rec["question"], UNKNOWN, source=source))
         else:
             gold = rec.get("gold")
             out.append(Item(rec["workspace"], rec["question"], gold["steps"] if gold else None, source=source))
@@ -96,12 +100,21 @@ def vocabulary(items: list[Item], min_count: int = 3) -> frozenset[str]:
 
 
 def generic_words(items: list[Item], workspaces: int = 3) -> frozenset[str]:
-    """Words people use about any data set (asked about 3+ workspaces): a word outside these and
-    outside a workspace's own vocabulary names something the workspace does not have."""
+    """Words people use about any data set (asked about 3+ workspaces whose own columns, values
+    and classes do not use them): a word outside these and outside a workspace's own vocabulary
+    names something the workspace does not have ("salary" is a column's word in some workspaces,
+    never a generic one)."""
+    from talk2model.parser.train.generate import Schema
+
+    own: dict[str, set[str]] = {}
     seen: dict[str, set[str]] = collections.defaultdict(set)
     for it in items:
+        if it.steps == UNKNOWN:         # its words are what a workspace lacks, never generic
+            continue
+        if it.workspace not in own:
+            own[it.workspace] = Schema(it.workspace).own_words()
         for t in tokenize(it.question):
-            if t.isalpha():
+            if t.isalpha() and t not in own[it.workspace]:
                 seen[t].add(it.workspace)
     return frozenset(w for w, ws in seen.items() if len(ws) >= workspaces)
 

@@ -8,6 +8,7 @@ combinations. Each question is made together with its gold query, so it is right
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import tomllib
@@ -42,7 +43,13 @@ def _fill(template: str, **values) -> str:
 @dataclass
 class Said:
     text: str
-    gold: list[dict]       # steps
+    gold: list[dict] | None      # steps (None: names what the workspace lacks)
+    unknown: str | None = None   # the phrase naming it
+
+
+def _words(text: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if len(w) >= 3]
 
 
 class Schema:
@@ -80,6 +87,15 @@ class Schema:
             return spec.words, False
         positive = spec.value_phrases.get(1) or (spec.words,)
         return rng.choice(list(positive)), True
+
+    def own_words(self) -> set[str]:
+        """Every word this workspace's columns, values and classes are said with."""
+        s = self.schema
+        texts = [str(c) for c in s.classes.values()] + [w for ws in s.class_synonyms.values() for w in ws]
+        for f, spec in s.features.items():
+            texts += [f, spec.words, *spec.synonyms, *(str(v) for v in spec.values)]
+            texts += [p for ps in spec.value_phrases.values() for p in ps]
+        return {w for t in texts for w in _words(t)}
 
     def number(self, rng: random.Random, f: str):
         lo, hi = self.schema.features[f].range
@@ -243,10 +259,12 @@ class Generator:
     def _fairness(self, s: Schema, op: str, who: str, scope: str) -> tuple[str, list[dict]] | None:
         rng = self.rng
         if op == "bias":
-            if s.schema.task != "classification" or not s.schema.sensitive or who:
+            if s.schema.task != "classification" or not s.schema.sensitive or (who and scope != "group"):
                 return None
             a = rng.choice(list(s.schema.sensitive))
             spec = s.schema.features[a]
+            if rng.random() < 0.55:
+                return self._bias_arguments(s, a)
             if spec.kind != "numeric" and rng.random() < 0.5:
                 said = s.value_words(rng, a, rng.choice(list(spec.values)))
                 pattern = self.pick("op", "bias", "value")
@@ -262,6 +280,85 @@ class Generator:
             pattern = self.pick("op", "flip", "one")
             return (_fill(pattern, feature=s.feature_words(rng, a)), [{"op": "bias", "attribute": a}]) if pattern else None
         return None
+
+    def _bias_arguments(self, s: Schema, a: str) -> tuple[str, list[dict]] | None:
+        """Fairness with what it is measured by, cut points of a numeric attribute, or a second
+        attribute crossed with the first ("accuracy across age bands split at 35 and 55")."""
+        rng = self.rng
+        spec = s.schema.features[a]
+        step: dict = {"op": "bias", "attribute": a}
+        others = [x for x in s.schema.sensitive if x != a]
+        forms = ["metric"] + (["bands", "band"] if spec.kind == "numeric" and spec.range else []) + \
+            (["crossed"] if others else [])
+        form = rng.choice(forms)
+        values = {"feature": s.feature_words(rng, a)}
+        if form in ("bands", "band"):
+            lo, hi = spec.range
+            step_size = 5 if hi - lo > 30 else 1
+            cuts = sorted({int(round(rng.uniform(lo + (hi - lo) * 0.15, hi - (hi - lo) * 0.15) / step_size) * step_size)
+                           for _ in range(2 if form == "bands" else 1)})
+            if len(cuts) != (2 if form == "bands" else 1) or cuts[0] <= lo:
+                return None
+            step["bands"] = cuts
+            values.update(a=cuts[0], b=cuts[-1])
+        if form == "crossed":
+            b = rng.choice(others)
+            step["attributes"] = [b]
+            values["feature2"] = s.feature_words(rng, b)
+        pattern = self.pick("op", "bias_args", form)
+        if pattern is None:
+            return None
+        text = _fill(pattern, **values)
+        if form == "metric" or rng.random() < 0.4:
+            metric = rng.choice(["selection_rate", "selection_rate", "tpr", "fpr", "accuracy"])
+            words = self.pick("bias_metric", metric)
+            if words is None:
+                return None
+            classes = list(s.schema.classes)
+            good = s.schema.favourable if s.schema.favourable in classes else classes[-1]
+            words = _fill(words, **{"class": s.class_words(rng, good)})
+            if form == "metric":
+                text = _fill(pattern, metric=words, feature=values["feature"])
+            else:
+                text += rng.choice([", using the {m}", " in terms of {m}", ", looking at {m}", " (measured by {m})",
+                                    " on the {m}"]).format(m=words)
+            step["metric"] = metric
+        return text, [step]
+
+    def question_about(self, s: Schema, scope: str) -> tuple[str, dict | None, list[dict]] | None:
+        """A first turn: one operation about a group or one row."""
+        rng = self.rng
+        ops = [o for o in OP_WEIGHTS if o not in ("describe_data", "describe_model", "capabilities", "define",
+                                                  "interactions", "rules", "flip")]
+        op = rng.choices(ops, weights=[OP_WEIGHTS[o] for o in ops])[0]
+        if scope == "one" and op in ("count", "score", "mistakes", "bias"):
+            return None
+        selected = self.selection(s, scope)
+        if selected is None:
+            return None
+        who, where = selected
+        made = self.operation(s, op, who, scope)
+        if made is None:
+            return None
+        pattern, steps = made
+        text = _fill(pattern, who=who, entity=s.entity, entities=s.entities)
+        if who and "{who}" not in pattern:
+            text += " " + rng.choice(["for", "among", "for the", "in"]) + " " + who
+        return _noise(rng, text), where, steps
+
+    def unknown(self, s: Schema) -> Said | None:
+        """A question about something this workspace does not have (a family none of whose
+        words the schema uses): not answered with a stand-in, answered by saying so."""
+        rng = self.rng
+        spec = self.b.get("unknown", {})
+        own = s.own_words()
+        families = [f for f in spec.get("families", []) if not any(set(_words(w)) & own for w in f)]
+        if not families or not spec.get("patterns"):
+            return None
+        phrase = rng.choice(rng.choice(families))
+        who = _fill(self.pick("id") or "{entity} {n}", entity=s.entity, n=rng.choice(s.ids))
+        text = _fill(rng.choice(spec["patterns"]), unknown=phrase, who=who, entity=s.entity, entities=s.entities)
+        return Said(_noise(rng, text), None, phrase)
 
     # ------------------------------------------------------------------ one question
     def question(self, s: Schema) -> Said | None:
@@ -337,6 +434,94 @@ class Generator:
         return _fill(pattern, value=said[0]), {"op": "whatif", "feature": f, "action": "set", "value": v}
 
 
+def conversation(gen: "Generator", s: Schema) -> dict | None:
+    """A two- or three-turn talk made from the grammar: a first question about a group or one
+    person, then a follow-up about the same rows said without naming them (a reference, or
+    nothing at all), narrowing them, their complement, another operation, "why?", a what-if
+    on the person kept ("also") or replaced ("instead"). Every turn's gold is self-contained."""
+    rng = gen.rng
+    conv = gen.b.get("conversation")
+    if not conv:
+        return None
+    one = rng.random() < 0.45
+    first = gen.question_about(s, "one" if one else "group")
+    if first is None:
+        return None
+    said, where, op_steps = first
+    turns = [{"question": said, "gold": {"steps": ([{"op": "filter", "where": where}] if where else []) + op_steps}}]
+    keep = [{"op": "filter", "where": where}] if where else []
+    kind = rng.choice(["why", "sure", "other", "other", "whatif"] if one else
+                      ["narrow", "narrow", "complement", "other", "other", "terse"])
+    if kind == "why":
+        turns.append({"question": _noise(rng, rng.choice(conv["why"])), "gold": {"steps": keep + [{"op": "explain", "method": "auto"}]}})
+    elif kind == "sure" and s.schema.task == "classification":
+        turns.append({"question": _noise(rng, rng.choice(conv["sure"])), "gold": {"steps": keep + [{"op": "likelihood"}]}})
+    elif kind in ("other", "terse"):
+        op = rng.choices(list(OP_WEIGHTS), weights=list(OP_WEIGHTS.values()))[0]
+        ref = "" if kind == "terse" else _fill(rng.choice(PRONOUNS["one" if one else "group"]), entity=s.entity, entities=s.entities)
+        made = gen.operation(s, op, ref, "one" if one else "group")
+        if made is None or op in ("describe_data", "describe_model", "capabilities", "define"):
+            return None
+        pattern, steps = made
+        text = _fill(pattern, who=ref, entity=s.entity, entities=s.entities)
+        if ref and "{who}" not in pattern:
+            text += " " + rng.choice(["for", "of", "about"]) + " " + ref
+        if "{who}" in pattern and not ref:
+            return None
+        turns.append({"question": _noise(rng, text), "gold": {"steps": keep + steps}})
+    elif kind == "narrow":
+        cond = gen.condition(s)
+        if cond is None:
+            return None
+        words, c = cond
+        items = (where["and"] if "and" in where else [where]) + (c["and"] if "and" in c else [c])
+        if len({json.dumps(i, sort_keys=True) for i in items}) < len(items) or \
+                len({i["feature"] for i in items}) < len(items):
+            return None
+        narrowed = {"and": items}
+        turns.append({"question": _noise(rng, _fill(rng.choice(conv["narrow"]), conds=words)),
+                      "gold": {"steps": [{"op": "filter", "where": narrowed}] + op_steps}})
+    elif kind == "complement":
+        if "feature" not in where or where["feature"] in ("id",):
+            return None
+        other = _other_side(where)
+        if other is None:
+            return None
+        turns.append({"question": _noise(rng, _fill(rng.choice(conv["complement"]), entities=s.entities)),
+                      "gold": {"steps": [{"op": "filter", "where": other}] + op_steps}})
+    elif kind == "whatif":
+        change = gen.whatif(s)
+        frame = gen.pick("whatif_question")
+        if change is None or not frame:
+            return None
+        ref = _fill(rng.choice(PRONOUNS["one"]), entity=s.entity, entities=s.entities)
+        words, step = change
+        turns.append({"question": _noise(rng, _fill(frame, change=words, who=ref, entity=s.entity)),
+                      "gold": {"steps": keep + [step, {"op": "predict"}]}})
+        again = gen.whatif(s)
+        if again is not None and again[1]["feature"] != step["feature"] and rng.random() < 0.7:
+            also = rng.random() < 0.5
+            frame2 = rng.choice(conv["also" if also else "instead"])
+            steps2 = keep + ([step] if also else []) + [again[1], {"op": "predict"}]
+            turns.append({"question": _noise(rng, _fill(frame2, change=again[0])), "gold": {"steps": steps2}})
+    else:
+        return None
+    return {"workspace": s.name, "turns": turns} if len(turns) > 1 else None
+
+
+_FLIP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+
+
+def _other_side(cond: dict) -> dict | None:
+    """Everyone else, as the conversation's gold writes it: a flag or class by its other value,
+    a threshold by its other side."""
+    if cond["cmp"] in _FLIP:
+        return {**cond, "cmp": _FLIP[cond["cmp"]]}
+    if cond["cmp"] == "==" and cond["value"] in (0, 1):
+        return {**cond, "value": 1 - cond["value"]}
+    return None
+
+
 _TYPO = re.compile(r"[a-z]{6,}")
 
 
@@ -406,7 +591,8 @@ def legacy_question(gen: "Generator", s: Schema) -> Said | None:
     return Said(_noise(rng, text), gold)
 
 
-def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40) -> list[dict]:
+def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40,
+             unknown_per_schema: int = 8, talks_per_schema: int = 40) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
     if not bank():
         return []
@@ -423,6 +609,20 @@ def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40) 
                 out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
                 made += 1
         made = tries = 0
+        while made < unknown_per_schema and tries < unknown_per_schema * 5:
+            tries += 1
+            said = gen.unknown(s)
+            if said is not None:
+                out.append({"workspace": name, "question": said.text, "gold": None, "unknown": said.unknown})
+                made += 1
+        made = tries = 0
+        while made < talks_per_schema and tries < talks_per_schema * 6:
+            tries += 1
+            talk = conversation(gen, s)
+            if talk is not None:
+                out.append(talk)
+                made += 1
+        made = tries = 0
         while legacy_phrases() and made < legacy_per_schema and tries < legacy_per_schema * 5:
             tries += 1
             said = legacy_question(gen, s)
@@ -434,7 +634,6 @@ def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40) 
 
 if __name__ == "__main__":
     import argparse
-    import json
 
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=20)
@@ -443,4 +642,7 @@ if __name__ == "__main__":
     records = generate(args.seed, per_schema=max(1, args.n // 10))
     random.Random(args.seed).shuffle(records)
     for r in records[: args.n]:
-        print(r["workspace"], "|", r["question"], "|", json.dumps(r["gold"]["steps"]))
+        if "turns" in r:
+            print(r["workspace"], "||", " // ".join(f"{t['question']} -> {json.dumps(t['gold']['steps'])}" for t in r["turns"]))
+            continue
+        print(r["workspace"], "|", r["question"], "|", json.dumps(r["gold"] and r["gold"]["steps"]), r.get("unknown", ""))

@@ -27,7 +27,7 @@ DELEGATED = {
     "app": ("talk2model.ui", "start the Gradio chat app"),
     "eval-parser": ("talk2model.parser.evaluate", "score the parser on the evaluation set"),
     "precompute": ("talk2model.cli:precompute_main", "fill the attribution cache for a workspace (on Dask; --in-process: one loop)"),
-    "audit": ("talk2model.scale.audit", "explain every decision and check them all for fairness, on Dask"),
+    "audit": ("talk2model.cli:audit_main", "explain every decision and check them all for fairness, on Dask"),
     "db": ("talk2model.store.migrate", "the audit store's schema: db upgrade [--db URL], db current"),
     "transcript": ("talk2model.store.transcript", "export a session's transcript (Markdown or HTML)"),
     "models": ("talk2model.training", "train the built-in workspaces' demo models"),
@@ -103,26 +103,36 @@ def _assistant(args):
 def precompute_main(argv: list[str] | None = None) -> int:
     """`talk2model precompute -w WS [--db URL] [--scheduler ADDRESS] ...`: the audit's Dask job fills
     the cache (talk2model.scale.precompute); with `--in-process [--method auto|shap|lime]` one loop
-    in this process does."""
-    argv = list(argv if argv is not None else sys.argv[1:])
-    if "--in-process" not in argv:
-        from talk2model.scale.precompute import main as on_dask
-
-        return on_dask(argv)
-    argv.remove("--in-process")
+    in this process does (talk2model.explainers.precompute). The cache is the store's, opened here
+    and passed down."""
     from talk2model.errors import Talk2ModelError
-    from talk2model.explainers.precompute import precompute
     from talk2model.store.cache import AttributionCache
     from talk2model.workspace import load_workspace
 
-    parser = argparse.ArgumentParser(prog="talk2model precompute --in-process",
-                                     description="Fill the attribution cache for a workspace, in this process.")
+    argv = list(argv if argv is not None else sys.argv[1:])
+    in_process = "--in-process" in argv
+    if in_process:
+        argv.remove("--in-process")
+    parser = argparse.ArgumentParser(
+        prog="talk2model precompute" + (" --in-process" if in_process else ""),
+        description=f"Fill the attribution cache for a workspace, {'in this process' if in_process else 'on Dask'}.")
     parser.add_argument("-w", "--workspace", default="credit", help="built-in name or path to a TOML file")
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: TALK2MODEL_DB or var/talk2model.sqlite)")
-    parser.add_argument("--method", default="auto", choices=("auto", "shap", "lime"),
-                        help="explanation method (default: SHAP chosen for the model)")
+    if in_process:
+        parser.add_argument("--method", default="auto", choices=("auto", "shap", "lime"),
+                            help="explanation method (default: SHAP chosen for the model)")
+    else:
+        parser.add_argument("--scheduler", default=None,
+                            help="address of a running Dask scheduler (default: a LocalCluster)")
+        parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
+        parser.add_argument("--out", default=None,
+                            help="keep the Parquet output in this folder (default: a temporary one)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if not in_process:
+        return _precompute_on_dask(args)
+    from talk2model.explainers.precompute import precompute
+
     try:
         workspace = load_workspace(args.workspace)
     except Talk2ModelError as exc:
@@ -137,6 +147,101 @@ def precompute_main(argv: list[str] | None = None) -> int:
     print(f"{figures['workspace']}: {figures['computed']:,} rows computed, {figures['already_cached']:,} "
           f"already cached, in {figures['seconds']:.1f} s"
           + (f" ({rate:,.0f} rows/s)" if rate else "") + f" [{figures['method']}]")
+    return 0
+
+
+def _precompute_on_dask(args) -> int:
+    from talk2model.errors import Talk2ModelError
+    from talk2model.scale.cluster import dashboard_link, open_client
+    from talk2model.scale.precompute import precompute
+    from talk2model.store.cache import AttributionCache
+    from talk2model.workspace import load_workspace
+
+    try:
+        workspace = load_workspace(args.workspace)
+        with open_client(args.scheduler, n_workers=args.workers) as client:
+            link = dashboard_link(client)
+            if link and not args.quiet:
+                print(f"dashboard: {link}", file=sys.stderr)
+            figures = precompute(workspace, client, AttributionCache(args.db), out=args.out,
+                                 progress=not args.quiet)
+    except Talk2ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rate = figures["rows_per_second"]
+    print(f"{figures['workspace']}: {figures['stored']:,} rows explained on Dask and stored in the cache "
+          f"in {figures['seconds']:.1f} s" + (f" ({rate:,.0f} rows/s)" if rate else "") + f" [{figures['method']}]")
+    return 0
+
+
+def audit_parser() -> argparse.ArgumentParser:
+    from talk2model.scale.source import PARTITION_ROWS
+
+    parser = argparse.ArgumentParser(
+        prog="talk2model audit",
+        description="Explain every decision of a workspace's model and check all of them for fairness, on Dask.")
+    parser.add_argument("-w", "--workspace", default="credit", help="built-in name or path to a TOML file")
+    parser.add_argument("--out", default=None, help="folder for the Parquet dataset (default: audit/WORKSPACE)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running Dask scheduler (tcp://host:8786); default: a LocalCluster "
+                             "with one worker per core")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
+    parser.add_argument("--where", default=None,
+                        help='only the rows meeting a condition of the query language, e.g. "age > 50 and sex == \\"Female\\""')
+    parser.add_argument("--counterfactuals", action="store_true",
+                        help="also search the smallest changes that flip each unfavourable decision (slow: seconds a row)")
+    parser.add_argument("--partition-rows", type=int, default=PARTITION_ROWS, help="rows per partition")
+    parser.add_argument("--db", default=None, help="store for the summary (default: TALK2MODEL_DB or var/talk2model.sqlite)")
+    parser.add_argument("--no-store", action="store_true", help="do not record the summary in the store")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--list", action="store_true", help="list the audits recorded in the store, newest first")
+    return parser
+
+
+def audit_main(argv: list[str] | None = None) -> int:
+    """`talk2model audit`: talk2model.scale.audit's run on Dask, its summary printed and recorded in
+    the store's `audits` table (unless --no-store); `--list` lists the recorded audits."""
+    from pathlib import Path
+
+    from talk2model.errors import Talk2ModelError
+    from talk2model.scale.audit import run_audit, summary_lines
+    from talk2model.scale.cluster import dashboard_link, open_client
+    from talk2model.scale.where import parse_where
+    from talk2model.workspace import load_workspace
+
+    args = audit_parser().parse_args(argv if argv is not None else sys.argv[1:])
+    if args.list:
+        from talk2model.store.audits import list_audits
+
+        for a in list_audits(args.db):
+            verdicts = ", ".join(f"{k} {v['verdict']}" for k, v in a.summary.get("fairness", {}).items()
+                                 if " × " not in k)
+            print(f"{a.id:>4}  {a.created_at:%Y-%m-%d %H:%M}  {a.workspace}  {a.selected:,} of {a.rows:,} rows"
+                  f"{'  where ' + a.where_text if a.where_text else ''}  {a.seconds:.1f} s  -> {a.out}"
+                  f"{'  [' + verdicts + ']' if verdicts else ''}")
+        return 0
+    try:
+        workspace = load_workspace(args.workspace)
+        if args.where:
+            parse_where(args.where, workspace.schema)      # a wrong condition before any cluster starts
+        out = args.out or str(Path("audit") / workspace.name)
+        with open_client(args.scheduler, n_workers=args.workers) as client:
+            link = dashboard_link(client)
+            if not args.quiet:
+                where = f"the scheduler at {args.scheduler}" if args.scheduler else "a LocalCluster"
+                print(f"running on {where}" + (f"; dashboard: {link}" if link else ""), file=sys.stderr)
+            summary = run_audit(workspace, client, out, where=args.where, counterfactuals=args.counterfactuals,
+                                partition_rows=args.partition_rows, progress=not args.quiet)
+    except Talk2ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data = summary.to_json()
+    if not args.no_store:
+        from talk2model.store.audits import record_audit
+
+        data["audit_id"] = record_audit(data, args.db)
+    print(json.dumps(data, indent=1) if args.json else "\n".join(summary_lines(summary)))
     return 0
 
 

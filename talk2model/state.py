@@ -15,7 +15,7 @@ class Conversation:
     last_selection_text: str | None = None
     last_ops: tuple[q.Step, ...] = ()          # the last turn's operations (for `repeat`)
     last_whatifs: tuple[q.WhatIf, ...] = ()
-    followup: Any = None                       # a verbalize.Reply: the rest of the last answer
+    followup: Any = None                       # a Reply (ops.speech): the rest of the last answer
     turns: int = 0
     history: list[dict] = field(default_factory=list)
     # the last turn exactly as it ran (what "why?" or "what about age?" continue), and whom it was

@@ -51,9 +51,9 @@ import pandas as pd  # noqa: E402
 
 from talk2model.assistant import AI_NOTICE, Answer, Assistant  # noqa: E402
 from talk2model.errors import Talk2ModelError, WorkspaceError  # noqa: E402
+from talk2model.ops.speech import check_sentences  # noqa: E402
 from talk2model.sanitize import clean_text, escape_markup  # noqa: E402
 from talk2model.store.turns import Store, table_json  # noqa: E402
-from talk2model.verbalize import check_sentences  # noqa: E402
 from talk2model.verbalize.tables import (MAX_NAMED_COLUMNS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,  # noqa: E402,F401
                                          MSG_COLUMNS_CUT, MSG_ROWS_CUT, markdown_table)
 from talk2model.workspace import Workspace, builtin_workspaces, load_workspace, workspace_summary  # noqa: E402

@@ -20,7 +20,7 @@ from talk2model.explainers import fairness as fx
 from talk2model.explainers import uncertainty as unc
 from talk2model.formatting import fmt_interval, fmt_percent
 from talk2model.ops.score import NOTE_TRAINING_UNKNOWN
-from talk2model.verbalize import MSG_LEAK_AFTER, MSG_LEAK_AUC, MSG_TOO_SMALL, MSG_TRAINING_UNKNOWN
+from talk2model.ops.speech import MSG_LEAK_AFTER, MSG_LEAK_AUC, MSG_TOO_SMALL, MSG_TRAINING_UNKNOWN
 from talk2model.workspace import Workspace, load_workspace
 from talk2model.workspace.checks import LEAKAGE_AUC, run_checks
 

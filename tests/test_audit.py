@@ -172,7 +172,7 @@ def test_a_sql_table_in_partitions_answers_as_its_csv_twin(client, adult, tmp_pa
 
 
 def test_the_command_on_a_running_scheduler_stores_its_summary(client, tmp_path, capsys):
-    from talk2model.scale.audit import main
+    from talk2model.cli import audit_main as main
     from talk2model.store.audits import list_audits
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"

@@ -300,6 +300,6 @@ def test_new_figures_draw_and_transcripts_keep_them(tmp_path, digits):
         assert answer.figure is not None, answer.text
         kinds.append(answer.figure.kind)
     assert kinds == ["images", "scatter", "images"]
-    text = transcript.render_markdown(store, bot.session_id)
+    text = transcript.render_markdown(transcript.Transcript.of(store, bot.session_id))
     pngs = [base64.b64decode(b) for b in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)]
     assert len(pngs) == 3 and all(p.startswith(b"\x89PNG") for p in pngs)

@@ -46,16 +46,6 @@ LAYER = {
 
 # (importing module, glob) -> (imported module prefix, reason). Each must still match something.
 ALLOWED = {
-    ("talk2model.ops.*", "talk2model.verbalize"):
-        "each operation module holds its own verbaliser (@says) beside its run function, by design "
-        "(one module per operation); moving ~30 verbalisers out of ops/ is the issue's 'a new operation "
-        "in fewer places' item, not a small fix",
-    ("talk2model.scale.audit", "talk2model.store"):
-        "an audit run records its summary in the store's audits table; the recording belongs in the "
-        "command that starts the audit (issue 14 landed late; left for the next round)",
-    ("talk2model.scale.precompute", "talk2model.store"):
-        "Dask's precompute fills the store's attribution cache; like the audit's recording, it belongs "
-        "in the command layer",
     ("talk2model.parser.evaluate", "talk2model.engine"):
         "the evaluation scores a conversation turn by the rows the engine selects (a tool, not the parser)",
     ("talk2model.parser.evaluate", "talk2model.assistant"):

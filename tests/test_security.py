@@ -434,7 +434,7 @@ def test_sign_in_with_a_password_file_records_the_user(tmp_path):
     from gradio_client import Client
 
     from talk2model import auth
-    from talk2model.store.transcript import render_html, render_markdown
+    from talk2model.store.transcript import Transcript, render_html, render_markdown
 
     users = tmp_path / "users"
     auth.set_password(users, "alice", "correct horse")
@@ -454,8 +454,8 @@ def test_sign_in_with_a_password_file_records_the_user(tmp_path):
         demo.close()
     turn = store.turn(answer["turn_id"])
     assert turn.user_name == "alice" and store.session(answer["session_id"]).user_name == "alice"
-    assert "**Asked by:** alice" in render_markdown(store, answer["session_id"])
-    assert "Asked by: alice" in render_html(store, answer["session_id"])
+    assert "**Asked by:** alice" in render_markdown(Transcript.of(store, answer["session_id"]))
+    assert "Asked by: alice" in render_html(Transcript.of(store, answer["session_id"]))
 
 
 def test_sign_in_by_a_proxy_header(tmp_path):

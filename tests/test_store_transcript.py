@@ -36,7 +36,7 @@ def _pngs(text: str) -> list[bytes]:
 
 def test_markdown_has_every_turn_in_order(session):
     store, sid, answers = session
-    md = transcript.render_markdown(store, sid)
+    md = transcript.render_markdown(transcript.Transcript.of(store, sid))
     info = store.session(sid)
     assert f"session {sid}" in md and AI_NOTICE in md
     assert info.model_fingerprint in md and info.data_fingerprint in md
@@ -59,12 +59,32 @@ def test_plots_are_embedded_as_real_pngs(session):
     store, sid, answers = session
     expected = sum(len(a.figures) for a in answers)
     assert expected >= 2  # the probability bar and the target bar
-    for text in (transcript.render_markdown(store, sid), transcript.render_html(store, sid)):
+    record = transcript.Transcript.of(store, sid)
+    for text in (transcript.render_markdown(record), transcript.render_html(record)):
         pngs = _pngs(text)
         assert len(pngs) == expected
         for png in pngs:
             image = mpimg.imread(io.BytesIO(png), format="png")
             assert image.shape[0] > 100 and image.shape[1] > 100
+
+
+def test_a_transcript_renders_what_it_is_given_without_a_store(session):
+    """The renderers read nothing but their arguments: a session, its turns and the feedback, the
+    notice and the drawing of figures."""
+    store, sid, _ = session
+    record = transcript.Transcript.of(store, sid)
+    drawn = []
+
+    def draw(spec: dict) -> bytes:
+        drawn.append(spec["title"])
+        return b"png"
+
+    first = transcript.Transcript(record.session, record.turns[:1], {})
+    for render in (transcript.render_markdown, transcript.render_html):
+        text = render(first, notice="A notice of our own.", draw=draw)
+        assert "A notice of our own." in text and AI_NOTICE not in text
+        assert "Turn 1" in text and "Turn 2" not in text and "helpful" not in text   # only what it was given
+    assert drawn == [spec["title"] for spec in record.turns[0].figures or ()] * 2
 
 
 class _Collect(HTMLParser):
@@ -82,7 +102,7 @@ class _Collect(HTMLParser):
 
 def test_html_is_escaped_and_complete(session):
     store, sid, answers = session
-    page = transcript.render_html(store, sid)
+    page = transcript.render_html(transcript.Transcript.of(store, sid))
     parsed = _Collect()
     parsed.feed(page)
     assert "script" not in parsed.tags  # the question was text, not markup
@@ -100,7 +120,7 @@ def test_cli_writes_file_and_reports_unknown_sessions(session, tmp_path, capsys)
     assert transcript.main([sid, "-o", str(out), "--db", store.url]) == 0
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert transcript.main([sid, "--format", "md", "--db", store.url]) == 0
-    assert capsys.readouterr().out == transcript.render_markdown(store, sid)
+    assert capsys.readouterr().out == transcript.render_markdown(transcript.Transcript.of(store, sid))
     assert transcript.main(["--list", "--db", store.url]) == 0
     assert sid in capsys.readouterr().out
     assert transcript.main(["0" * 32, "--db", store.url]) == 1

@@ -7,8 +7,12 @@ the gold (ops, filter, id, class, flag, category, range, multi_cond, multi_op,
 whatif, reference, followup) and partly given by hand (typo, numbers_in_words,
 share, short, long).
 """
-import json
 import os
+
+from gold import (AND, BETWEEN, C, CAPABILITIES, COMPAS_FLAGS, COUNT, COUNTERFACTUAL, CREDIT_CATEGORIES, DECADE,
+                  DESCRIBE_DATA, DESCRIBE_MODEL, EQ, FOLLOWUP, ID, IDS, INTERACTIONS, LABEL, LABELS, LIKELIHOOD, NOT,
+                  OR, PRED, PREDICT, REPEAT, RULES, SHOW, bias, define, dependence, explain, filter_, importance,
+                  leaves, mistakes, op, previous_filter, score, statistic, whatif, write_jsonl)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -22,116 +26,16 @@ FLAGS = {
                "loanpurposeEducation", "loanpurposeElectronics", "loanpurposeFurniture",
                "loanpurposeHomeAppliances", "loanpurposeNewCar", "loanpurposeOther", "loanpurposeRepairs",
                "loanpurposeRetraining", "loanpurposeUsedCar"},
-    "compas": {"recidivated", "felony", "misdemeanor", "woman", "man", "black"},
+    "compas": COMPAS_FLAGS,
     "credit": set(), "diabetes": set(),
 }
-CATS = {"credit": {"sex", "housing", "saving_accounts", "checking_account", "purpose"}}
+CATS = {"credit": CREDIT_CATEGORIES}
 
-
-# ---- expression helpers -------------------------------------------------------------
-def C(f, cmp, v):
-    return {"feature": f, "cmp": cmp, "value": v}
-
-
-def EQ(f, v):
-    return C(f, "==", v)
-
-
-def AND(*e):
-    return {"and": list(e)}
-
-
-def OR(*e):
-    return {"or": list(e)}
-
-
-def NOT(e):
-    return {"not": e}
-
-
-def ID(n):
-    return EQ("id", n)
-
-
-def IDS(*ns):
-    return OR(*[ID(n) for n in ns])
-
-
-def PRED(v):
-    return EQ("prediction", v)
-
-
-def LABEL(v):
-    return EQ("label", v)
-
-
-def BETWEEN(f, lo, hi):
-    return [C(f, ">=", lo), C(f, "<=", hi)]
-
-
-def DECADE(f, lo):
-    return [C(f, ">=", lo), C(f, "<", lo + 10)]
-
-
-# ---- step helpers ---------------------------------------------------------------------
-def F(e):
-    return {"op": "filter", "where": e}
-
-
-def P():
-    return {"op": "previous_filter"}
-
-
-def W(f, action, v):
-    return {"op": "whatif", "feature": f, "action": action, "value": v}
-
-
-def O(op, **kw):
-    d = {"op": op}
-    d.update(kw)
-    return d
-
-
-PREDICT, LIKE, COUNT, SHOW, LABELS = O("predict"), O("likelihood"), O("count"), O("show"), O("labels")
-CF, REPEAT, FOLLOW, RULES, INTER = O("counterfactual"), O("repeat"), O("followup"), O("rules"), O("interactions")
-DDATA, DMODEL, CAPS = O("describe_data"), O("describe_model"), O("capabilities")
-
-
-def EXPLAIN(m="auto"):
-    return O("explain", method=m)
-
-
-def SCORE(m="accuracy"):
-    return O("score", metric=m)
-
-
-def MIS(mode):
-    return O("mistakes", mode=mode)
-
-
-def IMP(top=None, feature=None):
-    d = {"op": "importance"}
-    if top is not None:
-        d["top"] = top
-    if feature is not None:
-        d["feature"] = feature
-    return d
-
-
-def STAT(f):
-    return O("statistic", feature=f)
-
-
-def BIAS(a):
-    return O("bias", attribute=a)
-
-
-def DEP(f):
-    return O("dependence", feature=f)
-
-
-def DEFINE(f):
-    return O("define", feature=f)
+F, P, W, O = filter_, previous_filter, whatif, op
+LIKE, CF, FOLLOW, INTER = LIKELIHOOD, COUNTERFACTUAL, FOLLOWUP, INTERACTIONS
+DDATA, DMODEL, CAPS = DESCRIBE_DATA, DESCRIBE_MODEL, CAPABILITIES
+EXPLAIN, SCORE, MIS, IMP, STAT, BIAS, DEP, DEFINE = (explain, score, mistakes, importance, statistic, bias,
+                                                     dependence, define)
 
 
 ITEMS = {"credit": [], "german": [], "compas": [], "diabetes": []}
@@ -201,8 +105,8 @@ c("What's the average duration of loans taken out for repairs?", [F(EQ("purpose"
 c("compute the ROC AUC of the classifier", [SCORE("roc_auc")])
 c("Which pairs of features interact most strongly in the model?", [INTER])
 c("Using SHAP, explain the predictions for applicants between 30 and 40 years old.",
-  [F(AND(*BETWEEN("age", 30, 40))), EXPLAIN("shap")])
-c("What's the F1 score for applicants in their twenties?", [F(AND(*DECADE("age", 20))), SCORE("f1")],
+  [F(AND(BETWEEN("age", 30, 40))), EXPLAIN("shap")])
+c("What's the F1 score for applicants in their twenties?", [F(AND(DECADE("age", 20))), SCORE("f1")],
   "numbers_in_words")
 c("What fraction of loans with a duration of 48 months or more were actually good risks?",
   [F(C("duration", ">=", 48)), STAT("target")], "share")
@@ -322,11 +226,11 @@ g("What's the average loan amount for women?", [F(EQ("Gender", 0)), STAT("LoanAm
 g("And the average for men?", [F(EQ("Gender", 1)), REPEAT])
 g("How does the predicted outcome vary with age?", [DEP("Age")])
 g("What's the accuracy for female applicants in their twenties?",
-  [F(AND(EQ("Gender", 0), *DECADE("Age", 20))), SCORE()], "numbers_in_words")
+  [F(AND(EQ("Gender", 0), DECADE("Age", 20))), SCORE()], "numbers_in_words")
 g("What if every woman in the data were a man, would predictions change?",
   [F(EQ("Gender", 0)), W("Gender", "set", 1), PREDICT])
 g("what fraction of men aged 25 to 35 does the model predict as bad risks?",
-  [F(AND(EQ("Gender", 1), *BETWEEN("Age", 25, 35))), STAT("prediction")], "share")
+  [F(AND(EQ("Gender", 1), BETWEEN("Age", 25, 35))), STAT("prediction")], "share")
 g("Which features interact with each other most?", [INTER])
 g("Give me the if-then rules the model uses.", [RULES])
 g("Is Age important to the model?", [IMP(feature="Age")])
@@ -470,11 +374,11 @@ k("Give summary statistics of months in jail for defendants with at least five p
   [F(C("number_of_prior_crimes", ">=", 5)), STAT("months_in_jail")], "numbers_in_words")
 k("What interactions between features does the model rely on?", [INTER])
 k("What fraction of defendants in their 40s are marked as recidivated?",
-  [F(AND(*DECADE("age", 40))), STAT("recidivated")], "share")
+  [F(AND(DECADE("age", 40))), STAT("recidivated")], "share")
 k("Give me the decision rules for women with felony charges.", [F(AND(EQ("woman", 1), EQ("felony", 1))), RULES])
 k("What's the average age of men predicted to be low risk?", [F(AND(EQ("man", 1), PRED(1))), STAT("age")])
 k("Using LIME, explain defendant 10239.", [F(ID(10239)), EXPLAIN("lime")])
-k("How many defendants are between 30 and 40 years old?", [F(AND(*BETWEEN("age", 30, 40))), COUNT])
+k("How many defendants are between 30 and 40 years old?", [F(AND(BETWEEN("age", 30, 40))), COUNT])
 
 # 5. non-native speaker
 k("How many womans are in the data with felony?", [F(AND(EQ("woman", 1), EQ("felony", 1))), COUNT], "typo")
@@ -533,7 +437,7 @@ k("What share of the misdemeanor cases does the model predict as unlikely to reo
   [F(EQ("misdemeanor", 1)), STAT("prediction")], "share")
 k("Everyone except black men: what's the accuracy?", [F(NOT(AND(EQ("black", 1), EQ("man", 1)))), SCORE()])
 k("For defendants with 1 to 3 priors, show the dependence of the prediction on age.",
-  [F(AND(*BETWEEN("number_of_prior_crimes", 1, 3))), DEP("age")])
+  [F(AND(BETWEEN("number_of_prior_crimes", 1, 3))), DEP("age")])
 k("Rows where the label is 'likely to commit a crime' but the model says unlikely - how many?",
   [F(AND(LABEL(0), PRED(1))), COUNT])
 
@@ -582,7 +486,7 @@ d("Identify the strongest feature interactions.", [INTER])
 d("Determine the proportion of patients aged 50 or older who truly have diabetes.",
   [F(C("Age", ">=", 50)), STAT("target")], "share")
 d("Report the number of patients with diastolic blood pressure between 80 and 90 mm Hg.",
-  [F(AND(*BETWEEN("BloodPressure", 80, 90))), COUNT])
+  [F(AND(BETWEEN("BloodPressure", 80, 90))), COUNT])
 d("Provide the decision rules that the model applies to patients with six or more pregnancies.",
   [F(C("Pregnancies", ">=", 6)), RULES], "numbers_in_words")
 d("Evaluate the model for bias with respect to age.", [BIAS("Age")])
@@ -595,7 +499,7 @@ d("What's the average BMI of patients the model predicts as non-diabetic?", [F(P
 d("Give me the top 4 features.", [IMP(top=4)])
 d("Explain patient 5's prediction using LIME.", [F(ID(5)), EXPLAIN("lime")])
 d("How do the predictions change as glucose increases?", [DEP("Glucose")])
-d("What's the F1 score for patients in their 30s?", [F(AND(*DECADE("Age", 30))), SCORE("f1")])
+d("What's the F1 score for patients in their 30s?", [F(AND(DECADE("Age", 30))), SCORE("f1")])
 d("How many patients have a skin thickness of 0?", [F(EQ("SkinThickness", 0)), COUNT])
 d("What's the negative predictive value?", [SCORE("npv")])
 d("What kind of model are we looking at?", [DMODEL])
@@ -653,7 +557,7 @@ d("SHAP values for patient 392.", [F(ID(392)), EXPLAIN("shap")])
 d("Global importance ranking, please.", [IMP()])
 d("What if every patient's glucose were 20 lower - new accuracy?", [W("Glucose", "decrease", 20), SCORE()])
 d("Give me the if-then rules.", [RULES])
-d("Filter BMI between 18.5 and 24.9 and report the F1.", [F(AND(*BETWEEN("BMI", 18.5, 24.9))), SCORE("f1")])
+d("Filter BMI between 18.5 and 24.9 and report the F1.", [F(AND(BETWEEN("BMI", 18.5, 24.9))), SCORE("f1")])
 d("Predictions for rows where pedigree is over 0.8 or age is over 60.",
   [F(OR(C("DiabetesPedigreeFunction", ">", 0.8), C("Age", ">", 60))), PREDICT])
 d("Show rows labeled diabetic that the model calls non-diabetic.", [F(AND(LABEL(1), PRED(0))), SHOW])
@@ -665,13 +569,6 @@ d("Set SkinThickness to 30 for patient 700 and give the class probabilities.",
 
 
 # =====================================================================================
-def leaves(e):
-    if "feature" in e:
-        return [e]
-    (k_, v), = e.items()
-    return leaves(v) if k_ == "not" else [x for s in v for x in leaves(s)]
-
-
 def auto_tags(ws, q, steps):
     tags = []
     ops = [s["op"] for s in steps]
@@ -725,9 +622,7 @@ def main():
             out.append({"id": f"{ws}-2{n:03d}", "workspace": ws, "question": q,
                         "gold": {"steps": steps}, "tags": tags})
     out = [item for item in out if item["id"] not in DROPPED]
-    with open(os.path.join(HERE, "dev2.jsonl"), "w") as fh:
-        for item in out:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    write_jsonl(os.path.join(HERE, "dev2.jsonl"), out)
     print({ws: len(v) for ws, v in ITEMS.items()}, len(out))
 
 

@@ -6,10 +6,13 @@ Questions imitate crowd workers asked to "write questions you'd ask an AI about 
 Golds follow the canonical form of docs/query-language.md.  Tags are derived from the gold
 (ops, filter kinds) plus a few written by hand (typo, numbers_in_words, share).
 """
-import json
 import os
 
 import pandas as pd
+from gold import (AND, BETWEEN, C, CAPABILITIES, COUNT, COUNTERFACTUAL, DECADE, DESCRIBE_DATA, DESCRIBE_MODEL, EQ,
+                  FOLLOWUP, ID, IDS, INTERACTIONS, LABELS, LIKELIHOOD, OR, PREDICT, REPEAT, RULES, SHOW, bias, define,
+                  dependence, explain, filter_, importance, leaves, mistakes, previous_filter, score, statistic,
+                  whatif, write_jsonl)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = {
@@ -20,101 +23,11 @@ DATA = {
 }
 
 
-# ---- gold helpers -------------------------------------------------------------------------
-def C(f, cmp, v):
-    return {"feature": f, "cmp": cmp, "value": v}
-
-
-def EQ(f, v):
-    return C(f, "==", v)
-
-
-def ID(n):
-    return EQ("id", n)
-
-
-def AND(*xs):
-    out = []
-    for x in xs:
-        out += x["and"] if "and" in x else [x]
-    return {"and": out}
-
-
-def OR(*xs):
-    return {"or": list(xs)}
-
-
-def IDS(*ns):
-    return OR(*[ID(n) for n in ns])
-
-
-def BETWEEN(f, a, b):
-    return AND(C(f, ">=", a), C(f, "<=", b))
-
-
-def DECADE(f, a):
-    return AND(C(f, ">=", a), C(f, "<", a + 10))
-
-
-def flt(e):
-    return {"op": "filter", "where": e}
-
-
-def wi(f, action, v):
-    return {"op": "whatif", "feature": f, "action": action, "value": v}
-
-
-PF = {"op": "previous_filter"}
-PRED = {"op": "predict"}
-LIK = {"op": "likelihood"}
-EXP = {"op": "explain", "method": "auto"}
-SHAP = {"op": "explain", "method": "shap"}
-LIME = {"op": "explain", "method": "lime"}
-CF = {"op": "counterfactual"}
-INTER = {"op": "interactions"}
-RULES = {"op": "rules"}
-LABELS = {"op": "labels"}
-COUNT = {"op": "count"}
-SHOW = {"op": "show"}
-DDATA = {"op": "describe_data"}
-DMODEL = {"op": "describe_model"}
-CAPS = {"op": "capabilities"}
-REPEAT = {"op": "repeat"}
-FOLLOW = {"op": "followup"}
-
-
-def IMP(top=None, feature=None):
-    s = {"op": "importance"}
-    if top is not None:
-        s["top"] = top
-    if feature is not None:
-        s["feature"] = feature
-    return s
-
-
-def DEP(f):
-    return {"op": "dependence", "feature": f}
-
-
-def SCORE(m="accuracy"):
-    return {"op": "score", "metric": m}
-
-
-def MIS(mode):
-    return {"op": "mistakes", "mode": mode}
-
-
-def STAT(f):
-    return {"op": "statistic", "feature": f}
-
-
-def BIAS(a):
-    return {"op": "bias", "attribute": a}
-
-
-def DEF(f):
-    return {"op": "define", "feature": f}
-
+flt, wi, IMP, DEP, SCORE, MIS, STAT, BIAS, DEF = (filter_, whatif, importance, dependence, score, mistakes,
+                                                   statistic, bias, define)
+PF, PRED, LIK, CF = previous_filter(), PREDICT, LIKELIHOOD, COUNTERFACTUAL
+EXP, SHAP, LIME = explain(), explain("shap"), explain("lime")
+INTER, DDATA, DMODEL, CAPS, FOLLOW = INTERACTIONS, DESCRIBE_DATA, DESCRIBE_MODEL, CAPABILITIES, FOLLOWUP
 
 # question, steps, hand tags
 T, N, S = "typo", "numbers_in_words", "share"
@@ -582,15 +495,6 @@ DIABETES = [
 WORKSPACES = {"credit": CREDIT, "german": GERMAN, "compas": COMPAS, "diabetes": DIABETES}
 
 
-def leaves(e):
-    if "feature" in e:
-        return [e]
-    if "not" in e:
-        return leaves(e["not"])
-    (k, v), = e.items()
-    return [x for sub in v for x in leaves(sub)]
-
-
 def mask(df, e):
     """Boolean mask of a filter expression on the data (class leaves: label only)."""
     if "feature" in e:
@@ -687,9 +591,7 @@ def main():
         print(ws, len(items))
     for p in problems:
         print("PROBLEM", p)
-    with open(os.path.join(HERE, "dev3.jsonl"), "w") as fh:
-        for rec in out:
-            fh.write(json.dumps(rec) + "\n")
+    write_jsonl(os.path.join(HERE, "dev3.jsonl"), out, ensure_ascii=True)
     print(len(out), "items written")
 
 

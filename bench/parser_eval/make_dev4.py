@@ -6,87 +6,19 @@ Voices: (a) refused/flagged people asking about themselves by id, (b) compliance
 (c) domain experts (loan officers, public defenders, clinicians), (d) curious laypeople.
 Tags are derived from the gold, plus the hand-given ones (typo, numbers_in_words, range).
 """
-import json
 import os
+
+from gold import (AND, C, CAPABILITIES, COMPAS_FLAGS, COUNT, COUNTERFACTUAL, CREDIT_CATEGORIES, DESCRIBE_DATA,
+                  DESCRIBE_MODEL, FOLLOWUP, ID, INTERACTIONS, LABELS, LIKELIHOOD, OR, PREDICT, REPEAT, RULES, SHOW,
+                  bias, define, dependence, explain, filter_, importance, leaves, mistakes, previous_filter, score,
+                  statistic, whatif, write_jsonl)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# ---- expressions -----------------------------------------------------------------------------
-def C(feature, cmp, value):
-    return {"feature": feature, "cmp": cmp, "value": value}
-
-
-def ID(n):
-    return C("id", "==", n)
-
-
-def AND(*xs):
-    return {"and": list(xs)}
-
-
-def OR(*xs):
-    return {"or": list(xs)}
-
-
-# ---- steps -----------------------------------------------------------------------------------
-def filt(expr):
-    return {"op": "filter", "where": expr}
-
-
-def prev():
-    return {"op": "previous_filter"}
-
-
-def whatif(feature, action, value):
-    return {"op": "whatif", "feature": feature, "action": action, "value": value}
-
-
-def op(name, **kw):
-    return dict({"op": name}, **kw)
-
-
-PREDICT, LIKELIHOOD, CF = op("predict"), op("likelihood"), op("counterfactual")
-COUNT, SHOW, LABELS, RULES = op("count"), op("show"), op("labels"), op("rules")
-INTER, REPEAT, FOLLOWUP = op("interactions"), op("repeat"), op("followup")
-DDATA, DMODEL, CAPS = op("describe_data"), op("describe_model"), op("capabilities")
-
-
-def explain(method="auto"):
-    return op("explain", method=method)
-
-
-def imp(top=None, feature=None):
-    s = op("importance")
-    if top is not None:
-        s["top"] = top
-    if feature is not None:
-        s["feature"] = feature
-    return s
-
-
-def score(metric="accuracy"):
-    return op("score", metric=metric)
-
-
-def mistakes(mode):
-    return op("mistakes", mode=mode)
-
-
-def stat(feature):
-    return op("statistic", feature=feature)
-
-
-def bias(attribute):
-    return op("bias", attribute=attribute)
-
-
-def dep(feature):
-    return op("dependence", feature=feature)
-
-
-def define(feature):
-    return op("define", feature=feature)
+filt, prev, imp, stat, dep = filter_, previous_filter, importance, statistic, dependence
+CF, INTER, FOLLOWUP = COUNTERFACTUAL, INTERACTIONS, FOLLOWUP
+DDATA, DMODEL, CAPS = DESCRIBE_DATA, DESCRIBE_MODEL, CAPABILITIES
 
 
 # ---- items: (question, steps, extra tags) ----------------------------------------------------
@@ -606,21 +538,12 @@ DIABETES = [
 FLAGS = {
     "credit": set(),
     "german": None,  # every column except the numeric ones listed below
-    "compas": {"recidivated", "felony", "misdemeanor", "woman", "man", "black"},
+    "compas": COMPAS_FLAGS,
     "diabetes": set(),
 }
 GERMAN_NUMERIC = {"Age", "LoanDuration", "LoanAmount", "LoanRateAsPercentOfIncome", "YearsAtCurrentHome",
                   "NumberOfOtherLoansAtBank", "NumberOfLiableIndividuals"}
-CATEGORIES = {"sex", "housing", "saving_accounts", "checking_account", "purpose"}
-
-
-def leaves(e):
-    if "feature" in e:
-        return [e]
-    if "not" in e:
-        return leaves(e["not"])
-    (_, xs), = e.items()
-    return [x for sub in xs for x in leaves(sub)]
+CATEGORIES = CREDIT_CATEGORIES
 
 
 def tags_for(ws, question, steps, extra):
@@ -667,9 +590,7 @@ def main():
         for n, (q, steps, extra) in enumerate(items, 1):
             out.append({"id": f"{ws}-4{n:03d}", "workspace": ws, "question": q,
                         "gold": {"steps": steps}, "tags": tags_for(ws, q, steps, extra)})
-    with open(os.path.join(HERE, "dev4.jsonl"), "w") as fh:
-        for item in out:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    write_jsonl(os.path.join(HERE, "dev4.jsonl"), out)
     print(f"wrote {len(out)} items")
 
 

@@ -18,8 +18,9 @@ from talk2model.errors import OperationError
 from talk2model.explainers import robustness as rb
 from talk2model.explainers import uncertainty as unc
 from talk2model.explainers.network import network, one_thread
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, fmt_interval, fmt_number, pct, says, too_small_text
+from talk2model.ops.speech import FigureSpec, Reply, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value
 
 SAMPLE = 300          # robust accuracy over a bigger selection: a seeded sample of this many rows

@@ -14,8 +14,9 @@ from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
 from talk2model.explainers.anchors import THRESHOLD
 from talk2model.explainers.anchors import anchor as find_anchor
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says, too_small_text
+from talk2model.ops.speech import Reply, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value, value_text
 
 ERR_ONE_ROW = ("an anchor is a rule for one {entity}'s prediction; pick one (for example "

@@ -17,12 +17,12 @@ import pandas as pd
 
 from talk2model.errors import OperationError
 from talk2model.explainers import fairness as fx
+from talk2model.formatting import fmt_interval, fmt_number, fmt_points
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import NOTE_TRAINING_UNKNOWN, evaluation_rows, positive_class
+from talk2model.ops.speech import FigureSpec, Reply, capitalise, page, pct, says
 from talk2model.query import ast as q
 from talk2model.query.whatif import apply_whatif, complementary_flags
-from talk2model.verbalize import (FigureSpec, Reply, capitalise, fmt_interval, fmt_number, fmt_points, page,
-                                  pct, says)
 from talk2model.textutil import did_you_mean
 from talk2model.workspace.schema import plain_value
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import REGISTRY, Result, operation
-from talk2model.verbalize import Reply, says
+from talk2model.ops.speech import Reply, says
 
 
 @dataclass

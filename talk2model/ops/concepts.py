@@ -14,8 +14,9 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers import concepts as tc
 from talk2model.explainers.network import network, one_thread
+from talk2model.formatting import fmt_number, fmt_points
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, fmt_number, fmt_points, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 INPUTS = 100      # inputs of a class scored, a seeded sample

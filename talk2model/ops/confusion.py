@@ -11,9 +11,10 @@ from sklearn.metrics import confusion_matrix
 
 from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
+from talk2model.formatting import fmt_interval
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import evaluation_rows
-from talk2model.verbalize import FigureSpec, Reply, fmt_interval, pct, says, too_small_text
+from talk2model.ops.speech import FigureSpec, Reply, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value
 
 SHOWN_PAIRS = 5

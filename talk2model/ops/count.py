@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import Reply, pct, says
 from talk2model.query.human import describe_expr
-from talk2model.verbalize import Reply, pct, says
 
 
 @dataclass

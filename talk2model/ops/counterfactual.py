@@ -16,9 +16,9 @@ import pandas as pd
 
 from talk2model.errors import OperationError
 from talk2model.explainers.counterfactual import ChangeSpace, Counterfactual, counterfactuals, group_changes
-from talk2model.ops.registry import Result, operation
 from talk2model.formatting import fmt_number
-from talk2model.verbalize import Reply, capitalise, page, pct, says
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import Reply, capitalise, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ERR_REGRESSION = "counterfactuals need a model that predicts classes; this one predicts numbers"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from talk2model.formatting import fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, fmt_number, says
+from talk2model.ops.speech import Reply, says
 
 
 @dataclass

@@ -13,9 +13,9 @@ from sklearn.inspection import partial_dependence
 
 from talk2model.errors import OperationError
 from talk2model.explainers.phrasing import feature_label
-from talk2model.ops.registry import Result, operation
 from talk2model.formatting import fmt_number, fmt_percent
-from talk2model.verbalize import FigureSpec, Reply, says
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import FigureSpec, Reply, says
 from talk2model.workspace.schema import plain_value
 
 MAX_ROWS = 500

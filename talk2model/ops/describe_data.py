@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, check_sentences, pct, says
+from talk2model.ops.speech import Reply, check_sentences, pct, says
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from talk2model.explainers import uncertainty as unc
+from talk2model.formatting import fmt_interval
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, check_sentences, fmt_interval, pct, says
+from talk2model.ops.speech import Reply, check_sentences, pct, says
 
 
 @dataclass

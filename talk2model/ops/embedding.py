@@ -11,7 +11,7 @@ import pandas as pd
 
 from talk2model.explainers.embedding import embedding as compute
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 MAX_POINTS = 5000   # a bigger selection is drawn (and returned) as a seeded sample of this many

@@ -23,9 +23,9 @@ import pandas as pd
 from talk2model.explainers import METHOD_NAMES, explainer_for
 from talk2model.explainers.phrasing import (compare, feature_label, person_value, reason_sentence,
                                             space_text, value_phrase)
-from talk2model.ops.registry import Result, operation
 from talk2model.formatting import fmt_number, fmt_percent
-from talk2model.verbalize import FigureSpec, Reply, capitalise, define_terms, join_words, page, says
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import FigureSpec, Reply, capitalise, define_terms, join_words, page, says
 from talk2model.workspace.schema import plain_value, value_text
 
 MAX_REASONS = 4

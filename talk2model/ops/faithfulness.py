@@ -13,8 +13,9 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers.captum_backend import METHOD_NAMES
 from talk2model.explainers.faithfulness import aggregate, choose
+from talk2model.formatting import fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, fmt_number, pct, says
+from talk2model.ops.speech import Reply, pct, says
 
 SAMPLE = 10   # a group is measured on a seeded sample of this many of its rows / images
 

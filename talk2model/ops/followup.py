@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from talk2model.errors import OperationError
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, says
+from talk2model.ops.speech import Reply, says
 
 
 @dataclass

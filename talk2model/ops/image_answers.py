@@ -24,8 +24,9 @@ from talk2model.errors import OperationError
 from talk2model.explainers.captum_backend import KINDS, LARGE_DELTA, METHOD_NAMES, IG_STEPS, occlusion_window
 from talk2model.explainers.faithfulness import choose
 from talk2model.explainers.images import SAMPLE_IMAGES, image_explainer
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result
-from talk2model.verbalize import FigureSpec, Reply, check_sentences, fmt_interval, fmt_number, page, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, check_sentences, page, pct, says
 from talk2model.workspace.schema import plain_value
 
 ROWS = ("upper", "middle", "lower")

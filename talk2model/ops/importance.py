@@ -12,8 +12,9 @@ import pandas as pd
 from talk2model.errors import OperationError
 from talk2model.explainers import METHOD_NAMES, explainer_for
 from talk2model.explainers.phrasing import feature_label, space_text
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, define_terms, fmt_interval, fmt_number, join_words, page, says
+from talk2model.ops.speech import FigureSpec, Reply, define_terms, join_words, page, says
 from talk2model.textutil import did_you_mean
 
 BOOTSTRAP = 200

@@ -12,7 +12,7 @@ import pandas as pd
 
 from talk2model.explainers.influence import influence_index
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 TOP = 5           # proponents and opponents shown

@@ -12,8 +12,9 @@ from talk2model.errors import OperationError
 from talk2model.explainers import explainer_for
 from talk2model.explainers.interactions import interactions as measure_interactions
 from talk2model.explainers.phrasing import feature_label, space_text
+from talk2model.formatting import fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, define_terms, fmt_number, page, says
+from talk2model.ops.speech import FigureSpec, Reply, define_terms, page, says
 
 SHOWN = 3
 WEAK_H = 0.05

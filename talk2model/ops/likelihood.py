@@ -7,10 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.query.whatif import whatif_notes
 from talk2model.errors import OperationError
+from talk2model.formatting import fmt_points
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, fmt_points, page, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, page, pct, says
+from talk2model.query.whatif import whatif_notes
 
 
 @dataclass

@@ -10,9 +10,10 @@ from sklearn.tree import DecisionTreeClassifier
 
 from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
 from talk2model.ops.score import evaluation_rows
-from talk2model.verbalize import Reply, fmt_interval, fmt_number, page, pct, rows_as_shown, says, too_small_text
+from talk2model.ops.speech import Reply, page, pct, rows_as_shown, says, too_small_text
 
 
 @dataclass

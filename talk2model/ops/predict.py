@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.query.whatif import whatif_notes
+from talk2model.formatting import fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, capitalise, fmt_number, page, pct, plural, says
+from talk2model.ops.speech import Reply, capitalise, page, pct, plural, says
+from talk2model.query.whatif import whatif_notes
 
 
 @dataclass

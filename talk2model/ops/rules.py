@@ -13,9 +13,9 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from talk2model.errors import OperationError
 from talk2model.explainers.phrasing import feature_label
-from talk2model.ops.registry import Result, operation
 from talk2model.formatting import fmt_number
-from talk2model.verbalize import Reply, pct, says
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 DEPTH = 3

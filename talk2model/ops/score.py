@@ -14,8 +14,9 @@ from sklearn import metrics as skm
 
 from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
+from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import Reply, fmt_interval, fmt_number, pct, says, too_small_text
+from talk2model.ops.speech import Reply, pct, says, too_small_text
 
 METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1 score", "precision": "precision",
                 "recall": "recall (true-positive rate)", "specificity": "specificity (true-negative rate)",

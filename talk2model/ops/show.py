@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from talk2model.ops.registry import Result, jsonable, operation
-from talk2model.verbalize import Reply, page, rows_as_shown, says
+from talk2model.ops.speech import Reply, page, rows_as_shown, says
 from talk2model.workspace.schema import value_text
 
 PAGE = 10

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.ops.registry import Result, operation
 from talk2model.formatting import fmt_number
+from talk2model.ops.registry import Result, operation
+from talk2model.ops.speech import FigureSpec, Reply, pct, says
 from talk2model.workspace.schema import feature_label, value_text
-from talk2model.verbalize import FigureSpec, Reply, pct, says
 
 
 @dataclass

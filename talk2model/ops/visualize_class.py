@@ -14,8 +14,9 @@ from torch import nn
 from talk2model.errors import OperationError
 from talk2model.explainers.network import network, one_thread
 from talk2model.explainers.visualize import STEPS, maximise
+from talk2model.formatting import fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.verbalize import FigureSpec, Reply, fmt_number, pct, says
+from talk2model.ops.speech import FigureSpec, Reply, pct, says
 from talk2model.workspace.schema import plain_value
 
 ERR_NOT_IMAGES = "class visualisation draws images: it works with image workspaces, not tables"

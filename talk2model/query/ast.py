@@ -3,6 +3,14 @@
 `Query.to_json()` / `Query.from_json()` are the public JSON interface (docs/query-language.md);
 the text form lives in `talk2model.query.text`. Each step class names its `op`; the JSON keys are
 its field names, and a field left at `None` is omitted.
+
+A step class is the one declaration of its step, below everything that reads queries (the parser
+builds steps, and its reader's labels are the order of `STEP_TYPES`): its fields (a field without
+a default is required in JSON; a `Name` field is a feature's name, printed bare or in backquotes),
+their validation (`__post_init__`), and its plain-English rendering (`said`, a template over the
+selection `{sel}` and the labels of its `Name` fields; steps whose words depend on their values
+are rendered in `query.human`). A step whose grammar rule is its op followed by its fields in
+order needs nothing more: the text form reads and prints it from the fields.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ EMBEDDINGS = ("tsne", "pca")                 # how a layer's representations are
 EMBEDDING_COLOURS = ("label", "prediction")  # what the points are coloured by
 
 Value = Union[int, float, str, bool]
+Name = str     # a feature's (or layer's, concept's) name: printed bare or `quoted`, checked against the schema
 
 
 def _check_value(value: Any, where: str) -> Value:
@@ -159,6 +168,7 @@ def _step(op: str):
 @dataclass(frozen=True)
 class Step:
     op: ClassVar[str] = ""
+    said: ClassVar[str | None] = None    # plain English: "what {feature} means", "the data for {sel}"
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"op": self.op}
@@ -188,7 +198,7 @@ class PreviousFilter(Step):
 @_step("whatif")
 @dataclass(frozen=True)
 class WhatIf(Step):
-    feature: str
+    feature: Name
     action: str
     value: Value
 
@@ -204,7 +214,7 @@ class WhatIf(Step):
 @_step("predict")
 @dataclass(frozen=True)
 class Predict(Step):
-    pass
+    said: ClassVar[str] = "the model's prediction for {sel}"
 
 
 @_step("likelihood")
@@ -230,14 +240,14 @@ class Explain(Step):
 @_step("counterfactual")
 @dataclass(frozen=True)
 class Counterfactual(Step):
-    pass
+    said: ClassVar[str] = "what {sel} would need to change to get a different prediction"
 
 
 @_step("importance")
 @dataclass(frozen=True)
 class Importance(Step):
     top: int | None = None
-    feature: str | None = None
+    feature: Name | None = None
 
     def __post_init__(self) -> None:
         if self.top is not None and self.feature is not None:
@@ -249,19 +259,20 @@ class Importance(Step):
 @_step("interactions")
 @dataclass(frozen=True)
 class Interactions(Step):
-    pass
+    said: ClassVar[str] = "which features interact most for {sel}"
 
 
 @_step("dependence")
 @dataclass(frozen=True)
 class Dependence(Step):
-    feature: str
+    said: ClassVar[str] = "how the prediction depends on {feature} for {sel}"
+    feature: Name
 
 
 @_step("rules")
 @dataclass(frozen=True)
 class Rules(Step):
-    pass
+    said: ClassVar[str] = "the rules that describe the model's decisions for {sel}"
 
 
 @_step("score")
@@ -288,6 +299,8 @@ class Mistakes(Step):
 @dataclass(frozen=True)
 class Confusion(Step):
     """Which classes the model mixes up: the confusion matrix on held-out rows."""
+
+    said: ClassVar[str] = "which outcomes the model confuses on {sel}"
 
 
 @_step("faithfulness")
@@ -317,7 +330,7 @@ class Faithfulness(Step):
 @_step("labels")
 @dataclass(frozen=True)
 class Labels(Step):
-    pass
+    said: ClassVar[str] = "the true outcomes of {sel}"
 
 
 @_step("count")
@@ -329,19 +342,20 @@ class Count(Step):
 @_step("show")
 @dataclass(frozen=True)
 class Show(Step):
-    pass
+    said: ClassVar[str] = "the data for {sel}"
 
 
 @_step("statistic")
 @dataclass(frozen=True)
 class Statistic(Step):
-    feature: str
+    said: ClassVar[str] = "summary statistics of {feature} for {sel}"
+    feature: Name
 
 
 @_step("bias")
 @dataclass(frozen=True)
 class Bias(Step):
-    attribute: str
+    attribute: Name
     metric: str | None = None
     attributes: tuple[str, ...] | None = None   # further attributes crossed with it ("women over 60")
     bands: tuple[int | float, ...] | None = None  # cut points for a numeric attribute (25, 60)
@@ -373,37 +387,38 @@ class Bias(Step):
 @_step("describe_data")
 @dataclass(frozen=True)
 class DescribeData(Step):
-    pass
+    said: ClassVar[str] = "a description of the data"
 
 
 @_step("describe_model")
 @dataclass(frozen=True)
 class DescribeModel(Step):
-    pass
+    said: ClassVar[str] = "a description of the model"
 
 
 @_step("define")
 @dataclass(frozen=True)
 class Define(Step):
-    feature: str
+    said: ClassVar[str] = "what {feature} means"
+    feature: Name
 
 
 @_step("capabilities")
 @dataclass(frozen=True)
 class Capabilities(Step):
-    pass
+    said: ClassVar[str] = "what I can do"
 
 
 @_step("repeat")
 @dataclass(frozen=True)
 class Repeat(Step):
-    pass
+    said: ClassVar[str] = "the previous question again, for {sel}"
 
 
 @_step("followup")
 @dataclass(frozen=True)
 class Followup(Step):
-    pass
+    said: ClassVar[str] = "more of the previous answer"
 
 
 # ---------------------------------------------------------------------------- inside the network
@@ -463,7 +478,7 @@ class VisualizeClass(Step):
     layer responds to (`layer` and `unit`)."""
 
     target: Value | None = None   # the class; None: every class
-    layer: str | None = None
+    layer: Name | None = None
     unit: int | None = None
 
     def __post_init__(self) -> None:
@@ -485,7 +500,7 @@ class Concepts(Step):
     """Is the model sensitive to a concept when it says a class (TCAV)? The concept is a built-in
     (`concept`), or the images that meet a condition (`where`); None: every built-in concept."""
 
-    concept: str | None = None
+    concept: Name | None = None
     where: Expr | None = None
     target: Value | None = None   # the class tested; None: the selection's class, or every class
 
@@ -523,11 +538,18 @@ class Anchor(Step):
     """Under which conditions the prediction surely holds: an anchor rule (Ribeiro et al. 2018)
     with precision >= 0.95 and its coverage, measured on the data."""
 
+    said: ClassVar[str] = "the conditions under which the model's prediction for {sel} surely holds (an anchor)"
 
-_REQUIRED = {
-    "filter": ("where",), "whatif": ("feature", "action", "value"), "dependence": ("feature",),
-    "statistic": ("feature",), "bias": ("attribute",), "define": ("feature",),
-}
+
+def required_fields(cls: type[Step]) -> tuple[str, ...]:
+    """The fields a step's JSON must give: those without a default."""
+    return tuple(f.name for f in dataclasses.fields(cls)
+                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+
+
+def _is_text(field: dataclasses.Field) -> bool:
+    """A field that holds a word or a name (its JSON value must be a string)."""
+    return str(field.type).split(" | ")[0] in ("str", "Name")
 
 
 def step_from_json(obj: Any) -> Step:
@@ -544,14 +566,14 @@ def step_from_json(obj: Any) -> Step:
     extra = set(args) - names
     if extra:
         raise QueryError(f"'{op}' does not take {', '.join(sorted(extra))}")
-    missing = [k for k in _REQUIRED.get(op, ()) if k not in args]
+    missing = [k for k in required_fields(cls) if k not in args]
     if missing:
         raise QueryError(f"'{op}' needs {', '.join(missing)}")
     if "where" in args and args["where"] is not None:
         args["where"] = expr_from_json(args["where"])
-    for key in ("feature", "attribute", "metric", "method", "mode", "action", "norm", "layer", "concept", "by"):
-        if key in args and args[key] is not None and not isinstance(args[key], str):
-            raise QueryError(f"'{op}': {key} must be a string")
+    for f in dataclasses.fields(cls):
+        if _is_text(f) and args.get(f.name) is not None and not isinstance(args[f.name], str):
+            raise QueryError(f"'{op}': {f.name} must be a string")
     return cls(**args)
 
 

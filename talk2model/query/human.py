@@ -6,6 +6,8 @@ always matches what ran.
 
 from __future__ import annotations
 
+import dataclasses
+
 from talk2model.formatting import fmt_number, fmt_percent
 from talk2model.query import ast as q
 from talk2model.workspace.schema import Schema, feature_label
@@ -82,11 +84,10 @@ def describe_whatif(schema: Schema, step: q.WhatIf) -> str:
 
 
 def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
-    """One operation, about the selection `sel`; None for steps that only shape the selection."""
+    """One operation, about the selection `sel`; None for steps that only shape the selection.
+    Steps whose words depend on their values are matched here; the others say their `said`."""
     label = lambda name: feature_label(schema, name)  # noqa: E731
     match step:
-        case q.Predict():
-            return f"the model's prediction for {sel}"
         case q.Likelihood(top=top):
             if top:
                 return f"the {top} most likely outcome{'s' if top > 1 else ''} for {sel}"
@@ -94,25 +95,15 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
         case q.Explain(method=method):
             how = "" if method == "auto" else f" (using {METHOD_WORDS.get(method, method)})"
             return f"why the model predicts what it does for {sel}{how}"
-        case q.Confusion():
-            return f"which outcomes the model confuses on {sel}"
         case q.Faithfulness(methods=methods):
             which = (" of " + " and ".join(METHOD_WORDS.get(m, m) for m in methods)) if methods else ""
             return f"how faithful the explanations{which} are for {sel}"
-        case q.Counterfactual():
-            return f"what {sel} would need to change to get a different prediction"
         case q.Importance(top=top, feature=feature):
             if feature:
                 return f"how important {label(feature)} is for {sel}"
             if top:
                 return f"the {top} most important feature{'s' if top > 1 else ''} for {sel}"
             return f"how important each feature is for {sel}"
-        case q.Interactions():
-            return f"which features interact most for {sel}"
-        case q.Dependence(feature=feature):
-            return f"how the prediction depends on {label(feature)} for {sel}"
-        case q.Rules():
-            return f"the rules that describe the model's decisions for {sel}"
         case q.Score(metric=metric):
             return f"the model's {metric.replace('_', ' ')} on {sel}"
         case q.Mistakes(mode="count"):
@@ -121,14 +112,8 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             return f"examples of the model's mistakes on {sel}"
         case q.Mistakes():
             return f"where the model makes mistakes on {sel}"
-        case q.Labels():
-            return f"the true outcomes of {sel}"
         case q.Count():
             return f"the number of {sel.removeprefix('all ')}"
-        case q.Show():
-            return f"the data for {sel}"
-        case q.Statistic(feature=feature):
-            return f"summary statistics of {label(feature)} for {sel}"
         case q.Bias(attribute=attribute, attributes=more, bands=bands):
             names = " and ".join(label(a) for a in (attribute, *(more or ())))
             banded = f" (cut at {', '.join(fmt_number(b) for b in bands)})" if bands else ""
@@ -160,20 +145,10 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             how = "t-SNE" if method == "tsne" else "PCA"
             return (f"a map of how the model groups {sel} ({how} of its last hidden layer, coloured by "
                     f"{'prediction' if by == 'prediction' else 'true label'})")
-        case q.Anchor():
-            return f"the conditions under which the model's prediction for {sel} surely holds (an anchor)"
-        case q.DescribeData():
-            return "a description of the data"
-        case q.DescribeModel():
-            return "a description of the model"
-        case q.Define(feature=feature):
-            return f"what {label(feature)} means"
-        case q.Capabilities():
-            return "what I can do"
-        case q.Repeat():
-            return f"the previous question again, for {sel}"
-        case q.Followup():
-            return "more of the previous answer"
+    if step.said is not None:        # the step's own words (query.ast), its names as labels
+        names = {f.name: label(getattr(step, f.name)) for f in dataclasses.fields(step)
+                 if str(f.type).startswith("Name") and getattr(step, f.name) is not None}
+        return step.said.format(sel=sel, **names)
     return None
 
 

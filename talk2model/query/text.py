@@ -3,10 +3,17 @@
     filter age > 50 and housing == "rent" then likelihood
 
 Printing then parsing gives back the same AST, and the same text.
+
+A step whose grammar rule is its op followed by its fields in order (`define: "define" name`,
+`score: "score" WORD`) is read and printed from its class's fields: a `Name` field as a name, a
+word as itself, a condition or a value in their own forms. Only steps with optional parts or
+keywords of their own (`likelihood top 3`, `bias age bands 25 60 and sex`) have code here. The
+reserved words (`KEYWORDS`, which a name must be quoted to use) are the grammar's own literals.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from functools import lru_cache
@@ -19,18 +26,17 @@ from talk2model.paths import grammar_path
 from talk2model.query import ast as q
 from talk2model.query import limits
 
-KEYWORDS = {
-    "filter", "previous_filter", "whatif", "predict", "likelihood", "explain", "counterfactual",
-    "importance", "top", "feature", "interactions", "dependence", "rules", "score", "mistakes",
-    "labels", "count", "show", "statistic", "bias", "metric", "describe_data", "describe_model",
-    "define", "capabilities", "repeat", "followup", "then", "and", "or", "not", "true", "false",
-    "set", "increase", "decrease", "auto", "shap", "lime", "typical", "sample", "bands",
-    "confusion", "faithfulness", *q.CAPTUM_METHODS,
-    # inside the network and where it fails
-    "adversarial", "influence", "visualize_class", "concepts", "embedding", "anchor", "norm",
-    "epsilon", "class", "layer", "unit", "where", "by", *q.NORMS, *q.INFLUENCE_MODES, *q.EMBEDDINGS,
-}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def grammar_keywords(grammar: str) -> frozenset[str]:
+    """Every word the grammar writes as a literal ("filter", "then", "top", "linf", ...): a name
+    spelled like one must be quoted in the text form."""
+    code = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    return frozenset(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', code))
+
+
+KEYWORDS = grammar_keywords(grammar_path().read_text())
 
 
 @lru_cache(maxsize=1)
@@ -85,19 +91,7 @@ class _ToAst(Transformer):
     def false(self):
         return False
 
-    # steps
-    def filter(self, expr):
-        return q.Filter(expr)
-
-    def previous_filter(self):
-        return q.PreviousFilter()
-
-    def whatif(self, name, action, value):
-        return q.WhatIf(name, str(action), value)
-
-    def explain(self, method):
-        return q.Explain(str(method))
-
+    # steps whose rule is not their op followed by their fields (the rest: __default__)
     def likelihood_all(self):
         return q.Likelihood()
 
@@ -116,18 +110,6 @@ class _ToAst(Transformer):
     def importance_feature(self, name):
         return q.Importance(feature=name)
 
-    def dependence(self, name):
-        return q.Dependence(name)
-
-    def score(self, metric):
-        return q.Score(str(metric))
-
-    def mistakes(self, mode):
-        return q.Mistakes(str(mode))
-
-    def statistic(self, name):
-        return q.Statistic(name)
-
     def bias(self, name, *parts):
         found = {"bands": None, "also": [], "metric": None}
         for kind, value in parts:
@@ -145,9 +127,6 @@ class _ToAst(Transformer):
 
     def bias_metric(self, word):
         return ("metric", str(word))
-
-    def define(self, name):
-        return q.Define(name)
 
     # inside the network and where it fails
     def adversarial(self, *parts):
@@ -204,9 +183,10 @@ class _ToAst(Transformer):
         return ("by", name)
 
     def __default__(self, data, children, meta):
+        """A step whose rule is its op followed by its fields, in order: built from them."""
         cls = q.STEP_TYPES.get(data)
-        if cls is not None and not children:
-            return cls()
+        if cls is not None and len(children) <= len(dataclasses.fields(cls)):
+            return cls(*[str(c) if isinstance(c, Token) else c for c in children])
         return super().__default__(data, children, meta)
 
 
@@ -312,13 +292,24 @@ def expr_text(expr: q.Expr, parent: str = "") -> str:
     return f"({text})" if parent else text
 
 
+def field_text(field: dataclasses.Field, value) -> str:
+    """One field of a step as the grammar writes it: a name, a word, a condition or a value."""
+    kind = str(field.type).split(" | ")[0]
+    if kind == "Name":
+        return name_text(value)
+    if kind == "str":
+        return value
+    if kind == "Expr":
+        return expr_text(value)
+    return value_text(value)
+
+
+def _of_class(target) -> str:
+    """' class 8' (the grammar's `of_class`), or '' when no class is given."""
+    return f" class {value_text(target)}" if target is not None else ""
+
+
 def step_text(step: q.Step) -> str:
-    if isinstance(step, q.Filter):
-        return f"filter {expr_text(step.where)}"
-    if isinstance(step, q.WhatIf):
-        return f"whatif {name_text(step.feature)} {step.action} {value_text(step.value)}"
-    if isinstance(step, q.Explain):
-        return f"explain {step.method}"
     if isinstance(step, q.Likelihood):
         return "likelihood" if step.top is None else f"likelihood top {step.top}"
     if isinstance(step, q.Faithfulness):
@@ -329,12 +320,6 @@ def step_text(step: q.Step) -> str:
         if step.feature is not None:
             return f"importance feature {name_text(step.feature)}"
         return "importance"
-    if isinstance(step, (q.Dependence, q.Statistic, q.Define)):
-        return f"{step.op} {name_text(step.feature)}"
-    if isinstance(step, q.Score):
-        return f"score {step.metric}"
-    if isinstance(step, q.Mistakes):
-        return f"mistakes {step.mode}"
     if isinstance(step, q.Bias):
         text = f"bias {name_text(step.attribute)}"
         if step.bands:
@@ -347,23 +332,25 @@ def step_text(step: q.Step) -> str:
             text += f" norm {step.norm}"
         if step.epsilon is not None:
             text += f" epsilon {value_text(step.epsilon)}"
-        return text + (f" class {value_text(step.target)}" if step.target is not None else "")
+        return text + _of_class(step.target)
     if isinstance(step, q.Influence):
         return "influence" + (f" {step.mode}" if step.mode else "") + (f" top {step.top}" if step.top else "")
     if isinstance(step, q.VisualizeClass):
         if step.layer is not None:
             return f"visualize_class layer {name_text(step.layer)} unit {step.unit}"
-        return "visualize_class" + (f" class {value_text(step.target)}" if step.target is not None else "")
+        return "visualize_class" + _of_class(step.target)
     if isinstance(step, q.Concepts):
         text = "concepts"
         if step.concept is not None:
             text += f" {name_text(step.concept)}"
         if step.where is not None:
             text += f" where {expr_text(step.where)}"
-        return text + (f" class {value_text(step.target)}" if step.target is not None else "")
+        return text + _of_class(step.target)
     if isinstance(step, q.Embedding):
         return f"embedding {step.method}" + (f" by {name_text(step.by)}" if step.by else "")
-    return step.op
+    # the op, then its fields in order (`define age`, `whatif age increase 5`, `score f1`)
+    return " ".join([step.op, *(field_text(f, getattr(step, f.name)) for f in dataclasses.fields(step)
+                                if getattr(step, f.name) is not None)])
 
 
 def to_text(query: q.Query) -> str:

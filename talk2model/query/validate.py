@@ -160,10 +160,6 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
         elif isinstance(step, q.Statistic):
             if step.feature not in ("target", schema.target):
                 changes["feature"] = _feature_name(schema, step.feature, allow=("label", "prediction", "confidence"))
-        elif isinstance(step, (q.Dependence, q.Define)):
-            changes["feature"] = _feature_name(schema, step.feature)
-        elif isinstance(step, q.Importance) and step.feature is not None:
-            changes["feature"] = _feature_name(schema, step.feature)
         elif isinstance(step, q.Bias):
             if step.attribute in q.SPECIAL_FEATURES:
                 raise QueryError(ERR_BIAS_SPECIAL.format(name=step.attribute))
@@ -180,5 +176,8 @@ def validate(query: q.Query, schema: Schema) -> q.Query:
             if step.metric not in allowed:
                 raise QueryError(f"'{step.metric}' does not apply to a {schema.task} model; "
                                  f"use one of {', '.join(allowed)}")
+        else:      # any other step: its feature names (`Name` fields) must be the schema's
+            changes.update({f.name: _feature_name(schema, getattr(step, f.name)) for f in dataclasses.fields(step)
+                            if str(f.type).startswith("Name") and getattr(step, f.name) is not None})
         steps.append(dataclasses.replace(step, **changes) if changes else step)
     return q.Query(tuple(steps))

@@ -21,7 +21,8 @@ them: per group size, selection rate, TPR, FPR, accuracy with Wilson intervals, 
 demographic-parity difference and ratio and equalized-odds difference with their bootstrap
 intervals — from the (group, truth, prediction, evaluated) cells counted per partition and added
 up by Dask: the figures of `explainers.fairness.assess` on all the rows, exactly. A summary goes
-to the store's `audits` table and to `OUT/_audit.json`.
+to `OUT/_audit.json`, and the command (`cli.audit_main`, above the store) records it in the store's
+`audits` table.
 
 Each partition is written by one task to its own file, so a task that is run again (its worker
 died) rewrites that file: every row is in the output once.
@@ -29,7 +30,6 @@ died) rewrites that file: every row is in the output once.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
@@ -435,7 +435,7 @@ def _data_fingerprint(workspace, source: Source) -> str:
     return digest.hexdigest()[:16]
 
 
-# ------------------------------------------------------------------------------ the command
+# ------------------------------------------------------------------------------ the summary in words
 def summary_lines(summary: AuditSummary) -> list[str]:
     """What the command prints: the run, then one line per fairness comparison."""
     from talk2model.formatting import fmt_interval, fmt_number, fmt_percent, fmt_points
@@ -462,69 +462,3 @@ def summary_lines(summary: AuditSummary) -> list[str]:
                      f"ratio {fmt_number(r.demographic_parity_ratio)} "
                      f"(95% {fmt_interval(*r.dp_ratio_ci, percent=False)}){eo}")
     return lines
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="talk2model audit",
-        description="Explain every decision of a workspace's model and check all of them for fairness, on Dask.")
-    parser.add_argument("-w", "--workspace", default="credit", help="built-in name or path to a TOML file")
-    parser.add_argument("--out", default=None, help="folder for the Parquet dataset (default: audit/WORKSPACE)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a running Dask scheduler (tcp://host:8786); default: a LocalCluster "
-                             "with one worker per core")
-    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
-    parser.add_argument("--where", default=None,
-                        help='only the rows meeting a condition of the query language, e.g. "age > 50 and sex == \\"Female\\""')
-    parser.add_argument("--counterfactuals", action="store_true",
-                        help="also search the smallest changes that flip each unfavourable decision (slow: seconds a row)")
-    parser.add_argument("--partition-rows", type=int, default=PARTITION_ROWS, help="rows per partition")
-    parser.add_argument("--db", default=None, help="store for the summary (default: TALK2MODEL_DB or var/talk2model.sqlite)")
-    parser.add_argument("--no-store", action="store_true", help="do not record the summary in the store")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--list", action="store_true", help="list the audits recorded in the store, newest first")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv if argv is not None else sys.argv[1:])
-    from talk2model.scale.cluster import dashboard_link, open_client
-    from talk2model.workspace import load_workspace
-
-    if args.list:
-        from talk2model.store.audits import list_audits
-
-        for a in list_audits(args.db):
-            verdicts = ", ".join(f"{k} {v['verdict']}" for k, v in a.summary.get("fairness", {}).items()
-                                 if " × " not in k)
-            print(f"{a.id:>4}  {a.created_at:%Y-%m-%d %H:%M}  {a.workspace}  {a.selected:,} of {a.rows:,} rows"
-                  f"{'  where ' + a.where_text if a.where_text else ''}  {a.seconds:.1f} s  -> {a.out}"
-                  f"{'  [' + verdicts + ']' if verdicts else ''}")
-        return 0
-    try:
-        workspace = load_workspace(args.workspace)
-        if args.where:
-            parse_where(args.where, workspace.schema)      # a wrong condition before any cluster starts
-        out = args.out or str(Path("audit") / workspace.name)
-        with open_client(args.scheduler, n_workers=args.workers) as client:
-            link = dashboard_link(client)
-            if not args.quiet:
-                where = f"the scheduler at {args.scheduler}" if args.scheduler else "a LocalCluster"
-                print(f"running on {where}" + (f"; dashboard: {link}" if link else ""), file=sys.stderr)
-            summary = run_audit(workspace, client, out, where=args.where, counterfactuals=args.counterfactuals,
-                                partition_rows=args.partition_rows, progress=not args.quiet)
-    except Talk2ModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    data = summary.to_json()
-    if not args.no_store:
-        from talk2model.store.audits import record_audit
-
-        data["audit_id"] = record_audit(data, args.db)
-    print(json.dumps(data, indent=1) if args.json else "\n".join(summary_lines(summary)))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,6 +4,10 @@ Each turn shows when it was asked, the question, the query as understood (query 
 and the plain-English reading), the answer with its table and plots, the model and data
 fingerprints the answer came from, its latency, any error, and the feedback given on it.
 
+What is rendered is an argument: a `Transcript` (the session, its turns, the feedback on each),
+read from a store by `Transcript.of(store, session_id)`; the notice shown above it and the drawing
+of its figures are arguments too (by default `verbalize.AI_NOTICE` and `verbalize.plots.to_png`).
+
     talk2model transcript SESSION_ID [--format md|html] [-o FILE] [--db URL]
     talk2model transcript --list [--db URL]
 """
@@ -14,8 +18,10 @@ import argparse
 import base64
 import html
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
 from talk2model.errors import Talk2ModelError
 from talk2model.sanitize import escape_markup
@@ -53,18 +59,36 @@ def _rating_word(rating: int | None) -> str:
     return {1: "👍 helpful", -1: "👎 not helpful"}.get(rating, "")
 
 
-def _figure_png(spec: dict) -> bytes:
+@dataclass(frozen=True)
+class Transcript:
+    """What a transcript renders: a session, its turns in order, and the feedback given on each
+    turn (turn id -> feedback, oldest first)."""
+
+    session: Any
+    turns: list
+    feedback: dict[int, list]
+
+    @classmethod
+    def of(cls, store, session_id: str) -> "Transcript":
+        grouped: dict[int, list] = {}
+        for fb in store.feedback(session_id=session_id):
+            grouped.setdefault(fb.turn_id, []).append(fb)
+        return cls(store.session(session_id), store.turns(session_id), grouped)
+
+
+def figure_png(spec: dict) -> bytes:
+    """A stored figure (a `FigureSpec` as JSON) drawn as PNG by the one place that draws."""
     from talk2model.verbalize import FigureSpec
     from talk2model.verbalize.plots import to_png
 
     return to_png(FigureSpec(**spec))
 
 
-def _figures(turn) -> list[tuple[str, str]]:
+def _figures(turn, draw: Callable[[dict], bytes]) -> list[tuple[str, str]]:
     """(title, base64 PNG) for each figure of a turn."""
     out = []
     for spec in turn.figures or ():
-        png = _figure_png(spec)
+        png = draw(spec)
         out.append((spec.get("title", "figure"), base64.b64encode(png).decode("ascii")))
     return out
 
@@ -81,18 +105,10 @@ def html_table(table: dict | None) -> str:
     return "" if frame is None else write_html(frame)
 
 
-def _feedback_by_turn(store, session_id: str) -> dict[int, list]:
-    grouped: dict[int, list] = {}
-    for fb in store.feedback(session_id=session_id):
-        grouped.setdefault(fb.turn_id, []).append(fb)
-    return grouped
-
-
-def render_markdown(store, session_id: str) -> str:
+def render_markdown(transcript: Transcript, *, notice: str = AI_NOTICE,
+                    draw: Callable[[dict], bytes] = figure_png) -> str:
     e = escape_markup  # what people typed shows as typed (no HTML from a question or an answer)
-    info = store.session(session_id)
-    turns = store.turns(session_id)
-    feedback = _feedback_by_turn(store, session_id)
+    info, turns, feedback = transcript.session, transcript.turns, transcript.feedback
     lines = [f"# talk2model transcript — session {info.id}", "",
              f"- **Workspace:** {e(info.workspace)}",
              *([f"- **User:** {e(info.user_name)}"] if info.user_name else []),
@@ -101,7 +117,7 @@ def render_markdown(store, session_id: str) -> str:
              f"- **Model fingerprint:** `{info.model_fingerprint}`",
              f"- **Data fingerprint:** `{info.data_fingerprint}`",
              f"- **Turns:** {len(turns)}", "",
-             f"> {AI_NOTICE}", ""]
+             f"> {notice}", ""]
     for turn in turns:
         lines += [f"## Turn {turn.seq} — {_stamp(turn.created_at)}", ""]
         if turn.user_name:
@@ -114,7 +130,7 @@ def render_markdown(store, session_id: str) -> str:
         lines += ["**Answer:**", "", e(turn.answer), ""]
         if turn.answer_table:
             lines += [markdown_table(turn.answer_table), ""]
-        for title, b64 in _figures(turn):
+        for title, b64 in _figures(turn, draw):
             title = e(title).replace("[", "(").replace("]", ")")
             lines += [f"![{title}](data:image/png;base64,{b64})", ""]
         if turn.choices:
@@ -134,11 +150,10 @@ def _paragraphs(text: str) -> str:
     return "".join("<p>" + html.escape(b).replace("\n", "<br>") + "</p>" for b in blocks)
 
 
-def render_html(store, session_id: str) -> str:
+def render_html(transcript: Transcript, *, notice: str = AI_NOTICE,
+                draw: Callable[[dict], bytes] = figure_png) -> str:
     e = html.escape
-    info = store.session(session_id)
-    turns = store.turns(session_id)
-    feedback = _feedback_by_turn(store, session_id)
+    info, turns, feedback = transcript.session, transcript.turns, transcript.feedback
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>talk2model transcript {e(info.id)}</title>",
            f"<style>{_HTML_STYLE}</style></head><body>",
@@ -151,7 +166,7 @@ def render_html(store, session_id: str) -> str:
            f"<dt>Model fingerprint</dt><dd><code>{e(info.model_fingerprint)}</code></dd>"
            f"<dt>Data fingerprint</dt><dd><code>{e(info.data_fingerprint)}</code></dd>"
            f"<dt>Turns</dt><dd>{len(turns)}</dd></dl>"
-           f'<p class="notice">{e(AI_NOTICE)}</p></header>']
+           f'<p class="notice">{e(notice)}</p></header>']
     for turn in turns:
         out.append(f'<section class="turn" id="turn-{turn.seq}">')
         out.append(f"<h2>Turn {turn.seq} <span class=\"meta\">{_stamp(turn.created_at)}</span></h2>")
@@ -164,7 +179,7 @@ def render_html(store, session_id: str) -> str:
             out.append(f"<p>Reading: {e(turn.reading)}</p>")
         out.append(f'<div class="answer">{_paragraphs(turn.answer)}</div>')
         out.append(html_table(turn.answer_table))
-        for title, b64 in _figures(turn):
+        for title, b64 in _figures(turn, draw):
             out.append(f'<figure><img alt="{e(title)}" src="data:image/png;base64,{b64}">'
                        f"<figcaption>{e(title)}</figcaption></figure>")
         if turn.choices:
@@ -184,9 +199,11 @@ def render_html(store, session_id: str) -> str:
 
 
 def render(store, session_id: str, fmt: str = "md") -> str:
+    """A stored session's transcript in `fmt` (md or html)."""
     if fmt not in FORMATS:
         raise Talk2ModelError(ERR_FORMAT.format(fmt=fmt))
-    return render_markdown(store, session_id) if fmt == "md" else render_html(store, session_id)
+    transcript = Transcript.of(store, session_id)
+    return render_markdown(transcript) if fmt == "md" else render_html(transcript)
 
 
 def write(store, session_id: str, path: str | Path, fmt: str | None = None) -> Path:

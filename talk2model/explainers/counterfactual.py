@@ -13,8 +13,9 @@ group (schema.groups) changes as one unit, with exactly one member set.
 
 Candidates come from one search: every single change over quantiles of each feature, then pairs
 of the most promising single changes, then (only if too few were found) a beam of triples.
-(dice-ml was used beside it until issue 15; on 60 rows each of four workspaces it found the same
-alternatives 4-7x slower, so it was dropped: see docs/whatif-counterfactuals-fairness.md.)
+(dice-ml was used beside it until issue 15; on the same rows and constraints it was 3-4.5x slower
+at the median and its alternatives changed more features and lay farther away, so it was dropped:
+see docs/whatif-counterfactuals-fairness.md and bench/counterfactual_vs_dice.py.)
 
 Every candidate is verified by re-predicting with the model (only real flips are kept), shrunk
 towards the original row while it still flips, and the pool is sorted by the number of changed

@@ -450,8 +450,15 @@ def conversation(gen: "Generator", s: Schema) -> dict | None:
     said, where, op_steps = first
     turns = [{"question": said, "gold": {"steps": ([{"op": "filter", "where": where}] if where else []) + op_steps}}]
     keep = [{"op": "filter", "where": where}] if where else []
-    kind = rng.choice(["why", "sure", "other", "other", "whatif"] if one else
-                      ["narrow", "narrow", "complement", "other", "other", "terse"])
+    kind = rng.choice(["why", "sure", "other", "other", "whatif", "new_id", "chat"] if one else
+                      ["narrow", "narrow", "complement", "other", "other", "terse", "switch", "class_count", "chat"])
+    more = gen.b.get("conversation_more", {})
+    if kind in ("switch", "class_count", "new_id", "chat"):
+        turn = _more_turn(gen, s, kind, more, where, op_steps, keep)
+        if turn is None:
+            return None
+        turns.append(turn)
+        return {"workspace": s.name, "turns": turns}
     if kind == "why":
         turns.append({"question": _noise(rng, rng.choice(conv["why"])), "gold": {"steps": keep + [{"op": "explain", "method": "auto"}]}})
     elif kind == "sure" and s.schema.task == "classification":
@@ -507,6 +514,55 @@ def conversation(gen: "Generator", s: Schema) -> dict | None:
     else:
         return None
     return {"workspace": s.name, "turns": turns} if len(turns) > 1 else None
+
+
+def _more_turn(gen: "Generator", s: Schema, kind: str, more: dict, where: dict | None, op_steps: list[dict],
+               keep: list[dict]) -> dict | None:
+    """Follow-ups that switch the group's value, count one class in it, name a new person, or
+    only chat (no query)."""
+    rng = gen.rng
+    if not more.get(kind):
+        return None
+    frame = rng.choice(more[kind])
+    if kind == "chat":
+        return {"question": _noise(rng, frame), "gold": None}
+    if kind == "new_id":
+        picked = gen.selection(s, "one")
+        if picked is None or picked[1] == where:
+            return None
+        who, new_where = picked
+        return {"question": _noise(rng, _fill(frame, who=who)), "gold": {"steps": [{"op": "filter", "where": new_where}] + op_steps}}
+    if kind == "switch":
+        if where is None or "feature" not in where or where["cmp"] != "==" or where["feature"] in ("id", "prediction", "label"):
+            return None
+        spec = s.schema.features.get(where["feature"])
+        if spec is None or spec.kind != "categorical":
+            return None
+        others = [v for v in spec.values if v != where["value"]]
+        if not others:
+            return None
+        v = rng.choice(others)
+        said = s.value_words(rng, where["feature"], v)
+        if said is None or said[1]:
+            return None
+        return {"question": _noise(rng, _fill(frame, value=said[0])),
+                "gold": {"steps": [{"op": "filter", "where": {**where, "value": v}}] + op_steps}}
+    if kind == "class_count":
+        if s.schema.task != "classification" or not s.schema.classes or where is None:
+            return None
+        items = where["and"] if "and" in where else [where]
+        if any(i.get("feature") in ("prediction", "label") for i in items):
+            return None
+        value = rng.choice(list(s.schema.classes))
+        which = rng.choice(["pred", "label"])
+        cls = gen.pick("cond", f"{which}_class")
+        if cls is None:
+            return None
+        cls = _fill(cls, **{"class": s.class_words(rng, value)})
+        cond = {"feature": "prediction" if which == "pred" else "label", "cmp": "==", "value": value}
+        return {"question": _noise(rng, _fill(frame, cls=cls)),
+                "gold": {"steps": [{"op": "filter", "where": {"and": items + [cond]}}, {"op": "count"}]}}
+    return None
 
 
 _FLIP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
@@ -592,7 +648,7 @@ def legacy_question(gen: "Generator", s: Schema) -> Said | None:
 
 
 def generate(seed: int = 0, per_schema: int = 220, legacy_per_schema: int = 40,
-             unknown_per_schema: int = 8, talks_per_schema: int = 40) -> list[dict]:
+             unknown_per_schema: int = 8, talks_per_schema: int = 60) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
     if not bank():
         return []
@@ -643,6 +699,6 @@ if __name__ == "__main__":
     random.Random(args.seed).shuffle(records)
     for r in records[: args.n]:
         if "turns" in r:
-            print(r["workspace"], "||", " // ".join(f"{t['question']} -> {json.dumps(t['gold']['steps'])}" for t in r["turns"]))
+            print(r["workspace"], "||", " // ".join(f"{t['question']} -> {json.dumps(t['gold'] and t['gold']['steps'])}" for t in r["turns"]))
             continue
         print(r["workspace"], "|", r["question"], "|", json.dumps(r["gold"] and r["gold"]["steps"]), r.get("unknown", ""))

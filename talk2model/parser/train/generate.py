@@ -333,6 +333,15 @@ class Generator:
         op = rng.choices(ops, weights=[OP_WEIGHTS[o] for o in ops])[0]
         if scope == "one" and op in ("count", "score", "mistakes", "bias"):
             return None
+        said = self._said_about(s, op, scope, ("for", "among", "for the", "in"))
+        if said is None:
+            return None
+        text, where, steps, _ = said
+        return _noise(rng, text), where, steps
+
+    def _said_about(self, s: Schema, op: str, scope: str, joiners: tuple[str, ...]
+                    ) -> tuple[str, dict | None, list[dict], str] | None:
+        """One operation asked about rows of the given scope: its words, filter, steps and rows."""
         selected = self.selection(s, scope)
         if selected is None:
             return None
@@ -342,9 +351,9 @@ class Generator:
             return None
         pattern, steps = made
         text = _fill(pattern, who=who, entity=s.entity, entities=s.entities)
-        if who and "{who}" not in pattern:
-            text += " " + rng.choice(["for", "among", "for the", "in"]) + " " + who
-        return _noise(rng, text), where, steps
+        if who and "{who}" not in pattern:          # an operation said without its rows: add them
+            text += " " + self.rng.choice(joiners) + " " + who
+        return text, where, steps, who
 
     def unknown(self, s: Schema) -> Said | None:
         """A question about something this workspace does not have (a family none of whose
@@ -373,17 +382,10 @@ class Generator:
             scope = "group"
         else:
             scope = rng.choice(["all", "all", "group", "one"] if first != "importance" else ["all", "all", "all", "group", "one"])
-        selected = self.selection(s, scope)
-        if selected is None:
+        said = self._said_about(s, first, scope, ("for", "among", "for the", "in", "just for"))
+        if said is None:
             return None
-        who, where = selected
-        made = self.operation(s, first, who, scope)
-        if made is None:
-            return None
-        pattern, steps = made
-        text = _fill(pattern, who=who, entity=s.entity, entities=s.entities)
-        if who and "{who}" not in pattern:          # an operation said without its rows: add them
-            text += " " + rng.choice(["for", "among", "for the", "in", "just for"]) + " " + who
+        text, where, steps, who = said
         whatifs: list[dict] = []
         if scope in ("one", "group") and first in ("predict", "likelihood", "explain") and rng.random() < 0.3:
             change = self.whatif(s)

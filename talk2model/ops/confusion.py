@@ -9,11 +9,10 @@ from typing import Any
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
-from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
 from talk2model.formatting import fmt_interval
 from talk2model.ops.registry import Result, operation
-from talk2model.ops.score import evaluation_rows
+from talk2model.ops.score import classified_rows
 from talk2model.ops.speech import FigureSpec, Reply, pct, says, too_small_text
 from talk2model.workspace.schema import plain_value
 
@@ -39,12 +38,7 @@ class ConfusionResult(Result):
            examples=("Which digits does it confuse?", "Which digits does it mix up?",
                      "What does the model mistake 3s for?", "Show me the confusion matrix."))
 def confusion(ctx, step) -> ConfusionResult:
-    ctx.require_rows()
-    if ctx.schema.task != "classification":
-        raise OperationError("a confusion matrix is for classification models; ask for the score (mae, rmse) instead")
-    rows, note = evaluation_rows(ctx)
-    if len(rows) == 0:
-        raise OperationError(f"the model was trained on all of {ctx.described()}, so its confusions there say little")
+    rows, note = classified_rows(ctx, "a confusion matrix is", "confusions")
     y = rows[ctx.schema.target]
     pred = ctx.predictions().loc[rows.index]
     classes = list(ctx.schema.classes)

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
-from talk2model.errors import OperationError
 from talk2model.explainers import uncertainty as unc
 from talk2model.formatting import fmt_interval, fmt_number
 from talk2model.ops.registry import Result, operation
-from talk2model.ops.score import evaluation_rows
+from talk2model.ops.score import classified_rows
 from talk2model.ops.speech import Reply, page, pct, rows_as_shown, says, too_small_text
 
 
@@ -97,12 +96,7 @@ def _rules(frame: pd.DataFrame, wrong: np.ndarray, schema, *, max_depth: int = 3
            examples=("Where does the model make mistakes?", "Show me some applicants the model got wrong.",
                      "How many mistakes does the model make on women?"))
 def mistakes(ctx, step) -> MistakesResult:
-    ctx.require_rows()
-    if ctx.schema.task != "classification":
-        raise OperationError("mistakes are counted for classification models; ask for the score (mae, rmse) instead")
-    rows, note = evaluation_rows(ctx)
-    if len(rows) == 0:
-        raise OperationError(f"the model was trained on all of {ctx.described()}, so its mistakes there say little")
+    rows, note = classified_rows(ctx, "mistakes are counted", "mistakes")
     pred = ctx.predictions().loc[rows.index]
     y = rows[ctx.schema.target]
     wrong = (pred != y).to_numpy()

@@ -32,6 +32,19 @@ ERR_MULTICLASS = ("the {name} is measured for one positive class against one oth
                   "classes, so ask for its accuracy, the confusion between classes, or its mistakes")
 
 
+def classified_rows(ctx, needs: str, what: str) -> tuple[pd.DataFrame, str]:
+    """The evaluation rows of an operation that only a classifier answers ("a confusion matrix
+    is", "mistakes are counted"), saying so plainly when the model is not one or was trained on
+    every selected row ("its mistakes there say little")."""
+    ctx.require_rows()
+    if ctx.schema.task != "classification":
+        raise OperationError(f"{needs} for classification models; ask for the score (mae, rmse) instead")
+    rows, note = evaluation_rows(ctx)
+    if len(rows) == 0:
+        raise OperationError(f"the model was trained on all of {ctx.described()}, so its {what} there say little")
+    return rows, note
+
+
 def evaluation_rows(ctx) -> tuple[pd.DataFrame, str]:
     """The selected rows the model was not trained on, and a note saying which rows were used
     (when the training rows are not known: all rows, and a note that says so — never "held out")."""

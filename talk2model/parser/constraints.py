@@ -750,3 +750,19 @@ def _everyone_phrases() -> tuple[tuple[str, ...], ...]:
     from talk2model.parser.normalize import tokenize
 
     return tuple(tuple(tokenize(w)) for w in cues().get("everyone", {}).get("words", ()))
+
+
+def unknown_with_known_argument(reading):
+    """'Is the model biased against black defendants?': the reader leans to "unknown" (the
+    workspace lacks what is asked about) while it reads a column or value of this workspace as
+    the operation's argument. The argument it grounded wins: the next-best operation is read."""
+    if not reading.slots or reading.slots[0].op != "unknown":
+        return reading
+    if not any(r is not None and r[0] in ("f_arg", "v_arg") and r[1] > 0.5 for r in reading.roles):
+        return reading
+    nxt = [(op, p) for op, p in reading.slots[0].alternatives if op not in ("end", "outside", "unknown")]
+    if not nxt:
+        return reading
+    slot = reading.slots[0]
+    slot.op, slot.p, slot.args = nxt[0][0], nxt[0][1], {}
+    return reading

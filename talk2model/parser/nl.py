@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 from talk2model.errors import QueryError
+from talk2model.parser import constraints as C
 from talk2model.parser.assemble import Assembler
 from talk2model.parser.base import Choice, Parse
 from talk2model.parser.encode import state_words
@@ -65,7 +66,7 @@ class NaturalLanguageParser:
         known = self.grounder.speller.known
         if not words or not any(t in known or t.isdigit() or t.lstrip("-").isdigit() for t in words):
             return self._examples(NOT_UNDERSTOOD)
-        reading = self.reader.read(g, self._state_text(state), self.unavailable)
+        reading = C.unknown_with_known_argument(self.reader.read(g, self._state_text(state), self.unavailable))
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)

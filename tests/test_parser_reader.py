@@ -112,6 +112,17 @@ def test_something_the_data_lacks_is_said_with_the_nearest_real_features(ws, que
     assert any(label in offered for label in labels)
 
 
+def test_a_change_the_data_cannot_make_is_said_not_dropped():
+    """german has no income: 'if she earned more' must not silently become a plain prediction;
+    a change it has (the loan amount) is still read, and 'tell me if ...' is not a change."""
+    p = parser("german")
+    parsed = p.parse("would applicant 5 be approved if she earned more?")
+    assert parsed.query is None and "'if she earned more'" in parsed.message
+    check("german", "what if applicant 5 had 2000 more in the loan?",
+          "filter id == 5 then whatif LoanAmount increase 2000 then predict")
+    check("german", "tell me if applicant 5 was approved", "filter id == 5 then predict")
+
+
 def test_gibberish_gets_examples():
     parsed = parser("german").parse("qwzx vbnm")
     assert parsed.query is None and parsed.message.startswith("I did not understand that.")

@@ -766,3 +766,32 @@ def unknown_with_known_argument(reading):
     slot = reading.slots[0]
     slot.op, slot.p, slot.args = nxt[0][0], nxt[0][1], {}
     return reading
+
+
+def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
+    """'Would applicant 5 be approved if she earned more?' on data with no income: an "if" clause
+    that says a change (cues.toml [change_clause]) but names nothing of this workspace, in a query
+    with no what-if, is returned so that it is said to be unread instead of silently dropped."""
+    if any(isinstance(s, q.WhatIf) for s in query.steps):
+        return None
+    words = g.tokens
+    change = _change_clause_words()
+    for k, w in enumerate(words):
+        if w != "if":
+            continue
+        end = next((j for j in range(k + 1, len(words)) if not (words[j].isalnum() or "'" in words[j])), len(words))
+        inside = [sp for sp in g.spans if k < sp.start < end]
+        if end - k < 3 or any(sp.kind not in ("entity", "reference") for sp in inside):
+            continue
+        if words[k + 1] in ("you", "u", "it", "possible", "any", "so", "not", "anything"):
+            continue            # "if you were to explain ...", "if it were possible": said to the model
+        if change & set(words[k + 1:end]):
+            return " ".join(words[k:end])
+    return None
+
+
+@lru_cache(maxsize=1)
+def _change_clause_words() -> frozenset[str]:
+    from talk2model.parser.grounding import cues
+
+    return frozenset(cues().get("change_clause", {}).get("words", ()))

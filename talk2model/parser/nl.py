@@ -85,6 +85,10 @@ class NaturalLanguageParser:
         if built.query is None:
             return self._examples(NOT_UNDERSTOOD)
         query = validate(built.query, self.schema)
+        clause = C.unread_change_clause(g, query)
+        if clause is not None:      # "if she earned more" on data with no income: said, not dropped
+            return Parse(message=UNREAD.format(problems=f"'{clause}' names nothing in this data that a "
+                                                         f"what-if could change"), source="nl")
         confidence = reading.confidence()
         if confidence < CHOICE_CONFIDENCE or _bare_name(g):    # "glucose": what about it? offer readings
             choices = self._alternatives(g, reading, state, query)

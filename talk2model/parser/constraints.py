@@ -713,10 +713,9 @@ def unclaimed_whatif_amounts(g: Grounding, role: dict) -> dict:
     out = dict(role)
     words = g.tokens
     if spans[i].start and words[spans[i].start - 1] == "by":
-        verbs = _change_verbs()
         said = words[:spans[i].start]
-        down = any(w.startswith(tuple(verbs["down"])) for w in said)
-        up = any(w.startswith(tuple(verbs["up"])) for w in said)
+        down = any(w.startswith(_cue_words("change_verbs", "down")) for w in said)
+        up = any(w.startswith(_cue_words("change_verbs", "up")) for w in said)
         if up == down:
             return role
         out[i] = "n_dec" if down else "n_inc"
@@ -725,31 +724,16 @@ def unclaimed_whatif_amounts(g: Grounding, role: dict) -> dict:
     return out
 
 
-@lru_cache(maxsize=1)
-def _change_verbs() -> dict:
-    from talk2model.parser.grounding import cues
-
-    return cues().get("change_verbs", {"up": [], "down": []})
-
-
 def says_everyone(g: Grounding) -> bool:
     """'Which features matter most overall?', 'accuracy for all applicants': the follow-up is about
     everyone, whatever the last turn was about (cues.toml [everyone])."""
     words = g.tokens
-    for phrase in _everyone_phrases():
+    for phrase in _cue_phrases("everyone"):
         n = len(phrase)
         if any(tuple(words[k:k + n]) == phrase for k in range(len(words) - n + 1)):
             return True
     entity_at = {s.start for s in g.spans if s.kind == "entity"}
     return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
-
-
-@lru_cache(maxsize=1)
-def _everyone_phrases() -> tuple[tuple[str, ...], ...]:
-    from talk2model.parser.grounding import cues
-    from talk2model.parser.normalize import tokenize
-
-    return tuple(tuple(tokenize(w)) for w in cues().get("everyone", {}).get("words", ()))
 
 
 def unknown_with_known_argument(reading):
@@ -775,7 +759,7 @@ def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     if any(isinstance(s, q.WhatIf) for s in query.steps):
         return None
     words = g.tokens
-    change = _change_clause_words()
+    change = set(_cue_words("change_clause"))
     for k, w in enumerate(words):
         if w != "if":
             continue
@@ -790,8 +774,17 @@ def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _change_clause_words() -> frozenset[str]:
+@lru_cache(maxsize=None)
+def _cue_words(section: str, key: str = "words") -> tuple[str, ...]:
+    """One closed word list of prompts/cues.toml (empty when the section is missing)."""
     from talk2model.parser.grounding import cues
 
-    return frozenset(cues().get("change_clause", {}).get("words", ()))
+    return tuple(cues().get(section, {}).get(key, ()))
+
+
+@lru_cache(maxsize=None)
+def _cue_phrases(section: str) -> tuple[tuple[str, ...], ...]:
+    """A cue list as token tuples, tokenized once."""
+    from talk2model.parser.normalize import tokenize
+
+    return tuple(tuple(tokenize(w)) for w in _cue_words(section))

@@ -312,6 +312,8 @@ class Assembler:
                 metric = arg.get("bias_metric", "none")
                 extra = {"metric": None if metric == "none" else metric,
                          "bands": tuple(bands) if bands and self.schema.features[features[0]].kind == "numeric" else None}
+                if arg.get("bias_cross") == "crossed" and len(features) == 1:
+                    features = C.crossed_with_last(state, features, extra)   # "cross that with sex"
                 if arg.get("bias_cross") == "crossed" and len(features) > 1:
                     return [q.Bias(attribute=features[0], attributes=tuple(features[1:]), **extra)]
                 return [q.Bias(attribute=f, **extra) for f in features]

@@ -153,7 +153,7 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
         if len(plausible) == 1:        # 'more than 3 years' is no age: the loan's duration
             return plausible[0]
     age = age_feature(schema)
-    people = (person or span.decade or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
+    people = (person or span.decade or span.plural or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)))
     if age and people and value is not None and (_in_range(schema.features[age], value) or (
             span.decade and _in_range(schema.features[age], value + 9))):
@@ -244,6 +244,10 @@ def pick_value(schema, g: Grounding, i: int) -> tuple[str, Any]:
     options = list(span.values)
     if len(options) == 1:
         return options[0]
+    after = [s for s in g.spans[i + 1:] if not s.values and 0 <= s.start - span.end <= 3
+             and any(o[0] in s.features for o in options)]
+    if after:                       # 'little in their checking account': the column said right after it
+        return next(o for o in options if o[0] in after[0].features)
     previous = [s for s in g.spans[:i] if s.values and s.kind != "class"]
     if previous and span.start - previous[-1].end <= 2:
         before = pick_value(schema, g, g.spans.index(previous[-1]))[0]
@@ -788,3 +792,16 @@ def _cue_phrases(section: str) -> tuple[tuple[str, ...], ...]:
     from talk2model.parser.normalize import tokenize
 
     return tuple(tuple(tokenize(w)) for w in _cue_words(section))
+
+
+def crossed_with_last(state, features: list[str], extra: dict) -> list[str]:
+    """'Cross that with sex as well' after a fairness check on age: the last check's attribute
+    (with its cut points and metric, unless new ones are said) crossed with the one named now."""
+    last = next((s for s in getattr(state, "last_steps", ()) if isinstance(s, q.Bias)), None)
+    if last is None or last.attribute in features:
+        return features
+    if extra.get("bands") is None and last.bands:
+        extra["bands"] = last.bands
+    if extra.get("metric") is None and last.metric:
+        extra["metric"] = last.metric
+    return [last.attribute] + [f for f in (*(last.attributes or ()), *features) if f != last.attribute]

@@ -59,6 +59,7 @@ class Span:
     number: int | float | None = None
     unit: str | None = None                      # year | month | week | day | percent
     decade: bool = False                         # "30s", "thirties"
+    plural: bool = False                         # "the under-25s": a number said as a group of people
     metric: str | None = None                    # the metric (or attribution method) a word names
     hint: str | None = None                      # a number's comparison or change word (HINTS)
 
@@ -125,7 +126,8 @@ class Grounder:
         for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
             self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
         joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
-        self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8})
+        self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8},
+                              own=self.lexicon.words)
         self.splitter = Splitter(self.lexicon.words)
         spec = cues()
         self.references = _phrases(spec["references"])
@@ -222,7 +224,8 @@ class Grounder:
                 unit = name
                 break
         classes = tuple(m.value for m in self.lexicon.phrases.get((tokens[i],), ()) if m.kind == "class")
-        return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade, classes=classes)
+        return Span("number", i, i + 1, tokens[i], number=value, unit=unit, decade=decade, classes=classes,
+                    plural=nxt == "s")
 
     def _metric_and_sign_spans(self, tokens: list[str], taken: set[int]) -> list[Span]:
         """Metric words ('precision', 'how accurate'), attribution methods ('Grad-CAM'), words

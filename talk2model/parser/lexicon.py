@@ -407,9 +407,12 @@ class Speller:
     """Corrects words that are neither English nor the workspace's, towards the workspace's
     vocabulary and the parser's own operation words."""
 
-    def __init__(self, domain: set[str]) -> None:
+    def __init__(self, domain: set[str], own: set[str] = frozenset()) -> None:
         self.domain = {w for w in domain if w.isalpha() and len(w) >= 3}
         self.known = english_words() | self.domain
+        # the workspace's own words: a learned target that is one slip from one of them is a
+        # typo people make of it ('pregnacies' seen in training), corrected to the column's word
+        self.own = {w for w in own if w.isalpha() and len(w) >= 6} - english_words()
         self.by_len: dict[int, list[str]] = {}
         for w in sorted(self.domain):
             self.by_len.setdefault(len(w), []).append(w)
@@ -418,8 +421,10 @@ class Speller:
     def correct(self, word: str) -> str:
         if word in _CHAT_TYPOS:
             return _CHAT_TYPOS[word]
-        if not word.isalpha() or len(word) < 3 or word in self.known:
+        if not word.isalpha() or len(word) < 3:
             return word
+        if word in self.known:
+            return self._own_slip(word)
         if word in self._cache:
             return self._cache[word]
         limit = 1 if len(word) <= 5 else 2
@@ -433,6 +438,18 @@ class Speller:
                     best, best_d = cand, d
         self._cache[word] = best
         return best
+
+    def _own_slip(self, word: str) -> str:
+        if len(word) < 6 or word in self.own or word in english_words() or not self.own:
+            return word
+        if word not in self._cache:
+            near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and not w.startswith(word)
+                    and not word.startswith(w) and damerau(word, w, 1) <= 1]
+            if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain
+                                      if w in english_words() and abs(len(w) - len(word)) <= 1):
+                near = []       # also a slip of an English word ('defendents'): not only ours
+            self._cache[word] = near[0] if len(near) == 1 else word
+        return self._cache[word]
 
 
 def _prefer(a: str, b: str, word: str) -> bool:

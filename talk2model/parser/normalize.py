@@ -116,6 +116,8 @@ _IDIOMS = [
      lambda m: {"high": "higher", "big": "bigger", "large": "larger", "long": "longer", "old": "older",
                 "low": "lower", "small": "smaller", "short": "shorter", "young": "younger",
                 "heavy": "heavier", "great": "greater"}[m.group(1)] + " than"),
+    (r"\b(more|less|fewer|older|younger|greater|higher|lower|bigger|smaller|larger|longer|shorter|"
+     r"heavier|lighter|other|rather) then (?=\d)", r"\1 than "),  # "older then 45": a slip of "than"
     (r"(^|[.?!;] )i mean\b ?,? ?", r"\1"),                  # a discourse marker, not a statistic
     (r"\b(my|his|her|their|your|our) (\w+) , (?=\d)", r"\1 \2 "),   # "his age, 55"
     (r"\bhow much (people|persons|patients|applicants|defendants|rows|records|individuals|cases)\b",

@@ -1,0 +1,91 @@
+"""Grounding slips people make and follow-ups about fairness, each checked against the data:
+a typo the training data itself holds ('pregnacies') still names the column, "older then 45" is
+"older than 45", "the under-25s" are people under 25, a value said right before its column is
+that column's ('little in their checking account'), and "cross that with sex" keeps the last
+fairness check's attribute. Rows are checked with pandas; generated talks with the gold checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from talk2model.assistant import Assistant
+from talk2model.parser.lexicon import Lexicon, Speller
+from talk2model.parser.normalize import tokenize
+from talk2model.workspace import load_workspace
+
+
+@pytest.fixture(scope="module")
+def credit():
+    return load_workspace("credit")
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return load_workspace("diabetes")
+
+
+def test_a_learned_typo_of_a_column_word_is_corrected_to_the_column():
+    words = Lexicon.build(load_workspace("diabetes").schema).words
+    # 'pregnacies' and 'defendents' are frequent typos in training questions (typo targets)
+    speller = Speller(words | {"pregnacies", "defendents", "defendants"}, own=words)
+    assert speller.correct("pregnacies") == "pregnancies"
+    assert speller.correct("defendents") == "defendents"      # also a slip of an English word: left
+    assert speller.correct("pregnancies") == "pregnancies"
+
+
+def test_then_after_a_comparative_and_before_a_number_is_than():
+    assert tokenize("older then 45")[:3] == ["older", "than", "45"]
+    assert tokenize("and then 45 more")[:3] == ["and", "then", "45"]     # no comparative: left alone
+
+
+def test_typo_of_a_column_counts_the_right_rows(diabetes):
+    answer = Assistant(diabetes).ask("how many of the patients over 40 have had more than 5 pregnacies?")
+    data = diabetes.data
+    expected = sorted(data.index[(data["Age"] > 40) & (data["Pregnancies"] > 5)])
+    assert sorted(answer.selection_ids) == expected
+
+
+def test_numbers_said_as_groups_of_people_are_ages(credit):
+    answer = Assistant(credit).ask("acc under 25s")
+    assert [s.op for s in answer.query.steps] == ["filter", "score"]
+    assert sorted(answer.selection_ids) == sorted(credit.data.index[credit.data["age"] < 25])
+
+
+def test_a_value_takes_the_column_said_right_after_it(credit):
+    answer = Assistant(credit).ask("how many applicants have little savings and also little in their checking account?")
+    data = credit.data
+    expected = data.index[(data["saving_accounts"] == "little") & (data["checking_account"] == "little")]
+    assert sorted(answer.selection_ids) == sorted(expected)
+    assert len(expected) < (data["saving_accounts"] == "little").sum()     # the second condition matters
+
+
+def test_crossing_a_fairness_check_keeps_its_attribute(credit):
+    bot = Assistant(credit)
+    first = bot.ask("is the model fair across age? split at 25 and 60")
+    assert [s.to_json() for s in first.query.steps] == [{"op": "bias", "attribute": "age", "bands": [25, 60]}]
+    answer = bot.ask("Cross that with sex as well.")
+    assert [s.to_json() for s in answer.query.steps] == [
+        {"op": "bias", "attribute": "age", "attributes": ["sex"], "bands": [25, 60]}]
+
+
+def test_generated_talks_are_valid_and_their_complements_are_right():
+    from talk2model.parser.train.check import check_gold
+    from talk2model.parser.train.generate import generate
+    from talk2model.parser.train.schemas import load_training_workspace
+
+    records = generate(seed=3, per_schema=2, unknown_per_schema=0, talks_per_schema=12, legacy_per_schema=0)
+    talks = [r for r in records if "turns" in r]
+    assert talks
+    problems = [(t["workspace"], turn["question"], p) for t in talks for turn in t["turns"] if turn["gold"]
+                for p in check_gold(load_training_workspace(t["workspace"]), turn["gold"])]
+    assert problems == []
+    deeper = [t for t in talks if len(t["turns"]) >= 3]
+    assert deeper                                     # follow-ups of follow-ups, not only pairs
+    for t in talks:
+        for before, after in zip(t["turns"], t["turns"][1:]):
+            if before["gold"] is None or after["gold"] is None:
+                continue
+            w0 = next((s["where"] for s in before["gold"]["steps"] if s["op"] == "filter"), None)
+            w1 = next((s["where"] for s in after["gold"]["steps"] if s["op"] == "filter"), None)
+            if w1 is not None and "not" in w1 and w1 != w0:   # "everyone else" after a group of several conditions
+                assert w1["not"] == w0

@@ -45,9 +45,32 @@ class Encoded:
         return len(self.ids)
 
 
-def state_words(steps: list[dict], who: str, features) -> str:
+_GROUP_WORDS = {"prediction": "prediction", "label": "true label", "confidence": "confidence"}
+
+
+def where_features(where: dict | None) -> list[str]:
+    """The columns a filter's condition tests, in order, each once (ids left out)."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "feature" in node:
+                if node["feature"] != "id" and node["feature"] not in out:
+                    out.append(node["feature"])
+                return
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(where)
+    return out
+
+
+def state_words(steps: list[dict], who: str, features, group: list[str] = ()) -> str:
     """The conversation state as the reader reads it: the last turn's operations (with the
-    feature each was about) and whom it was about ("one applicant", "a group", "everyone")."""
+    feature each was about), whom it was about ("one applicant", "a group", "everyone") and, for
+    a group, the columns it was cut on ("a group by housing and age")."""
     ops = []
     for s in steps:
         if s["op"] in ("filter", "previous_filter"):
@@ -57,7 +80,11 @@ def state_words(steps: list[dict], who: str, features) -> str:
         words += [str(s[k]) for k in ("metric", "mode") if s.get(k)]       # "score recall"
         words += [s["method"]] if s.get("method") not in (None, "auto") else []
         ops.append(" ".join(words))
-    return f"after {' and '.join(ops) or 'selection'} about {who}"
+    text = f"after {' and '.join(ops) or 'selection'} about {who}"
+    if who == "a group" and group:
+        words = [_GROUP_WORDS.get(f) or getattr(features.get(f), "words", None) or f for f in group]
+        text += " by " + " and ".join(words[:3])
+    return text
 
 
 def encode(grounding: Grounding, state: str = "") -> Encoded:

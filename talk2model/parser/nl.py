@@ -15,7 +15,7 @@ from talk2model.errors import QueryError
 from talk2model.parser import constraints as C
 from talk2model.parser.assemble import Assembler
 from talk2model.parser.base import Choice, Parse
-from talk2model.parser.encode import state_words
+from talk2model.parser.encode import state_words, where_features
 from talk2model.parser.grounding import Grounder
 from talk2model.parser.reader import Reader
 from talk2model.query import ast as q
@@ -104,7 +104,9 @@ class NaturalLanguageParser:
             return ""
         n = state.current_size
         who = ("everyone" if n is None else f"one {self.schema.entity}" if n == 1 else "a group")
-        return state_words([s.to_json() for s in steps], who, self.schema.features)
+        where = getattr(state, "last_where", None) if who == "a group" else None
+        group = where_features(q.Filter(where).to_json()["where"]) if where is not None else []
+        return state_words([s.to_json() for s in steps], who, self.schema.features, group)
 
     def _feature_in_other_words(self, op: str, g) -> str | None:
         """'the time someone spent locked up' -> months_in_jail: the feature whose words mean

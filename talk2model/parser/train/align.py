@@ -17,7 +17,7 @@ from typing import Any
 
 from talk2model.parser import labels as L
 from talk2model.parser.grounding import Grounding, Span
-from talk2model.parser.encode import state_words
+from talk2model.parser.encode import state_words, where_features
 from talk2model.parser.lexicon import threshold
 
 _NEGATE = {"==": "!=", "!=": "==", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
@@ -449,4 +449,4 @@ def state_text(previous: list[dict] | None, schema) -> str:
         who = "one " + schema.entity
     else:
         who = "a group"
-    return state_words(previous, who, schema.features)
+    return state_words(previous, who, schema.features, where_features(where))

@@ -437,39 +437,61 @@ class Generator:
 
 
 def conversation(gen: "Generator", s: Schema) -> dict | None:
-    """A two- or three-turn talk made from the grammar: a first question about a group or one
-    person, then a follow-up about the same rows said without naming them (a reference, or
-    nothing at all), narrowing them, their complement, another operation, "why?", a what-if
-    on the person kept ("also") or replaced ("instead"). Every turn's gold is self-contained."""
+    """A talk of two to four turns made from the grammar: a first question about a group or one
+    person, then follow-ups about the rows of the turn before said without naming them (a
+    reference, or nothing at all), narrowing them, their complement, another operation, "why?",
+    a what-if on the person kept ("also") or replaced ("instead"); or a fairness check followed by
+    another attribute or one crossed with it. Every turn's gold is self-contained."""
     rng = gen.rng
-    conv = gen.b.get("conversation")
-    if not conv:
+    if not gen.b.get("conversation"):
         return None
+    if rng.random() < 0.08:
+        return fairness_talk(gen, s)
     one = rng.random() < 0.45
     first = gen.question_about(s, "one" if one else "group")
     if first is None:
         return None
     said, where, op_steps = first
     turns = [{"question": said, "gold": {"steps": ([{"op": "filter", "where": where}] if where else []) + op_steps}}]
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        kind = rng.choice(["why", "sure", "other", "other", "whatif", "new_id", "chat"] if one else
+                          ["narrow", "narrow", "complement", "other", "other", "terse", "switch", "class_count", "chat"])
+        made = _followup(gen, s, kind, one, where, op_steps)
+        if made is None:
+            break
+        turns += made
+        last = made[-1]["gold"]
+        if last is None:            # chit-chat ends the talk
+            break
+        where = next((st["where"] for st in last["steps"] if st["op"] == "filter"), None)
+        op_steps = [st for st in last["steps"] if st["op"] not in ("filter", "whatif")]
+        one = bool(where) and where.get("feature") == "id" and where.get("cmp") == "=="
+        if any(st["op"] == "whatif" for st in last["steps"]) or not where:
+            break                   # what-ifs carry only when said; a talk about everyone ends here
+    return {"workspace": s.name, "turns": turns} if len(turns) > 1 else None
+
+
+def _followup(gen: "Generator", s: Schema, kind: str, one: bool, where: dict | None,
+              op_steps: list[dict]) -> list[dict] | None:
+    """The turns (one, or two for a what-if kept or replaced) of one follow-up of this kind."""
+    rng = gen.rng
+    conv = gen.b["conversation"]
     keep = [{"op": "filter", "where": where}] if where else []
-    kind = rng.choice(["why", "sure", "other", "other", "whatif", "new_id", "chat"] if one else
-                      ["narrow", "narrow", "complement", "other", "other", "terse", "switch", "class_count", "chat"])
-    more = gen.b.get("conversation_more", {})
     if kind in ("switch", "class_count", "new_id", "chat"):
-        turn = _more_turn(gen, s, kind, more, where, op_steps, keep)
-        if turn is None:
-            return None
-        turns.append(turn)
-        return {"workspace": s.name, "turns": turns}
+        turn = _more_turn(gen, s, kind, gen.b.get("conversation_more", {}), where, op_steps, keep)
+        return None if turn is None else [turn]
     if kind == "why":
-        turns.append({"question": _noise(rng, rng.choice(conv["why"])), "gold": {"steps": keep + [{"op": "explain", "method": "auto"}]}})
-    elif kind == "sure" and s.schema.task == "classification":
-        turns.append({"question": _noise(rng, rng.choice(conv["sure"])), "gold": {"steps": keep + [{"op": "likelihood"}]}})
-    elif kind in ("other", "terse"):
+        return [{"question": _noise(rng, rng.choice(conv["why"])), "gold": {"steps": keep + [{"op": "explain", "method": "auto"}]}}]
+    if kind == "sure":
+        if s.schema.task != "classification":
+            return None
+        return [{"question": _noise(rng, rng.choice(conv["sure"])), "gold": {"steps": keep + [{"op": "likelihood"}]}}]
+    if kind in ("other", "terse"):
         op = rng.choices(list(OP_WEIGHTS), weights=list(OP_WEIGHTS.values()))[0]
         ref = "" if kind == "terse" else _fill(rng.choice(PRONOUNS["one" if one else "group"]), entity=s.entity, entities=s.entities)
         made = gen.operation(s, op, ref, "one" if one else "group")
-        if made is None or op in ("describe_data", "describe_model", "capabilities", "define"):
+        if made is None or op in ("describe_data", "describe_model", "capabilities", "define") or \
+                (one and op in ("count", "score", "mistakes", "bias")):
             return None
         pattern, steps = made
         text = _fill(pattern, who=ref, entity=s.entity, entities=s.entities)
@@ -477,45 +499,75 @@ def conversation(gen: "Generator", s: Schema) -> dict | None:
             text += " " + rng.choice(["for", "of", "about"]) + " " + ref
         if "{who}" in pattern and not ref:
             return None
-        turns.append({"question": _noise(rng, text), "gold": {"steps": keep + steps}})
-    elif kind == "narrow":
+        return [{"question": _noise(rng, text), "gold": {"steps": keep + steps}}]
+    if kind == "narrow":
         cond = gen.condition(s)
-        if cond is None:
+        if cond is None or where is None:
             return None
         words, c = cond
         items = (where["and"] if "and" in where else [where]) + (c["and"] if "and" in c else [c])
-        if len({json.dumps(i, sort_keys=True) for i in items}) < len(items) or \
-                len({i["feature"] for i in items}) < len(items):
+        if any("feature" not in i for i in items) or len({json.dumps(i, sort_keys=True) for i in items}) < len(items) \
+                or len({i["feature"] for i in items}) < len(items):
             return None
-        narrowed = {"and": items}
-        turns.append({"question": _noise(rng, _fill(rng.choice(conv["narrow"]), conds=words)),
-                      "gold": {"steps": [{"op": "filter", "where": narrowed}] + op_steps}})
-    elif kind == "complement":
-        if "feature" not in where or where["feature"] in ("id",):
-            return None
-        other = _other_side(where)
+        return [{"question": _noise(rng, _fill(rng.choice(conv["narrow"]), conds=words)),
+                 "gold": {"steps": [{"op": "filter", "where": {"and": items}}] + op_steps}}]
+    if kind == "complement":
+        other = _other_side(where) if where is not None and where.get("feature") != "id" else None
         if other is None:
             return None
-        turns.append({"question": _noise(rng, _fill(rng.choice(conv["complement"]), entities=s.entities)),
-                      "gold": {"steps": [{"op": "filter", "where": other}] + op_steps}})
-    elif kind == "whatif":
-        change = gen.whatif(s)
-        frame = gen.pick("whatif_question")
-        if change is None or not frame:
-            return None
-        ref = _fill(rng.choice(PRONOUNS["one"]), entity=s.entity, entities=s.entities)
-        words, step = change
-        turns.append({"question": _noise(rng, _fill(frame, change=words, who=ref, entity=s.entity)),
-                      "gold": {"steps": keep + [step, {"op": "predict"}]}})
-        again = gen.whatif(s)
-        if again is not None and again[1]["feature"] != step["feature"] and rng.random() < 0.7:
-            also = rng.random() < 0.5
-            frame2 = rng.choice(conv["also" if also else "instead"])
-            steps2 = keep + ([step] if also else []) + [again[1], {"op": "predict"}]
-            turns.append({"question": _noise(rng, _fill(frame2, change=again[0])), "gold": {"steps": steps2}})
-    else:
+        return [{"question": _noise(rng, _fill(rng.choice(conv["complement"]), entities=s.entities)),
+                 "gold": {"steps": [{"op": "filter", "where": other}] + op_steps}}]
+    if kind == "whatif":
+        return _whatif_turns(gen, s, keep)
+    return None
+
+
+def _whatif_turns(gen: "Generator", s: Schema, keep: list[dict]) -> list[dict] | None:
+    """A what-if on the person, then sometimes a second one kept ("also") or replacing it."""
+    rng = gen.rng
+    conv = gen.b["conversation"]
+    change = gen.whatif(s)
+    frame = gen.pick("whatif_question")
+    if change is None or not frame:
         return None
-    return {"workspace": s.name, "turns": turns} if len(turns) > 1 else None
+    ref = _fill(rng.choice(PRONOUNS["one"]), entity=s.entity, entities=s.entities)
+    words, step = change
+    turns = [{"question": _noise(rng, _fill(frame, change=words, who=ref, entity=s.entity)),
+              "gold": {"steps": keep + [step, {"op": "predict"}]}}]
+    again = gen.whatif(s)
+    if again is not None and again[1]["feature"] != step["feature"] and rng.random() < 0.7:
+        also = rng.random() < 0.5
+        frame2 = rng.choice(conv["also" if also else "instead"])
+        steps2 = keep + ([step] if also else []) + [again[1], {"op": "predict"}]
+        turns.append({"question": _noise(rng, _fill(frame2, change=again[0])), "gold": {"steps": steps2}})
+    return turns
+
+
+def fairness_talk(gen: "Generator", s: Schema) -> dict | None:
+    """A fairness check about everyone, then the same check on another attribute ("what about
+    age?") or crossed with one ("cross that with sex as well")."""
+    rng = gen.rng
+    more = gen.b.get("conversation_more", {})
+    sensitive = list(s.schema.sensitive)
+    if len(sensitive) < 2 or s.schema.task != "classification" or not more.get("bias_cross"):
+        return None
+    made = gen.operation(s, "bias", "", "all")
+    if made is None:
+        return None
+    pattern, steps = made
+    if len(steps) != 1 or steps[0]["op"] != "bias" or steps[0].get("attributes"):
+        return None
+    first = steps[0]
+    b = rng.choice([x for x in sensitive if x != first["attribute"]])
+    words = s.feature_words(rng, b)
+    turns = [{"question": _noise(rng, _fill(pattern, who="", entity=s.entity, entities=s.entities)), "gold": {"steps": steps}}]
+    if rng.random() < 0.5:
+        text, step = rng.choice(more["bias_cross"]), {**first, "attributes": [b]}
+    else:
+        text, step = rng.choice(more["bias_switch"]), {"op": "bias", "attribute": b,
+                                                         **({"metric": first["metric"]} if first.get("metric") else {})}
+    turns.append({"question": _noise(rng, _fill(text, feature=words)), "gold": {"steps": [step]}})
+    return {"workspace": s.name, "turns": turns}
 
 
 def _more_turn(gen: "Generator", s: Schema, kind: str, more: dict, where: dict | None, op_steps: list[dict],
@@ -572,7 +624,12 @@ _FLIP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 
 def _other_side(cond: dict) -> dict | None:
     """Everyone else, as the conversation's gold writes it: a flag or class by its other value,
-    a threshold by its other side."""
+    a threshold by its other side, a value by "not that value", a group of several conditions by
+    "not" all of them."""
+    if "feature" not in cond:
+        return {"not": cond} if "and" in cond else None
+    if cond["cmp"] == "==" and not isinstance(cond["value"], (int, float)):
+        return {**cond, "cmp": "!="}
     if cond["cmp"] in _FLIP:
         return {**cond, "cmp": _FLIP[cond["cmp"]]}
     if cond["cmp"] == "==" and cond["value"] in (0, 1):

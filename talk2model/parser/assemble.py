@@ -186,8 +186,12 @@ class Assembler:
                 expr = C.class_condition(self.schema, span, rl, g, self.state_class)
                 if expr is not None:
                     pieces.append(Piece(span.start, expr))
+        # 'savings of 500+' on columns of thresholds: the words gave the number its flag column
+        threshold_words = {j for k, j in self.bound_from.items() if bound.get(k) in self.schema.features
+                           and self.schema.features[bound[k]].kind == "flag"}
         for i, span in enumerate(spans):
-            if role.get(i) != "f_filter" or i in used_features or span.features[0] not in self.schema.features:
+            if role.get(i) != "f_filter" or i in used_features or i in threshold_words \
+                    or span.features[0] not in self.schema.features:
                 continue
             feature = span.features[0]
             spec = self.schema.features[feature]

@@ -89,3 +89,43 @@ def test_generated_talks_are_valid_and_their_complements_are_right():
             w1 = next((s["where"] for s in after["gold"]["steps"] if s["op"] == "filter"), None)
             if w1 is not None and "not" in w1 and w1 != w0:   # "everyone else" after a group of several conditions
                 assert w1["not"] == w0
+
+
+@pytest.fixture(scope="module")
+def compas():
+    return load_workspace("compas")
+
+
+def _only_an_id(ws) -> int:
+    """A row id no numeric column's range can hold (so a bare number can only be that row)."""
+    from talk2model.parser.constraints import features_holding
+
+    return next(int(i) for i in sorted(ws.data.index, reverse=True) if not features_holding(ws, int(i)))
+
+
+def test_a_change_in_an_if_clause_is_a_what_if_not_dropped():
+    german = load_workspace("german")
+    row = int(german.data.index[0])
+    answer = Assistant(german).ask(f"would applicant {row} be approved if she had a guarantor?")
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "HasGuarantor", "action": "set", "value": 1}]
+    assert answer.selection_ids == [row]
+
+
+def test_a_number_that_can_only_be_a_row_is_that_row(compas):
+    first, other = _only_an_id(compas), int(compas.data.index[0])
+    bot = Assistant(compas)
+    bot.ask(f"why is defendant {other} rated high risk?")
+    answer = bot.ask(f"What if {first} had 2 priors instead of 8?")
+    assert answer.selection_ids == [first]
+    again = bot.ask("and with 2 priors, how would his probabilities change?")
+    assert [s.to_json() for s in again.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "number_of_prior_crimes", "action": "set", "value": 2}]
+    assert again.selection_ids == [first]
+
+
+def test_switching_the_group_by_a_value_alone(compas):
+    bot = Assistant(compas)
+    bot.ask("What percentage of women are predicted to reoffend?")
+    answer = bot.ask("and men?")
+    assert sorted(answer.selection_ids) == sorted(compas.data.index[compas.data["man"] == 1])

@@ -56,7 +56,9 @@ class Assembler:
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
-        role = C.unclaimed_whatif_amounts(g, role)
+        role = C.unsure_dropped_values(g, r, role)
+        role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
+        role = C.numbers_only_ids(g, role, self.workspace)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
@@ -86,8 +88,8 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         if state is not None and state.last_whatifs and r.carry > 0.5 and not C.replaces_change(g) \
                 and not C.names_new_rows(where, state):
-            whatifs = C.carried_changes(state.last_whatifs, whatifs, self.workspace) + \
-                [w for w in whatifs if w not in state.last_whatifs]
+            carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace)
+            whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept
         steps += whatifs
         ops = self._operations(g, r, role, bound, state, out, fallback_feature)
         if ops is None:

@@ -762,20 +762,57 @@ def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     with no what-if, is returned so that it is said to be unread instead of silently dropped."""
     if any(isinstance(s, q.WhatIf) for s in query.steps):
         return None
+    return change_clause_naming_nothing(g)
+
+
+def change_clause_naming_nothing(g: Grounding) -> str | None:
+    """The first "if" clause that says a change (cues.toml [change_clause]) but names nothing of
+    this workspace ('if she earned more' on german), or None."""
     words = g.tokens
     change = set(_cue_words("change_clause"))
-    for k, w in enumerate(words):
-        if w != "if":
-            continue
-        end = next((j for j in range(k + 1, len(words)) if not (words[j].isalnum() or "'" in words[j])), len(words))
+    for k, end in _if_clauses(words):
         inside = [sp for sp in g.spans if k < sp.start < end]
         if end - k < 3 or any(sp.kind not in ("entity", "reference") for sp in inside):
             continue
-        if words[k + 1] in ("you", "u", "it", "possible", "any", "so", "not", "anything"):
-            continue            # "if you were to explain ...", "if it were possible": said to the model
         if change & set(words[k + 1:end]):
             return " ".join(words[k:end])
     return None
+
+
+def _if_clauses(words: list[str]):
+    """(start, end) of each "if" clause said about the data, up to its punctuation; not those
+    said to the model ("if you were to explain ...", "if it were possible")."""
+    for k, w in enumerate(words):
+        if w != "if" or k + 1 >= len(words):
+            continue
+        if words[k + 1] in ("you", "u", "it", "possible", "any", "so", "not", "anything"):
+            continue
+        end = next((j for j in range(k + 1, len(words)) if not (words[j].isalnum() or "'" in words[j])), len(words))
+        yield k, end
+
+
+_CHANGE_ROLES = ("n_set", "n_inc", "n_dec", "f_whatif", "v_whatif", "v_whatif_ne")
+
+
+def if_clause_changes(g: Grounding, role: dict, schema) -> dict:
+    """'If I have a guarantor, would it change?': a value, or a yes/no column, said inside an
+    "if" clause in which the reader read no change and gave it no role, is the change the
+    clause asks about (set to that value), never silently dropped."""
+    role = dict(role)
+    for k, end in _if_clauses(g.tokens):
+        inside = [i for i, sp in enumerate(g.spans) if k < sp.start < end]
+        if any(role.get(i) in _CHANGE_ROLES for i in inside):
+            continue
+        for i in inside:
+            sp = g.spans[i]
+            if role.get(i) not in (None, "none"):
+                continue
+            if sp.kind == "value" and sp.values:
+                role[i] = "v_whatif"
+            elif sp.kind == "feature" and sp.features and sp.features[0] in schema.features \
+                    and schema.features[sp.features[0]].kind == "flag":
+                role[i] = "f_whatif"
+    return role
 
 
 @lru_cache(maxsize=None)
@@ -805,3 +842,35 @@ def crossed_with_last(state, features: list[str], extra: dict) -> list[str]:
     if extra.get("metric") is None and last.metric:
         extra["metric"] = last.metric
     return [last.attribute] + [f for f in (*(last.attributes or ()), *features) if f != last.attribute]
+
+
+def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
+    """'What if 7689 had 2 priors instead of 8?': a whole number the reader gave no role, that no
+    numeric column can hold but that is a row of the data, can only be that row's id."""
+    role = dict(role)
+    index = workspace.data.index
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or role.get(i) not in (None, "none") or sp.unit or sp.decade or sp.plural:
+            continue
+        n = sp.number
+        if isinstance(n, float) and not n.is_integer():
+            continue
+        n = int(n)
+        if n >= 10 and n in index and not features_holding(workspace, n):
+            role[i] = "n_id"
+    return role
+
+
+def unsure_dropped_values(g: Grounding, reading, role: dict, below: float = 0.7) -> dict:
+    """'and men?', 'just for people borrowing for a car': a value of the workspace the reader
+    was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
+    condition, a change, an argument); a value is said to be used, not to be dropped silently."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        dist = reading.role_probs[i] if i < len(reading.role_probs) else None
+        if sp.kind != "value" or not dist or role.get(i) != "none" or dist["none"] >= below:
+            continue
+        second = max((r for r in dist if r != "none"), key=dist.get, default=None)
+        if second is not None and second.startswith("v_"):
+            role[i] = second
+    return role

@@ -139,7 +139,10 @@ class NaturalLanguageParser:
         if asked[:1] == ["bias"]:
             return self._ask_feature("bias", g, [])
         unknown = self._unknown_words(g)
-        lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown)) if unknown else NOTHING_LIKE
+        clause = C.change_clause_naming_nothing(g)
+        lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown)) if unknown else \
+            UNREAD.format(problems=f"'{clause}' names nothing in this data that a what-if could change") \
+            if clause else NOTHING_LIKE
         covered = {i for s in g.spans for i in range(s.start, s.end)}
         phrases = candidate_phrases(g.tokens, covered, self.generic) or list(unknown)
         try:

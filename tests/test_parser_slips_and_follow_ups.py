@@ -129,3 +129,29 @@ def test_switching_the_group_by_a_value_alone(compas):
     bot.ask("What percentage of women are predicted to reoffend?")
     answer = bot.ask("and men?")
     assert sorted(answer.selection_ids) == sorted(compas.data.index[compas.data["man"] == 1])
+
+
+def test_then_in_a_question_is_not_the_query_language():
+    from talk2model.parser.base import is_surely_formal, looks_like_query
+
+    question = "show me women under 25 who asked for more then 10000"
+    assert not looks_like_query(question) and not is_surely_formal(question)
+    assert is_surely_formal("filter age > 30 then count")
+    german = load_workspace("german")
+    answer = Assistant(german).ask(question)
+    data = german.data
+    expected = data.index[(data["Gender"] == 0) & (data["Age"] < 25) & (data["LoanAmount"] > 10000)]
+    assert answer.query is not None and sorted(answer.selection_ids or []) == sorted(expected)
+
+
+def test_a_value_said_about_the_person_is_not_another_person():
+    german = load_workspace("german")
+    row = int(german.data.index[0])
+    lo, hi = german.schema.features["LoanAmount"].range
+    said = next(n for n in range(int(hi) - 1, int(lo), -1) if n not in german.data.index)
+    bot = Assistant(german)
+    bot.ask(f"My daughter is applicant {row} and she was denied. Can you explain why?")
+    answer = bot.ask(f"she asked for a lot, {said}. if she asked for 5000 would it go through?")
+    assert answer.selection_ids == [row]
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "LoanAmount", "action": "set", "value": 5000}]

@@ -56,7 +56,7 @@ class Assembler:
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
-        role = C.unsure_dropped_values(g, r, role)
+        role = C.absent_ids_of_the_person(g, C.unsure_dropped_values(g, r, role), self.workspace, state)
         role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
         role = C.numbers_only_ids(g, role, self.workspace)
         bound = self._bind_numbers(g, role, out)
@@ -83,6 +83,8 @@ class Assembler:
                 where = replaced
             elif C.only_ids(where) and C.names_new_rows(where, state):
                 steps.pop()                   # "my cousin is 6815, does he ...": a new person, not "and"
+            elif C.new_group_after_one_person(where, state):
+                steps.pop()                   # "women under 25 like her": others, not her
         if where is not None:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)

@@ -40,12 +40,14 @@ def looks_like_query(text: str) -> bool:
     if stripped.startswith("{"):
         return True
     first = stripped.split(" ", 1)[0]
-    return first in _STEP_WORDS and (" " not in stripped or " then " in stripped
+    return first in _STEP_WORDS and (" " not in stripped or bool(_THEN_STEP.search(stripped))
                                       or first in ("filter", "whatif", "explain", "score", "mistakes",
                                                    "importance", "statistic", "dependence", "bias", "define"))
 
 
-_FORMAL_MARKS = re.compile(r"==|!=|>=|<=|\bthen\b|`")
+# "then" joins steps only before a step's name ("more then 10000" is a question's slip of "than")
+_THEN_STEP = re.compile(r"\bthen (?:" + "|".join(sorted(_STEP_WORDS)) + r")\b")
+_FORMAL_MARKS = re.compile(r"==|!=|>=|<=|`|" + _THEN_STEP.pattern)
 
 
 def is_surely_formal(text: str) -> bool:

@@ -874,3 +874,30 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, below: float = 0.7)
         if second is not None and second.startswith("v_"):
             role[i] = second
     return role
+
+
+def absent_ids_of_the_person(g: Grounding, role: dict, workspace, state) -> dict:
+    """'She asked for a lot, 11560. If she asked for 5000 ...' about one person: a number read as
+    an id that is no row of the data, that a column can hold, in a question referring to the
+    person being discussed, is a value said about her, not another person."""
+    if state is None or getattr(state, "current_size", None) != 1:
+        return role
+    if not any(sp.kind == "reference" for sp in g.spans):
+        return role
+    role = dict(role)
+    index = workspace.data.index
+    for i, sp in enumerate(g.spans):
+        if role.get(i) == "n_id" and sp.number is not None and float(sp.number).is_integer() \
+                and int(sp.number) not in index and features_holding(workspace, sp.number):
+            role[i] = "none"
+    return role
+
+
+def new_group_after_one_person(where: q.Expr | None, state) -> bool:
+    """'Show me women under 25 who asked for more than 10000, like her' about one person: a
+    group described by two or more conditions of its own is new rows to look at, not a filter on
+    the one person being discussed."""
+    if getattr(state, "current_size", None) != 1 or where is None:
+        return False
+    parts = q.conjuncts(where)
+    return len(parts) >= 2 and not any(isinstance(c, q.Cmp) and c.feature == "id" for c in parts)

@@ -155,3 +155,20 @@ def test_a_value_said_about_the_person_is_not_another_person():
     assert answer.selection_ids == [row]
     assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
         {"op": "whatif", "feature": "LoanAmount", "action": "set", "value": 5000}]
+
+
+def test_the_current_value_said_before_a_what_if_is_not_a_change(diabetes):
+    row = int(diabetes.data.index[0])
+    bot = Assistant(diabetes)
+    bot.ask(f"Let's start with patient {row}. Does the model think she has diabetes?")
+    answer = bot.ask("her bmi is 48. what if she got it down to 30")
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "BMI", "action": "set", "value": 30}]
+    assert answer.selection_ids == [row]
+
+
+def test_everyone_else_after_a_group_is_the_rest_of_the_rows(diabetes):
+    bot = Assistant(diabetes)
+    bot.ask("how many patients have an insulin value of 0?")
+    answer = bot.ask("and on everyone else")
+    assert sorted(answer.selection_ids) == sorted(diabetes.data.index[diabetes.data["Insulin"] != 0])

@@ -64,7 +64,7 @@ class Assembler:
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
         whatifs = self._whatifs(g, role, bound, out)
         steps: list[q.Step] = []
-        others = C.everyone_else(state) if any(role[i] == "r_other" for i in role) else None
+        others = C.everyone_else(state, self.schema) if any(role[i] == "r_other" for i in role) else None
         if others is None and (any(role[i] == "r_prev" for i in role) or (
                 state is not None and state.last_ids is not None and r.follows > 0.5
                 and (not pieces or (r.follows > NARROWS and len(state.last_ids) > 1))
@@ -155,6 +155,11 @@ class Assembler:
                     j = C.feature_after(spans, i, named, owned | set(self.bound_from.values()), stops, gap=4)
                     if j is not None:
                         self._bind(bound, i, j, g)
+            if kinds == WHATIF_NUMBER:      # "her bmi is 48. what if she got it down to 30"
+                free = [j for j in named if j not in self.bound_from.values()]
+                for i in numbers:
+                    if i not in bound and len(free) == 1:
+                        self._bind(bound, i, free[0], g)
             for i in numbers:
                 if bound.get(i) is None:
                     bound[i] = C.implied_feature(self.workspace, g, i, person) \

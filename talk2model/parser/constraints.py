@@ -405,15 +405,19 @@ def repeat_with(last_ops, args: list[str], schema) -> list[q.Step]:
     return out
 
 
-def everyone_else(state) -> q.Expr | None:
-    """'And for everyone else?': the rows outside the group just discussed."""
+def everyone_else(state, schema) -> q.Expr | None:
+    """'And for everyone else?': the rows outside the group just discussed (a yes/no column or
+    a class of two by its other value, a number by 'not that number')."""
     where = getattr(state, "last_where", None)
     if where is None:
         return None
     parts = q.conjuncts(where)
     if len(parts) == 1 and isinstance(parts[0], q.Cmp):
         c = parts[0]
-        if c.cmp == "==" and c.value in (0, 1) and c.feature != "id":
+        spec = schema.features.get(c.feature)
+        two = (spec is not None and spec.kind == "flag") or \
+            (c.feature in ("prediction", "label") and len(getattr(schema, "classes", ()) or ()) == 2)
+        if c.cmp == "==" and c.value in (0, 1) and two:
             return q.Cmp(c.feature, "==", 1 - c.value)
         return q.Cmp(c.feature, _OPPOSITE[c.cmp], c.value)
     return q.Not(where)
@@ -732,6 +736,8 @@ def says_everyone(g: Grounding) -> bool:
     """'Which features matter most overall?', 'accuracy for all applicants': the follow-up is about
     everyone, whatever the last turn was about (cues.toml [everyone])."""
     words = g.tokens
+    if any(sp.kind == "complement" for sp in g.spans):
+        return False            # "and everyone else?": the others of the group, not everyone
     for phrase in _cue_phrases("everyone"):
         n = len(phrase)
         if any(tuple(words[k:k + n]) == phrase for k in range(len(words) - n + 1)):

@@ -412,7 +412,7 @@ class Speller:
         self.known = english_words() | self.domain
         # the workspace's own words: a learned target that is one slip from one of them is a
         # typo people make of it ('pregnacies' seen in training), corrected to the column's word
-        self.own = {w for w in own if w.isalpha() and len(w) >= 6} - english_words()
+        self.own = {w for w in own if w.isalpha() and len(w) >= 6}
         self.by_len: dict[int, list[str]] = {}
         for w in sorted(self.domain):
             self.by_len.setdefault(len(w), []).append(w)
@@ -444,9 +444,12 @@ class Speller:
             return word
         if word not in self._cache:
             near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and not w.startswith(word)
-                    and not word.startswith(w) and damerau(word, w, 1) <= 1]
-            if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain
-                                      if w in english_words() and abs(len(w) - len(word)) <= 1):
+                    and not word.startswith(w) and damerau(word, w, 1) <= 1
+                    # towards an English word, only a letter dropped, added or swapped: a letter
+                    # changed may be another real word ('repaid', 'dependants')
+                    and (w not in english_words() or len(w) != len(word) or sorted(w) == sorted(word))]
+            if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain if w != near[0]
+                                      and w in english_words() and abs(len(w) - len(word)) <= 1):
                 near = []       # also a slip of an English word ('defendents'): not only ours
             self._cache[word] = near[0] if len(near) == 1 else word
         return self._cache[word]

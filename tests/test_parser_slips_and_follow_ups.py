@@ -172,3 +172,36 @@ def test_everyone_else_after_a_group_is_the_rest_of_the_rows(diabetes):
     bot.ask("how many patients have an insulin value of 0?")
     answer = bot.ask("and on everyone else")
     assert sorted(answer.selection_ids) == sorted(diabetes.data.index[diabetes.data["Insulin"] != 0])
+
+
+def _dist(**p):
+    from talk2model.parser import labels as L
+    import numpy as np
+
+    row = np.full(len(L.SLOT_LABELS), 1e-4)
+    for name, v in p.items():
+        row[L.SLOT_LABELS.index(name)] = v
+    return row / row.sum()
+
+
+def test_slot_decoding_keeps_both_operations_of_a_split_first_slot():
+    import numpy as np
+    from talk2model.parser.reader import slot_sequence
+
+    no_args = lambda k, label: {}         # noqa: E731
+    end = _dist(end=1.0)
+    split = np.stack([_dist(statistic=0.66, count=0.30, unknown=0.04), _dist(end=0.91, statistic=0.09), end, end])
+    assert [op for _, op in slot_sequence(split, no_args)] == ["count", "statistic"]
+    three_way = np.stack([_dist(predict=0.40, labels=0.29, show=0.16, explain=0.15), _dist(end=0.99, predict=0.01), end, end])
+    assert [op for _, op in slot_sequence(three_way, no_args)] == ["predict"]
+    repeated = np.stack([_dist(score=1.0), _dist(score=0.73, mistakes=0.24, end=0.03), end, end])
+    assert [op for _, op in slot_sequence(repeated, no_args)] == ["score", "mistakes"]
+    # the same operation with other arguments ("accuracy and f1") is two steps
+    metric = lambda k, label: {"metric": ("accuracy" if k == 0 else "f1", 1.0)}    # noqa: E731
+    assert [op for _, op in slot_sequence(repeated, metric)] == ["score", "score"]
+
+
+def test_how_many_and_an_average_in_one_question(diabetes):
+    answer = Assistant(diabetes).ask("How many patients have a BMI over 40, and what's their average glucose?")
+    assert [s.op for s in answer.query.steps] == ["filter", "count", "statistic"]
+    assert sorted(answer.selection_ids) == sorted(diabetes.data.index[diabetes.data["BMI"] > 40])

@@ -44,6 +44,8 @@ ARG_OF = {"method": "explain", "metric": "score", "mode": "mistakes", "importanc
           "influence": "influence", "concept": "concepts", "layer": "visualize_class",
           "embedding": "embedding", "colour": "embedding"}
 
+# operations that may follow themselves, each about another feature ("importance of age and of sex")
+FEATURE_OPS = ("dependence", "define", "statistic", "bias", "importance")
 FEATURE_ROLES = ("f_filter", "f_whatif", "f_arg")
 VALUE_ROLES = ("v_eq", "v_ne", "v_whatif", "v_whatif_ne", "v_arg")
 NUMBER_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_set", "n_inc", "n_dec",

@@ -160,19 +160,20 @@ class Reader:
         if exclude:
             ops[:, [L.SLOT_LABELS.index(op) for op in exclude if op in L.SLOT_LABELS]] = 0.0
             ops = ops / ops.sum(axis=-1, keepdims=True)
-        slots: list[Slot] = []
-        for k in range(L.SLOTS):
-            order = np.argsort(-ops[k])
-            label = L.SLOT_LABELS[order[0]]
-            if label == "end":
-                break
+        def args_at(k: int, label: str) -> dict[str, tuple[str, float]]:
             args = {}
             for name, values in L.ARGS.items():
                 if L.ARG_OF[name] == label:
                     p = _softmax(out[name][0][k])
                     args[name] = (values[int(p.argmax())], float(p.max()))
-            alts = [(L.SLOT_LABELS[i], float(ops[k][i])) for i in order[1:4]]
-            slots.append(Slot(label, float(ops[k][order[0]]), args, alts))
+            return args
+
+        slots: list[Slot] = []
+        for k, label in slot_sequence(ops, args_at):
+            order = np.argsort(-ops[k])
+            args = args_at(k, label)
+            alts = [(L.SLOT_LABELS[i], float(ops[k][i])) for i in order[1:4] if L.SLOT_LABELS[i] != label]
+            slots.append(Slot(label, float(ops[k][L.SLOT_LABELS.index(label)]), args, alts))
         roles: list[tuple[str, float] | None] = []
         probs: list[dict[str, float] | None] = []
         role_logits = out["role"][0]
@@ -191,6 +192,47 @@ class Reader:
         follows = float(_softmax(out["follows"][0])[1])
         carry = float(_softmax(out["carry"][0])[1])
         return Reading(slots, roles, probs, follows, carry)
+
+
+_NOT_ASKED = ("end", "outside", "unknown")
+
+
+def slot_sequence(ops: np.ndarray, args_at, second: float = 0.15, runner_up: float = 0.25) -> list[tuple[int, str]]:
+    """The operations asked, in order, from the slot decoder's distributions (one row per slot):
+    each slot's best label until "end", except that
+    - a slot repeating the last slot's operation with the same arguments (`args_at(slot, label)`)
+      is dropped, or gives way to its next-best operation when that is likely enough ('what's the accuracy and
+      where does it go wrong?': score, then mistakes, not score twice);
+    - when the second slot ends but still leans to the first slot's operation, and the first slot
+      was split between two operations only (together 0.9 or more), both were asked, the runner-up first ('how many patients
+      over 50 are there, and what is their average BMI?': count, then statistic)."""
+    labels = L.SLOT_LABELS
+    out: list[tuple[int, str]] = []
+    for k in range(len(ops)):
+        order = [labels[i] for i in np.argsort(-ops[k])]
+        label = order[0]
+        if out and label == out[-1][1] and label not in L.FEATURE_OPS and \
+                _values(args_at(k, label)) == _values(args_at(*out[-1])):
+            nxt = next((x for x in order[1:] if x not in _NOT_ASKED and x != label), None)
+            if nxt is None or ops[k][labels.index(nxt)] < second:
+                continue    # the same step twice is one
+            label = nxt
+        if label == "end":
+            if k == 1 and len(out) == 1:
+                first = [labels[i] for i in np.argsort(-ops[0])]
+                lean = next(x for x in order if x != "end")
+                other = first[1]
+                p_best, p_other = ops[0][labels.index(first[0])], ops[0][labels.index(other)]
+                if lean == out[0][1] and other not in _NOT_ASKED and other != lean and \
+                        ops[k][labels.index(lean)] >= 0.01 and p_other >= runner_up and p_best + p_other >= 0.9:
+                    out.insert(0, (0, other))
+            break
+        out.append((k, label))
+    return out
+
+
+def _values(args: dict) -> dict:
+    return {name: a[0] for name, a in args.items()}
 
 
 def correction_targets(words) -> frozenset[str]:

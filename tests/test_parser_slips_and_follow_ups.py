@@ -205,3 +205,12 @@ def test_how_many_and_an_average_in_one_question(diabetes):
     answer = Assistant(diabetes).ask("How many patients have a BMI over 40, and what's their average glucose?")
     assert [s.op for s in answer.query.steps] == ["filter", "count", "statistic"]
     assert sorted(answer.selection_ids) == sorted(diabetes.data.index[diabetes.data["BMI"] > 40])
+
+
+@pytest.mark.parametrize("question,cmp", [("how many defendants 21 or younger are there", "le"),
+                                          ("how many defendants are 21 or older", "ge")])
+def test_a_bound_said_after_its_number_includes_it(compas, question, cmp):
+    answer = Assistant(compas).ask(question)
+    age = compas.data["age"]
+    expected = compas.data.index[age <= 21] if cmp == "le" else compas.data.index[age >= 21]
+    assert sorted(answer.selection_ids) == sorted(expected)

@@ -57,6 +57,7 @@ class Assembler:
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
         role = C.absent_ids_of_the_person(g, C.unsure_dropped_values(g, r, role), self.workspace, state)
+        role = C.said_bounds(g, role)
         role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
         role = C.numbers_only_ids(g, role, self.workspace)
         bound = self._bind_numbers(g, role, out)

@@ -907,3 +907,17 @@ def new_group_after_one_person(where: q.Expr | None, state) -> bool:
         return False
     parts = q.conjuncts(where)
     return len(parts) >= 2 and not any(isinstance(c, q.Cmp) and c.feature == "id" for c in parts)
+
+
+_FILTER_CMP_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq")
+
+
+def said_bounds(g: Grounding, role: dict) -> dict:
+    """'Defendants 21 or younger', 'at least 5 priors': a threshold whose words say it includes
+    its number (cues.toml [comparisons] before_ge/le, after_ge/le) is `>=` or `<=`, whatever
+    comparison the reader put on it."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "number" and sp.hint in ("ge", "le") and role.get(i) in _FILTER_CMP_ROLES:
+            role[i] = "n_" + sp.hint
+    return role

@@ -194,8 +194,10 @@ def test_slot_decoding_keeps_both_operations_of_a_split_first_slot():
     assert [op for _, op in slot_sequence(split, no_args)] == ["count", "statistic"]
     three_way = np.stack([_dist(predict=0.40, labels=0.29, show=0.16, explain=0.15), _dist(end=0.99, predict=0.01), end, end])
     assert [op for _, op in slot_sequence(three_way, no_args)] == ["predict"]
-    repeated = np.stack([_dist(score=1.0), _dist(score=0.73, mistakes=0.24, end=0.03), end, end])
+    repeated = np.stack([_dist(score=1.0), _dist(score=0.60, mistakes=0.37, end=0.03), end, end])
     assert [op for _, op in slot_sequence(repeated, no_args)] == ["score", "mistakes"]
+    weak = np.stack([_dist(count=1.0), _dist(count=0.80, score=0.18, end=0.02), end, end])
+    assert [op for _, op in slot_sequence(weak, no_args)] == ["count"]       # nothing unasked added
     # the same operation with other arguments ("accuracy and f1") is two steps
     metric = lambda k, label: {"metric": ("accuracy" if k == 0 else "f1", 1.0)}    # noqa: E731
     assert [op for _, op in slot_sequence(repeated, metric)] == ["score", "score"]
@@ -214,3 +216,23 @@ def test_a_bound_said_after_its_number_includes_it(compas, question, cmp):
     age = compas.data["age"]
     expected = compas.data.index[age <= 21] if cmp == "le" else compas.data.index[age >= 21]
     assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_also_keeps_the_last_what_if(credit):
+    row = int(credit.data.index[5])
+    bot = Assistant(credit)
+    bot.ask(f"hi, my loan application got turned down. I'm applicant {row} - why did that happen?")
+    bot.ask("and if I asked for a smaller loan, say 2000?")
+    answer = bot.ask("what if i also shortend the term to 12 months")
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "credit_amount", "action": "set", "value": 2000},
+        {"op": "whatif", "feature": "duration", "action": "set", "value": 12}]
+    assert answer.selection_ids == [row]
+
+
+def test_a_number_after_the_word_for_one_row_names_it(credit):
+    first, other = (int(i) for i in sorted(credit.data.index)[:2])
+    bot = Assistant(credit)
+    bot.ask(f"show me applicant {other}")
+    answer = bot.ask(f"ok now applicant {first} - why was she denied?")
+    assert answer.selection_ids == [first]

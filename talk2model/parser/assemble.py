@@ -57,9 +57,9 @@ class Assembler:
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
         role = C.absent_ids_of_the_person(g, C.unsure_dropped_values(g, r, role), self.workspace, state)
-        role = C.said_bounds(g, role)
+        role = C.current_value_before_if(g, C.task_named_as_context(g, C.said_bounds(g, role)))
         role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
-        role = C.numbers_only_ids(g, role, self.workspace)
+        role = C.named_rows(g, C.numbers_only_ids(g, role, self.workspace), self.workspace)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
@@ -89,7 +89,8 @@ class Assembler:
         if where is not None:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
-        if state is not None and state.last_whatifs and r.carry > 0.5 and not C.replaces_change(g) \
+        if state is not None and state.last_whatifs and (r.carry > 0.5 or (whatifs and C.says_also(g))) \
+                and not C.replaces_change(g) \
                 and not C.names_new_rows(where, state):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept

@@ -921,3 +921,61 @@ def said_bounds(g: Grounding, role: dict) -> dict:
         if sp.kind == "number" and sp.hint in ("ge", "le") and role.get(i) in _FILTER_CMP_ROLES:
             role[i] = "n_" + sp.hint
     return role
+
+
+def says_also(g: Grounding) -> bool:
+    """'What if I also shortened the term?': the words keep the last what-ifs (cues.toml [carry])."""
+    words = g.tokens
+    return any(tuple(words[k:k + len(p)]) == p for p in _cue_phrases("carry") for k in range(len(words) - len(p) + 1))
+
+
+def named_rows(g: Grounding, role: dict, workspace) -> dict:
+    """'ok now applicant 1 - why was she denied?': a whole number right after the workspace's
+    word for one row ('applicant', 'patient', 'defendant', 'row', 'id', '#') that is a row of
+    the data names that row, whatever else the reader made of it."""
+    role = dict(role)
+    index = workspace.data.index
+    singular = {w.lower() for w in (workspace.schema.entity, "row", "id", "record", "case", "number", "no", "#")}
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or role.get(i) == "n_id" or sp.number is None or sp.unit or sp.plural:
+            continue
+        if not float(sp.number).is_integer() or int(sp.number) not in index or sp.start == 0:
+            continue
+        before = g.tokens[sp.start - 1]
+        if before in singular and role.get(i) in (None, "none"):
+            role[i] = "n_id"
+    return role
+
+
+def task_named_as_context(g: Grounding, role: dict) -> dict:
+    """'When predicting whether people have diabetes, which features matter?': a class said right
+    after the task's verb and "whether"/"if" (cues.toml [task_context]) names the task, so it is
+    context, never a condition on the rows."""
+    verbs, joiners = set(_cue_words("task_context", "verbs")), set(_cue_words("task_context", "joiners"))
+    role = dict(role)
+    words = g.tokens
+    for i, sp in enumerate(g.spans):
+        if sp.kind not in ("class", "truth", "model") or role.get(i) not in ("c_label", "c_pred", "c_label_not", "c_pred_not"):
+            continue
+        before = words[max(0, sp.start - 6):sp.start]
+        at = [k for k, w in enumerate(before) if w in joiners]
+        if at and any(w in verbs for w in before[max(0, at[-1] - 2):at[-1]]):
+            role[i] = "none"
+    return role
+
+
+def current_value_before_if(g: Grounding, role: dict) -> dict:
+    """'Her BMI is 48. What if she got it down to 30?': with amounts set both before an "if" and
+    inside it, those said before are the current values, not changes."""
+    words = g.tokens
+    ifs = [k for k, w in enumerate(words) if w == "if"]
+    if not ifs:
+        return role
+    k = ifs[0]
+    sets = [i for i, r in role.items() if r == "n_set"]
+    before = [i for i in sets if g.spans[i].start < k]
+    if before and any(g.spans[i].start > k for i in sets):
+        role = dict(role)
+        for i in before:
+            role[i] = "none"
+    return role

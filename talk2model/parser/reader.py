@@ -197,7 +197,7 @@ class Reader:
 _NOT_ASKED = ("end", "outside", "unknown")
 
 
-def slot_sequence(ops: np.ndarray, args_at, second: float = 0.15, runner_up: float = 0.25) -> list[tuple[int, str]]:
+def slot_sequence(ops: np.ndarray, args_at, second: float = 0.3, runner_up: float = 0.25) -> list[tuple[int, str]]:
     """The operations asked, in order, from the slot decoder's distributions (one row per slot):
     each slot's best label until "end", except that
     - a slot repeating the last slot's operation with the same arguments (`args_at(slot, label)`)

@@ -14,16 +14,6 @@ from talk2model.parser.normalize import tokenize
 from talk2model.workspace import load_workspace
 
 
-@pytest.fixture(scope="module")
-def credit():
-    return load_workspace("credit")
-
-
-@pytest.fixture(scope="module")
-def diabetes():
-    return load_workspace("diabetes")
-
-
 def test_a_learned_typo_of_a_column_word_is_corrected_to_the_column():
     words = Lexicon.build(load_workspace("diabetes").schema).words
     # 'pregnacies' and 'defendents' are frequent typos in training questions (typo targets)
@@ -91,11 +81,6 @@ def test_generated_talks_are_valid_and_their_complements_are_right():
                 assert w1["not"] == w0
 
 
-@pytest.fixture(scope="module")
-def compas():
-    return load_workspace("compas")
-
-
 def _only_an_id(ws) -> int:
     """A row id no numeric column's range can hold (so a bare number can only be that row)."""
     from talk2model.parser.constraints import features_holding
@@ -103,8 +88,7 @@ def _only_an_id(ws) -> int:
     return next(int(i) for i in sorted(ws.data.index, reverse=True) if not features_holding(ws, int(i)))
 
 
-def test_a_change_in_an_if_clause_is_a_what_if_not_dropped():
-    german = load_workspace("german")
+def test_a_change_in_an_if_clause_is_a_what_if_not_dropped(german):
     row = int(german.data.index[0])
     answer = Assistant(german).ask(f"would applicant {row} be approved if she had a guarantor?")
     assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
@@ -131,21 +115,19 @@ def test_switching_the_group_by_a_value_alone(compas):
     assert sorted(answer.selection_ids) == sorted(compas.data.index[compas.data["man"] == 1])
 
 
-def test_then_in_a_question_is_not_the_query_language():
+def test_then_in_a_question_is_not_the_query_language(german):
     from talk2model.parser.base import is_surely_formal, looks_like_query
 
     question = "show me women under 25 who asked for more then 10000"
     assert not looks_like_query(question) and not is_surely_formal(question)
     assert is_surely_formal("filter age > 30 then count")
-    german = load_workspace("german")
     answer = Assistant(german).ask(question)
     data = german.data
     expected = data.index[(data["Gender"] == 0) & (data["Age"] < 25) & (data["LoanAmount"] > 10000)]
     assert answer.query is not None and sorted(answer.selection_ids or []) == sorted(expected)
 
 
-def test_a_value_said_about_the_person_is_not_another_person():
-    german = load_workspace("german")
+def test_a_value_said_about_the_person_is_not_another_person(german):
     row = int(german.data.index[0])
     lo, hi = german.schema.features["LoanAmount"].range
     said = next(n for n in range(int(hi) - 1, int(lo), -1) if n not in german.data.index)

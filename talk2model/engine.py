@@ -65,6 +65,9 @@ class Context:
     base_where: q.Expr | None = None
     base_previous: str | None = None
     last_filter: q.Expr | None = None
+    # the conditions of the rows `previous_filter` took: the conversation remembers them with this
+    # turn's own (`where` stays this turn's, for the selection's words)
+    inherited: q.Expr | None = None
     # the database cache of attributions this turn reads and fills (the Assistant's; None: memory only)
     cache: Any = None
     # a sampled workspace (data bigger than memory): whether this turn's rows were read by id
@@ -290,6 +293,7 @@ def run_query(workspace: Workspace, query: q.Query, state: Conversation, *, cach
             ids = [i for i in state.last_ids if i in data.index]
             ctx.frame = ctx.original = data.loc[ids]
             ctx.where, ctx.base_text = None, state.last_selection_text
+            ctx.inherited = state.last_where
             ctx._pred = ctx._proba = None
             ctx.base, ctx.base_where, ctx.base_previous, ctx.last_filter = None, None, None, None
         elif isinstance(step, q.Filter):
@@ -360,7 +364,7 @@ def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: 
     selected = any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps)
     if selected:
         state.last_ids = list(ctx.frame.index)
-        state.last_where = ctx.where
+        state.last_where = q.and_all([e for e in (ctx.inherited, ctx.where) if e is not None]) or None
         state.last_selection_text = describe_selection(ctx.schema, ctx.where, ctx.base_text)
     ops = tuple(o.step for o in outcomes if not isinstance(o.step, (q.Followup,)))
     if ops:

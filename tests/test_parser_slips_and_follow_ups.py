@@ -218,3 +218,33 @@ def test_a_number_after_the_word_for_one_row_names_it(credit):
     bot.ask(f"show me applicant {other}")
     answer = bot.ask(f"ok now applicant {first} - why was she denied?")
     assert answer.selection_ids == [first]
+
+
+def test_everyone_else_after_a_turn_on_the_same_group(credit):
+    bot = Assistant(credit)
+    bot.ask("how many renters under 30 are there?")
+    bot.ask("What share of them does the model approve?")
+    answer = bot.ask("and everyone else?")
+    data = credit.data
+    group = (data["housing"] == "rent") & (data["age"] < 30)
+    assert sorted(answer.selection_ids) == sorted(data.index[~group])
+
+
+def test_the_rest_after_a_figure_about_a_group(diabetes):
+    bot = Assistant(diabetes)
+    bot.ask("how many patients have blood pressure over 90")
+    bot.ask("whats the models accuracy on them")
+    answer = bot.ask("and the rest?")
+    assert [s.op for s in answer.query.steps][-1] == "score"
+    assert sorted(answer.selection_ids) == sorted(diabetes.data.index[diabetes.data["BloodPressure"] <= 90])
+
+
+def test_her_after_a_turn_about_everyone_is_the_person_before(diabetes):
+    row = int(diabetes.data.index[3])
+    bot = Assistant(diabetes)
+    bot.ask(f"How likely does the model think it is that patient {row} has diabetes?")
+    bot.ask("How much does the pedigree function matter in the model overall?")
+    answer = bot.ask("What if her glucose were 150?")
+    assert answer.selection_ids == [row]
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "Glucose", "action": "set", "value": 150}]

@@ -58,6 +58,7 @@ class Assembler:
         spans = g.spans
         role = C.absent_ids_of_the_person(g, C.unsure_dropped_values(g, r, role), self.workspace, state)
         role = C.current_value_before_if(g, C.task_named_as_context(g, C.said_bounds(g, role)))
+        role = C.complement_of_the_group(g, r, role, state)
         role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
         role = C.named_rows(g, C.numbers_only_ids(g, role, self.workspace), self.workspace)
         bound = self._bind_numbers(g, role, out)
@@ -77,6 +78,8 @@ class Assembler:
         speaker = C.speaker_row(state, g.tokens, where, role)
         if speaker is not None:              # "what if my savings were higher?": the asker's own row
             steps, where = [], speaker
+        if not steps and C.person_spoken_of(g, state, where):
+            steps.append(q.PreviousFilter())  # "what if her glucose were 150?" after a turn about all
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
             replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace)
             if replaced is not None:          # "and for men?" after women: not an empty "and"

@@ -979,3 +979,46 @@ def current_value_before_if(g: Grounding, role: dict) -> dict:
         for i in before:
             role[i] = "none"
     return role
+
+
+def person_spoken_of(g: Grounding, state, where) -> bool:
+    """'What if her glucose were 150?' after a turn about everyone: a word that can only mean one
+    person (cues.toml one_person), in a question with no rows of its own, means the person the
+    conversation was about before (the last selection, when it was one row)."""
+    if where is not None or state is None or getattr(state, "current_ids", None) is not None:
+        return False
+    last = getattr(state, "last_ids", None)
+    if not last or len(last) != 1:
+        return False
+    one = {tuple(p) for p in _cue_phrases_top("one_person")}
+    return any(sp.kind == "reference" and tuple(g.tokens[sp.start:sp.end]) in one for sp in g.spans)
+
+
+@lru_cache(maxsize=None)
+def _cue_phrases_top(key: str) -> tuple[tuple[str, ...], ...]:
+    """A top-level word list of cues.toml as token tuples."""
+    from talk2model.parser.grounding import cues
+    from talk2model.parser.normalize import tokenize
+
+    return tuple(tuple(tokenize(w)) for w in cues().get(key, ()))
+
+
+_OWN_CONDITION_ROLES = ("f_filter", "v_eq", "v_ne", "n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_id",
+                        "c_pred", "c_pred_not", "c_label", "c_label_not")
+
+
+def complement_of_the_group(g: Grounding, reading, role: dict, state) -> dict:
+    """'And the rest?' after a figure about a group: a word for the others (cues.toml
+    [complement]) that the reader left unused, in a question with no rows of its own and that
+    does not ask for more of the last answer, means the rest of the rows."""
+    if state is None or (getattr(state, "current_size", None) or 0) <= 1:
+        return role
+    if any(r in _OWN_CONDITION_ROLES for r in role.values()):
+        return role
+    if reading.slots and reading.slots[0].op in ("followup", "show"):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "complement" and role.get(i) in (None, "none"):
+            role[i] = "r_other"
+    return role

@@ -14,6 +14,11 @@ from talk2model.parser.normalize import tokenize
 from talk2model.workspace import load_workspace
 
 
+def changes(answer) -> list[dict]:
+    """The what-ifs an answer ran, as the query language writes them."""
+    return [s.to_json() for s in answer.query.steps if s.op == "whatif"]
+
+
 def test_a_learned_typo_of_a_column_word_is_corrected_to_the_column():
     words = Lexicon.build(load_workspace("diabetes").schema).words
     # 'pregnacies' and 'defendents' are frequent typos in training questions (typo targets)
@@ -91,8 +96,7 @@ def _only_an_id(ws) -> int:
 def test_a_change_in_an_if_clause_is_a_what_if_not_dropped(german):
     row = int(german.data.index[0])
     answer = Assistant(german).ask(f"would applicant {row} be approved if she had a guarantor?")
-    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
-        {"op": "whatif", "feature": "HasGuarantor", "action": "set", "value": 1}]
+    assert changes(answer) == [{"op": "whatif", "feature": "HasGuarantor", "action": "set", "value": 1}]
     assert answer.selection_ids == [row]
 
 
@@ -103,8 +107,7 @@ def test_a_number_that_can_only_be_a_row_is_that_row(compas):
     answer = bot.ask(f"What if {first} had 2 priors instead of 8?")
     assert answer.selection_ids == [first]
     again = bot.ask("and with 2 priors, how would his probabilities change?")
-    assert [s.to_json() for s in again.query.steps if s.op == "whatif"] == [
-        {"op": "whatif", "feature": "number_of_prior_crimes", "action": "set", "value": 2}]
+    assert changes(again) == [{"op": "whatif", "feature": "number_of_prior_crimes", "action": "set", "value": 2}]
     assert again.selection_ids == [first]
 
 
@@ -135,8 +138,7 @@ def test_a_value_said_about_the_person_is_not_another_person(german):
     bot.ask(f"My daughter is applicant {row} and she was denied. Can you explain why?")
     answer = bot.ask(f"she asked for a lot, {said}. if she asked for 5000 would it go through?")
     assert answer.selection_ids == [row]
-    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
-        {"op": "whatif", "feature": "LoanAmount", "action": "set", "value": 5000}]
+    assert changes(answer) == [{"op": "whatif", "feature": "LoanAmount", "action": "set", "value": 5000}]
 
 
 def test_the_current_value_said_before_a_what_if_is_not_a_change(diabetes):
@@ -144,8 +146,7 @@ def test_the_current_value_said_before_a_what_if_is_not_a_change(diabetes):
     bot = Assistant(diabetes)
     bot.ask(f"Let's start with patient {row}. Does the model think she has diabetes?")
     answer = bot.ask("her bmi is 48. what if she got it down to 30")
-    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
-        {"op": "whatif", "feature": "BMI", "action": "set", "value": 30}]
+    assert changes(answer) == [{"op": "whatif", "feature": "BMI", "action": "set", "value": 30}]
     assert answer.selection_ids == [row]
 
 
@@ -206,7 +207,7 @@ def test_also_keeps_the_last_what_if(credit):
     bot.ask(f"hi, my loan application got turned down. I'm applicant {row} - why did that happen?")
     bot.ask("and if I asked for a smaller loan, say 2000?")
     answer = bot.ask("what if i also shortend the term to 12 months")
-    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+    assert changes(answer) == [
         {"op": "whatif", "feature": "credit_amount", "action": "set", "value": 2000},
         {"op": "whatif", "feature": "duration", "action": "set", "value": 12}]
     assert answer.selection_ids == [row]
@@ -246,5 +247,4 @@ def test_her_after_a_turn_about_everyone_is_the_person_before(diabetes):
     bot.ask("How much does the pedigree function matter in the model overall?")
     answer = bot.ask("What if her glucose were 150?")
     assert answer.selection_ids == [row]
-    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
-        {"op": "whatif", "feature": "Glucose", "action": "set", "value": 150}]
+    assert changes(answer) == [{"op": "whatif", "feature": "Glucose", "action": "set", "value": 150}]

@@ -56,11 +56,19 @@ class Assembler:
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
-        role = C.absent_ids_of_the_person(g, C.unsure_dropped_values(g, r, role), self.workspace, state)
-        role = C.current_value_before_if(g, C.task_named_as_context(g, C.said_bounds(g, role)))
-        role = C.complement_of_the_group(g, r, role, state)
-        role = C.unclaimed_whatif_amounts(g, C.if_clause_changes(g, role, self.schema))
-        role = C.named_rows(g, C.numbers_only_ids(g, role, self.workspace), self.workspace)
+        # the named constraints on the reader's roles, in this order (each a function of constraints.py)
+        ws = self.workspace
+        for rewrite in (lambda x: C.unsure_dropped_values(g, r, x),
+                        lambda x: C.absent_ids_of_the_person(g, x, ws, state),
+                        lambda x: C.said_bounds(g, x),
+                        lambda x: C.task_named_as_context(g, x),
+                        lambda x: C.current_value_before_if(g, x),
+                        lambda x: C.complement_of_the_group(g, r, x, state),
+                        lambda x: C.if_clause_changes(g, x, self.schema),
+                        lambda x: C.unclaimed_whatif_amounts(g, x),
+                        lambda x: C.numbers_only_ids(g, x, ws),
+                        lambda x: C.named_rows(g, x, ws)):
+            role = rewrite(role)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))

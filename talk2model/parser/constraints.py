@@ -738,10 +738,8 @@ def says_everyone(g: Grounding) -> bool:
     words = g.tokens
     if any(sp.kind == "complement" for sp in g.spans):
         return False            # "and everyone else?": the others of the group, not everyone
-    for phrase in _cue_phrases("everyone"):
-        n = len(phrase)
-        if any(tuple(words[k:k + n]) == phrase for k in range(len(words) - n + 1)):
-            return True
+    if _says(g, "everyone"):
+        return True
     entity_at = {s.start for s in g.spans if s.kind == "entity"}
     return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
 
@@ -858,11 +856,8 @@ def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
     for i, sp in enumerate(g.spans):
         if sp.kind != "number" or role.get(i) not in (None, "none") or sp.unit or sp.decade or sp.plural:
             continue
-        n = sp.number
-        if isinstance(n, float) and not n.is_integer():
-            continue
-        n = int(n)
-        if n >= 10 and n in index and not features_holding(workspace, n):
+        n = _whole(sp)
+        if n is not None and n >= 10 and n in index and not features_holding(workspace, n):
             role[i] = "n_id"
     return role
 
@@ -893,8 +888,8 @@ def absent_ids_of_the_person(g: Grounding, role: dict, workspace, state) -> dict
     role = dict(role)
     index = workspace.data.index
     for i, sp in enumerate(g.spans):
-        if role.get(i) == "n_id" and sp.number is not None and float(sp.number).is_integer() \
-                and int(sp.number) not in index and features_holding(workspace, sp.number):
+        if role.get(i) == "n_id" and _whole(sp) is not None and _whole(sp) not in index \
+                and features_holding(workspace, sp.number):
             role[i] = "none"
     return role
 
@@ -925,8 +920,19 @@ def said_bounds(g: Grounding, role: dict) -> dict:
 
 def says_also(g: Grounding) -> bool:
     """'What if I also shortened the term?': the words keep the last what-ifs (cues.toml [carry])."""
+    return _says(g, "carry")
+
+
+def _says(g: Grounding, section: str) -> bool:
+    """The question holds one of the phrases of a cues.toml list."""
     words = g.tokens
-    return any(tuple(words[k:k + len(p)]) == p for p in _cue_phrases("carry") for k in range(len(words) - len(p) + 1))
+    return any(tuple(words[k:k + len(p)]) == p for p in _cue_phrases(section) for k in range(len(words) - len(p) + 1))
+
+
+def _whole(span: Span) -> int | None:
+    """A number span's value when it is a whole number (what a row id can be)."""
+    n = span.number
+    return int(n) if n is not None and float(n).is_integer() else None
 
 
 def named_rows(g: Grounding, role: dict, workspace) -> dict:
@@ -937,9 +943,9 @@ def named_rows(g: Grounding, role: dict, workspace) -> dict:
     index = workspace.data.index
     singular = {w.lower() for w in (workspace.schema.entity, "row", "id", "record", "case", "number", "no", "#")}
     for i, sp in enumerate(g.spans):
-        if sp.kind != "number" or role.get(i) == "n_id" or sp.number is None or sp.unit or sp.plural:
+        if sp.kind != "number" or role.get(i) == "n_id" or sp.unit or sp.plural or sp.start == 0:
             continue
-        if not float(sp.number).is_integer() or int(sp.number) not in index or sp.start == 0:
+        if _whole(sp) is None or _whole(sp) not in index:
             continue
         before = g.tokens[sp.start - 1]
         if before in singular and role.get(i) in (None, "none"):
@@ -983,24 +989,15 @@ def current_value_before_if(g: Grounding, role: dict) -> dict:
 
 def person_spoken_of(g: Grounding, state, where) -> bool:
     """'What if her glucose were 150?' after a turn about everyone: a word that can only mean one
-    person (cues.toml one_person), in a question with no rows of its own, means the person the
+    person (cues.toml [one_person]), in a question with no rows of its own, means the person the
     conversation was about before (the last selection, when it was one row)."""
     if where is not None or state is None or getattr(state, "current_ids", None) is not None:
         return False
     last = getattr(state, "last_ids", None)
     if not last or len(last) != 1:
         return False
-    one = {tuple(p) for p in _cue_phrases_top("one_person")}
+    one = set(_cue_phrases("one_person"))
     return any(sp.kind == "reference" and tuple(g.tokens[sp.start:sp.end]) in one for sp in g.spans)
-
-
-@lru_cache(maxsize=None)
-def _cue_phrases_top(key: str) -> tuple[tuple[str, ...], ...]:
-    """A top-level word list of cues.toml as token tuples."""
-    from talk2model.parser.grounding import cues
-    from talk2model.parser.normalize import tokenize
-
-    return tuple(tuple(tokenize(w)) for w in cues().get(key, ()))
 
 
 _OWN_CONDITION_ROLES = ("f_filter", "v_eq", "v_ne", "n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade", "n_id",

@@ -32,6 +32,7 @@ WHICH_FEATURE = "Which feature do you mean? For example: {features}."
 WHICH_ATTRIBUTE = "Which group should I check the model's fairness across?"
 WHICH_NUMBER = "Which feature does {value} refer to?"
 UNREAD = "I could not use all of that: {problems}. Could you say it another way?"
+NO_CHANGE = "'{clause}' names nothing in this data that a what-if could change"
 UNSURE = "I am not sure what you mean. Did you mean one of these?"
 EXAMPLES = " You could ask, for example: {examples}."
 CHOICE_CONFIDENCE = 0.35      # below this the reader's best reading is offered with alternatives
@@ -87,8 +88,7 @@ class NaturalLanguageParser:
         query = validate(built.query, self.schema)
         clause = C.unread_change_clause(g, query)
         if clause is not None:      # "if she earned more" on data with no income: said, not dropped
-            return Parse(message=UNREAD.format(problems=f"'{clause}' names nothing in this data that a "
-                                                         f"what-if could change"), source="nl")
+            return Parse(message=UNREAD.format(problems=NO_CHANGE.format(clause=clause)), source="nl")
         confidence = reading.confidence()
         if confidence < CHOICE_CONFIDENCE or _bare_name(g):    # "glucose": what about it? offer readings
             choices = self._alternatives(g, reading, state, query)
@@ -105,7 +105,7 @@ class NaturalLanguageParser:
         n = state.current_size
         who = ("everyone" if n is None else f"one {self.schema.entity}" if n == 1 else "a group")
         where = getattr(state, "last_where", None) if who == "a group" else None
-        group = where_features(q.Filter(where).to_json()["where"]) if where is not None else []
+        group = where_features(where.to_json()) if where is not None else []
         return state_words([s.to_json() for s in steps], who, self.schema.features, group)
 
     def _feature_in_other_words(self, op: str, g) -> str | None:
@@ -140,9 +140,12 @@ class NaturalLanguageParser:
             return self._ask_feature("bias", g, [])
         unknown = self._unknown_words(g)
         clause = C.change_clause_naming_nothing(g)
-        lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown)) if unknown else \
-            UNREAD.format(problems=f"'{clause}' names nothing in this data that a what-if could change") \
-            if clause else NOTHING_LIKE
+        if unknown:
+            lead = NO_SUCH_FEATURE.format(words=" or ".join(f"'{w}'" for w in unknown))
+        elif clause:
+            lead = UNREAD.format(problems=NO_CHANGE.format(clause=clause))
+        else:
+            lead = NOTHING_LIKE
         covered = {i for s in g.spans for i in range(s.start, s.end)}
         phrases = candidate_phrases(g.tokens, covered, self.generic) or list(unknown)
         try:

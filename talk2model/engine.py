@@ -365,6 +365,8 @@ def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: 
     if selected:
         state.last_ids = list(ctx.frame.index)
         state.last_where = q.and_all([e for e in (ctx.inherited, ctx.where) if e is not None]) or None
+        if state.last_where is not None:
+            state.past_wheres = (state.past_wheres + [state.last_where])[-12:]
         state.last_selection_text = describe_selection(ctx.schema, ctx.where, ctx.base_text)
     ops = tuple(o.step for o in outcomes if not isinstance(o.step, (q.Followup,)))
     if ops:

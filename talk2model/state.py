@@ -18,6 +18,7 @@ class Conversation:
     followup: Any = None                       # a Reply (ops.speech): the rest of the last answer
     turns: int = 0
     history: list[dict] = field(default_factory=list)
+    past_wheres: list[q.Expr] = field(default_factory=list)   # earlier turns' groups, oldest first ("back to the renters")
     # the last turn exactly as it ran (what "why?" or "what about age?" continue), and whom it was
     # about: `current_ids` is None when it was about everyone
     last_steps: tuple[q.Step, ...] = ()

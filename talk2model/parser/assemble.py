@@ -66,6 +66,7 @@ class Assembler:
                         lambda x: C.complement_of_the_group(g, r, x, state),
                         lambda x: C.if_clause_changes(g, x, self.schema),
                         lambda x: C.unclaimed_whatif_amounts(g, x),
+                        lambda x: C.changed_by_an_amount(g, r, x),
                         lambda x: C.numbers_only_ids(g, x, ws),
                         lambda x: C.named_rows(g, x, ws)):
             role = rewrite(role)
@@ -73,6 +74,9 @@ class Assembler:
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
         whatifs = self._whatifs(g, role, bound, out)
+        ops = self._operations(g, r, role, bound, state, out, fallback_feature)
+        if ops is not None:
+            ops = C.compared_with_last(g, ops, state)
         steps: list[q.Step] = []
         others = C.everyone_else(state, self.schema) if any(role[i] == "r_other" for i in role) else None
         if others is None and (any(role[i] == "r_prev" for i in role) or (
@@ -86,10 +90,13 @@ class Assembler:
         speaker = C.speaker_row(state, g.tokens, where, role)
         if speaker is not None:              # "what if my savings were higher?": the asker's own row
             steps, where = [], speaker
+        back = C.group_gone_back_to(g, where, state)
+        if back is not None:                  # "going back to the renters": the group as first named
+            steps, where = [], back
         if not steps and C.person_spoken_of(g, state, where):
             steps.append(q.PreviousFilter())  # "what if her glucose were 150?" after a turn about all
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
-            replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace)
+            replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace, ops or [])
             if replaced is not None:          # "and for men?" after women: not an empty "and"
                 steps.pop()
                 where = replaced
@@ -97,16 +104,20 @@ class Assembler:
                 steps.pop()                   # "my cousin is 6815, does he ...": a new person, not "and"
             elif C.new_group_after_one_person(where, state):
                 steps.pop()                   # "women under 25 like her": others, not her
+        elif where is not None and not steps and back is None and not C.says_everyone(g):
+            swapped = C.contrast_with_the_group(state, where, ops or [], self.workspace)
+            if swapped is not None:           # "what about homeowners?" after the renters it approves
+                where = swapped
         if where is not None:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
-        if state is not None and state.last_whatifs and (r.carry > 0.5 or (whatifs and C.says_also(g))) \
+        said_also = bool(whatifs) and C.says_also(g)
+        if state is not None and state.last_whatifs and (r.carry > 0.5 or said_also) \
                 and not C.replaces_change(g) \
                 and not C.names_new_rows(where, state):
-            carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace)
+            carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept
         steps += whatifs
-        ops = self._operations(g, r, role, bound, state, out, fallback_feature)
         if ops is None:
             out.partial = steps          # what was read before the missing feature: kept in choices
             return out
@@ -340,6 +351,8 @@ class Assembler:
                          "bands": tuple(bands) if bands and self.schema.features[features[0]].kind == "numeric" else None}
                 if arg.get("bias_cross") == "crossed" and len(features) == 1:
                     features = C.crossed_with_last(state, features, extra)   # "cross that with sex"
+                elif len(features) == 1:
+                    C.same_breakdown(state, features[0], extra)     # "and the tpr for that age breakdown"
                 if arg.get("bias_cross") == "crossed" and len(features) > 1:
                     return [q.Bias(attribute=features[0], attributes=tuple(features[1:]), **extra)]
                 return [q.Bias(attribute=f, **extra) for f in features]

@@ -578,20 +578,63 @@ def conv_layers(workspace) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- follow-ups
-def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace) -> q.Expr | None:
+def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, ops=()) -> q.Expr | None:
     """'And for men?' after women, 'ok, now applicant 1' after applicant 4: a condition that no
-    row of the group could meet with the group's own condition on that column replaces that
-    condition (the rest of the group is kept). None when the new conditions only narrow."""
+    row of the group could meet with the group's own condition on that column takes that
+    condition's place (the rest of the group is kept, except a condition on what the turn
+    measures: '% of women flagged' after 'men it flags'). None when the new conditions only narrow."""
     if last_where is None:
         return None
     old = list(q.conjuncts(last_where))
-    new = [c for c in q.conjuncts(where) if isinstance(c, q.Cmp)]
-    kept = [c for c in old if not (isinstance(c, q.Cmp) and any(
-        _same_column_exclusive(c, n, workspace) for n in new))]
-    if len(kept) == len(old):
+    new = list(q.conjuncts(where))
+    swaps = {k: [n for n in new if _exclusive(c, n, workspace)] for k, c in enumerate(old)}
+    if not any(swaps.values()):
         return None
-    parts = kept + list(q.conjuncts(where))
+    measured = {f for op in ops for f in _measured(op)}
+    parts: list[q.Expr] = []
+    for k, c in enumerate(old):
+        if swaps[k]:
+            parts += [n for n in swaps[k] if n not in parts]
+        elif not (isinstance(c, q.Cmp) and c.feature in measured):
+            parts.append(c)
+    parts += [n for n in new if n not in parts]
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
+def contrast_with_the_group(state, where: q.Expr | None, ops: list, workspace) -> q.Expr | None:
+    """'What about homeowners?' after 'how many renters does it approve?', 'men?' after 'women
+    it flags': a turn whose every condition only swaps one of the group's conditions for one no
+    row meets with it (another value of the column, a sibling yes/no column) asks about the same
+    group with that swap, so the rest of the group is kept. Only when the turn asks what the last
+    one asked; None when a condition is on a new column (a new group)."""
+    last = getattr(state, "last_where", None)
+    if last is None or where is None:
+        return None
+    old, new = q.conjuncts(last), q.conjuncts(where)
+    if len(old) < 2 or not all(isinstance(c, q.Cmp) for c in new):
+        return None
+    if tuple(ops) != tuple(getattr(state, "last_ops", ()) or ()):
+        return None                      # a new question about the new rows ("going back to the renters, ...")
+    if not all(any(_exclusive(o, n, workspace) for o in old) for n in new):
+        return None
+    return narrowing_or_replacing(last, where, workspace, ops)
+
+
+def _measured(op) -> set[str]:
+    """The columns an operation reports on: a share of the prediction measures the prediction."""
+    feature = getattr(op, "feature", None) if isinstance(op, q.Statistic) else None
+    return {"prediction": {"prediction"}, "target": {"label"}}.get(feature, {feature} if feature else set())
+
+
+def _exclusive(a: q.Expr, b: q.Expr, workspace) -> bool:
+    """Two conditions no row meets together: on one column, or two sibling yes/no columns
+    ('man' and 'woman')."""
+    if _same_column_exclusive(a, b, workspace):
+        return True
+    if not (isinstance(a, q.Cmp) and isinstance(b, q.Cmp)) or a.feature == b.feature:
+        return False
+    return _exclusive_changes(q.WhatIf(a.feature, "set", a.value), q.WhatIf(b.feature, "set", b.value), workspace) \
+        if a.cmp == b.cmp == "==" else False
 
 
 def only_ids(where: q.Expr | None) -> bool:
@@ -625,9 +668,11 @@ def consistent_changes(whatifs: list[q.WhatIf], where: q.Expr | None, state, wor
     return out
 
 
-def carried_changes(last: tuple[q.WhatIf, ...], new: list[q.WhatIf], workspace) -> list[q.WhatIf]:
-    """The last turn's changes kept by 'also': those the new changes do not overrule."""
-    return [w for w in last if not any(w.feature == n.feature or _exclusive_changes(w, n, workspace) for n in new)]
+def carried_changes(last: tuple[q.WhatIf, ...], new: list[q.WhatIf], workspace, said: bool = False) -> list[q.WhatIf]:
+    """The last turn's changes kept: those the new changes do not overrule. When the carry is
+    said ('and a co-applicant as well?' after a guarantor), a change of a sibling column is kept."""
+    return [w for w in last if not any(w.feature == n.feature or (not said and _exclusive_changes(w, n, workspace))
+                                       for n in new)]
 
 
 def _exclusive_changes(a: q.WhatIf, b: q.WhatIf, workspace) -> bool:
@@ -721,15 +766,24 @@ def unclaimed_whatif_amounts(g: Grounding, role: dict) -> dict:
     out = dict(role)
     words = g.tokens
     if spans[i].start and words[spans[i].start - 1] == "by":
-        said = words[:spans[i].start]
-        down = any(w.startswith(_cue_words("change_verbs", "down")) for w in said)
-        up = any(w.startswith(_cue_words("change_verbs", "up")) for w in said)
-        if up == down:
+        way = _direction(words[:spans[i].start])
+        if way is None:
             return role
-        out[i] = "n_dec" if down else "n_inc"
+        out[i] = "n_inc" if way == "up" else "n_dec"
     else:
         out[i] = "n_set"
     return out
+
+
+def _direction(words: list[str]) -> str | None:
+    """'up' or 'down' when the words say which way a change goes (cues.toml [change_verbs]; a
+    verb with two letters swapped, 'rasie', still counts), None when they say neither or both."""
+    def says(w: str, stems: tuple[str, ...]) -> bool:
+        swapped = (w[:k] + w[k + 1] + w[k] + w[k + 2:] for k in range(len(w) - 1)) if len(w) >= 4 else ()
+        return w.startswith(stems) or any(x.startswith(t) for x in swapped for t in stems if len(t) >= 4)
+    up = any(says(w, _cue_words("change_verbs", "up")) for w in words)
+    down = any(says(w, _cue_words("change_verbs", "down")) for w in words)
+    return None if up == down else ("up" if up else "down")
 
 
 def says_everyone(g: Grounding) -> bool:
@@ -848,6 +902,14 @@ def crossed_with_last(state, features: list[str], extra: dict) -> list[str]:
     return [last.attribute] + [f for f in (*(last.attributes or ()), *features) if f != last.attribute]
 
 
+def same_breakdown(state, feature: str, extra: dict) -> None:
+    """'And the true positive rate for that age breakdown?': a fairness check on the attribute the
+    last check cut into bands, with no cut points of its own, keeps the last check's cut points."""
+    last = next((s for s in getattr(state, "last_steps", ()) if isinstance(s, q.Bias)), None)
+    if last is not None and last.attribute == feature and last.bands and extra.get("bands") is None:
+        extra["bands"] = last.bands
+
+
 def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
     """'What if 7689 had 2 priors instead of 8?': a whole number the reader gave no role, that no
     numeric column can hold but that is a row of the data, can only be that row's id."""
@@ -874,6 +936,22 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, below: float = 0.7)
         second = max((r for r in dist if r != "none"), key=dist.get, default=None)
         if second is not None and second.startswith("v_"):
             role[i] = second
+    return role
+
+
+def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
+    """'Also rasie her bmi by 5': a what-if number right after "by" is an amount of change, never a
+    new value; it goes up or down as the words say, else as the reader leant."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or role.get(i) != "n_set" or sp.start == 0 or g.tokens[sp.start - 1] != "by":
+            continue
+        dist = reading.role_probs[i] if i < len(reading.role_probs) else None
+        way = sp.hint if sp.hint in ("up", "down") else _direction(g.tokens[:sp.start])
+        if way is not None:
+            role[i] = "n_inc" if way == "up" else "n_dec"
+        elif dist:
+            role[i] = max(("n_inc", "n_dec"), key=lambda r: dist.get(r, 0.0))
     return role
 
 
@@ -910,12 +988,41 @@ _FILTER_CMP_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq")
 def said_bounds(g: Grounding, role: dict) -> dict:
     """'Defendants 21 or younger', 'at least 5 priors': a threshold whose words say it includes
     its number (cues.toml [comparisons] before_ge/le, after_ge/le) is `>=` or `<=`, whatever
-    comparison the reader put on it."""
+    comparison the reader put on it; 'applicants 50 and older' is never a row id."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
-        if sp.kind == "number" and sp.hint in ("ge", "le") and role.get(i) in _FILTER_CMP_ROLES:
+        if sp.kind == "number" and sp.hint in ("ge", "le") and role.get(i) in _FILTER_CMP_ROLES + ("n_id",):
             role[i] = "n_" + sp.hint
     return role
+
+
+def compared_with_last(g: Grounding, ops: list, state) -> list:
+    """'Is it more important than housing?' after 'how important is job level?': a comparison
+    ("than") of one feature's importance with the feature the last turn asked about, named by a
+    reference or left unsaid ('more than loan duration?'), asks both, the last one first (query
+    language rule 14)."""
+    if len(ops) != 1 or not isinstance(ops[0], q.Importance) or ops[0].feature is None or "than" not in g.tokens:
+        return ops
+    last = [s for s in getattr(state, "last_ops", ()) or () if isinstance(s, q.Importance) and s.feature]
+    than = g.tokens.index("than")
+    subject = [sp for sp in g.spans if sp.start < than and sp.kind in ("reference", "feature")]
+    if not last or last[-1].feature == ops[0].feature or any(sp.kind == "feature" for sp in subject):
+        return ops
+    return [last[-1], ops[0]]
+
+
+def group_gone_back_to(g: Grounding, where: q.Expr | None, state) -> q.Expr | None:
+    """'Going back to the renters, how accurate is it on them?': a group said with words that
+    return to it (cues.toml [back]) is the earlier group that holds its conditions, as it was
+    named (the one with the fewest conditions, the latest of those); None when nothing was
+    said or no earlier group holds them."""
+    if where is None or not _says(g, "back"):
+        return None
+    said = q.conjuncts(where)
+    earlier = [w for w in getattr(state, "past_wheres", ()) or () if all(c in q.conjuncts(w) for c in said)]
+    if not earlier:
+        return None
+    return min(reversed(earlier), key=lambda w: len(q.conjuncts(w)))
 
 
 def says_also(g: Grounding) -> bool:

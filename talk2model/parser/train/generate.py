@@ -23,8 +23,8 @@ BUILTINS = ("credit", "german", "compas", "diabetes")
 OP_WEIGHTS = {"predict": 12, "likelihood": 8, "explain": 12, "counterfactual": 6, "importance": 10,
               "interactions": 2, "dependence": 4, "rules": 2, "score": 8, "mistakes": 5, "labels": 3,
               "count": 7, "show": 4, "statistic": 7, "bias": 4, "flip": 2, "describe_data": 1,
-              "describe_model": 1, "define": 2, "capabilities": 1}
-ONE_ROW_OPS = {"predict", "likelihood", "explain", "counterfactual", "labels", "show", "flip"}
+              "describe_model": 1, "define": 2, "capabilities": 1, "anchor": 2, "confusion": 2}
+ONE_ROW_OPS = {"predict", "likelihood", "explain", "counterfactual", "labels", "show", "flip", "anchor"}
 METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "specificity", "roc_auc", "npv")
 PRONOUNS = {"one": ["them", "this {entity}", "that {entity}", "him", "her", "it"],
             "group": ["them", "these {entities}", "those {entities}", "that group"]}
@@ -180,6 +180,8 @@ class Generator:
         items = []
         for _, c in conds:
             items += c["and"] if "and" in c else [c]
+        if len({json.dumps(i, sort_keys=True) for i in items}) < len(items):
+            return None                 # the same condition drawn twice
         where = items[0] if len(items) == 1 else {"and": items}
         return _fill(pattern, entities=s.entities, conds=joined), where
 
@@ -223,11 +225,11 @@ class Generator:
                     [{"op": "statistic", "feature": form}]) if pattern else None
         if op in ("bias", "flip"):
             return self._fairness(s, op, who, scope)
-        if op in ("likelihood", "counterfactual") and s.schema.task != "classification":
+        if op in ("likelihood", "counterfactual", "anchor", "confusion") and s.schema.task != "classification":
             return None
         if op == "count" and scope != "group":
             return None
-        if op in ("labels", "show", "counterfactual") and not who:
+        if op in ("labels", "show", "counterfactual", "anchor") and not who:
             return None
         pattern = self.pick("op", op, kind) or self.pick("op", op, "all" if kind == "one" else "one")
         if pattern is None or ("{who}" in pattern) != bool(who):
@@ -447,6 +449,8 @@ def conversation(gen: "Generator", s: Schema) -> dict | None:
         return None
     if rng.random() < 0.08:
         return fairness_talk(gen, s)
+    if rng.random() < 0.06:
+        return argument_talk(gen, s)
     one = rng.random() < 0.45
     first = gen.question_about(s, "one" if one else "group")
     if first is None:
@@ -455,7 +459,8 @@ def conversation(gen: "Generator", s: Schema) -> dict | None:
     turns = [{"question": said, "gold": {"steps": ([{"op": "filter", "where": where}] if where else []) + op_steps}}]
     for _ in range(rng.choice([1, 1, 2, 3])):
         kind = rng.choice(["why", "sure", "other", "other", "whatif", "new_id", "chat"] if one else
-                          ["narrow", "narrow", "complement", "other", "other", "terse", "switch", "class_count", "chat"])
+                          ["narrow", "narrow", "complement", "other", "other", "terse", "switch", "class_count", "chat",
+                           "new_group"])
         made = _followup(gen, s, kind, one, where, op_steps)
         if made is None:
             break
@@ -477,7 +482,7 @@ def _followup(gen: "Generator", s: Schema, kind: str, one: bool, where: dict | N
     rng = gen.rng
     conv = gen.b["conversation"]
     keep = [{"op": "filter", "where": where}] if where else []
-    if kind in ("switch", "class_count", "new_id", "chat"):
+    if kind in ("switch", "class_count", "new_id", "chat", "new_group"):
         turn = _more_turn(gen, s, kind, gen.b.get("conversation_more", {}), where, op_steps, keep)
         return None if turn is None else [turn]
     if kind == "why":
@@ -570,6 +575,42 @@ def fairness_talk(gen: "Generator", s: Schema) -> dict | None:
     return {"workspace": s.name, "turns": turns}
 
 
+def argument_talk(gen: "Generator", s: Schema) -> dict | None:
+    """A figure about everyone (the score in one metric, the top features), then the same
+    operation with another argument said alone ("and f1?", "top 5?"), then sometimes the same on
+    a group ("on renters only"): the new argument is kept for the group."""
+    rng = gen.rng
+    more = gen.b.get("conversation_more", {})
+    if not more.get("metric_switch") or not more.get("same_for_group"):
+        return None
+    if s.schema.task == "classification" and rng.random() < 0.6:
+        m1, m2 = rng.sample(list(METRIC_NAMES), 2)
+        first = gen.pick("op", "score", "all")
+        if first is None:
+            return None
+        turns = [{"question": _noise(rng, _fill(first, metric=gen.pick("metric", m1) or m1, entities=s.entities)),
+                  "gold": {"steps": [{"op": "score", "metric": m1}]}},
+                 {"question": _noise(rng, _fill(rng.choice(more["metric_switch"]), metric=gen.pick("metric", m2) or m2)),
+                  "gold": {"steps": [{"op": "score", "metric": m2}]}}]
+        step = {"op": "score", "metric": m2}
+    else:
+        n1, n2 = rng.sample([1, 2, 3, 4, 5, 10], 2)
+        first = gen.pick("op", "importance", "top")
+        if first is None or not more.get("top_switch"):
+            return None
+        turns = [{"question": _noise(rng, _fill(first, n=n1)), "gold": {"steps": [{"op": "importance", "top": n1}]}},
+                 {"question": _noise(rng, _fill(rng.choice(more["top_switch"]), n=n2)),
+                  "gold": {"steps": [{"op": "importance", "top": n2}]}}]
+        step = {"op": "importance", "top": n2}
+    if rng.random() < 0.6:
+        picked = gen.selection(s, "group")
+        if picked is not None and picked[1] is not None:
+            who, where = picked
+            turns.append({"question": _noise(rng, _fill(rng.choice(more["same_for_group"]), who=who)),
+                          "gold": {"steps": [{"op": "filter", "where": where}, step]}})
+    return {"workspace": s.name, "turns": turns}
+
+
 def _more_turn(gen: "Generator", s: Schema, kind: str, more: dict, where: dict | None, op_steps: list[dict],
                keep: list[dict]) -> dict | None:
     """Follow-ups that switch the group's value, count one class in it, name a new person, or
@@ -580,8 +621,8 @@ def _more_turn(gen: "Generator", s: Schema, kind: str, more: dict, where: dict |
     frame = rng.choice(more[kind])
     if kind == "chat":
         return {"question": _noise(rng, frame), "gold": None}
-    if kind == "new_id":
-        picked = gen.selection(s, "one")
+    if kind in ("new_id", "new_group"):
+        picked = gen.selection(s, "one" if kind == "new_id" else "group")
         if picked is None or picked[1] == where:
             return None
         who, new_where = picked

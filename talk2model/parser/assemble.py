@@ -61,7 +61,10 @@ class Assembler:
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),
+                        lambda x: C.band_list(g, x),
                         lambda x: C.task_named_as_context(g, x),
+                        lambda x: C.outcome_being_explained(g, r, x),
+                        lambda x: C.goal_of_a_change(g, r, x),
                         lambda x: C.current_value_before_if(g, x),
                         lambda x: C.complement_of_the_group(g, r, x, state),
                         lambda x: C.if_clause_changes(g, x, self.schema),
@@ -193,8 +196,12 @@ class Assembler:
         return bound
 
     def _bind(self, bound: dict, i: int, j: int, g: Grounding) -> None:
-        bound[i] = C.by_unit(self.schema, C.pick_feature(self.schema, g.spans[j], g.spans[i]), g.spans[i],
-                             g.spans[j].text)
+        feature = C.by_unit(self.schema, C.pick_feature(self.schema, g.spans[j], g.spans[i]), g.spans[i],
+                            g.spans[j].text)
+        spec = self.schema.features.get(feature) if feature else None
+        if spec is not None and spec.kind == "numeric" and not C.plausible(spec, g.spans[i]):
+            return                      # "more than 6 pregnancies who are over 40": not 40 pregnancies
+        bound[i] = feature
         self.bound_from[i] = j
 
     # ------------------------------------------------------------------ conditions
@@ -270,7 +277,7 @@ class Assembler:
                 args.append(C.pick_value(self.schema, g, i)[0])
         args = list(dict.fromkeys(args)) or ([fallback_feature] if fallback_feature else [])
         tops = [spans[i].number for i in role if role[i] == "n_top"]
-        bands = sorted(spans[i].number for i in role if role[i] == "n_band")
+        bands = sorted({spans[i].number for i in role if role[i] == "n_band"})    # "under 30, 30 to 50": 30 once
         stat_of = next(("prediction" if role[i] == "c_stat_pred" else "target" for i in role
                         if role[i] in ("c_stat_pred", "c_stat_label")), None)
         in_order = sorted(role, key=lambda i: spans[i].start)
@@ -341,7 +348,7 @@ class Assembler:
         if op in NEEDS_FEATURE:
             features = mine or ([last] if last else [])
             if op == "bias":
-                features = C.bias_attributes(self.schema, features)
+                features = C.one_per_sibling_group(C.bias_attributes(self.schema, features), self.workspace)
             if not features:
                 out.ask_feature = op
                 return None

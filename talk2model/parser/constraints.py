@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.lexicon import damerau
 from talk2model.parser.lexicon import stem as stem_word
 from talk2model.parser.lexicon import threshold
 from talk2model.query import ast as q
@@ -76,7 +77,7 @@ def pick_feature(schema, feature_span: Span, number: Span) -> str | None:
         if found and found[2] == number.number:
             return f
     numeric = [f for f in options if f in schema.features and schema.features[f].kind == "numeric"]
-    holding = [f for f in numeric if _plausible(schema.features[f], number)]
+    holding = [f for f in numeric if plausible(schema.features[f], number)]
     return (holding or numeric or options or [None])[0]
 
 
@@ -103,7 +104,7 @@ def _dimension(spec) -> str | None:
     return "time" if any(w.rstrip("s") in ("year", "month", "week", "day") for w in words) else None
 
 
-def _plausible(spec, number: Span) -> bool:
+def plausible(spec, number: Span) -> bool:
     if spec.range is None or number.number is None:
         return True
     lo, hi = spec.range
@@ -126,6 +127,12 @@ def features_holding(workspace, value) -> list[str]:
             if spec.kind == "numeric" and spec.range is not None and spec.range[0] <= value <= spec.range[1]]
 
 
+def _names_the_rows(schema, tokens: list[str]) -> bool:
+    """A word for the workspace's people, also misspelt ('defendents')."""
+    nouns = {w.lower() for w in (getattr(schema, "entity", ""), getattr(schema, "entities", "")) if w}
+    return any(t == n or (len(t) >= 6 and t[0] == n[0] and damerau(t, n, 2) <= 2) for t in tokens for n in nouns)
+
+
 def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> str | None:
     """A number said with no feature ('people over 40', 'were 45', '2 years longer'): its unit's
     feature, the age when people are described, else the one numeric feature whose range holds it."""
@@ -145,16 +152,16 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
                     len(words & _feature_words(schema.features[scored[1]])):
                 return scored[0]
         with_unit = [f for f in timed if span.unit in schema.features[f].unit
-                     and _plausible(schema.features[f], span)]
+                     and plausible(schema.features[f], span)]
         if len(with_unit) == 1:
             return with_unit[0]
-        plausible = [f for f in timed if _plausible(schema.features[f], span)
-                     and _in_range(schema.features[f], convert(schema.features[f], span))]
-        if len(plausible) == 1:        # 'more than 3 years' is no age: the loan's duration
-            return plausible[0]
+        fitting = [f for f in timed if plausible(schema.features[f], span)
+                   and _in_range(schema.features[f], convert(schema.features[f], span))]
+        if len(fitting) == 1:          # 'more than 3 years' is no age: the loan's duration
+            return fitting[0]
     age = age_feature(schema)
     people = (person or span.decade or span.plural or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
-              or bool(_PEOPLE_WORDS.intersection(g.tokens)))
+              or bool(_PEOPLE_WORDS.intersection(g.tokens)) or _names_the_rows(schema, g.tokens))
     if age and people and value is not None and (_in_range(schema.features[age], value) or (
             span.decade and _in_range(schema.features[age], value + 9))):
         return age
@@ -538,6 +545,16 @@ def bias_attributes(schema, features: list[str]) -> list[str]:
     return list(schema.sensitive) if len(schema.sensitive) == 1 else []
 
 
+def one_per_sibling_group(features: list[str], workspace) -> list[str]:
+    """'Does the model treat women and men equally?' on two yes/no columns no row has both of
+    (woman, man): one comparison of the two groups, on the column named first."""
+    kept: list[str] = []
+    for f in features:
+        if not any(_exclusive_changes(q.WhatIf(k, "set", 1), q.WhatIf(f, "set", 1), workspace) for k in kept):
+            kept.append(f)
+    return kept
+
+
 # ---------------------------------------------------------------------------- inside the network
 def inside_step(op: str, arg: dict, said: dict, workspace, out) -> list[q.Step] | None:
     """One step of the operations about the inside of a network, from the reader's argument heads
@@ -814,6 +831,22 @@ def unknown_with_known_argument(reading):
     return reading
 
 
+def group_only_follow_up(reading, state):
+    """'How does that compare with applicants 50 and older?': a follow-up that names rows (a
+    condition or a row the reader is sure of) and no operation the reader is sure of (it leans,
+    below 0.5, to "unknown" or "not for us") asks the last turn's operation again on those rows."""
+    if not reading.slots or not getattr(state, "last_ops", None):
+        return reading
+    slot = reading.slots[0]
+    if slot.op not in ("unknown", "outside") or slot.p >= 0.5 or any(s.op != "end" for s in reading.slots[1:]):
+        return reading
+    if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
+        return reading
+    refusing = slot.p + sum(p for op, p in slot.alternatives if op in ("unknown", "outside") and op != slot.op)
+    slot.op, slot.p, slot.args = "repeat", 1.0 - refusing, {}     # the reader's odds that it asks something
+    return reading
+
+
 def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     """'Would applicant 5 be approved if she earned more?' on data with no income: an "if" clause
     that says a change (cues.toml [change_clause]) but names nothing of this workspace, in a query
@@ -940,11 +973,14 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, below: float = 0.7)
 
 
 def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
-    """'Also rasie her bmi by 5': a what-if number right after "by" is an amount of change, never a
-    new value; it goes up or down as the words say, else as the reader leant."""
+    """'Also rasie her bmi by 5', 'if she lost 8 points of BMI': a what-if number right after "by",
+    or right after a verb of change, is an amount of change, never a new value; it goes up or down
+    as the words say, else as the reader leant."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
-        if sp.kind != "number" or role.get(i) != "n_set" or sp.start == 0 or g.tokens[sp.start - 1] != "by":
+        if sp.kind != "number" or role.get(i) != "n_set" or sp.start == 0:
+            continue
+        if g.tokens[sp.start - 1] != "by" and _direction(g.tokens[sp.start - 1:sp.start]) is None:
             continue
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
         way = sp.hint if sp.hint in ("up", "down") else _direction(g.tokens[:sp.start])
@@ -983,6 +1019,18 @@ def new_group_after_one_person(where: q.Expr | None, state) -> bool:
 
 
 _FILTER_CMP_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq")
+
+
+def band_list(g: Grounding, role: dict) -> dict:
+    """'Fair across age groups under 25, 25 to 60 and over 60?': once one number is a cut point of
+    a fairness check, the numbers the reader left without a role are the list's other cut points."""
+    if not any(r == "n_band" for r in role.values()):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "number" and role.get(i) in (None, "none") and sp.number is not None:
+            role[i] = "n_band"
+    return role
 
 
 def said_bounds(g: Grounding, role: dict) -> dict:
@@ -1073,6 +1121,40 @@ def task_named_as_context(g: Grounding, role: dict) -> dict:
         before = words[max(0, sp.start - 6):sp.start]
         at = [k for k, w in enumerate(before) if w in joiners]
         if at and any(w in verbs for w in before[max(0, at[-1] - 2):at[-1]]):
+            role[i] = "none"
+    return role
+
+
+def outcome_being_explained(g: Grounding, reading, role: dict) -> dict:
+    """'Why are patients with glucose above 180 and BMI over 35 predicted diabetic?': in a "why"
+    question that only asks for reasons, about a group of its own, the model's class is the outcome
+    being explained, not one more condition on the rows."""
+    ops = [s.op for s in reading.slots]
+    if ops != ["explain"] or "why" not in g.tokens[:3]:
+        return role
+    classes = [i for i, r in role.items() if r in ("c_pred", "c_pred_not")]
+    others = [i for i, r in role.items() if r in _OWN_CONDITION_ROLES and i not in classes and r != "n_id"]
+    if not classes or not others:
+        return role
+    role = dict(role)
+    for i in classes:
+        role[i] = "none"
+    return role
+
+
+def goal_of_a_change(g: Grounding, reading, role: dict) -> dict:
+    """'What would it take for applicants under 23 who got rejected to be approved?': in a question
+    asking what must change, a class said right after the words for a goal (cues.toml [goal]) is
+    the outcome wanted, not a condition on the rows."""
+    if "counterfactual" not in [s.op for s in reading.slots]:
+        return role
+    goals = _cue_phrases("goal")
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind not in ("class", "model", "truth") or role.get(i) in (None, "none"):
+            continue
+        before = tuple(g.tokens[max(0, sp.start - 3):sp.start])
+        if any(before[len(before) - len(p):] == p for p in goals if len(p) <= len(before)):
             role[i] = "none"
     return role
 

@@ -52,7 +52,7 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "acc": ["accuracy"], "accu": ["accuracy"], "feats": ["features"], "feat": ["feature"],
                        "prob": ["probability"], "probs": ["probabilities"], "pred": ["prediction"],
                        "preds": ["predictions"], "expl": ["explain"], "imp": ["importance"], "w": ["with"],
-                       "wt": ["what"]}
+                       "wt": ["what"], "tho": ["though"]}
 
 _TOKEN = re.compile(r"(?<![\w.])-\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
 
@@ -102,16 +102,36 @@ def tokenize(text: str) -> list[str]:
         elif tok in _OPENERS and (i == 0 or raw[i - 1] in ".?!;") and i + 1 < len(raw) \
                 and raw[i + 1] in _OPENERS[tok][1]:
             out.append(_OPENERS[tok][0])        # phone typing: "y was 412 rejected", "n if ..."
+        elif tok == "4" and _texted_for(raw, i):
+            out.append("for")                   # "gimme lime explanaton 4 applicant 784"
         else:
             out.append(tok)
     return _idioms(words_to_numbers(out))
 
 
+_FOR_WHOM = {"me", "you", "u", "him", "her", "them", "us", "this", "that", "these", "those", "the", "my", "his",
+             "their", "our", "your", "each", "every", "all", "everyone", "everybody"}
+
+
+_COUNTED_OR_NAMED = {"top", "first", "last", "best", "patient", "applicant", "defendant", "row", "id", "#", "number",
+                     "no", "person", "customer", "case", "record", "and", "or", ",", "item", "entry", "sample", "point"}
+
+
+def _texted_for(raw: list[str], i: int) -> bool:
+    """'4' typed for "for": before a word for whom ('4 her', '4 the women') or before a noun and an
+    id ('4 applicant 784'), and not after a number or a word that counts ('top 4')."""
+    if i + 1 >= len(raw) or (i and (raw[i - 1][0].isdigit() or raw[i - 1] in _COUNTED_OR_NAMED)):
+        return False
+    nxt = raw[i + 1]
+    return nxt in _FOR_WHOM or (nxt.isalpha() and i + 2 < len(raw) and raw[i + 2].isdigit())
+
+
 # chat shorthand that is only safe where it stands (a sentence's first word, before these words)
-_OPENERS = {"y": ("why", {"was", "is", "did", "does", "do", "were", "are", "would", "has", "had", "not"}),
+_OPENERS = {"y": ("why", {"was", "is", "did", "does", "do", "were", "are", "would", "has", "had", "not", "tho",
+                          "though", "so", "?"}),
             "n": ("and", {"if", "what", "for", "now", "how", "the", "then", "with", "same"})}
 _IDIOMS = [
-    (r"\bthe single most\b", "the most"),                 # "which feature is the single most important"
+    (r"(^|\bthe |\ba )single (most|biggest|largest|greatest|strongest|best|main|top)\b", r"\1\2"),  # "single most important factor"
     (r"\bmore (high|big|large|long|old|low|small|short|young|heavy|great) (than|then)\b",
      lambda m: {"high": "higher", "big": "bigger", "large": "larger", "long": "longer", "old": "older",
                 "low": "lower", "small": "smaller", "short": "shorter", "young": "younger",

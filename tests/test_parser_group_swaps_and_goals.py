@@ -146,3 +146,44 @@ def test_the_goal_of_a_change_is_not_a_condition(credit):
 def test_a_misspelt_word_for_the_people_still_makes_a_number_an_age(compas):
     answer = Assistant(compas).ask("accuracy for defendents under 25?")
     assert sorted(answer.selection_ids) == sorted(compas.data.index[compas.data["age"] < 25])
+
+
+def test_a_time_window_after_within_is_part_of_the_outcome(compas):
+    data = compas.data
+    answer = Assistant(compas).ask("How many defendants in the data re-offended within two years?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["recidivated"] == 1])
+    jail = Assistant(compas).ask("how many defendants got more than 2 years in jail")
+    assert sorted(jail.selection_ids) == sorted(data.index[data["months_in_jail"] > 24])
+
+
+def test_never_missed_one_is_the_flag_at_zero(german):
+    data = german.data
+    bot = Assistant(german)
+    bot.ask("how accurate is the model on people who missed payments?")
+    answer = bot.ask("and on people who never missed one?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["MissedPayments"] == 0])
+    assert tokenize("patient one?")[:2] == ["patient", "1"]          # a row named in words is still a number
+
+
+def test_back_to_an_earlier_person_drops_the_what_ifs(credit):
+    renters = credit.data.index[(credit.data["housing"] == "rent") & (credit.data.index > 100)]
+    ids = [int(i) for i in renters[:2]]      # above the ages and durations a small number could be
+    bot = Assistant(credit)
+    bot.ask(f"why was applicant {ids[0]} denied?")
+    bot.ask(f"and applicant {ids[1]}?")
+    changed = bot.ask(f"If {ids[1]} owned their home instead of renting, would the result flip?")
+    assert changes_of(changed) == [{"op": "whatif", "feature": "housing", "action": "set", "value": "own"}]
+    back = bot.ask(f"Back to {ids[0]} - why was that decision made?")
+    assert changes_of(back) == []
+    assert back.selection_ids == [ids[0]]
+
+
+def test_a_group_alone_after_a_figure_asks_the_same_again(german):
+    bot = Assistant(german)
+    bot.ask("what's the average loan duration for applicants under 25?")
+    answer = bot.ask("how does that compare with applicants 50 and older")
+    assert steps(answer)[-1] == {"op": "statistic", "feature": "LoanDuration"}
+
+
+def changes_of(answer) -> list[dict]:
+    return [s for s in steps(answer) if s["op"] == "whatif"]

@@ -38,6 +38,9 @@ class Assembly:
     partial: list[q.Step] = field(default_factory=list)   # the steps read before the question stopped
 
 
+_NEGATIONS = frozenset({"no", "not", "never", "without", "non", "nobody", "none"})
+
+
 @dataclass
 class Piece:
     start: int
@@ -58,10 +61,11 @@ class Assembler:
         spans = g.spans
         # the named constraints on the reader's roles, in this order (each a function of constraints.py)
         ws = self.workspace
-        for rewrite in (lambda x: C.unsure_dropped_values(g, r, x),
+        for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),
                         lambda x: C.band_list(g, x),
+                        lambda x: C.time_window(g, x),
                         lambda x: C.task_named_as_context(g, x),
                         lambda x: C.outcome_being_explained(g, r, x),
                         lambda x: C.goal_of_a_change(g, r, x),
@@ -71,7 +75,8 @@ class Assembler:
                         lambda x: C.unclaimed_whatif_amounts(g, x),
                         lambda x: C.changed_by_an_amount(g, r, x),
                         lambda x: C.numbers_only_ids(g, x, ws),
-                        lambda x: C.named_rows(g, x, ws)):
+                        lambda x: C.named_rows(g, x, ws),
+                        lambda x: C.earlier_person(g, x, state)):
             role = rewrite(role)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
@@ -116,7 +121,7 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         if state is not None and state.last_whatifs and (r.carry > 0.5 or said_also) \
-                and not C.replaces_change(g) \
+                and not C.replaces_change(g) and not C.says_back(g) \
                 and not C.names_new_rows(where, state):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept
@@ -235,8 +240,9 @@ class Assembler:
                 continue
             feature = span.features[0]
             spec = self.schema.features[feature]
-            if spec.kind == "flag":          # "people with a guarantor"
-                pieces.append(Piece(span.start, q.Cmp(feature, "==", 1)))
+            if spec.kind == "flag":          # "people with a guarantor"; "who never missed one": 0
+                negated = bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 2):span.start]))
+                pieces.append(Piece(span.start, q.Cmp(feature, "==", 0 if negated else 1)))
             elif not any(bound.get(k) == feature for k in bound):
                 out.problems.append(C.unread_condition(spec, span))
         pieces.sort(key=lambda p: p.start)

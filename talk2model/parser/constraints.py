@@ -957,17 +957,20 @@ def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
     return role
 
 
-def unsure_dropped_values(g: Grounding, reading, role: dict, below: float = 0.7) -> dict:
+def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below: float = 0.7) -> dict:
     """'and men?', 'just for people borrowing for a car': a value of the workspace the reader
     was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
-    condition, a change, an argument); a value is said to be used, not to be dropped silently."""
+    condition, a change, an argument); so does a yes/no column it leant to read as a condition
+    ("people who never missed one"). What is said is used, not dropped silently."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
-        if sp.kind != "value" or not dist or role.get(i) != "none" or dist["none"] >= below:
+        if sp.kind not in ("value", "feature") or not dist or role.get(i) != "none" or dist["none"] >= below:
             continue
         second = max((r for r in dist if r != "none"), key=dist.get, default=None)
-        if second is not None and second.startswith("v_"):
+        flag = sp.kind == "feature" and schema is not None and bool(sp.features) and \
+            getattr(schema.features.get(sp.features[0]), "kind", None) == "flag"    # "who never missed one"
+        if second is not None and (second.startswith("v_") or (second == "f_filter" and flag)):
             role[i] = second
     return role
 
@@ -1021,6 +1024,25 @@ def new_group_after_one_person(where: q.Expr | None, state) -> bool:
 _FILTER_CMP_ROLES = ("n_gt", "n_ge", "n_lt", "n_le", "n_eq")
 
 
+_WINDOW_WORDS = ("within", "inside", "next", "following", "after")
+
+
+def time_window(g: Grounding, role: dict) -> dict:
+    """'Re-offended within two years': a length of time said after "within" (or "in the next",
+    "after") with no column named right after it is the window an outcome is counted in, part of
+    the outcome's meaning, not a condition on a column."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or sp.unit not in ("year", "month", "week", "day") or sp.start == 0:
+            continue
+        if g.tokens[sp.start - 1] not in _WINDOW_WORDS or role.get(i) in (None, "none", "n_id"):
+            continue
+        named_after = any(o.kind == "feature" and 0 <= o.start - sp.end <= 2 for o in g.spans)
+        if not named_after and role.get(i) not in ("n_set", "n_inc", "n_dec", "n_band"):
+            role[i] = "none"
+    return role
+
+
 def band_list(g: Grounding, role: dict) -> dict:
     """'Fair across age groups under 25, 25 to 60 and over 60?': once one number is a cut point of
     a fairness check, the numbers the reader left without a role are the list's other cut points."""
@@ -1064,13 +1086,19 @@ def group_gone_back_to(g: Grounding, where: q.Expr | None, state) -> q.Expr | No
     return to it (cues.toml [back]) is the earlier group that holds its conditions, as it was
     named (the one with the fewest conditions, the latest of those); None when nothing was
     said or no earlier group holds them."""
-    if where is None or not _says(g, "back"):
+    if where is None or not says_back(g):
         return None
     said = q.conjuncts(where)
     earlier = [w for w in getattr(state, "past_wheres", ()) or () if all(c in q.conjuncts(w) for c in said)]
     if not earlier:
         return None
     return min(reversed(earlier), key=lambda w: len(q.conjuncts(w)))
+
+
+def says_back(g: Grounding) -> bool:
+    """'Back to 512 ...', 'forget the what-ifs': the turn returns to what was, without the last
+    changes (cues.toml [back])."""
+    return _says(g, "back")
 
 
 def says_also(g: Grounding) -> bool:
@@ -1104,6 +1132,20 @@ def named_rows(g: Grounding, role: dict, workspace) -> dict:
             continue
         before = g.tokens[sp.start - 1]
         if before in singular and role.get(i) in (None, "none"):
+            role[i] = "n_id"
+    return role
+
+
+def earlier_person(g: Grounding, role: dict, state) -> dict:
+    """'Back to 512 - ...': a whole number the reader gave no role that is a row the conversation
+    already talked about names that row again."""
+    earlier = {c.value for w in getattr(state, "past_wheres", ()) or () for c in _comparisons(w)
+               if c.feature == "id" and c.cmp == "=="}
+    if not earlier:
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "number" and role.get(i) in (None, "none") and _whole(sp) in earlier and not sp.unit:
             role[i] = "n_id"
     return role
 

@@ -187,3 +187,41 @@ def test_a_group_alone_after_a_figure_asks_the_same_again(german):
 
 def changes_of(answer) -> list[dict]:
     return [s for s in steps(answer) if s["op"] == "whatif"]
+
+
+def test_would_it_differ_if_he_were_not_black_is_the_flip_test(compas):
+    person = int(compas.data.index[compas.data["black"] == 1][0])
+    bot = Assistant(compas)
+    bot.ask(f"why is defendant {person} rated the way he is?")
+    flip = bot.ask("separate question: would his prediction be any different if he weren't black?")
+    assert steps(flip)[-1] == {"op": "bias", "attribute": "black"} and flip.selection_ids == [person]
+    assert changes_of(flip) == []
+    plain = bot.ask("what if he were white?")              # no word asking whether it changes: a what-if
+    assert changes_of(plain) == [{"op": "whatif", "feature": "black", "action": "set", "value": 0}]
+    assert steps(plain)[-1] == {"op": "predict"}
+
+
+def test_an_age_set_in_a_would_it_change_question_stays_a_what_if(german):
+    person = int(german.data.index[german.data["Age"] != 35][0])
+    bot = Assistant(german)
+    bot.ask(f"I'm applicant {person}. why was I denied?")
+    answer = bot.ask("would it change if I was 35?")
+    assert answer.selection_ids == [person]
+    assert changes_of(answer) == [{"op": "whatif", "feature": "Age", "action": "set", "value": 35}]
+
+
+def test_same_question_for_a_new_group(german):
+    data, predicted = german.data, german.predictions()
+    bot = Assistant(german)
+    bot.ask("what share of applicants under 25 does it approve?")
+    answer = bot.ask("now the over-60s, same question")
+    assert steps(answer) == [{"op": "filter", "where": {"feature": "Age", "cmp": ">", "value": 60}},
+                             {"op": "statistic", "feature": "prediction"}]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["Age"] > 60])
+    assert predicted.loc[answer.selection_ids].size == (data["Age"] > 60).sum()
+
+
+def test_a_word_one_letter_short_of_a_column_is_that_column(diabetes):
+    data = diabetes.data
+    answer = Assistant(diabetes).ask("how many patients have a diabetes pedigre over 1")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["DiabetesPedigreeFunction"] > 1])

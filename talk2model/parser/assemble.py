@@ -82,7 +82,12 @@ class Assembler:
         role = C.range_bounds(g, role, bound)
         pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
         whatifs = self._whatifs(g, role, bound, out)
+        self.flipped: list[q.WhatIf] = []
+        self.changes_said = whatifs
         ops = self._operations(g, r, role, bound, state, out, fallback_feature)
+        whatifs = [w for w in whatifs if w not in self.flipped]
+        if ops is not None:
+            whatifs, ops = C.flip_or_change(g, whatifs, ops)
         if ops is not None:
             ops = C.compared_with_last(g, ops, state)
         steps: list[q.Step] = []
@@ -130,6 +135,11 @@ class Assembler:
             out.partial = steps          # what was read before the missing feature: kept in choices
             return out
         steps += ops
+        one_row = (C.only_ids(where) and len(C.ids_in(where)) == 1) or (
+            any(isinstance(s, q.PreviousFilter) for s in steps) and getattr(state, "current_size", None) == 1)
+        flip = C.flip_test(g, whatifs, ops, one_row, self.schema)
+        if flip is not None:              # "would his outcome differ if he weren't black?"
+            steps = [s for s in steps if isinstance(s, (q.Filter, q.PreviousFilter))] + flip
         if not any(not isinstance(s, (q.Filter, q.PreviousFilter, q.WhatIf)) for s in steps):
             # a group or a change with no operation: a change predicts, a group is shown
             steps.append(q.Predict() if whatifs else q.Show())
@@ -355,6 +365,9 @@ class Assembler:
             features = mine or ([last] if last else [])
             if op == "bias":
                 features = C.one_per_sibling_group(C.bias_attributes(self.schema, features), self.workspace)
+                if not features:       # "would it differ if he weren't black?": the attribute changed
+                    self.flipped = [w for w in self.changes_said if w.feature in self.schema.sensitive]
+                    features = [w.feature for w in self.flipped[:1]]
             if not features:
                 out.ask_feature = op
                 return None

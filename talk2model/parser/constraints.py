@@ -660,6 +660,11 @@ def only_ids(where: q.Expr | None) -> bool:
     return bool(items) and all(isinstance(c, q.Cmp) and c.feature == "id" and c.cmp == "==" for c in items)
 
 
+def ids_in(where: q.Expr | None) -> list:
+    """The row ids a selection names."""
+    return [c.value for c in _comparisons(where) if c.feature == "id" and c.cmp == "=="]
+
+
 def names_new_rows(where: q.Expr | None, state) -> bool:
     """The turn names ids that are not the ones being discussed: a new person, whose question
     does not inherit the last person's what-ifs."""
@@ -831,19 +836,24 @@ def unknown_with_known_argument(reading):
     return reading
 
 
-def group_only_follow_up(reading, state):
-    """'How does that compare with applicants 50 and older?': a follow-up that names rows (a
-    condition or a row the reader is sure of) and no operation the reader is sure of (it leans,
-    below 0.5, to "unknown" or "not for us") asks the last turn's operation again on those rows."""
+def group_only_follow_up(reading, state, g: Grounding | None = None):
+    """'How does that compare with applicants 50 and older?', 'now the under-25s, same
+    question': a follow-up that names rows (a condition or a row the reader is sure of) and no
+    operation the reader is sure of (it leans, below 0.5, to "unknown" or "not for us"), or that
+    says it asks the same again (cues.toml [same_question]), asks the last turn's operation again
+    on those rows."""
     if not reading.slots or not getattr(state, "last_ops", None):
         return reading
     slot = reading.slots[0]
-    if slot.op not in ("unknown", "outside") or slot.p >= 0.5 or any(s.op != "end" for s in reading.slots[1:]):
+    same = g is not None and _says(g, "same_question")
+    unsure = slot.op in ("unknown", "outside") and slot.p < 0.5
+    if not (same or unsure) or any(s.op != "end" for s in reading.slots[1:]):
         return reading
     if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
         return reading
-    refusing = slot.p + sum(p for op, p in slot.alternatives if op in ("unknown", "outside") and op != slot.op)
-    slot.op, slot.p, slot.args = "repeat", 1.0 - refusing, {}     # the reader's odds that it asks something
+    if unsure:      # the reader's odds that it asks something at all
+        slot.p = 1.0 - slot.p - sum(p for op, p in slot.alternatives if op in ("unknown", "outside") and op != slot.op)
+    slot.op, slot.args = "repeat", {}
     return reading
 
 
@@ -1093,6 +1103,38 @@ def group_gone_back_to(g: Grounding, where: q.Expr | None, state) -> q.Expr | No
     if not earlier:
         return None
     return min(reversed(earlier), key=lambda w: len(q.conjuncts(w)))
+
+
+_CHANGE_WORDS = frozenset({"different", "differently", "differ", "change", "changed", "changes", "flip", "flipped",
+                           "flips", "otherwise", "same"})
+
+
+def flip_test(g: Grounding, whatifs: list, ops: list, one_row: bool, schema) -> list | None:
+    """'Would his prediction be any different if he weren't black?', 'would her decision change if
+    she were a man?': on one person, a question whether the outcome changes when only a sensitive
+    attribute does is the individual fairness test (query language rule 15), not a plain what-if.
+    The steps that replace the what-if and the prediction, or None."""
+    if not one_row or len(whatifs) != 1 or [type(o) for o in ops] != [q.Predict]:
+        return None
+    feature = whatifs[0].feature
+    spec = schema.features.get(feature)
+    if feature not in getattr(schema, "sensitive", ()) or spec is None or spec.kind == "numeric" \
+            or not _CHANGE_WORDS.intersection(g.tokens):
+        return None                      # "would it change if I was 35?" sets an age: a what-if
+    return [q.Bias(attribute=feature)]
+
+
+def flip_or_change(g: Grounding, whatifs: list, ops: list) -> tuple[list, list]:
+    """A fairness check and a what-if on the same attribute in one question: with words asking
+    whether the outcome changes it is the flip test (the check flips the attribute itself); with
+    none ('what if he were white?') it is the what-if, predicted."""
+    biased = {o.attribute for o in ops if isinstance(o, q.Bias) and not o.attributes}
+    same = [w for w in whatifs if w.feature in biased]
+    if not same or len(ops) != 1:
+        return whatifs, ops
+    if _CHANGE_WORDS.intersection(g.tokens):
+        return [w for w in whatifs if w not in same], ops
+    return whatifs, [q.Predict()]
 
 
 def says_back(g: Grounding) -> bool:

@@ -230,6 +230,11 @@ class Assembler:
                 pieces.append(Piece(span.start, q.Cmp("id", "==", span.number)))
             elif rl in FILTER_NUMBER and bound.get(i):
                 expr = C.number_condition(self.schema, bound[i], rl, span)
+                named = spans[self.bound_from[i]] if i in self.bound_from else None
+                if isinstance(expr, q.Cmp) and expr.cmp == "==" and expr.value in (0, 1) and named is not None \
+                        and self.schema.features[bound[i]].kind == "flag" \
+                        and _NEGATIONS.intersection(g.tokens[max(0, named.start - 2):named.start]):
+                    expr = q.Cmp(expr.feature, "==", 1 - expr.value)     # "who never missed one"
                 if expr is not None:   # said where its feature was first named ('young renters, under 28')
                     named_at = [s.start for j, s in enumerate(spans) if role.get(j) == "f_filter" and bound[i] in s.features]
                     pieces.append(Piece(min([span.start] + named_at), expr))

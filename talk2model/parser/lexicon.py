@@ -443,9 +443,7 @@ class Speller:
         if len(word) < 6 or word in self.own or word in english_words() or not self.own:
             return word
         if word not in self._cache:
-            # a word one letter short of ours is a slip of it ('thicknes', 'pedigre'); one letter
-            # longer may be another word of its own ('ages')
-            near = [w for w in self.own if abs(len(w) - len(word)) <= 1
+            near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and not w.startswith(word)
                     and not word.startswith(w) and damerau(word, w, 1) <= 1
                     # towards an English word, only a letter dropped, added or swapped: a letter
                     # changed may be another real word ('repaid', 'dependants')

@@ -24,8 +24,6 @@ SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 TIMES = {"once": 1, "twice": 2, "thrice": 3}
 # "one" is a pronoun after these words ("which one", "the one that")
 _PRONOUN_ONE = {"which", "the", "this", "that", "each", "any", "every", "no", "some", "a", "another"}
-_VERB_BEFORE_ONE = {"had", "have", "has", "got", "get", "took", "take", "did", "made", "make", "need", "want", "miss",
-                    "missing", "having", "getting"}
 
 CONTRACTIONS = [
     (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"),
@@ -198,9 +196,6 @@ def words_to_numbers(tokens: list[str]) -> list[str]:
                                                  and tokens[i + 1] != "k")
         if tok == "one" and (out and out[-1] in _PRONOUN_ONE or (i + 1 < n and tokens[i + 1] == "of")):
             starts = False
-        if tok == "one" and out and (i + 1 == n or tokens[i + 1] in ("?", ".", "!", ",", ";")) and (
-                out[-1].endswith("ed") or out[-1] in _VERB_BEFORE_ONE):
-            starts = False          # "people who never missed one?": a pronoun, not the number 1
         if not starts:
             out.append(tok)
             i += 1

@@ -41,6 +41,11 @@ class Assembly:
 _NEGATIONS = frozenset({"no", "not", "never", "without", "non", "nobody", "none"})
 
 
+def _negated(g: Grounding, span: Span) -> bool:
+    """A negation in the two words before a span ('never missed', 'without a guarantor')."""
+    return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 2):span.start]))
+
+
 @dataclass
 class Piece:
     start: int
@@ -232,8 +237,7 @@ class Assembler:
                 expr = C.number_condition(self.schema, bound[i], rl, span)
                 named = spans[self.bound_from[i]] if i in self.bound_from else None
                 if isinstance(expr, q.Cmp) and expr.cmp == "==" and expr.value in (0, 1) and named is not None \
-                        and self.schema.features[bound[i]].kind == "flag" \
-                        and _NEGATIONS.intersection(g.tokens[max(0, named.start - 2):named.start]):
+                        and self.schema.features[bound[i]].kind == "flag" and _negated(g, named):
                     expr = q.Cmp(expr.feature, "==", 1 - expr.value)     # "who never missed one"
                 if expr is not None:   # said where its feature was first named ('young renters, under 28')
                     named_at = [s.start for j, s in enumerate(spans) if role.get(j) == "f_filter" and bound[i] in s.features]
@@ -256,8 +260,7 @@ class Assembler:
             feature = span.features[0]
             spec = self.schema.features[feature]
             if spec.kind == "flag":          # "people with a guarantor"; "who never missed one": 0
-                negated = bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 2):span.start]))
-                pieces.append(Piece(span.start, q.Cmp(feature, "==", 0 if negated else 1)))
+                pieces.append(Piece(span.start, q.Cmp(feature, "==", 0 if _negated(g, span) else 1)))
             elif not any(bound.get(k) == feature for k in bound):
                 out.problems.append(C.unread_condition(spec, span))
         pieces.sort(key=lambda p: p.start)

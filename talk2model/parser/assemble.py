@@ -46,6 +46,12 @@ def _negated(g: Grounding, span: Span) -> bool:
     return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 2):span.start]))
 
 
+def _negated_change(g: Grounding, span: Span) -> bool:
+    """'What if he wasn't a foreign worker?', 'if she didn't have a telephone': a negation in the
+    three words before a yes/no change."""
+    return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 3):span.start]))
+
+
 @dataclass
 class Piece:
     start: int
@@ -64,6 +70,9 @@ class Assembler:
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
         role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
         spans = g.spans
+        placed = C.position_reference(g, state)      # "why for the first one?", "show me both rows"
+        if placed is not None and placed[1] is not None:
+            role = {i: (None if spans[i].start == placed[1] else x) for i, x in role.items()}
         # the named constraints on the reader's roles, in this order (each a function of constraints.py)
         ws = self.workspace
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
@@ -97,7 +106,7 @@ class Assembler:
             ops = C.compared_with_last(g, ops, state)
         steps: list[q.Step] = []
         others = C.everyone_else(state, self.schema) if any(role[i] == "r_other" for i in role) else None
-        if others is None and (any(role[i] == "r_prev" for i in role) or (
+        if others is None and ((any(role[i] == "r_prev" for i in role) and not C.about_the_model_overall(g, ops)) or (
                 state is not None and state.last_ids is not None and r.follows > 0.5
                 and (not pieces or (r.follows > NARROWS and len(state.last_ids) > 1))
                 and not self._is_fresh(r) and not C.says_everyone(g))):
@@ -111,6 +120,8 @@ class Assembler:
         back = C.group_gone_back_to(g, where, state)
         if back is not None:                  # "going back to the renters": the group as first named
             steps, where = [], back
+        if placed is not None and where is None:
+            steps, where = [], placed[0]
         if not steps and C.person_spoken_of(g, state, where):
             steps.append(q.PreviousFilter())  # "what if her glucose were 150?" after a turn about all
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
@@ -261,6 +272,8 @@ class Assembler:
             spec = self.schema.features[feature]
             if spec.kind == "flag":          # "people with a guarantor"; "who never missed one": 0
                 pieces.append(Piece(span.start, q.Cmp(feature, "==", 0 if _negated(g, span) else 1)))
+            elif not any(bound.get(k) == feature for k in bound) and C.counted_none(spec) and _negated(g, span):
+                pieces.append(Piece(span.start, q.Cmp(feature, "==", 0)))     # "never been pregnant"
             elif not any(bound.get(k) == feature for k in bound):
                 out.problems.append(C.unread_condition(spec, span))
         pieces.sort(key=lambda p: p.start)
@@ -279,13 +292,15 @@ class Assembler:
                     found.append((span.start, change))
             elif rl in ("v_whatif", "v_whatif_ne"):
                 feature, value = C.pick_value(self.schema, g, i)
-                value = C.other_value(self.schema, feature, value) if rl == "v_whatif_ne" else value
+                flips = rl == "v_whatif_ne" or (_negated_change(g, span) and feature in self.schema.features
+                                                and self.schema.features[feature].kind == "flag")
+                value = C.other_value(self.schema, feature, value) if flips else value
                 if value is not None:
                     found.append((span.start, q.WhatIf(feature, "set", value)))
             elif rl == "f_whatif" and not any(bound.get(k) in span.features for k in bound):
                 feature = span.features[0]
                 if feature in self.schema.features and self.schema.features[feature].kind == "flag":
-                    found.append((span.start, q.WhatIf(feature, "set", 1)))
+                    found.append((span.start, q.WhatIf(feature, "set", 0 if _negated_change(g, span) else 1)))
         found.sort(key=lambda x: x[0])
         return list(dict.fromkeys(w for _, w in found))
 

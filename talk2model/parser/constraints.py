@@ -31,7 +31,7 @@ _OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
 # ---------------------------------------------------------------------------- which feature
 _RUN_WORDS = frozenset({"and", "or", "but", ",", "to", "than", "is", "are", "not", "no", "at", "least", "most",
                         "over", "under", "above", "below", "more", "less", "fewer", "greater", "higher", "lower",
-                        "older", "younger", "between", "from", "up", "equal", "exactly", "either", "nor"})
+                        "older", "younger", "between", "from", "up", "equal", "exactly", "either", "nor", "instead", "rather", "of"})
 
 
 def same_comparison_run(g: Grounding, a: int, b: int) -> bool:
@@ -162,7 +162,12 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
     age = age_feature(schema)
     people = (person or span.decade or span.plural or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)) or _names_the_rows(schema, g.tokens))
+    numbers = [k for k, sp in enumerate(g.spans) if sp.kind == "number"]
+    partner = range_partner(g, i, numbers)
+    ranged = partner is not None and g.spans[partner].number is not None and \
+        age is not None and _in_range(schema.features[age], g.spans[partner].number)
     if age and people and value is not None and (_in_range(schema.features[age], value) or (
+            ranged and _near_range(schema.features[age], value)) or (
             span.decade and _in_range(schema.features[age], value + 9))):
         return age
     holding = features_holding(workspace, value)
@@ -181,6 +186,22 @@ def _feature_words(spec) -> set[str]:
 
 def _in_range(spec, value) -> bool:
     return spec.range is None or spec.range[0] <= value <= spec.range[1]
+
+
+def counted_none(spec) -> bool:
+    """A count that can be none ('never been pregnant', 'never in jail'): a numeric column whose
+    lowest value is 0."""
+    return spec.kind == "numeric" and spec.range is not None and spec.range[0] == 0
+
+
+def _near_range(spec, value) -> bool:
+    """In the column's range or a tenth of its width beyond: 'between 18 and 25' (the other end in
+    range) is about ages when the youngest row is 19."""
+    if spec.range is None:
+        return True
+    lo, hi = spec.range
+    margin = (hi - lo) / 10
+    return lo - margin <= value <= hi + margin
 
 
 def range_partner(g: Grounding, i: int, numbers: list[int]) -> int | None:
@@ -1163,7 +1184,8 @@ def _whole(span: Span) -> int | None:
 def named_rows(g: Grounding, role: dict, workspace) -> dict:
     """'ok now applicant 1 - why was she denied?': a whole number right after the workspace's
     word for one row ('applicant', 'patient', 'defendant', 'row', 'id', '#') that is a row of
-    the data names that row, whatever else the reader made of it."""
+    the data names that row, whatever else the reader made of it; so does one joined by 'and',
+    'or' or a comma to a row named just before it ('applicants 306 and 1')."""
     role = dict(role)
     index = workspace.data.index
     singular = {w.lower() for w in (workspace.schema.entity, "row", "id", "record", "case", "number", "no", "#")}
@@ -1173,7 +1195,9 @@ def named_rows(g: Grounding, role: dict, workspace) -> dict:
         if _whole(sp) is None or _whole(sp) not in index:
             continue
         before = g.tokens[sp.start - 1]
-        if before in singular and role.get(i) in (None, "none"):
+        listed = i > 0 and role.get(i - 1) == "n_id" and g.spans[i - 1].end == sp.start - 1 \
+            and before in ("and", "or", ",", "&")
+        if (before in singular or listed) and role.get(i) in (None, "none"):
             role[i] = "n_id"
     return role
 
@@ -1292,3 +1316,82 @@ def complement_of_the_group(g: Grounding, reading, role: dict, state) -> dict:
         if sp.kind == "complement" and role.get(i) in (None, "none"):
             role[i] = "r_other"
     return role
+
+
+_MODEL_WIDE = (q.Importance, q.Interactions, q.Dependence, q.Bias, q.Score)
+
+
+def about_the_model_overall(g: Grounding, ops: list | None) -> bool:
+    """'Does his age matter much in general?', 'is the model generally fair to young people like
+    her?': a question about how the model works as a whole (importance, interactions, dependence,
+    fairness, a score), said with a word for everyone (cues.toml [everyone]), is about everyone
+    even when it names the person or group being discussed."""
+    return bool(ops) and all(isinstance(o, _MODEL_WIDE) for o in ops) and says_everyone(g)
+
+
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "former": 0, "latter": -1}
+_POSITION_NOUNS = frozenset({"1", "one", "ones", "person", "lady", "guy", "gentleman", "row", "record", "case",
+                             "group", "?"})
+_CHANGE_NOUNS = frozenset({"change", "changes", "changed", "scenario", "scenarios", "together", "modifications",
+                           "adjustments", "tweaks", "edits"})
+
+
+def _pinned(expr: q.Expr | None) -> list | None:
+    """The ids a selection is made of (`id == 12`, `id == 3 or id == 9`), else None."""
+    if isinstance(expr, q.Cmp):
+        return [expr.value] if expr.feature == "id" and expr.cmp == "==" else None
+    if isinstance(expr, q.Or):
+        parts = [_pinned(i) for i in expr.items]
+        return None if any(p is None for p in parts) else [v for p in parts for v in p]
+    return None
+
+
+def _ordinal_at(g: Grounding) -> tuple[int, int, bool] | None:
+    """'the first one', 'that second group', 'the latter': (token position, index, about a
+    group) of an ordinal said about something discussed, not 'in the first place'."""
+    words = g.tokens
+    entities = {s.start for s in g.spans if s.kind == "entity"}
+    for k, w in enumerate(words):
+        if w not in _ORDINALS or k == 0 or words[k - 1] not in ("the", "that", "this", "for", "to", "and", "of"):
+            continue
+        after = words[k + 1] if k + 1 < len(words) else "?"
+        if after in _POSITION_NOUNS or k + 1 in entities or k + 1 == len(words):
+            return k, _ORDINALS[w], after == "group"
+    return None
+
+
+def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
+    """Rows named by their place in the conversation, and the token of the number 'one' said
+    with them ('why for the first one?' after two applicants: the first of them; 'the first
+    lady' after two people: the person talked about first; 'that second group': the second
+    group named; 'show me both rows' after two people: the two of them). None when nothing
+    like that was said or the conversation has nothing to point at."""
+    past = list(getattr(state, "past_wheres", ()) or ())
+    if not past:
+        return None
+    pinned = [_pinned(w) for w in past]
+    people: list = []
+    for ids in pinned:
+        if ids is not None and len(ids) == 1 and ids[0] not in people:
+            people.append(ids[0])
+    found = _ordinal_at(g)
+    if found is not None:
+        k, index, group = found
+        number = k + 1 if k + 1 < len(g.tokens) and g.tokens[k + 1] == "1" else None
+        if group:
+            groups: list = []
+            for w, ids in zip(past, pinned):
+                if ids is None and w not in groups:
+                    groups.append(w)
+            return (groups[index], number) if -len(groups) <= index < len(groups) else None
+        several = next((ids for ids in reversed(pinned) if ids is not None and len(ids) > 1), None)
+        pool = several or people
+        if not -len(pool) <= index < len(pool) or len(pool) < 2:
+            return None
+        return q.Cmp("id", "==", pool[index]), number
+    words = g.tokens
+    if "both" in words and not _CHANGE_NOUNS.intersection(words[words.index("both"):]) and len(people) >= 2:
+        last = _pinned(getattr(state, "last_where", None)) or []
+        pair = last if len(last) == 2 else people[-2:]
+        return q.Or(tuple(q.Cmp("id", "==", v) for v in pair)), None
+    return None

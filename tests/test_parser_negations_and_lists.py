@@ -1,0 +1,63 @@
+"""A yes/no change said with a negation ("what if he wasn't a foreign worker"), rows listed with
+"and" ("applicants 306 and 1"), a current value after "instead of", a range whose lower end is just
+below the youngest row, and a count said never to have happened ("never been pregnant"). Rows are
+checked against pandas on the workspace's data."""
+
+from __future__ import annotations
+
+import pytest
+
+from talk2model.assistant import Assistant
+
+
+def whatifs(answer) -> list[tuple]:
+    return [(s.feature, s.action, s.value) for s in answer.query.steps if s.op == "whatif"]
+
+
+@pytest.mark.parametrize("question, feature", [
+    ("what if applicant {p} wasnt a foreign worker", "ForeignWorker"),
+    ("What if applicant {p} didn't have a telephone?", "HasTelephone"),
+    ("what would the model decide for applicant {p} if he was not unemployed?", "Unemployed"),
+])
+def test_a_negated_yes_no_change_sets_it_to_no(german, question, feature):
+    person = int(german.data.index[german.data[feature] == 1][0])
+    answer = Assistant(german).ask(question.format(p=person))
+    assert answer.selection_ids == [person]
+    assert whatifs(answer) == [(feature, "set", 0)]      # the person has it (pandas): the change is to 0
+
+
+def test_a_yes_no_change_without_negation_sets_it_to_yes(german):
+    person = int(german.data.index[german.data["HasGuarantor"] == 0][0])
+    answer = Assistant(german).ask(f"what if {person} was not unemployed and had a guarantor")
+    assert ("HasGuarantor", "set", 1) in whatifs(answer) and ("Unemployed", "set", 0) in whatifs(answer)
+
+
+def test_rows_listed_with_and_are_all_selected(german, compas):
+    a, b = (int(i) for i in german.data.index[[5, 0]])
+    answer = Assistant(german).ask(f"explain the predictions for applicants {a} and {b}.")
+    assert sorted(answer.selection_ids) == sorted([a, b])
+    c, d, e = (int(i) for i in compas.data.index[[3, 4, 9]])
+    answer = Assistant(compas).ask(f"compare defendants {c}, {d} and {e}")
+    assert sorted(answer.selection_ids) == sorted([c, d, e])
+
+
+def test_the_value_after_instead_of_is_the_current_one_not_another_change(diabetes):
+    data = diabetes.data
+    person = int(data.index[data["BMI"] > 40][0])
+    current = data.loc[person, "BMI"]
+    answer = Assistant(diabetes).ask(f"What if patient {person}'s BMI were 30 instead of {current}?")
+    assert whatifs(answer) == [("BMI", "set", 30)]
+
+
+def test_a_range_just_below_the_youngest_row_is_still_an_age(compas):
+    data = compas.data
+    youngest = int(data["age"].min())
+    answer = Assistant(compas).ask(f"How many defendants between {youngest - 1} and 25 were wrongly classified?")
+    assert [s.op for s in answer.query.steps] == ["filter", "mistakes"]
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["age"] >= youngest - 1) & (data["age"] <= 25)])
+
+
+def test_never_been_pregnant_is_a_count_of_zero(diabetes):
+    data = diabetes.data
+    answer = Assistant(diabetes).ask("How many patients are exactly 22 years old and have never been pregnant?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] == 22) & (data["Pregnancies"] == 0)])

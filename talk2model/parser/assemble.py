@@ -141,7 +141,8 @@ class Assembler:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
-        if state is not None and state.last_whatifs and (r.carry > 0.5 or said_also) \
+        if state is not None and state.last_whatifs and (r.carry > 0.5 or said_also
+                                                         or C.asks_about_the_scenario(g, ops, state)) \
                 and not C.replaces_change(g) and not C.says_back(g) \
                 and not C.names_new_rows(where, state):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)

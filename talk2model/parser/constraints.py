@@ -1395,3 +1395,15 @@ def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
         pair = last if len(last) == 2 else people[-2:]
         return q.Or(tuple(q.Cmp("id", "==", v) for v in pair)), None
     return None
+
+
+def asks_about_the_scenario(g: Grounding, ops: list | None, state) -> bool:
+    """'How sure is the model about that?', 'why then?', 'how likely would approval be?' right
+    after a what-if: the answer just given, under its changes (cues.toml [scenario]; for a
+    probability, a conditional 'would' as well). Not when the turn asks about the person as they
+    are ('as things stand', 'originally': [as_is])."""
+    if not getattr(state, "last_whatifs", None) or _says(g, "as_is"):
+        return False
+    if _says(g, "scenario"):
+        return True
+    return "would" in g.tokens and bool(ops) and all(isinstance(o, q.Likelihood) for o in ops)

@@ -1,0 +1,50 @@
+"""After a what-if, a question about the answer just given ("how sure is the model about that?",
+"why then?", "how likely would approval be?") keeps its changes; the same asked about the person as
+they are ("as things stand", "in the first place") does not. The probability answered is checked
+against the model's own predict_proba on the changed row."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from talk2model.assistant import Assistant
+
+
+def changes(answer) -> list[tuple]:
+    return [(s.feature, s.action, s.value) for s in answer.query.steps if s.op == "whatif"]
+
+
+def test_the_scenario_keeps_the_changes_and_as_things_stand_drops_them(credit):
+    person = int(credit.data.index[credit.data["credit_amount"] > 5000][0])
+    bot = Assistant(credit)
+    bot.ask(f"why was applicant {person} denied?")
+    bot.ask("what if she asked for 3000 less?")
+    sure = bot.ask("how sure is the model about that")
+    assert sure.selection_ids == [person]
+    assert changes(sure) == [("credit_amount", "decrease", 3000)]
+    now = bot.ask("and as things stand, how sure is it?")
+    assert now.selection_ids == [person] and changes(now) == []
+    bot.ask("what if the duration were 12 months?")
+    would = bot.ask("how likely would approval be?")
+    assert changes(would) == [("duration", "set", 12)]
+    why = bot.ask("why then?")
+    assert [s.op for s in why.query.steps][-1] == "explain" and changes(why) == [("duration", "set", 12)]
+    first = bot.ask("why was she refused in the first place?")
+    assert changes(first) == []
+
+
+def test_the_probability_of_the_scenario_is_the_models_on_the_changed_row(credit):
+    person = int(credit.data.index[credit.data["credit_amount"] > 5000][0])
+    bot = Assistant(credit)
+    bot.ask(f"what does the model predict for applicant {person}?")
+    bot.ask("what if the loan were 3000 smaller?")
+    answer = bot.ask("what's the probability then")
+    row = credit.data.loc[[person], list(credit.schema.features)].copy()
+    before = credit.model.predict_proba(row)[0]
+    row["credit_amount"] -= 3000
+    after = credit.model.predict_proba(row)[0]
+    assert abs(after[0] - before[0]) > 0.02          # the change moves the probability: the test can tell
+    first = float(re.search(r"(\d+(?:\.\d+)?)% probability", answer.text).group(1))
+    assert np.isclose(first, 100 * after, atol=0.06).any()

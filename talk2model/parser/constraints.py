@@ -857,6 +857,22 @@ def unknown_with_known_argument(reading):
     return reading
 
 
+def unknown_with_known_condition(reading):
+    """'How many applicants are foreign workers?': the reader leans to "unknown" while every word
+    it leans on is this workspace's (the caller has found no word the workspace lacks) and it
+    leans to reading a grounded span as a condition: the next-best operation is read."""
+    if not reading.slots or reading.slots[0].op != "unknown":
+        return reading
+    if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
+        return reading
+    nxt = [(op, p) for op, p in reading.slots[0].alternatives if op not in ("end", "outside", "unknown")]
+    if not nxt:
+        return reading
+    slot = reading.slots[0]
+    slot.op, slot.p, slot.args = nxt[0][0], nxt[0][1], {}
+    return reading
+
+
 def group_only_follow_up(reading, state, g: Grounding | None = None):
     """'How does that compare with applicants 50 and older?', 'now the under-25s, same
     question': a follow-up that names rows (a condition or a row the reader is sure of) and no
@@ -872,8 +888,9 @@ def group_only_follow_up(reading, state, g: Grounding | None = None):
         return reading
     if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
         return reading
-    if unsure:      # the reader's odds that it asks something at all
-        slot.p = 1.0 - slot.p - sum(p for op, p in slot.alternatives if op in ("unknown", "outside") and op != slot.op)
+    # the reader's odds that it asks something at all
+    odds = {slot.op: slot.p, **dict(slot.alternatives)}
+    slot.p = 1.0 - sum(p for op, p in odds.items() if op in ("unknown", "outside"))
     slot.op, slot.args = "repeat", {}
     return reading
 
@@ -1009,10 +1026,10 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
 def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
     """'Also rasie her bmi by 5', 'if she lost 8 points of BMI': a what-if number right after "by",
     or right after a verb of change, is an amount of change, never a new value; it goes up or down
-    as the words say, else as the reader leant."""
+    as the words say (whatever way the reader leant), else as the reader leant."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
-        if sp.kind != "number" or role.get(i) != "n_set" or sp.start == 0:
+        if sp.kind != "number" or role.get(i) not in ("n_set", "n_inc", "n_dec") or sp.start == 0:
             continue
         if g.tokens[sp.start - 1] != "by" and _direction(g.tokens[sp.start - 1:sp.start]) is None:
             continue
@@ -1020,7 +1037,7 @@ def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
         way = sp.hint if sp.hint in ("up", "down") else _direction(g.tokens[:sp.start])
         if way is not None:
             role[i] = "n_inc" if way == "up" else "n_dec"
-        elif dist:
+        elif dist and role[i] == "n_set":
             role[i] = max(("n_inc", "n_dec"), key=lambda r: dist.get(r, 0.0))
     return role
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,31 @@ def load_items(include_generated: bool = True, seed: int = 0) -> list[Item]:
         from talk2model.parser.train.generate import generate
 
         items += items_from(generate(seed=seed), "generated")
+    return with_earlier_turns(items, seed)
+
+
+_POINTING = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them", "their", "those", "these", "that",
+                       "this", "it", "its", "same", "again", "also", "instead", "too", "else", "others", "rest"})
+
+
+def with_earlier_turns(items: list[Item], seed: int, share: float = 0.2) -> list[Item]:
+    """A share of the questions that stand alone (no word pointing back) are read after an
+    earlier turn of a real talk about the same workspace: what a question asks is in its words,
+    whatever the conversation was about ("ok thanks" after a what-if is still thanks; "top 5?"
+    after a probability is still the top 5). Whether such a turn continues the selection or keeps
+    the what-ifs is left unlabelled."""
+    rng = random.Random(seed)
+    earlier: dict[str, list[list[dict]]] = collections.defaultdict(list)
+    for it in items:
+        if it.previous is not None:
+            earlier[it.workspace].append(it.previous)
+    for it in items:
+        if it.previous is not None or not earlier[it.workspace] or rng.random() >= share:
+            continue
+        if _POINTING.intersection(tokenize(it.question)):
+            continue
+        it.previous = rng.choice(earlier[it.workspace])
+        it.follows = it.carry = None
     return items
 
 

@@ -16,11 +16,17 @@ def changes(answer) -> list[tuple]:
     return [(s.feature, s.action, s.value) for s in answer.query.steps if s.op == "whatif"]
 
 
-def test_the_scenario_keeps_the_changes_and_as_things_stand_drops_them(credit):
+def after_a_smaller_loan(credit, first: str, change: str) -> tuple[int, Assistant]:
+    """An applicant asking for more than 5000, a first question about them, then a what-if."""
     person = int(credit.data.index[credit.data["credit_amount"] > 5000][0])
     bot = Assistant(credit)
-    bot.ask(f"why was applicant {person} denied?")
-    bot.ask("what if she asked for 3000 less?")
+    bot.ask(first.format(person=person))
+    bot.ask(change)
+    return person, bot
+
+
+def test_the_scenario_keeps_the_changes_and_as_things_stand_drops_them(credit):
+    person, bot = after_a_smaller_loan(credit, "why was applicant {person} denied?", "what if she asked for 3000 less?")
     sure = bot.ask("how sure is the model about that")
     assert sure.selection_ids == [person]
     assert changes(sure) == [("credit_amount", "decrease", 3000)]
@@ -36,10 +42,8 @@ def test_the_scenario_keeps_the_changes_and_as_things_stand_drops_them(credit):
 
 
 def test_the_probability_of_the_scenario_is_the_models_on_the_changed_row(credit):
-    person = int(credit.data.index[credit.data["credit_amount"] > 5000][0])
-    bot = Assistant(credit)
-    bot.ask(f"what does the model predict for applicant {person}?")
-    bot.ask("what if the loan were 3000 smaller?")
+    person, bot = after_a_smaller_loan(credit, "what does the model predict for applicant {person}?",
+                                       "what if the loan were 3000 smaller?")
     answer = bot.ask("what's the probability then")
     row = credit.data.loc[[person], list(credit.schema.features)].copy()
     before = credit.model.predict_proba(row)[0]

@@ -845,25 +845,22 @@ def unknown_with_known_argument(reading):
     """'Is the model biased against black defendants?': the reader leans to "unknown" (the
     workspace lacks what is asked about) while it reads a column or value of this workspace as
     the operation's argument. The argument it grounded wins: the next-best operation is read."""
-    if not reading.slots or reading.slots[0].op != "unknown":
-        return reading
-    if not any(r is not None and r[0] in ("f_arg", "v_arg") and r[1] > 0.5 for r in reading.roles):
-        return reading
-    nxt = [(op, p) for op, p in reading.slots[0].alternatives if op not in ("end", "outside", "unknown")]
-    if not nxt:
-        return reading
-    slot = reading.slots[0]
-    slot.op, slot.p, slot.args = nxt[0][0], nxt[0][1], {}
-    return reading
+    return _unknown_unless(reading, ("f_arg", "v_arg"))
 
 
 def unknown_with_known_condition(reading):
     """'How many applicants are foreign workers?': the reader leans to "unknown" while every word
     it leans on is this workspace's (the caller has found no word the workspace lacks) and it
     leans to reading a grounded span as a condition: the next-best operation is read."""
+    return _unknown_unless(reading, _OWN_CONDITION_ROLES)
+
+
+def _unknown_unless(reading, roles: tuple[str, ...]):
+    """An "unknown" reading with a grounded span the reader leans (over 0.5) to one of `roles`
+    becomes the next-best operation."""
     if not reading.slots or reading.slots[0].op != "unknown":
         return reading
-    if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
+    if not any(r is not None and r[0] in roles and r[1] > 0.5 for r in reading.roles):
         return reading
     nxt = [(op, p) for op, p in reading.slots[0].alternatives if op not in ("end", "outside", "unknown")]
     if not nxt:

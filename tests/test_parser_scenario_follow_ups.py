@@ -52,3 +52,30 @@ def test_the_probability_of_the_scenario_is_the_models_on_the_changed_row(credit
     assert abs(after[0] - before[0]) > 0.02          # the change moves the probability: the test can tell
     first = float(re.search(r"(\d+(?:\.\d+)?)% probability", answer.text).group(1))
     assert np.isclose(first, 100 * after, atol=0.06).any()
+
+
+def test_a_bare_probability_after_a_what_if_is_about_its_answer(credit):
+    person, bot = after_a_smaller_loan(credit, "why was applicant {person} denied?", "what if she asked for 3000 less?")
+    bare = bot.ask("how confident?")
+    assert bare.selection_ids == [person] and changes(bare) == [("credit_amount", "decrease", 3000)]
+
+
+def test_tell_me_more_after_a_what_if_continues_the_answer_on_the_same_person(credit):
+    person, bot = after_a_smaller_loan(credit, "why was applicant {person} denied?", "what if she asked for 3000 less?")
+    more = bot.ask("tell me more")
+    assert [s.op for s in more.query.steps] == ["followup"]
+
+
+def test_show_the_rest_after_a_list_cut_short_is_the_rest_of_that_list(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    group = bot.ask("show me the defendants charged with a felony who have more than 10 priors")
+    expected = sorted(data.index[(data["felony"] == 1) & (data["number_of_prior_crimes"] > 10)])
+    assert sorted(group.selection_ids) == expected and len(expected) > 10     # long enough to be cut
+    rest = bot.ask("show the rest")
+    assert [s.op for s in rest.query.steps] == ["followup"]
+    # with nothing cut short, "the rest" is everyone else
+    other = Assistant(compas)
+    other.ask("how many defendants are charged with a felony?")
+    others = other.ask("and the rest?")
+    assert sorted(others.selection_ids) == sorted(data.index[data["felony"] != 1])

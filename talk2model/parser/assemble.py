@@ -104,6 +104,9 @@ class Assembler:
             whatifs, ops = C.flip_or_change(g, whatifs, ops)
         if ops is not None:
             ops = C.compared_with_last(g, ops, state)
+        if C.rest_of_the_answer(g, state, ops):     # "show the rest" after a list cut short
+            out.query = q.Query((q.Followup(),))
+            return out
         steps: list[q.Step] = []
         others = C.everyone_else(state, self.schema) if any(role[i] == "r_other" for i in role) else None
         if others is None and ((any(role[i] == "r_prev" for i in role) and not C.about_the_model_overall(g, ops)) or (
@@ -141,8 +144,9 @@ class Assembler:
             steps.append(q.Filter(where))
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
-        if state is not None and state.last_whatifs and (r.carry > 0.5 or said_also
-                                                         or C.asks_about_the_scenario(g, ops, state)) \
+        more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
+        if state is not None and state.last_whatifs and not more and (r.carry > 0.5 or said_also
+                                                                      or C.asks_about_the_scenario(g, ops, state)) \
                 and not C.replaces_change(g) and not C.says_back(g) \
                 and not C.names_new_rows(where, state):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)

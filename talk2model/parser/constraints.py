@@ -1412,12 +1412,24 @@ def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
 
 
 def asks_about_the_scenario(g: Grounding, ops: list | None, state) -> bool:
-    """'How sure is the model about that?', 'why then?', 'how likely would approval be?' right
-    after a what-if: the answer just given, under its changes (cues.toml [scenario]; for a
-    probability, a conditional 'would' as well). Not when the turn asks about the person as they
+    """'How sure is the model about that?', 'why then?', 'how confident?' right after a what-if:
+    the answer just given, under its changes (cues.toml [scenario]; a probability asked with
+    nothing else said is about that answer too). Not when the turn asks about the person as they
     are ('as things stand', 'originally': [as_is])."""
     if not getattr(state, "last_whatifs", None) or _says(g, "as_is"):
         return False
     if _says(g, "scenario"):
         return True
-    return "would" in g.tokens and bool(ops) and all(isinstance(o, q.Likelihood) for o in ops)
+    return bool(ops) and all(isinstance(o, q.Likelihood) for o in ops)
+
+
+_REST_WORDS = frozenset({"rest", "remaining", "more", "others", "remainder"})
+
+
+def rest_of_the_answer(g: Grounding, state, ops: list | None) -> bool:
+    """'Show the rest' after a list that was cut short: the rest of that answer, not everyone
+    else (the complement of the group)."""
+    if getattr(state, "followup", None) is None or not ops or not all(isinstance(o, q.Show) for o in ops):
+        return False
+    named = [s for s in g.spans if s.kind not in ("complement", "entity", "reference")]
+    return not named and bool(_REST_WORDS.intersection(g.tokens))

@@ -61,3 +61,25 @@ def test_never_been_pregnant_is_a_count_of_zero(diabetes):
     data = diabetes.data
     answer = Assistant(diabetes).ask("How many patients are exactly 22 years old and have never been pregnant?")
     assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] == 22) & (data["Pregnancies"] == 0)])
+
+
+def test_a_number_before_a_column_with_a_number_of_its_own_is_the_age(german):
+    data = german.data
+    answer = Assistant(german).ask("What are the decision rules for applicants over 40 whose loan duration is more "
+                                   "than 36 months?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] > 40) & (data["LoanDuration"] > 36)])
+
+
+def test_who_are_over_50_is_the_age_not_the_column_before(compas):
+    data = compas.data
+    answer = Assistant(compas).ask("For defendants with under 2 priors who are over 50, how confident is the model?")
+    assert sorted(answer.selection_ids) == sorted(
+        data.index[(data["number_of_prior_crimes"] < 2) & (data["age"] > 50)])
+
+
+def test_years_go_to_the_duration_that_holds_them_not_an_age_no_one_has(german):
+    data = german.data
+    answer = Assistant(german).ask("What kind of mistakes does the model make on people whose loans are over 5000 "
+                                   "and run for more than 2 years?")
+    assert sorted(answer.selection_ids) == sorted(
+        data.index[(data["LoanAmount"] > 5000) & (data["LoanDuration"] > 24)])

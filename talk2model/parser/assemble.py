@@ -192,12 +192,15 @@ class Assembler:
             stops = set(numbers) | {j for j in role if spans[j].features or spans[j].values}
             ahead = {i: C.feature_after(spans, i, named, set(), stops, gap=1) for i in numbers}
             # a feature said right before a number of its own is that number's ('BMI over 35')
-            owned = {C.feature_before(spans, k, features, stops) for k in numbers if ahead[k] is None} - {None}
+            # (or one whose unit word after it names the same column: 'loan duration is more than 36 months')
+            before = {k: C.feature_before(spans, k, features, stops, g.tokens) for k in numbers}
+            owned = {before[k] for k in numbers if before[k] is not None and (
+                ahead[k] is None or set(spans[ahead[k]].features) & set(spans[before[k]].features))}
             rules = (                   # tried in this order, each for the numbers still unbound
                 lambda i: C.feature_after(spans, i, features, set(), stops, gap=4) if spans[i].text in C.ZERO_WORDS
                 or (spans[i].number == 0 and C.feature_after(spans, i, features, set(), stops, gap=0)) else None,
                 lambda i: ahead[i] if ahead[i] not in owned else None,
-                lambda i: C.feature_before(spans, i, features, stops),
+                lambda i: C.feature_before(spans, i, features, stops, g.tokens),
             )
             for rule in rules:
                 for i in numbers:

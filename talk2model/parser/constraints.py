@@ -41,15 +41,21 @@ def same_comparison_run(g: Grounding, a: int, b: int) -> bool:
     return bool(words) and all(w in _RUN_WORDS for w in words)
 
 
-def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[int]) -> int | None:
+_ABOUT_PEOPLE = frozenset({"who", "aged"})
+
+
+def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[int],
+                   words: list[str] = ()) -> int | None:
     """The feature said right before a number, with no other feature, value or number between
-    them ('BMI under 25', 'glucose of at most 100')."""
+    them ('BMI under 25', 'glucose of at most 100'), nor a clause about the people ('under 2
+    priors who are over 50': the 50 is not priors)."""
     before = [j for j in candidates if spans[j].end <= spans[i].start]
     if not before:
         return None
     j = max(before, key=lambda j: spans[j].start)
     between = [k for k in stops if spans[j].end <= spans[k].start < spans[i].start]
-    return None if between or spans[i].start - spans[j].end > 6 else j
+    return None if between or spans[i].start - spans[j].end > 6 or spans[i].start - spans[j].end > 1 and \
+        _ABOUT_PEOPLE.intersection(words[spans[j].end:spans[i].start]) else j
 
 
 def feature_after(spans: list[Span], i: int, candidates: list[int], used: set[int], stops: set[int],
@@ -151,14 +157,15 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
             if len(words & _feature_words(schema.features[scored[0]])) > \
                     len(words & _feature_words(schema.features[scored[1]])):
                 return scored[0]
+        fitting = [f for f in timed if plausible(schema.features[f], span)
+                   and _in_range(schema.features[f], convert(schema.features[f], span))]
+        kept_in_units = [f for f in fitting if schema.features[f].unit]
+        if len(fitting) == 1 or len(kept_in_units) == 1:   # 'more than 3 years' is no age: the loan's duration
+            return (fitting if len(fitting) == 1 else kept_in_units)[0]
         with_unit = [f for f in timed if span.unit in schema.features[f].unit
                      and plausible(schema.features[f], span)]
         if len(with_unit) == 1:
             return with_unit[0]
-        fitting = [f for f in timed if plausible(schema.features[f], span)
-                   and _in_range(schema.features[f], convert(schema.features[f], span))]
-        if len(fitting) == 1:          # 'more than 3 years' is no age: the loan's duration
-            return fitting[0]
     age = age_feature(schema)
     people = (person or span.decade or span.plural or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
               or bool(_PEOPLE_WORDS.intersection(g.tokens)) or _names_the_rows(schema, g.tokens))

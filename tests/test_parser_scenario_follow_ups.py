@@ -79,3 +79,28 @@ def test_show_the_rest_after_a_list_cut_short_is_the_rest_of_that_list(compas):
     other.ask("how many defendants are charged with a felony?")
     others = other.ask("and the rest?")
     assert sorted(others.selection_ids) == sorted(data.index[data["felony"] != 1])
+
+
+def test_rather_than_the_current_value_does_not_replace_the_last_change(credit):
+    data = credit.data
+    person = int(data.index[(data["credit_amount"] > 5000) & (data["duration"] > 24)][0])
+    bot = Assistant(credit)
+    bot.ask(f"why was applicant {person} denied?")
+    bot.ask("what if the loan ran for 24 months?")
+    amount = int(data.loc[person, "credit_amount"])
+    answer = bot.ask(f"and on top of that if I only borrowed 3000 rather than {amount}?")
+    assert changes(answer) == [("duration", "set", 24), ("credit_amount", "set", 3000)]
+    instead = bot.ask("what if instead the loan ran for 12 months?")
+    assert changes(instead) == [("duration", "set", 12)]
+
+
+def test_a_new_change_not_said_to_be_added_replaces_the_last_one(credit):
+    data = credit.data
+    person = int(data.index[data["housing"] == "rent"][0])
+    bot = Assistant(credit)
+    bot.ask(f"why was applicant {person} denied?")
+    bot.ask("what if the duration were 12 months?")
+    answer = bot.ask("and if she owned her home?")
+    assert answer.selection_ids == [person] and changes(answer) == [("housing", "set", "own")]
+    both = bot.ask("and also a loan of 2000?")
+    assert changes(both) == [("housing", "set", "own"), ("credit_amount", "set", 2000)]

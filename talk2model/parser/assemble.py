@@ -145,7 +145,7 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
-        if state is not None and state.last_whatifs and not more and (r.carry > 0.5 or said_also
+        if state is not None and state.last_whatifs and not more and ((r.carry > 0.5 and not whatifs) or said_also
                                                                       or C.asks_about_the_scenario(g, ops, state)) \
                 and not C.replaces_change(g) and not C.says_back(g) \
                 and not C.names_new_rows(where, state):

@@ -459,8 +459,17 @@ def everyone_else(state, schema) -> q.Expr | None:
 
 
 def replaces_change(g: Grounding) -> bool:
-    """'And if *instead* ...': the new change replaces the last one, it does not add to it."""
-    return bool({"instead", "rather"} & set(g.tokens))
+    """'And if *instead* ...': the new change replaces the last one, it does not add to it. Not
+    'instead of' or 'rather than' before a number or a value: that is the value the person has now
+    ('and on top of that, if I borrowed 3000 rather than almost 6000?')."""
+    said = {s.start for s in g.spans if s.kind in ("number", "value")}
+    words = g.tokens
+    for k, w in enumerate(words):
+        if w in ("instead", "rather"):
+            if k + 1 < len(words) and words[k + 1] in ("of", "than") and said & set(range(k + 2, k + 5)):
+                continue
+            return True
+    return False
 
 
 def class_of_selection(state) -> Any:

@@ -83,3 +83,27 @@ def test_years_go_to_the_duration_that_holds_them_not_an_age_no_one_has(german):
                                    "and run for more than 2 years?")
     assert sorted(answer.selection_ids) == sorted(
         data.index[(data["LoanAmount"] > 5000) & (data["LoanDuration"] > 24)])
+
+
+def test_a_comparative_after_an_amount_says_its_way_and_were_30_is_a_value(german, diabetes):
+    person = int(german.data.index[10])
+    answer = Assistant(german).ask(f"Suppose applicant {person} were 5 years older and borrowed 2000 less. "
+                                   "How likely would approval be then?")
+    assert whatifs(answer) == [("Age", "increase", 5), ("LoanAmount", "decrease", 2000)]
+    shorter = Assistant(german).ask("if every applicant's loan were 6 months shorter how accurate would the model be")
+    assert whatifs(shorter) == [("LoanDuration", "decrease", 6)]
+    patient = int(diabetes.data.index[diabetes.data["Pregnancies"] > 3][0])
+    set_age = Assistant(diabetes).ask(f"what would you predict for patient {patient} if she had had two fewer "
+                                      "pregnancies and if her age were 30 instead?")
+    assert whatifs(set_age) == [("Pregnancies", "decrease", 2), ("Age", "set", 30)]
+
+
+def test_a_range_said_after_not_or_excluding_is_everyone_outside_it(german, diabetes):
+    data = german.data
+    answer = Assistant(german).ask("how many applicants are NOT between 25 and 35 years old?")
+    assert sorted(answer.selection_ids) == sorted(data.index[~data["Age"].between(25, 35)])
+    d = diabetes.data
+    outside = Assistant(diabetes).ask("Excluding the patients between 30 and 40, how accurate is the model?")
+    assert sorted(outside.selection_ids) == sorted(d.index[~d["Age"].between(30, 40)])
+    inside = Assistant(diabetes).ask("how many patients are between 30 and 40")
+    assert sorted(inside.selection_ids) == sorted(d.index[d["Age"].between(30, 40)])

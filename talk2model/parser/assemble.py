@@ -94,7 +94,7 @@ class Assembler:
             role = rewrite(role)
         bound = self._bind_numbers(g, role, out)
         role = C.range_bounds(g, role, bound)
-        pieces = C.class_pairs(g, self._conditions(g, role, bound, out))
+        pieces = C.negated_range(g, C.class_pairs(g, self._conditions(g, role, bound, out)))
         whatifs = self._whatifs(g, role, bound, out)
         self.flipped: list[q.WhatIf] = []
         self.changes_said = whatifs

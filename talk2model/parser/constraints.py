@@ -359,6 +359,29 @@ def _same_column_exclusive(a: q.Expr, b: q.Expr, workspace) -> bool:
     return bool(ma.any() and mb.any() and not (ma & mb).any())
 
 
+_EXCLUDING = frozenset({"not", "excluding", "except", "outside", "exclude", "without"})
+
+
+def negated_range(g: Grounding, pieces: list) -> list:
+    """'Applicants NOT between 25 and 35', 'excluding the patients between 30 and 40': a range
+    said after a word that excludes it is every row outside it (one condition, negated)."""
+    words = g.tokens
+    for k, w in enumerate(words):
+        if w not in ("between", "from") or not _EXCLUDING.intersection(words[max(0, k - 4):k]):
+            continue
+        ends = [s.number for s in g.spans if s.kind == "number" and s.start > k][:2]
+        if len(ends) != 2:
+            continue
+        low = next((p for p in pieces if isinstance(p.expr, q.Cmp) and p.expr.cmp == ">=" and p.expr.value == min(ends)), None)
+        high = next((p for p in pieces if isinstance(p.expr, q.Cmp) and p.expr.cmp == "<=" and p.expr.value == max(ends)
+                     and low is not None and p.expr.feature == low.expr.feature), None)
+        if low is None or high is None:
+            continue
+        kept = [p for p in pieces if p is not low and p is not high]
+        return sorted(kept + [type(low)(low.start, q.Not(q.And((low.expr, high.expr))))], key=lambda p: p.start)
+    return pieces
+
+
 def join_conditions(g: Grounding, pieces: list, workspace) -> q.Expr | None:
     """The conditions in the order said: joined by "or" where the words between say "or" (or no
     row could meet both), by "and" otherwise; several ids are always alternatives."""
@@ -1052,6 +1075,27 @@ def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
             role[i] = "n_inc" if way == "up" else "n_dec"
         elif dist and role[i] == "n_set":
             role[i] = max(("n_inc", "n_dec"), key=lambda r: dist.get(r, 0.0))
+    return _direction_after(g, role)
+
+
+_SET_WORDS = frozenset({"were", "was", "be", "is", "to", "at", "became", "become", "equal", "equals"})
+_AGE_WAYS = {"older": "up", "younger": "down"}
+
+
+def _direction_after(g: Grounding, role: dict) -> dict:
+    """'5 years older', '2000 less': a comparative right after a what-if amount (a unit between
+    may be) says which way it goes; 'were 30' with none after it is a new value."""
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or role.get(i) not in ("n_set", "n_inc", "n_dec"):
+            continue
+        after = [w for w in g.tokens[sp.end:sp.end + 3] if w not in _UNIT_WORDS][:1]
+        way = _AGE_WAYS.get(after[0]) if after else None
+        way = way or (_direction(after) if after and after[0] not in ("to", "by") else None)
+        if way is not None:
+            role[i] = "n_inc" if way == "up" else "n_dec"
+        elif role[i] != "n_set" and sp.start > 0 and g.tokens[sp.start - 1] in _SET_WORDS \
+                and not (after and after[0].endswith("er")):      # an unknown comparative: the reader's way
+            role[i] = "n_set"
     return role
 
 

@@ -68,12 +68,47 @@ class Assembler:
         out = Assembly()
         self.state = state
         self.state_class = C.class_of_selection(state)      # "of those, how many actually don't have it?"
-        role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
-        spans = g.spans
         placed = C.position_reference(g, state)      # "why for the first one?", "show me both rows"
-        if placed is not None and placed[1] is not None:
-            role = {i: (None if spans[i].start == placed[1] else x) for i, x in role.items()}
-        # the named constraints on the reader's roles, in this order (each a function of constraints.py)
+        role = self._roles(g, r, state, placed)
+        bound = self._bind_numbers(g, role, out)
+        role = C.range_bounds(g, role, bound)
+        pieces = C.negated_range(g, C.class_pairs(g, self._conditions(g, role, bound, out)))
+        whatifs = self._whatifs(g, role, bound, out)
+        self.flipped: list[q.WhatIf] = []
+        self.changes_said = whatifs
+        ops = self._operations(g, r, role, bound, state, out, fallback_feature)
+        whatifs = [w for w in whatifs if w not in self.flipped]
+        if ops is not None:
+            whatifs, ops = C.flip_or_change(g, whatifs, ops)
+        if ops is not None:
+            ops = C.compared_with_last(g, ops, state)
+        if C.rest_of_the_answer(g, state, ops):     # "show the rest" after a list cut short
+            out.query = q.Query((q.Followup(),))
+            return out
+        steps, where = self._selection(g, r, role, pieces, state, ops, placed)
+        whatifs = self._kept_changes(g, r, whatifs, where, state, ops)
+        steps += whatifs
+        if ops is None:
+            out.partial = steps          # what was read before the missing feature: kept in choices
+            return out
+        steps += ops
+        one_row = (C.only_ids(where) and len(C.ids_in(where)) == 1) or (
+            any(isinstance(s, q.PreviousFilter) for s in steps) and getattr(state, "current_size", None) == 1)
+        flip = C.flip_test(g, whatifs, ops, one_row, self.schema)
+        if flip is not None:              # "would his outcome differ if he weren't black?"
+            steps = [s for s in steps if isinstance(s, (q.Filter, q.PreviousFilter))] + flip
+        if not any(not isinstance(s, (q.Filter, q.PreviousFilter, q.WhatIf)) for s in steps):
+            # a group or a change with no operation: a change predicts, a group is shown
+            steps.append(q.Predict() if whatifs else q.Show())
+        out.query = q.Query(tuple(steps))
+        return out
+
+    def _roles(self, g: Grounding, r: Reading, state, placed) -> dict:
+        """The reader's role of every span, then the named constraints on them, in this order
+        (each a function of constraints.py)."""
+        role = {i: (x[0] if x else None) for i, x in enumerate(r.roles)}
+        if placed is not None and placed[1] is not None:     # "the first one": the one is no number
+            role = {i: (None if g.spans[i].start == placed[1] else x) for i, x in role.items()}
         ws = self.workspace
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
@@ -92,21 +127,12 @@ class Assembler:
                         lambda x: C.named_rows(g, x, ws),
                         lambda x: C.earlier_person(g, x, state)):
             role = rewrite(role)
-        bound = self._bind_numbers(g, role, out)
-        role = C.range_bounds(g, role, bound)
-        pieces = C.negated_range(g, C.class_pairs(g, self._conditions(g, role, bound, out)))
-        whatifs = self._whatifs(g, role, bound, out)
-        self.flipped: list[q.WhatIf] = []
-        self.changes_said = whatifs
-        ops = self._operations(g, r, role, bound, state, out, fallback_feature)
-        whatifs = [w for w in whatifs if w not in self.flipped]
-        if ops is not None:
-            whatifs, ops = C.flip_or_change(g, whatifs, ops)
-        if ops is not None:
-            ops = C.compared_with_last(g, ops, state)
-        if C.rest_of_the_answer(g, state, ops):     # "show the rest" after a list cut short
-            out.query = q.Query((q.Followup(),))
-            return out
+        return role
+
+    def _selection(self, g: Grounding, r: Reading, role: dict, pieces: list, state, ops,
+                   placed) -> tuple[list[q.Step], q.Expr | None]:
+        """The rows the question is about: the conversation's selection continued, narrowed or
+        swapped, a group gone back to, rows named by their place, or the question's own."""
         steps: list[q.Step] = []
         others = C.everyone_else(state, self.schema) if any(role[i] == "r_other" for i in role) else None
         if others is None and ((any(role[i] == "r_prev" for i in role) and not C.about_the_model_overall(g, ops)) or (
@@ -142,6 +168,11 @@ class Assembler:
                 where = swapped
         if where is not None:
             steps.append(q.Filter(where))
+        return steps, where
+
+    def _kept_changes(self, g: Grounding, r: Reading, whatifs: list, where, state, ops) -> list[q.WhatIf]:
+        """The turn's what-ifs, with the last turn's kept when the words carry them ('also', 'on
+        top of that'), or the turn asks about the answer just given ('how sure is it then?')."""
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
@@ -151,21 +182,7 @@ class Assembler:
                 and not C.names_new_rows(where, state):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept
-        steps += whatifs
-        if ops is None:
-            out.partial = steps          # what was read before the missing feature: kept in choices
-            return out
-        steps += ops
-        one_row = (C.only_ids(where) and len(C.ids_in(where)) == 1) or (
-            any(isinstance(s, q.PreviousFilter) for s in steps) and getattr(state, "current_size", None) == 1)
-        flip = C.flip_test(g, whatifs, ops, one_row, self.schema)
-        if flip is not None:              # "would his outcome differ if he weren't black?"
-            steps = [s for s in steps if isinstance(s, (q.Filter, q.PreviousFilter))] + flip
-        if not any(not isinstance(s, (q.Filter, q.PreviousFilter, q.WhatIf)) for s in steps):
-            # a group or a change with no operation: a change predicts, a group is shown
-            steps.append(q.Predict() if whatifs else q.Show())
-        out.query = q.Query(tuple(steps))
-        return out
+        return whatifs
 
     @staticmethod
     def _is_fresh(r: Reading) -> bool:

@@ -41,15 +41,10 @@ class Assembly:
 _NEGATIONS = frozenset({"no", "not", "never", "without", "non", "nobody", "none"})
 
 
-def _negated(g: Grounding, span: Span) -> bool:
-    """A negation in the two words before a span ('never missed', 'without a guarantor')."""
-    return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 2):span.start]))
-
-
-def _negated_change(g: Grounding, span: Span) -> bool:
-    """'What if he wasn't a foreign worker?', 'if she didn't have a telephone': a negation in the
-    three words before a yes/no change."""
-    return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - 3):span.start]))
+def _negated(g: Grounding, span: Span, words: int = 2) -> bool:
+    """A negation in the words before a span ('never missed', 'without a guarantor'; a change
+    looks three words back: 'if she didn't have a telephone')."""
+    return bool(_NEGATIONS.intersection(g.tokens[max(0, span.start - words):span.start]))
 
 
 @dataclass
@@ -123,6 +118,7 @@ class Assembler:
                         lambda x: C.if_clause_changes(g, x, self.schema),
                         lambda x: C.unclaimed_whatif_amounts(g, x),
                         lambda x: C.changed_by_an_amount(g, r, x),
+                        lambda x: C.direction_after_amount(g, x),
                         lambda x: C.numbers_only_ids(g, x, ws),
                         lambda x: C.named_rows(g, x, ws),
                         lambda x: C.earlier_person(g, x, state)):
@@ -317,7 +313,7 @@ class Assembler:
                     found.append((span.start, change))
             elif rl in ("v_whatif", "v_whatif_ne"):
                 feature, value = C.pick_value(self.schema, g, i)
-                flips = rl == "v_whatif_ne" or (_negated_change(g, span) and feature in self.schema.features
+                flips = rl == "v_whatif_ne" or (_negated(g, span, 3) and feature in self.schema.features
                                                 and self.schema.features[feature].kind == "flag")
                 value = C.other_value(self.schema, feature, value) if flips else value
                 if value is not None:
@@ -325,7 +321,7 @@ class Assembler:
             elif rl == "f_whatif" and not any(bound.get(k) in span.features for k in bound):
                 feature = span.features[0]
                 if feature in self.schema.features and self.schema.features[feature].kind == "flag":
-                    found.append((span.start, q.WhatIf(feature, "set", 0 if _negated_change(g, span) else 1)))
+                    found.append((span.start, q.WhatIf(feature, "set", 0 if _negated(g, span, 3) else 1)))
         found.sort(key=lambda x: x[0])
         return list(dict.fromkeys(w for _, w in found))
 

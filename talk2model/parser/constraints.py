@@ -1075,16 +1075,17 @@ def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:
             role[i] = "n_inc" if way == "up" else "n_dec"
         elif dist and role[i] == "n_set":
             role[i] = max(("n_inc", "n_dec"), key=lambda r: dist.get(r, 0.0))
-    return _direction_after(g, role)
+    return role
 
 
 _SET_WORDS = frozenset({"were", "was", "be", "is", "to", "at", "became", "become", "equal", "equals"})
 _AGE_WAYS = {"older": "up", "younger": "down"}
 
 
-def _direction_after(g: Grounding, role: dict) -> dict:
+def direction_after_amount(g: Grounding, role: dict) -> dict:
     """'5 years older', '2000 less': a comparative right after a what-if amount (a unit between
     may be) says which way it goes; 'were 30' with none after it is a new value."""
+    role = dict(role)
     for i, sp in enumerate(g.spans):
         if sp.kind != "number" or role.get(i) not in ("n_set", "n_inc", "n_dec"):
             continue
@@ -1412,12 +1413,7 @@ _CHANGE_NOUNS = frozenset({"change", "changes", "changed", "scenario", "scenario
 
 def _pinned(expr: q.Expr | None) -> list | None:
     """The ids a selection is made of (`id == 12`, `id == 3 or id == 9`), else None."""
-    if isinstance(expr, q.Cmp):
-        return [expr.value] if expr.feature == "id" and expr.cmp == "==" else None
-    if isinstance(expr, q.Or):
-        parts = [_pinned(i) for i in expr.items]
-        return None if any(p is None for p in parts) else [v for p in parts for v in p]
-    return None
+    return ids_in(expr) if only_ids(expr) else None
 
 
 def _ordinal_at(g: Grounding) -> tuple[int, int, bool] | None:

@@ -52,7 +52,9 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "acc": ["accuracy"], "accu": ["accuracy"], "feats": ["features"], "feat": ["feature"],
                        "prob": ["probability"], "probs": ["probabilities"], "pred": ["prediction"],
                        "preds": ["predictions"], "expl": ["explain"], "imp": ["importance"], "w": ["with"],
-                       "wt": ["what"], "tho": ["though"]}
+                       "wt": ["what"], "tho": ["though"],
+                       "atleast": ["at", "least"], "atmost": ["at", "most"], "les": ["less"],
+                       "lessthan": ["less", "than"], "morethan": ["more", "than"], "mor": ["more"]}
 
 _TOKEN = re.compile(r"(?<![\w.])-\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
 

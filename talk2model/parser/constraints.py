@@ -894,6 +894,34 @@ def unknown_with_known_condition(reading):
     return _unknown_unless(reading, _OWN_CONDITION_ROLES)
 
 
+_OWN_CONTENT_KINDS = ("feature", "value", "class", "number", "metric")
+
+
+_ABOUT_THE_WHOLE = ("describe_model", "describe_data", "capabilities", "define", "rules", "interactions",
+                    "followup", "mistakes", "score")
+
+
+def unknown_in_place_of_a_feature(reading, g: Grounding, unknown: list[str]):
+    """'What about their income?', 'what does her cholesterol say?', 'is his religion a factor?'
+    in a talk about data with no such column: the question points back at the
+    person or group (a reference) and names nothing else of this workspace (no column, value,
+    class, number or metric) but leans on a word the workspace lacks (`unknown`, found by the
+    caller) where a column would stand (after "her", "their", "about" ...). The reader, led by
+    the conversation, may read the last operation again or "not for us"; the honest answer says
+    the data lacks it. Operations about the model as a whole keep their reading."""
+    if not unknown or not reading.slots or reading.slots[0].op in ("unknown", "end") + _ABOUT_THE_WHOLE:
+        return reading
+    if not g.of_kind("reference") or any(s.kind in _OWN_CONTENT_KINDS for s in g.spans):
+        return reading
+    before = set(_cue_words("unknown_place", "before"))
+    if not any(i and t in unknown and g.tokens[i - 1] in before for i, t in enumerate(g.tokens)):
+        return reading
+    slot = reading.slots[0]
+    slot.op, slot.args = "unknown", {}
+    del reading.slots[1:]
+    return reading
+
+
 def _unknown_unless(reading, roles: tuple[str, ...]):
     """An "unknown" reading with a grounded span the reader leans (over 0.5) to one of `roles`
     becomes the next-best operation."""

@@ -68,8 +68,11 @@ class NaturalLanguageParser:
         if not words or not (g.spans or any(t in known or t.isdigit() or t.lstrip("-").isdigit() for t in words)):
             return self._examples(NOT_UNDERSTOOD)
         reading = C.unknown_with_known_argument(self.reader.read(g, self._state_text(state), self.unavailable))
-        if not self._unknown_words(g):        # nothing this data lacks was said: not "unknown"
+        unknown = self._unknown_words(g)
+        if not unknown:                       # nothing this data lacks was said: not "unknown"
             reading = C.unknown_with_known_condition(reading)
+        else:
+            reading = C.unknown_in_place_of_a_feature(reading, g, unknown)
         reading = C.group_only_follow_up(reading, state, g)
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:

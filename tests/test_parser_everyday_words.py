@@ -1,0 +1,60 @@
+"""Everyday words for the built-in workspaces' columns and values ("locals", "loan length",
+"found a job"), chat typos of comparison words ("atleast", "les than"), and a follow-up about
+something the data lacks ("what about their income?"). Rows are checked against pandas on the
+workspace's data."""
+
+from __future__ import annotations
+
+from talk2model.assistant import Assistant
+from talk2model.parser.normalize import tokenize
+
+
+def test_chat_typos_of_comparison_words_are_the_words():
+    assert tokenize("applicants atleast 40 with les than 12 months") == \
+        ["applicants", "at", "least", "40", "with", "less", "than", "12", "months"]
+
+
+def test_locals_are_the_applicants_who_are_not_foreign_workers(german):
+    data = german.data
+    answer = Assistant(german).ask("how many locals are there?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["ForeignWorker"] == 0])
+
+
+def test_loan_length_is_the_duration_and_a_typed_comparison_is_read(german):
+    data = german.data
+    answer = Assistant(german).ask("average loan length of applicants atleast 40")
+    steps = answer.query.steps
+    assert steps[-1].op == "statistic" and steps[-1].feature == "LoanDuration"
+    assert sorted(answer.selection_ids) == sorted(data.index[data["Age"] >= 40])
+
+
+def test_found_a_job_is_a_change_to_employed(german):
+    data = german.data
+    person = int(data.index[data["Unemployed"] == 1][0])
+    answer = Assistant(german).ask(f"what if applicant {person} found a job?")
+    assert answer.selection_ids == [person]
+    assert [(s.feature, s.action, s.value) for s in steps_of(answer, "whatif")] == [("Unemployed", "set", 0)]
+
+
+def steps_of(answer, op):
+    return [s for s in answer.query.steps if s.op == op]
+
+
+def test_a_follow_up_about_what_the_data_lacks_says_so_and_a_real_column_is_answered(diabetes, credit):
+    data = diabetes.data
+    person = int(data.index[0])
+    bot = Assistant(diabetes)
+    bot.ask(f"show patient {person}")
+    assert not any("cholesterol" in c.lower() for c in data.columns)          # the oracle: no such column
+    lacking = bot.ask("what does her cholesterol say?")
+    assert lacking.query is None and "cholesterol" in lacking.text
+    real = bot.ask("and what about her glucose?")
+    assert real.query is not None and real.selection_ids == [person]
+
+    renters = sorted(credit.data.index[credit.data["housing"] == "rent"])
+    bot = Assistant(credit)
+    assert sorted(bot.ask("how many applicants rent?").selection_ids) == renters
+    assert not any("income" in c.lower() for c in credit.data.columns)
+    lacking = bot.ask("what about their income?")
+    assert lacking.query is None and "income" in lacking.text
+    assert sorted(bot.ask("and their average age?").selection_ids) == renters

@@ -104,3 +104,17 @@ def test_a_new_change_not_said_to_be_added_replaces_the_last_one(credit):
     assert answer.selection_ids == [person] and changes(answer) == [("housing", "set", "own")]
     both = bot.ask("and also a loan of 2000?")
     assert changes(both) == [("housing", "set", "own"), ("credit_amount", "set", 2000)]
+
+
+def test_one_columns_weight_after_a_group_is_about_the_model_unless_said_for_them(diabetes):
+    data = diabetes.data
+    over_50 = sorted(data.index[data["Age"] > 50])
+    bot = Assistant(diabetes)
+    assert sorted(bot.ask("how many patients are over 50?").selection_ids) == over_50
+    everyone = bot.ask("how important is glucose?")
+    assert [s.op for s in everyone.query.steps] == ["importance"]
+    assert sorted(everyone.selection_ids) == sorted(data.index)
+    bot = Assistant(diabetes)
+    bot.ask("how many patients are over 50?")
+    for_them = bot.ask("how important is glucose for them?")
+    assert sorted(for_them.selection_ids) == over_50

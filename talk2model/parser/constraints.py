@@ -1432,6 +1432,15 @@ def about_the_model_overall(g: Grounding, ops: list | None) -> bool:
     return bool(ops) and all(isinstance(o, _MODEL_WIDE) for o in ops) and says_everyone(g)
 
 
+def one_feature_of_the_model(ops: list | None) -> bool:
+    """'How important is glucose?', 'how does the prediction depend on age?' asked after a turn
+    about a group, with no word pointing back at it: how the model weighs one column is a
+    question about the model, asked of everyone (the group is kept only when the words say so,
+    "for them"; the caller checks that)."""
+    return bool(ops) and all(isinstance(o, q.Dependence) or isinstance(o, q.Importance) and o.feature is not None
+                             for o in ops)
+
+
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "former": 0, "latter": -1}
 _POSITION_NOUNS = frozenset({"1", "one", "ones", "person", "lady", "guy", "gentleman", "row", "record", "case",
                              "group", "?"})

@@ -118,3 +118,15 @@ def test_one_columns_weight_after_a_group_is_about_the_model_unless_said_for_the
     bot.ask("how many patients are over 50?")
     for_them = bot.ask("how important is glucose for them?")
     assert sorted(for_them.selection_ids) == over_50
+
+
+def test_a_follow_up_naming_only_the_models_output_narrows_the_group(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    group = (data["black"] == 1) & (data["woman"] == 1)
+    assert sorted(bot.ask("how many black women are there?").selection_ids) == sorted(data.index[group])
+    flagged = bot.ask("and how many does the model flag as likely to reoffend?")
+    predicted = compas.model.predict(data[compas.schema.feature_names])
+    likely = [k for k, v in compas.schema.classes.items() if "likely to" in v and "unlikely" not in v][0]
+    expected = data.index[group & (predicted == int(likely))]
+    assert sorted(flagged.selection_ids) == sorted(expected)

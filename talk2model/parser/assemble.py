@@ -134,7 +134,8 @@ class Assembler:
         if others is None and ((any(role[i] == "r_prev" for i in role) and not C.about_the_model_overall(g, ops)) or (
                 state is not None and state.last_ids is not None and r.follows > 0.5
                 and (not pieces or (r.follows > NARROWS and len(state.last_ids) > 1))
-                and not self._is_fresh(r) and not C.says_everyone(g) and not C.one_feature_of_the_model(ops))):
+                and not self._is_fresh(r) and not C.says_everyone(g) and not C.one_feature_of_the_model(ops))
+                or C.narrows_by_the_outcome(pieces, state, g)):
             steps.append(q.PreviousFilter())
         if others is not None:
             pieces.insert(0, Piece(-1, others))

@@ -1432,6 +1432,24 @@ def about_the_model_overall(g: Grounding, ops: list | None) -> bool:
     return bool(ops) and all(isinstance(o, _MODEL_WIDE) for o in ops) and says_everyone(g)
 
 
+_OUTCOME_COLUMNS = frozenset({"prediction", "label"})
+
+
+def narrows_by_the_outcome(pieces: list, state, g: Grounding) -> bool:
+    """'And how many of those does the model reject?', 'which ones aren't flagged?', 'show me the
+    ones that actually have it' after a turn about a group: a follow-up whose only conditions are
+    on the model's output or the true outcome narrows the group, whatever the reader's lean to
+    continue (the blind sets' writers kept the group in all 52 such turns, never the class alone).
+    Not after one person or everyone, nor when the group already has such a condition (then it
+    is a swap, see narrowing_or_replacing), nor with a word for everyone."""
+    last = getattr(state, "last_where", None)
+    if last is None or only_ids(last) or not pieces or says_everyone(g):
+        return False
+    said = [c for p in pieces for c in _comparisons(p.expr)]
+    return bool(said) and all(c.feature in _OUTCOME_COLUMNS for c in said) \
+        and not any(c.feature in _OUTCOME_COLUMNS for c in _comparisons(last))
+
+
 def one_feature_of_the_model(ops: list | None) -> bool:
     """'How important is glucose?', 'how does the prediction depend on age?' asked after a turn
     about a group, with no word pointing back at it: how the model weighs one column is a

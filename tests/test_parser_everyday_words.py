@@ -58,3 +58,14 @@ def test_a_follow_up_about_what_the_data_lacks_says_so_and_a_real_column_is_answ
     lacking = bot.ask("what about their income?")
     assert lacking.query is None and "income" in lacking.text
     assert sorted(bot.ask("and their average age?").selection_ids) == renters
+
+
+def test_a_number_a_person_is_said_to_be_is_the_age(compas):
+    data = compas.data
+    person = int(data.index[data["age"] < 30][0])
+    assert data["age"].min() <= 35 <= data["age"].max()           # in the age's range (pandas)
+    bot = Assistant(compas)
+    bot.ask(f"show me defendant {person}")
+    answer = bot.ask("what if I was 35")
+    assert answer.selection_ids == [person]
+    assert [(s.feature, s.action, s.value) for s in steps_of(answer, "whatif")] == [("age", "set", 35)]

@@ -139,6 +139,17 @@ def _names_the_rows(schema, tokens: list[str]) -> bool:
     return any(t == n or (len(t) >= 6 and t[0] == n[0] and damerau(t, n, 2) <= 2) for t in tokens for n in nouns)
 
 
+_PERSONS = frozenset({"i", "he", "she", "they", "you", "we"})
+_BEING = frozenset({"was", "were", "am", "is", "are", "be", "turned", "turn"})
+
+
+def _someone_is(tokens: list[str], at: int) -> bool:
+    """'What if I was 35', 'if she were 50 instead', 'when he turned 40': a number a person is
+    said to be (the age, when it is in the age's range)."""
+    return at >= 2 and tokens[at - 1] in _BEING and (tokens[at - 2] in _PERSONS or
+                                                     tokens[at - 2] in ("would", "will") and at >= 3 and tokens[at - 3] in _PERSONS)
+
+
 def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> str | None:
     """A number said with no feature ('people over 40', 'were 45', '2 years longer'): its unit's
     feature, the age when people are described, else the one numeric feature whose range holds it."""
@@ -168,7 +179,8 @@ def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> st
             return with_unit[0]
     age = age_feature(schema)
     people = (person or span.decade or span.plural or any(s.kind in ("entity", "reference", "value") for s in g.spans) or span.unit == "year"
-              or bool(_PEOPLE_WORDS.intersection(g.tokens)) or _names_the_rows(schema, g.tokens))
+              or bool(_PEOPLE_WORDS.intersection(g.tokens)) or _names_the_rows(schema, g.tokens)
+              or _someone_is(g.tokens, span.start))
     numbers = [k for k, sp in enumerate(g.spans) if sp.kind == "number"]
     partner = range_partner(g, i, numbers)
     ranged = partner is not None and g.spans[partner].number is not None and \

@@ -107,3 +107,14 @@ def test_a_range_said_after_not_or_excluding_is_everyone_outside_it(german, diab
     assert sorted(outside.selection_ids) == sorted(d.index[~d["Age"].between(30, 40)])
     inside = Assistant(diabetes).ask("how many patients are between 30 and 40")
     assert sorted(inside.selection_ids) == sorted(d.index[d["Age"].between(30, 40)])
+
+
+def test_the_id_of_the_person_discussed_said_beside_a_change_names_that_person(diabetes):
+    data = diabetes.data
+    person = int(data.index[(data.index > 20) & (data["Insulin"] != 150)][0])
+    assert person not in (150,) and person in data.index                       # a real row (pandas)
+    bot = Assistant(diabetes)
+    bot.ask(f"show me patient {person}")
+    answer = bot.ask(f"what if {person}'s insulin were 150")
+    assert answer.selection_ids == [person]
+    assert whatifs(answer) == [("Insulin", "set", 150)]

@@ -121,7 +121,8 @@ class Assembler:
                         lambda x: C.direction_after_amount(g, x),
                         lambda x: C.numbers_only_ids(g, x, ws),
                         lambda x: C.named_rows(g, x, ws),
-                        lambda x: C.earlier_person(g, x, state)):
+                        lambda x: C.earlier_person(g, x, state),
+                        lambda x: C.the_person_by_number(g, x, state)):
             role = rewrite(role)
         return role
 

@@ -1317,6 +1317,24 @@ def named_rows(g: Grounding, role: dict, workspace) -> dict:
     return role
 
 
+def the_person_by_number(g: Grounding, role: dict, state) -> dict:
+    """'What if 621's insulin were 150?', 'if 45 were ten years older?' while talking about row
+    621 or 45: the number that is the id of the one row being discussed, said beside another
+    number, names that row; the other number is the change."""
+    current = getattr(state, "current_ids", None) or []
+    if len(current) != 1:
+        return role
+    numbers = [i for i, sp in enumerate(g.spans) if sp.kind == "number"]
+    if len(numbers) < 2:
+        return role
+    role = dict(role)
+    for i in numbers:
+        sp = g.spans[i]
+        if _whole(sp) == current[0] and not sp.unit and not sp.decade and role.get(i) in (None, "none", "n_set", "n_inc", "n_dec"):
+            role[i] = "n_id"
+    return role
+
+
 def earlier_person(g: Grounding, role: dict, state) -> dict:
     """'Back to 512 - ...': a whole number the reader gave no role that is a row the conversation
     already talked about names that row again."""

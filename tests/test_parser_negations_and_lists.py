@@ -118,3 +118,18 @@ def test_the_id_of_the_person_discussed_said_beside_a_change_names_that_person(d
     answer = bot.ask(f"what if {person}'s insulin were 150")
     assert answer.selection_ids == [person]
     assert whatifs(answer) == [("Insulin", "set", 150)]
+
+
+def test_a_bare_not_after_a_group_turns_its_last_condition_round(compas, german):
+    data = compas.data
+    bot = Assistant(compas)
+    bot.ask("how many defendants spent more than 24 months in jail?")
+    bot.ask("how many of those are black?")
+    answer = bot.ask("and how many aren't?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["months_in_jail"] > 24) & (data["black"] == 0)])
+    gd = german.data
+    bot = Assistant(german)
+    bot.ask("accuracy on applicants with missed payments?")
+    answer = bot.ask("and without?")
+    assert [s.op for s in answer.query.steps][-1] == "score"
+    assert sorted(answer.selection_ids) == sorted(gd.index[gd["MissedPayments"] == 0])

@@ -144,6 +144,9 @@ class Assembler:
         speaker = C.speaker_row(state, g.tokens, where, role)
         if speaker is not None:              # "what if my savings were higher?": the asker's own row
             steps, where = [], speaker
+        turned = C.the_last_condition_negated(g, state, self.workspace) if where is None else None
+        if turned is not None:                # "and how many aren't?" after "how many of those are black?"
+            steps, where = [], turned
         back = C.group_gone_back_to(g, where, state)
         if back is not None:                  # "going back to the renters": the group as first named
             steps, where = [], back

@@ -1480,6 +1480,32 @@ def narrows_by_the_outcome(pieces: list, state, g: Grounding) -> bool:
         and not any(c.feature in _OUTCOME_COLUMNS for c in _comparisons(last))
 
 
+_BARE_NEGATIONS = frozenset({"not", "without", "non"})
+
+
+def the_last_condition_negated(g: Grounding, state, workspace) -> q.Expr | None:
+    """'How many of those are black?' then 'and how many aren't?'; 'accuracy on people with
+    missed payments' then 'and without?': a short follow-up that names nothing of its own and only
+    says "not" or "without" is the group with its last-named condition turned round (a yes/no
+    column to the other answer, a category to "not that value", a threshold to the other side)."""
+    last = getattr(state, "last_where", None)
+    if last is None or only_ids(last) or isinstance(last, q.Or) or len(g.tokens) > 7:
+        return None
+    if any(s.kind in _OWN_CONTENT_KINDS for s in g.spans) or not _BARE_NEGATIONS.intersection(g.tokens):
+        return None
+    parts = q.conjuncts(last)
+    tail = parts[-1]
+    if not isinstance(tail, q.Cmp) or tail.feature in ("id", "prediction", "label"):
+        return None
+    spec = workspace.schema.features.get(tail.feature)
+    if spec is not None and spec.kind == "flag" and tail.cmp == "==" and tail.value in (0, 1):
+        turned = q.Cmp(tail.feature, "==", 1 - tail.value)
+    else:
+        turned = q.Cmp(tail.feature, _OPPOSITE[tail.cmp], tail.value)
+    parts = parts[:-1] + [turned]
+    return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
 def one_feature_of_the_model(ops: list | None) -> bool:
     """'How important is glucose?', 'how does the prediction depend on age?' asked after a turn
     about a group, with no word pointing back at it: how the model weighs one column is a

@@ -146,8 +146,9 @@ _BEING = frozenset({"was", "were", "am", "is", "are", "be", "turned", "turn"})
 def _someone_is(tokens: list[str], at: int) -> bool:
     """'What if I was 35', 'if she were 50 instead', 'when he turned 40': a number a person is
     said to be (the age, when it is in the age's range)."""
-    return at >= 2 and tokens[at - 1] in _BEING and (tokens[at - 2] in _PERSONS or
-                                                     tokens[at - 2] in ("would", "will") and at >= 3 and tokens[at - 3] in _PERSONS)
+    if at < 2 or tokens[at - 1] not in _BEING:
+        return False
+    return tokens[at - 2] in _PERSONS or (tokens[at - 2] in ("would", "will") and at >= 3 and tokens[at - 3] in _PERSONS)
 
 
 def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> str | None:
@@ -907,21 +908,20 @@ def unknown_with_known_condition(reading):
 
 
 _OWN_CONTENT_KINDS = ("feature", "value", "class", "number", "metric")
-
-
-_ABOUT_THE_WHOLE = ("describe_model", "describe_data", "capabilities", "define", "rules", "interactions",
-                    "followup", "mistakes", "score")
+# operations that name no column: a word the data lacks beside them is not a missing column
+_NAME_NO_COLUMN = ("describe_model", "describe_data", "capabilities", "define", "rules", "interactions",
+                   "followup", "mistakes", "score")
 
 
 def unknown_in_place_of_a_feature(reading, g: Grounding, unknown: list[str]):
     """'What about their income?', 'what does her cholesterol say?', 'is his religion a factor?'
-    in a talk about data with no such column: the question points back at the
-    person or group (a reference) and names nothing else of this workspace (no column, value,
-    class, number or metric) but leans on a word the workspace lacks (`unknown`, found by the
-    caller) where a column would stand (after "her", "their", "about" ...). The reader, led by
-    the conversation, may read the last operation again or "not for us"; the honest answer says
-    the data lacks it. Operations about the model as a whole keep their reading."""
-    if not unknown or not reading.slots or reading.slots[0].op in ("unknown", "end") + _ABOUT_THE_WHOLE:
+    in a talk about data with no such column: the question points back at the person or group (a
+    reference) and names nothing else of this workspace (no column, value, class, number or
+    metric) but leans on a word the workspace lacks (`unknown`, found by the caller) where a
+    column would stand (after "her", "their", "about" ...). The reader, led by the conversation,
+    may read the last operation again or "not for us"; the honest answer says the data lacks it.
+    A reading of an operation that names no column keeps its reading."""
+    if not unknown or not reading.slots or reading.slots[0].op in ("unknown", "end") + _NAME_NO_COLUMN:
         return reading
     if not g.of_kind("reference") or any(s.kind in _OWN_CONTENT_KINDS for s in g.spans):
         return reading

@@ -484,14 +484,19 @@ def everyone_else(state, schema) -> q.Expr | None:
         return None
     parts = q.conjuncts(where)
     if len(parts) == 1 and isinstance(parts[0], q.Cmp):
-        c = parts[0]
-        spec = schema.features.get(c.feature)
-        two = (spec is not None and spec.kind == "flag") or \
-            (c.feature in ("prediction", "label") and len(getattr(schema, "classes", ()) or ()) == 2)
-        if c.cmp == "==" and c.value in (0, 1) and two:
-            return q.Cmp(c.feature, "==", 1 - c.value)
-        return q.Cmp(c.feature, _OPPOSITE[c.cmp], c.value)
+        return _turned(parts[0], schema)
     return q.Not(where)
+
+
+def _turned(c: q.Cmp, schema) -> q.Cmp:
+    """One condition turned round: a yes/no column or a class of two to its other value, any
+    other to the opposite comparison ('not that value', the other side of a threshold)."""
+    spec = schema.features.get(c.feature)
+    two = (spec is not None and spec.kind == "flag") or \
+        (c.feature in ("prediction", "label") and len(getattr(schema, "classes", ()) or ()) == 2)
+    if c.cmp == "==" and c.value in (0, 1) and two:
+        return q.Cmp(c.feature, "==", 1 - c.value)
+    return q.Cmp(c.feature, _OPPOSITE[c.cmp], c.value)
 
 
 def replaces_change(g: Grounding) -> bool:
@@ -1486,8 +1491,8 @@ _BARE_NEGATIONS = frozenset({"not", "without", "non"})
 def the_last_condition_negated(g: Grounding, state, workspace) -> q.Expr | None:
     """'How many of those are black?' then 'and how many aren't?'; 'accuracy on people with
     missed payments' then 'and without?': a short follow-up that names nothing of its own and only
-    says "not" or "without" is the group with its last-named condition turned round (a yes/no
-    column to the other answer, a category to "not that value", a threshold to the other side)."""
+    says "not" or "without" is the group with its last-named condition turned round, as
+    `everyone_else` turns a group of one condition."""
     last = getattr(state, "last_where", None)
     if last is None or only_ids(last) or isinstance(last, q.Or) or len(g.tokens) > 7:
         return None
@@ -1497,12 +1502,7 @@ def the_last_condition_negated(g: Grounding, state, workspace) -> q.Expr | None:
     tail = parts[-1]
     if not isinstance(tail, q.Cmp) or tail.feature in ("id", "prediction", "label"):
         return None
-    spec = workspace.schema.features.get(tail.feature)
-    if spec is not None and spec.kind == "flag" and tail.cmp == "==" and tail.value in (0, 1):
-        turned = q.Cmp(tail.feature, "==", 1 - tail.value)
-    else:
-        turned = q.Cmp(tail.feature, _OPPOSITE[tail.cmp], tail.value)
-    parts = parts[:-1] + [turned]
+    parts = parts[:-1] + [_turned(tail, workspace.schema)]
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
 
 

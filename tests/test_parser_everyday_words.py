@@ -14,6 +14,15 @@ def test_chat_typos_of_comparison_words_are_the_words():
         ["applicants", "at", "least", "40", "with", "less", "than", "12", "months"]
 
 
+def test_chat_shorthands_with_a_slash_are_the_words(german):
+    assert tokenize("denied b/c of age, w/out a job") == ["denied", "because", "of", "age", ",", "without", "a", "job"]
+    data = german.data
+    answer = Assistant(german).ask("how many applicants w/o a telephone?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["HasTelephone"] == 0])
+    answer = Assistant(german).ask("how many applicants w/ a telephone?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["HasTelephone"] == 1])
+
+
 def test_locals_are_the_applicants_who_are_not_foreign_workers(german):
     data = german.data
     answer = Assistant(german).ask("how many locals are there?")

@@ -45,7 +45,7 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "theyre": ["they", "are"], "youre": ["you", "are"], "ive": ["i", "have"],
                        "thats": ["that", "is"], "theres": ["there", "is"], "u": ["you"], "ur": ["your"],
                        "pls": ["please"], "plz": ["please"], "thx": ["thanks"], "w/": ["with"],
-                       "w/o": ["without"], "avg": ["average"], "yrs": ["years"], "yr": ["year"],
+                       "w/o": ["without"], "w/out": ["without"], "avg": ["average"], "yrs": ["years"], "yr": ["year"],
                        "yo": ["years", "old"], "mos": ["months"], "ppl": ["people"], "b/c": ["because"],
                        "bc": ["because"], "cuz": ["because"], "coz": ["because"], "abt": ["about"],
                        "info": ["information"], "approx": ["about"], "stats": ["statistics"],
@@ -55,6 +55,10 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "wt": ["what"], "tho": ["though"],
                        "atleast": ["at", "least"], "atmost": ["at", "most"], "les": ["less"],
                        "lessthan": ["less", "than"], "morethan": ["more", "than"], "mor": ["more"]}
+
+def _spelt_out(m: re.Match) -> str:
+    return " " + " ".join(_MISSING_APOSTROPHE[m.group(1) or "w/"]) + " "
+
 
 _TOKEN = re.compile(r"(?<![\w.])-\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z][a-z0-9_]*|>=|<=|!=|==|[<>=+#%$?,;:!&|/.]")
 
@@ -85,6 +89,7 @@ def tokenize(text: str) -> list[str]:
     for pattern, repl in CONTRACTIONS:
         text = re.sub(pattern, repl, text)
     text = re.sub(r"\b(re|co|non)-(?=[a-z])", r"\1", text)    # "re-offend" -> "reoffend", "co-signer"
+    text = re.sub(r"\b(w/out|w/o|b/c)\b|\bw/", _spelt_out, text)   # chat shorthands the token split would cut
     text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)          # 1,000 -> 1000
     text = re.sub(r"(\d)\s*k\b", r"\g<1>000", text)          # 5k -> 5000
     text = re.sub(r"\b(\d+)'?s\b", r"\1 s", text)            # 30s / 30's -> 30 s (decade)

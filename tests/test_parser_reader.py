@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from talk2model.parser.nl import NaturalLanguageParser
@@ -121,6 +122,30 @@ def test_a_change_the_data_cannot_make_is_said_not_dropped():
     check("german", "what if applicant 5 had 2000 more in the loan?",
           "filter id == 5 then whatif LoanAmount increase 2000 then predict")
     check("german", "tell me if applicant 5 was approved", "filter id == 5 then predict")
+
+
+def test_a_question_about_the_networks_insides_on_a_table_is_read_and_answered_as_not_here():
+    """The german model is gradient boosting, not a network: asked how easily it is fooled, the
+    reading is the adversarial question and the answer says it cannot be done here (never a silent
+    stand-in such as the model's confidence); asked for the smallest change that flips one
+    applicant's decision, the reading is the counterfactual this model can run."""
+    from talk2model.assistant import Assistant
+
+    german = load_workspace("german")
+    assert not hasattr(german.model.estimator, "module")        # scikit-learn: no network inside
+    answer = Assistant(german).ask("how easily can the model be fooled?")
+    assert [s.op for s in answer.query.steps] == ["adversarial"] and "PyTorch network" in answer.text
+    person = int(german.data.index[3])
+    answer = Assistant(german).ask(f"what is the smallest change to applicant {person} that flips your decision?")
+    assert [s.op for s in answer.query.steps][-1] == "counterfactual" and answer.selection_ids == [person]
+
+
+def test_a_folded_reading_takes_the_probability_only_where_it_is_the_runner_up():
+    from talk2model.parser.reader import _fold
+
+    ops = np.array([[0.5, 0.3, 0.2], [0.5, 0.2, 0.3]])
+    _fold(ops, source=0, target=1)
+    assert np.allclose(ops, [[0.0, 0.8, 0.2], [0.5, 0.2, 0.3]])
 
 
 def test_gibberish_gets_examples():

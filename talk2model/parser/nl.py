@@ -50,6 +50,7 @@ class NaturalLanguageParser:
         self.generic = frozenset(self.reader.meta.get("generic_words", ()))
         self._semantic: dict = {}
         self.unavailable = unavailable_ops(workspace)
+        self.folded = folded_ops(workspace)
 
     # ------------------------------------------------------------------ public
     def parse(self, question: str, state=None) -> Parse:
@@ -67,7 +68,8 @@ class NaturalLanguageParser:
         known = self.grounder.speller.known
         if not words or not (g.spans or any(t in known or t.isdigit() or t.lstrip("-").isdigit() for t in words)):
             return self._examples(NOT_UNDERSTOOD)
-        reading = C.unknown_with_known_argument(self.reader.read(g, self._state_text(state), self.unavailable))
+        reading = C.unknown_with_known_argument(self.reader.read(g, self._state_text(state), self.unavailable,
+                                                                  self.folded))
         unknown = self._unknown_words(g)
         if not unknown:                       # nothing this data lacks was said: not "unknown"
             reading = C.unknown_with_known_condition(reading)
@@ -246,20 +248,26 @@ def warm_up() -> None:
     threading.Thread(target=load, name="talk2model-reader").start()
 
 
-# the operations only a PyTorch network answers, and those only images answer
-NETWORK_OPS = frozenset({"adversarial", "influence", "embedding", "faithfulness"})
+# those only images answer; on images a person's "what must change for it to be a 3" is an adversarial question
 IMAGE_OPS = frozenset({"visualize_class", "concepts"})
-# on images a person's "what must change for it to be a 3" is an adversarial question
 TABLE_OPS = frozenset({"counterfactual", "anchor"})
 
 
 def unavailable_ops(workspace) -> frozenset[str]:
-    """The operations the reader never chooses in this workspace: those its model cannot run."""
-    if workspace.kind == "image":
-        return TABLE_OPS
+    """The operations the reader never chooses in this workspace. The operations that look inside a
+    PyTorch network stay choosable on other models: asked for, they say plainly that this model has
+    none to look into, instead of a silent stand-in ("how easily can you be fooled?" read as likelihood)."""
+    return TABLE_OPS if workspace.kind == "image" else IMAGE_OPS
+
+
+def folded_ops(workspace) -> dict[str, str]:
+    """Operations that ask the same thing as another one this model can run. On a table without a
+    network, "the smallest change that flips his prediction" is a counterfactual: when the reader
+    hesitates between the two, the counterfactual is meant."""
     estimator = getattr(workspace.model, "estimator", None)
-    network = type(estimator).__name__ == "TorchMLPClassifier"
-    return IMAGE_OPS | (frozenset() if network else NETWORK_OPS)
+    if workspace.kind == "image" or type(estimator).__name__ == "TorchMLPClassifier":
+        return {}
+    return {"adversarial": "counterfactual"}
 
 
 def _bare_name(g) -> bool:

@@ -105,6 +105,17 @@ def build_onnx(weights: Path, out: Path) -> Path:
     return out
 
 
+def _fold(ops: np.ndarray, source: int, target: int) -> None:
+    """In each slot where `target` is the most likely reading after `source`, `source`'s probability
+    is `target`'s."""
+    for k in range(len(ops)):
+        rest = ops[k].copy()
+        rest[source] = -1.0
+        if int(rest.argmax()) == target:
+            ops[k, target] += ops[k, source]
+            ops[k, source] = 0.0
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
@@ -145,21 +156,25 @@ class Reader:
                 _SHARED = cls()
         return _SHARED
 
-    def read(self, grounding: Grounding, state: str = "", exclude: frozenset[str] = frozenset()) -> Reading:
+    def read(self, grounding: Grounding, state: str = "", exclude: frozenset[str] = frozenset(),
+             fold: dict[str, str] | None = None) -> Reading:
         """The reader's decisions; operations in `exclude` (those the workspace's model cannot
-        run) are never chosen: the next most likely reading is."""
+        run) are never chosen: the next most likely reading is. An operation in `fold` whose
+        runner-up is the operation it maps to gives that operation its probability."""
         enc = encode(grounding, state)
         feed = {"ids": enc.ids[None], "segments": enc.segments[None], "span_types": enc.span_types[None],
                 "mask": np.ones((1, len(enc)), dtype=np.int64)}
         out = dict(zip(self.outputs, self.session.run(None, feed)))
-        return self._decode(grounding, enc.span_at, out, exclude)
+        return self._decode(grounding, enc.span_at, out, exclude, fold or {})
 
     def _decode(self, grounding: Grounding, span_at: list[int], out: dict,
-                exclude: frozenset[str] = frozenset()) -> Reading:
+                exclude: frozenset[str] = frozenset(), fold: dict[str, str] | None = None) -> Reading:
         ops = _softmax(out["op"][0] / self.t_op)
         if exclude:
             ops[:, [L.SLOT_LABELS.index(op) for op in exclude if op in L.SLOT_LABELS]] = 0.0
             ops = ops / ops.sum(axis=-1, keepdims=True)
+        for source, target in (fold or {}).items():
+            _fold(ops, L.SLOT_LABELS.index(source), L.SLOT_LABELS.index(target))
         def args_at(k: int, label: str) -> dict[str, tuple[str, float]]:
             args = {}
             for name, values in L.ARGS.items():

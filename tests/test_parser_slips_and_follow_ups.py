@@ -24,8 +24,25 @@ def test_a_learned_typo_of_a_column_word_is_corrected_to_the_column():
     # 'pregnacies' and 'defendents' are frequent typos in training questions (typo targets)
     speller = Speller(words | {"pregnacies", "defendents", "defendants"}, own=words)
     assert speller.correct("pregnacies") == "pregnancies"
-    assert speller.correct("defendents") == "defendents"      # also a slip of an English word: left
+    assert speller.correct("defendents") == "defendants"      # a letter changed, towards the workspace's word
     assert speller.correct("pregnancies") == "pregnancies"
+
+
+def test_a_learned_typo_that_changes_or_drops_a_letter_is_corrected_too():
+    """Typos the training questions also made are among the learned words, so only the column's
+    words can correct them: a letter changed ('suger', 'glucoze'), a short word ('suger' has 5
+    letters), a last letter dropped from a long word ('pedigre')."""
+    words = Lexicon.build(load_workspace("diabetes").schema).words
+    speller = Speller(words | {"suger", "glucoze", "pedigre", "loans"}, own=words)
+    assert [speller.correct(w) for w in ("suger", "glucoze", "pedigre")] == ["sugar", "glucose", "pedigree"]
+    assert speller.correct("loans") == "loans"                 # an ending, not a slip
+
+
+def test_a_misspelt_synonym_changes_the_column_it_names(diabetes):
+    person = int(diabetes.data.index[1])
+    answer = Assistant(diabetes).ask(f"what if patient {person}'s blood suger went down by 30?")
+    assert answer.selection_ids == [person]
+    assert changes(answer) == [{"op": "whatif", "feature": "Glucose", "action": "decrease", "value": 30}]
 
 
 def test_then_after_a_comparative_and_before_a_number_is_than():

@@ -412,7 +412,7 @@ class Speller:
         self.known = english_words() | self.domain
         # the workspace's own words: a learned target that is one slip from one of them is a
         # typo people make of it ('pregnacies' seen in training), corrected to the column's word
-        self.own = {w for w in own if w.isalpha() and len(w) >= 6}
+        self.own = {w for w in own if w.isalpha() and len(w) >= 5}
         self.by_len: dict[int, list[str]] = {}
         for w in sorted(self.domain):
             self.by_len.setdefault(len(w), []).append(w)
@@ -440,14 +440,12 @@ class Speller:
         return best
 
     def _own_slip(self, word: str) -> str:
-        if len(word) < 6 or word in self.own or word in english_words() or not self.own:
+        if len(word) < 5 or word in self.own or word in english_words() or not self.own:
             return word
         if word not in self._cache:
-            near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and not w.startswith(word)
-                    and not word.startswith(w) and damerau(word, w, 1) <= 1
-                    # towards an English word, only a letter dropped, added or swapped: a letter
-                    # changed may be another real word ('repaid', 'dependants')
-                    and (w not in english_words() or len(w) != len(word) or sorted(w) == sorted(word))]
+            near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and damerau(word, w, 1) <= 1
+                    # not a word's ending ('loans'), but a last letter dropped from a long word ('pedigre')
+                    and not word.startswith(w) and (not w.startswith(word) or len(word) >= 6)]
             if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain if w != near[0]
                                       and w in english_words() and abs(len(w) - len(word)) <= 1):
                 near = []       # also a slip of an English word ('defendents'): not only ours

@@ -45,7 +45,8 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "theyre": ["they", "are"], "youre": ["you", "are"], "ive": ["i", "have"],
                        "thats": ["that", "is"], "theres": ["there", "is"], "u": ["you"], "ur": ["your"],
                        "pls": ["please"], "plz": ["please"], "thx": ["thanks"], "w/": ["with"],
-                       "w/o": ["without"], "w/out": ["without"], "avg": ["average"], "yrs": ["years"], "yr": ["year"],
+                       "w/o": ["without"], "w/out": ["without"], "avg": ["average"], "yrs": ["years"],
+                       "yr": ["year"],
                        "yo": ["years", "old"], "mos": ["months"], "ppl": ["people"], "b/c": ["because"],
                        "bc": ["because"], "cuz": ["because"], "coz": ["because"], "abt": ["about"],
                        "info": ["information"], "approx": ["about"], "stats": ["statistics"],
@@ -55,6 +56,7 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "wt": ["what"], "tho": ["though"],
                        "atleast": ["at", "least"], "atmost": ["at", "most"], "les": ["less"],
                        "lessthan": ["less", "than"], "morethan": ["more", "than"], "mor": ["more"]}
+
 
 def _spelt_out(m: re.Match) -> str:
     return " " + " ".join(_MISSING_APOSTROPHE[m.group(1) or "w/"]) + " "

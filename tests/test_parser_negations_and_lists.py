@@ -133,3 +133,16 @@ def test_a_bare_not_after_a_group_turns_its_last_condition_round(compas, german)
     answer = bot.ask("and without?")
     assert [s.op for s in answer.query.steps][-1] == "score"
     assert sorted(answer.selection_ids) == sorted(gd.index[gd["MissedPayments"] == 0])
+
+
+def test_a_range_word_after_the_numbers_noun_is_the_comparison_not_an_or(diabetes):
+    """'4 pregnancies or more', 'her 4th pregnancy or beyond': the range word follows the noun;
+    its "or" does not join two conditions. With a number after it, 'and over 50' is a condition."""
+    data = diabetes.data
+    predicted = diabetes.model.predict(data[diabetes.schema.feature_names])
+    answer = Assistant(diabetes).ask("how many patients with 4 pregnancies or more are predicted diabetic?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Pregnancies"] >= 4) & (predicted == 1)])
+    answer = Assistant(diabetes).ask("how many patients on their 4th pregnancy or beyond?")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["Pregnancies"] >= 4])
+    answer = Assistant(diabetes).ask("how many patients with 4 pregnancies and over 50 years old?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Pregnancies"] == 4) & (data["Age"] > 50)])

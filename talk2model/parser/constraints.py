@@ -23,7 +23,7 @@ _NUMERIC = __import__("re").compile(r"-?\d+(?:\.\d+)?")
 _UNIT_WORDS = frozenset({"years", "year", "months", "month", "days", "day", "weeks", "week", "dm", "old"})
 _OR_COMPARISON = frozenset({"more", "above", "over", "older", "higher", "greater", "longer", "less", "under",
                             "below", "fewer", "younger", "lower", "smaller", "shorter", "later", "earlier",
-                            "bigger", "larger", "lesser"})
+                            "bigger", "larger", "lesser", "beyond", "after"})
 _PEOPLE_WORDS = frozenset({"who", "whose", "aged", "old", "older", "younger", "young", "people", "those"})
 _OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
 
@@ -401,14 +401,16 @@ def join_conditions(g: Grounding, pieces: list, workspace) -> q.Expr | None:
     if not pieces:
         return None
     exprs = [p.expr for p in pieces]
+    nouns = {i for sp in g.spans if sp.kind == "feature" for i in range(sp.start, sp.end)}
     links: list[str] = []
     for a, b in zip(pieces, pieces[1:]):
         between = g.tokens[a.start + 1:b.start]
-        # "or" of "60 or above" / "4 or more" is part of a comparison, not a join
+        # "or" of "60 or above" / "4 or more" / "4 pregnancies or more" is part of a comparison, not a join
         words = {w for k, w in enumerate(between)
                  if not (w == "or" and k + 1 < len(between) and between[k + 1] in _OR_COMPARISON
                          and (k + 2 >= len(between) or between[k + 2] != "than")
-                         and (k == 0 or _NUMERIC.fullmatch(between[k - 1]) or between[k - 1] in _UNIT_WORDS))}
+                         and (k == 0 or _NUMERIC.fullmatch(between[k - 1]) or between[k - 1] in _UNIT_WORDS
+                              or a.start + k in nouns))}
         if ("or" in words and "and" not in words) or _same_column_exclusive(a.expr, b.expr, workspace):
             links.append("or")
         else:

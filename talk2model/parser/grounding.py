@@ -291,6 +291,23 @@ class Grounder:
             hint = self.after.get(tuple(tokens[j:j + n]))
             if hint:
                 return replace(span, hint=hint)
+        return self._hint_after_noun(tokens, span, j)
+
+    def _hint_after_noun(self, tokens: list[str], span: Span, j: int) -> Span:
+        """'4 pregnancies or more', 'the 4th pregnancy or beyond', '3 prior crimes or fewer': a range
+        word said after the number's noun (up to three words), when no number follows it ('4
+        pregnancies and over 50' is two conditions)."""
+        from dataclasses import replace
+
+        for k in range(j + 1, min(j + 4, len(tokens)) + 1):
+            if not tokens[k - 1].isalpha() or tokens[k - 1] in ("or", "and"):
+                return span
+            for n in range(min(3, len(tokens) - k), 1, -1):
+                cue = tuple(tokens[k:k + n])
+                hint = self.after.get(cue)
+                rest = [t for t in tokens[k + n:k + n + 3] if t not in self.fillers]
+                if hint in ("ge", "le") and cue[0] in ("or", "and") and not (rest and _NUMBER.fullmatch(rest[0])):
+                    return replace(span, hint=hint)
         return span
 
     def _reference_spans(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:

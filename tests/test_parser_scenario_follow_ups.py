@@ -130,3 +130,17 @@ def test_a_follow_up_naming_only_the_models_output_narrows_the_group(compas):
     likely = [k for k, v in compas.schema.classes.items() if "likely to" in v and "unlikely" not in v][0]
     expected = data.index[group & (predicted == int(likely))]
     assert sorted(flagged.selection_ids) == sorted(expected)
+
+
+def test_a_bare_number_after_a_change_to_one_row_is_another_value_of_that_change(credit):
+    """'What if applicant 10 were 30?' then 'and 45?': another age for the same applicant, not
+    applicant 45; a number the age cannot be ('and 500?') names that row."""
+    data = credit.data
+    person = int(data.index[10])
+    bot = Assistant(credit)
+    bot.ask(f"what if applicant {person} were 30 years old?")
+    answer = bot.ask("and 45?")
+    assert answer.selection_ids == [person] and changes(answer) == [("age", "set", 45)]
+    assert data["age"].min() <= 45 <= data["age"].max()
+    answer = bot.ask("and 500?")
+    assert 500 > data["age"].max() and answer.selection_ids == [500] and 500 in data.index

@@ -121,6 +121,7 @@ class Assembler:
                         lambda x: C.direction_after_amount(g, x),
                         lambda x: C.numbers_only_ids(g, x, ws),
                         lambda x: C.named_rows(g, x, ws),
+                        lambda x: C.another_value_of_the_change(g, x, state, self.schema),
                         lambda x: C.earlier_person(g, x, state),
                         lambda x: C.the_person_by_number(g, x, state)):
             role = rewrite(role)
@@ -152,6 +153,8 @@ class Assembler:
             steps, where = [], back
         if placed is not None and where is None:
             steps, where = [], placed[0]
+        if not steps and where is None and C.new_value_for_the_person(g, role, state, self.schema):
+            steps.append(q.PreviousFilter())  # "and 45?" after "what if applicant 10 were 30?"
         if not steps and C.person_spoken_of(g, state, where):
             steps.append(q.PreviousFilter())  # "what if her glucose were 150?" after a turn about all
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):

@@ -1342,6 +1342,38 @@ def the_person_by_number(g: Grounding, role: dict, state) -> dict:
     return role
 
 
+def another_value_of_the_change(g: Grounding, role: dict, state, schema) -> dict:
+    """'What if applicant 10 were 30?' then 'and 45?' or 'what about 60?': a follow-up that says only
+    a number, while the last turn changed one numeric column of the one row discussed, gives that
+    change another value when the column's range holds it (not row 45)."""
+    i = _only_a_number_for_the_change(g, state, schema)
+    if i is None or role.get(i) not in (None, "none", "n_id"):
+        return role
+    return {**role, i: "n_set"}
+
+
+def new_value_for_the_person(g: Grounding, role: dict, state, schema) -> bool:
+    """The turn is 'and 45?' read as another value of the one row's change: it stays on that row."""
+    i = _only_a_number_for_the_change(g, state, schema)
+    return i is not None and role.get(i) == "n_set"
+
+
+def _only_a_number_for_the_change(g: Grounding, state, schema) -> int | None:
+    """The one number span of a turn that says nothing else, when the last turn changed a numeric
+    column of one row and the column's range holds the number."""
+    current = getattr(state, "current_ids", None) or []
+    changes = getattr(state, "last_whatifs", ()) or ()
+    if len(current) != 1 or not changes or changes[-1].action != "set":
+        return None
+    spec = schema.features.get(changes[-1].feature)
+    said = [i for i, sp in enumerate(g.spans) if sp.kind != "reference"]
+    if spec is None or spec.kind != "numeric" or len(said) != 1 or g.spans[said[0]].kind != "number":
+        return None
+    span = g.spans[said[0]]
+    ok = not span.unit and span.number is not None and _in_range(spec, span.number)
+    return said[0] if ok else None
+
+
 def earlier_person(g: Grounding, role: dict, state) -> dict:
     """'Back to 512 - ...': a whole number the reader gave no role that is a row the conversation
     already talked about names that row again."""

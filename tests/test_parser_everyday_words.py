@@ -78,3 +78,12 @@ def test_a_number_a_person_is_said_to_be_is_the_age(compas):
     answer = bot.ask("what if I was 35")
     assert answer.selection_ids == [person]
     assert [(s.feature, s.action, s.value) for s in steps_of(answer, "whatif")] == [("age", "set", 35)]
+
+
+def test_good_and_bad_alone_are_the_credit_classes(german):
+    """'does it predict bad', chat for 'bad credit risk': the model's class, a condition on the rows."""
+    data = german.data
+    predicted = german.model.predict(data[german.schema.feature_names])
+    answer = Assistant(german).ask("how many unskilled women does it predict bad?")
+    expected = data.index[(data["JobClassIsSkilled"] == 0) & (data["Gender"] == 0) & (predicted == 0)]
+    assert sorted(answer.selection_ids) == sorted(expected)

@@ -38,6 +38,18 @@ def test_a_learned_typo_that_changes_or_drops_a_letter_is_corrected_too():
     assert speller.correct("loans") == "loans"                 # an ending, not a slip
 
 
+def test_two_slips_in_a_long_learned_word_and_metric_names_are_corrected(compas):
+    """'presicion' and 'specifity' are learned words too; a long word two slips from one word of the
+    workspace or of the metric names is that word."""
+    words = Lexicon.build(compas.schema).words
+    speller = Speller(words | {"presicion", "specifity"}, own=words | {"precision", "specificity"})
+    assert [speller.correct(w) for w in ("presicion", "specifity")] == ["precision", "specificity"]
+    answer = Assistant(compas).ask("whats the presicion for felons")
+    data = compas.data
+    assert [(s.op, s.metric) for s in answer.query.steps if s.op == "score"] == [("score", "precision")]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["felony"] == 1])
+
+
 def test_a_misspelt_synonym_changes_the_column_it_names(diabetes):
     person = int(diabetes.data.index[1])
     answer = Assistant(diabetes).ask(f"what if patient {person}'s blood suger went down by 30?")

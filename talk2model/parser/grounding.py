@@ -126,8 +126,9 @@ class Grounder:
         for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
             self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
         joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
+        metric_words = {w for names in cues()["metrics"].values() for name in names for w in tokenize(name)}
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8},
-                              own=self.lexicon.words)
+                              own=self.lexicon.words | metric_words)    # 'presicion', learned, is precision
         self.splitter = Splitter(self.lexicon.words)
         spec = cues()
         self.references = _phrases(spec["references"])

@@ -446,6 +446,9 @@ class Speller:
             near = [w for w in self.own if abs(len(w) - len(word)) <= 1 and damerau(word, w, 1) <= 1
                     # not a word's ending ('loans'), but a last letter dropped from a long word ('pedigre')
                     and not word.startswith(w) and (not w.startswith(word) or len(word) >= 6)]
+            if not near and len(word) >= 8:       # two slips in a long word ('presicion', 'specifity')
+                near = [w for w in self.own if len(w) >= 8 and abs(len(w) - len(word)) <= 2
+                        and damerau(word, w, 2) <= 2 and not w.startswith(word) and not word.startswith(w)]
             if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain if w != near[0]
                                       and w in english_words() and abs(len(w) - len(word)) <= 1):
                 near = []       # also a slip of an English word ('defendents'): not only ours

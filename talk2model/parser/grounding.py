@@ -126,11 +126,11 @@ class Grounder:
         for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
             self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
         joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
-        metric_words = {w for names in cues()["metrics"].values() for name in names for w in tokenize(name)}
+        spec = cues()
+        metric_words = {w for names in spec["metrics"].values() for name in names for w in tokenize(name)}
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8},
                               own=self.lexicon.words | metric_words)    # 'presicion', learned, is precision
         self.splitter = Splitter(self.lexicon.words)
-        spec = cues()
         self.references = _phrases(spec["references"])
         self.ref_len = max(len(k) for k in self.references)
         self.units = {tuple(tokenize(w)): unit for unit, words in spec["units"].items() for w in words}
@@ -288,28 +288,27 @@ class Grounder:
             return replace(span, hint="ge")
         while j < len(tokens) and (tokens[j] in self.fillers or any(tokens[j] in u for u in self.units)):
             j += 1
-        for n in range(min(3, len(tokens) - j), 0, -1):
-            hint = self.after.get(tuple(tokens[j:j + n]))
-            if hint:
-                return replace(span, hint=hint)
-        return self._hint_after_noun(tokens, span, j)
+        return self._hint_after(tokens, span, j)
 
-    def _hint_after_noun(self, tokens: list[str], span: Span, j: int) -> Span:
-        """'4 pregnancies or more', 'the 4th pregnancy or beyond', '3 prior crimes or fewer': a range
-        word said after the number's noun (up to three words), when no number follows it ('4
-        pregnancies and over 50' is two conditions)."""
+    def _hint_after(self, tokens: list[str], span: Span, j: int) -> Span:
+        """The word said after the number ('4 or more', '2000 less'), or a range word after the
+        number's noun, up to three words ('4 pregnancies or more', 'her 4th pregnancy or beyond'),
+        when no number follows it ('4 pregnancies and over 50' is two conditions)."""
         from dataclasses import replace
 
-        for k in range(j + 1, min(j + 4, len(tokens)) + 1):
-            if not tokens[k - 1].isalpha() or tokens[k - 1] in ("or", "and"):
+        for k in range(j, min(j + 4, len(tokens)) + 1):
+            if k > j and (not tokens[k - 1].isalpha() or tokens[k - 1] in ("or", "and")):
                 return span
-            for n in range(min(3, len(tokens) - k), 1, -1):
+            for n in range(min(3, len(tokens) - k), 0 if k == j else 1, -1):
                 cue = tuple(tokens[k:k + n])
                 hint = self.after.get(cue)
-                rest = [t for t in tokens[k + n:k + n + 3] if t not in self.fillers]
-                if hint in ("ge", "le") and cue[0] in ("or", "and") and not (rest and _NUMBER.fullmatch(rest[0])):
+                if hint and (k == j or self._range_after_noun(tokens, cue, hint, k + n)):
                     return replace(span, hint=hint)
         return span
+
+    def _range_after_noun(self, tokens: list[str], cue: tuple, hint: str, end: int) -> bool:
+        rest = [t for t in tokens[end:end + 3] if t not in self.fillers]
+        return hint in ("ge", "le") and cue[0] in ("or", "and") and not (rest and _NUMBER.fullmatch(rest[0]))
 
     def _reference_spans(self, tokens: list[str], taken: set[int]) -> list[tuple[int, int]]:
         out = []

@@ -106,6 +106,8 @@ class Assembler:
             role = {i: (None if g.spans[i].start == placed[1] else x) for i, x in role.items()}
         ws = self.workspace
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
+                        lambda x: C.change_said_without_a_hypothesis(g, r, x),
+                        lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),
                         lambda x: C.band_list(g, x),
@@ -180,7 +182,8 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
-        if state is not None and state.last_whatifs and not more and ((r.carry > 0.5 and not whatifs) or said_also
+        if state is not None and state.last_whatifs and not more and ((r.carry > 0.5 and not whatifs
+                                                                       and not C.says_as_is(g)) or said_also
                                                                       or C.asks_about_the_scenario(g, ops, state)) \
                 and not C.replaces_change(g) and not C.says_back(g) \
                 and not C.names_new_rows(where, state):
@@ -202,6 +205,7 @@ class Assembler:
         spans = g.spans
         bound: dict[int, str | None] = {}
         self.bound_from: dict[int, int] = {}
+        self.said_before: dict[int, int] = {}      # a number's feature words said before it, when bound after it
         groups = {"filter": (FILTER_NUMBER, ("f_filter",)), "whatif": (WHATIF_NUMBER, ("f_whatif",)),
                   "band": (("n_band",), ("f_arg",))}
         person = any(r == "n_id" for r in role.values())     # "if 7335 was 40": a person's age
@@ -211,10 +215,11 @@ class Assembler:
             # a feature the reader left out is still the one said right before a number
             features = named + [j for j in role if spans[j].features and role[j] == "none"]
             stops = set(numbers) | {j for j in role if spans[j].features or spans[j].values}
-            ahead = {i: C.feature_after(spans, i, named, set(), stops, gap=1) for i in numbers}
+            ahead = {i: C.feature_after(spans, i, named, set(), stops, gap=1, words=g.tokens) for i in numbers}
             # a feature said right before a number of its own is that number's ('BMI over 35')
             # (or one whose unit word after it names the same column: 'loan duration is more than 36 months')
             before = {k: C.feature_before(spans, k, features, stops, g.tokens) for k in numbers}
+            self.said_before.update({k: j for k, j in before.items() if j is not None})
             owned = {before[k] for k in numbers if before[k] is not None and (
                 ahead[k] is None or set(spans[ahead[k]].features) & set(spans[before[k]].features))}
             rules = (                   # tried in this order, each for the numbers still unbound
@@ -239,7 +244,8 @@ class Assembler:
                     bound[i] = bound[numbers[k - 1]]
             for i in numbers:
                 if i not in bound:
-                    j = C.feature_after(spans, i, named, owned | set(self.bound_from.values()), stops, gap=4)
+                    j = C.feature_after(spans, i, named, owned | set(self.bound_from.values()), stops, gap=4,
+                                        words=g.tokens)
                     if j is not None:
                         self._bind(bound, i, j, g)
             if kinds == WHATIF_NUMBER:      # "her bmi is 48. what if she got it down to 30"
@@ -293,6 +299,8 @@ class Assembler:
         # 'savings of 500+' on columns of thresholds: the words gave the number its flag column
         threshold_words = {j for k, j in self.bound_from.items() if bound.get(k) in self.schema.features
                            and self.schema.features[bound[k]].kind == "flag"}
+        # 'loans of 36 months': the words before a number that took the feature after it name that condition
+        used_features.update(j for k, j in self.said_before.items() if bound.get(k) and self.bound_from.get(k, j) != j)
         for i, span in enumerate(spans):
             if role.get(i) != "f_filter" or i in used_features or i in threshold_words \
                     or span.features[0] not in self.schema.features:

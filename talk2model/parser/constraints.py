@@ -58,15 +58,22 @@ def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[
         _ABOUT_PEOPLE.intersection(words[spans[j].end:spans[i].start]) else j
 
 
+# a verb or a relative word between a number and the feature after it starts a clause of its own
+# ('applicants under 30 has loans of 36 months': the 30 is not the loan's)
+_CLAUSE_START = frozenset({"has", "have", "had", "is", "are", "was", "were", "who", "whose", "which", "that", "with"})
+
+
 def feature_after(spans: list[Span], i: int, candidates: list[int], used: set[int], stops: set[int],
-                  gap: int) -> int | None:
+                  gap: int, words: list[str] = ()) -> int | None:
     """The feature said right after a number ('3 priors', '2 more pregnancies', '6 months in
-    jail'), within `gap` words, that no other number has taken."""
+    jail'), within `gap` words, that no other number has taken, in the same clause."""
     after = [j for j in candidates if spans[j].start >= spans[i].end and j not in used]
     if not after:
         return None
     j = min(after, key=lambda j: spans[j].start)
     between = [k for k in stops if spans[i].end <= spans[k].start < spans[j].start]
+    if _CLAUSE_START.intersection(words[spans[i].end:spans[j].start]):
+        return None
     return None if between or spans[j].start - spans[i].end > gap else j
 
 
@@ -525,8 +532,10 @@ def class_of_selection(state) -> Any:
 
 def feature_of_last_turn(state, span: Span, role: str, schema=None) -> str | None:
     """'And with 5 fewer?' after a what-if on the priors: the feature of the last change;
-    'and between 30 and 50?' after 'the under-30s': the numeric feature the last group was cut
-    on (when the number fits its range); else the feature of the last operation."""
+    'and between 30 and 50?' after 'the under-30s', 'and the ones where it's not zero?' after
+    'insulin recorded as 0': the numeric feature the last group was cut on (when the number fits
+    its range; a cut at one value only for a number said with "is" or "is not"); else the
+    feature of the last operation."""
     if state is None:
         return None
     if role in ("n_set", "n_inc", "n_dec") or span.hint in ("up", "down"):
@@ -535,7 +544,8 @@ def feature_of_last_turn(state, span: Span, role: str, schema=None) -> str | Non
     if schema is not None and role in ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade"):
         cut = {c.feature for c in _comparisons(getattr(state, "last_where", None))
                if c.feature in schema.features and schema.features[c.feature].kind == "numeric"
-               and c.cmp != "==" and span.number is not None and _in_range(schema.features[c.feature], span.number)}
+               and (c.cmp != "==" or role in ("n_ne", "n_eq")) and span.number is not None
+               and _in_range(schema.features[c.feature], span.number)}
         if len(cut) == 1:
             return cut.pop()
     return last_feature(state)
@@ -1088,6 +1098,43 @@ def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
     return role
 
 
+def change_said_without_a_hypothesis(g: Grounding, reading, role: dict, below: float = 0.5) -> dict:
+    """'How many loans are for a new car?' then 'and used car?': a value the reader was unsure
+    (below 0.5) to read as a what-if change, in a question with no word of a hypothesis ("if",
+    "were", "instead", "suppose": cues.toml [hypothesis]), takes the role it put second when that
+    role is a condition or an argument: nothing was said to be changed."""
+    if _says(g, "hypothesis") or _says(g, "carry"):      # "and a co-applicant as well?" adds a change
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        dist = reading.role_probs[i] if i < len(reading.role_probs) else None
+        if sp.kind != "value" or not dist or role.get(i) != "v_whatif" or dist["v_whatif"] >= below:
+            continue
+        second = max((r for r in dist if r != "v_whatif"), key=dist.get, default=None)
+        if second is not None and second.startswith("v_"):
+            role[i] = second
+    return role
+
+
+def group_of_a_fairness_check(g: Grounding, reading, role: dict, schema) -> dict:
+    """'Is it fair across age for the felons?': in a fairness check whose attribute is named (a
+    protected column or its value), a value of a column that is not protected, read as another
+    attribute, is the group the check runs on (a condition), unless the reader reads the
+    attributes as crossed. Only protected attributes are checked, so it would be dropped."""
+    slot = next((s for s in reading.slots if s.op == "bias"), None)
+    if slot is None or slot.args.get("bias_cross", ("separate",))[0] == "crossed":
+        return role
+    columns = {i: (g.spans[i].features[0] if role[i] == "f_arg" else pick_value(schema, g, i)[0])
+               for i in role if role[i] in ("f_arg", "v_arg") and (g.spans[i].features or g.spans[i].values)}
+    if not any(c in schema.sensitive for c in columns.values()):
+        return role
+    role = dict(role)
+    for i, column in columns.items():
+        if role[i] == "v_arg" and column not in schema.sensitive:
+            role[i] = "v_eq"
+    return role
+
+
 def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below: float = 0.7) -> dict:
     """'and men?', 'just for people borrowing for a car': a value of the workspace the reader
     was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
@@ -1284,6 +1331,12 @@ def says_back(g: Grounding) -> bool:
     """'Back to 512 ...', 'forget the what-ifs': the turn returns to what was, without the last
     changes (cues.toml [back])."""
     return _says(g, "back")
+
+
+def says_as_is(g: Grounding) -> bool:
+    """'Under which conditions is his *current* prediction guaranteed?' after a what-if: the person
+    as they are, so the reader's lean to keep the last what-ifs is not followed (cues.toml [as_is])."""
+    return _says(g, "as_is")
 
 
 def says_also(g: Grounding) -> bool:
@@ -1615,12 +1668,14 @@ def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
 def asks_about_the_scenario(g: Grounding, ops: list | None, state) -> bool:
     """'How sure is the model about that?', 'why then?', 'how confident?' right after a what-if:
     the answer just given, under its changes (cues.toml [scenario]; a probability asked with
-    nothing else said is about that answer too). Not when the turn asks about the person as they
-    are ('as things stand', 'originally': [as_is])."""
+    nothing else said is about that answer too, not when the turn names rows of its own). Not when the turn asks about the person as they are ('as things stand', 'originally':
+    [as_is])."""
     if not getattr(state, "last_whatifs", None) or _says(g, "as_is"):
         return False
     if _says(g, "scenario"):
         return True
+    if any(s.kind in ("number", "value") for s in g.spans):
+        return False            # "just 906: how sure is the model?": rows of its own were named
     return bool(ops) and all(isinstance(o, q.Likelihood) for o in ops)
 
 

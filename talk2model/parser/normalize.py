@@ -20,6 +20,7 @@ TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "six
         "seventy": 70, "eighty": 80, "ninety": 90}
 DECADES = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fourties": 40,
            "fifties": 50, "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90}
+DECADES.update({tens + "s": n for tens, n in TENS.items()})      # "in their twentys", "fortys"
 SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 TIMES = {"once": 1, "twice": 2, "thrice": 3}
 # "one" is a pronoun after these words ("which one", "the one that")

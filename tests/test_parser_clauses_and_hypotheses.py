@@ -1,0 +1,107 @@
+"""Words that decide what a number, a value or a what-if belongs to, checked against the rows pandas
+selects: a verb between a number and the feature after it starts a new clause ("applicants under
+30 has loans of 36 months"); a value with no word of a hypothesis is a condition, not a change
+("and used car?"); in a fairness check, a value of a column that is not protected is the group
+("fair across age for the felons?"); "not zero" after a group cut at zero is the same column;
+"current" asks about the person as they are; "in total" about "that" keeps the group; a misspelt
+decade ("twentys") is a decade; "unknown" is not answered when nothing unknown was said."""
+
+from __future__ import annotations
+
+from talk2model.assistant import Assistant
+
+
+def changes(answer) -> list[tuple]:
+    return [(s.feature, s.action, s.value) for s in answer.query.steps if s.op == "whatif"]
+
+
+def test_a_verb_between_a_number_and_the_feature_after_it_starts_a_new_clause(german):
+    data = german.data
+    answer = Assistant(german).ask("how many applicants under 30 has loans of 36 month or more")
+    expected = data.index[(data["Age"] < 30) & (data["LoanDuration"] >= 36)]
+    assert len(expected) > 0
+    assert sorted(answer.selection_ids) == sorted(expected)
+    assert str(len(expected)) in answer.text
+
+
+def test_a_value_with_no_word_of_a_hypothesis_is_a_condition_not_a_change(german):
+    data = german.data
+    bot = Assistant(german)
+    new = bot.ask("how many loans is for new car")
+    assert sorted(new.selection_ids) == sorted(data.index[data["loanpurposeNewCar"] == 1])
+    used = bot.ask("and used car?")
+    assert changes(used) == []
+    assert sorted(used.selection_ids) == sorted(data.index[data["loanpurposeUsedCar"] == 1])
+    # said as a change, it is one
+    changed = Assistant(german).ask("what if applicant 10 had a used car loan instead?")
+    assert changes(changed) == [("loanpurposeUsedCar", "set", 1)]
+
+
+def test_a_value_of_an_unprotected_column_in_a_fairness_check_is_the_group(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    bot.ask("how is the model doing on defendants charged with a felony?")
+    answer = bot.ask("Is it fair across age for the felons?")
+    bias = [s for s in answer.query.steps if s.op == "bias"]
+    assert [b.attribute for b in bias] == ["age"]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["felony"] == 1])
+    # a protected value is the attribute, with no group
+    black = Assistant(compas).ask("is the model fair to black defendants?")
+    assert [s.attribute for s in black.query.steps if s.op == "bias"] == ["black"]
+    assert len(black.selection_ids) == len(data)
+
+
+def test_not_zero_after_a_group_cut_at_zero_is_the_same_column(diabetes):
+    data = diabetes.data
+    bot = Assistant(diabetes)
+    zero = bot.ask("how many rows have insulin recorded as 0")
+    assert sorted(zero.selection_ids) == sorted(data.index[data["Insulin"] == 0])
+    bot.ask("whats the accuracy on those")
+    other = bot.ask("and on the ones where it's not zero?")
+    assert [s.op for s in other.query.steps][-1] == "score"
+    assert sorted(other.selection_ids) == sorted(data.index[data["Insulin"] != 0])
+
+
+def test_the_current_prediction_after_what_ifs_is_the_person_as_they_are(credit):
+    person = int(credit.data.index[credit.data["credit_amount"] > 8000][0])
+    bot = Assistant(credit)
+    bot.ask(f"applicant {person} - what does the model predict")
+    bot.ask("what if he borrowed 7000 less?")
+    kept = bot.ask("and also 10 years older?")
+    assert len(changes(kept)) == 2
+    current = bot.ask("under which conditions is his current prediction guaranteed to hold?")
+    assert current.selection_ids == [person] and changes(current) == []
+    assert [s.op for s in current.query.steps][-1] == "anchor"
+
+
+def test_a_probability_for_one_of_two_people_after_a_change_to_both_is_as_they_are(german):
+    ids = [int(i) for i in german.data.index[:2]]
+    bot = Assistant(german)
+    bot.ask(f"compare applicants {ids[0]} and {ids[1]}: what does the model predict for each?")
+    both = bot.ask("what if they were both 5 years older")
+    assert sorted(both.selection_ids) == sorted(ids) and changes(both) == [("Age", "increase", 5)]
+    one = bot.ask(f"just {ids[0]}: how sure is the model")
+    assert one.selection_ids == [ids[0]] and changes(one) == []
+    # nothing else said: the probability is the scenario's (unchanged behaviour)
+    bot = Assistant(german)
+    bot.ask(f"what does the model predict for applicant {ids[0]}?")
+    bot.ask("what if he were 5 years older")
+    assert changes(bot.ask("how sure is the model?")) == [("Age", "increase", 5)]
+
+
+def test_in_total_about_that_keeps_the_group(credit):
+    data = credit.data
+    bot = Assistant(credit)
+    bot.ask("ok now only loans longer than 24 months - how accurate is it there")
+    bot.ask("and those of them that are car loans?")
+    total = bot.ask("how many people is that in total?")
+    expected = data.index[(data["duration"] > 24) & (data["purpose"] == "car")]
+    assert sorted(total.selection_ids) == sorted(expected)
+    assert str(len(expected)) in total.text
+
+
+def test_a_misspelt_decade_is_a_decade(compas):
+    data = compas.data
+    answer = Assistant(compas).ask("what share of black women in their twentys does the model flag as likely to reoffend?")
+    group = (data["black"] == 1) & (data["woman"] == 1) & (data["age"] >= 20) & (data["age"] < 30)
+    assert sorted(answer.selection_ids) == sorted(data.index[group])

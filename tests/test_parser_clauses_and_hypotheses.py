@@ -105,3 +105,69 @@ def test_a_misspelt_decade_is_a_decade(compas):
     answer = Assistant(compas).ask("what share of black women in their twentys does the model flag as likely to reoffend?")
     group = (data["black"] == 1) & (data["woman"] == 1) & (data["age"] >= 20) & (data["age"] < 30)
     assert sorted(answer.selection_ids) == sorted(data.index[group])
+
+
+def test_a_column_with_nothing_to_compare_is_the_argument_of_an_operation_about_one_column(diabetes, compas):
+    data = diabetes.data
+    answer = Assistant(diabetes).ask(
+        "how many pregnancies on average do the patients in the data who have diabetes actually have")
+    assert [(s.op, getattr(s, "feature", None)) for s in answer.query.steps][-1] == ("statistic", "Pregnancies")
+    assert sorted(answer.selection_ids) == sorted(data.index[data[diabetes.schema.target] == 1])
+    defined = Assistant(compas).ask("what counts as a misdemeaner in this data")
+    assert [(s.op, s.feature) for s in defined.query.steps] == [("define", "misdemeanor")]
+
+
+def test_how_the_prediction_changes_under_a_stated_change_is_a_what_if(diabetes):
+    person = int(diabetes.data.index[10])
+    answer = Assistant(diabetes).ask(f"how does the prediction change if patient {person}'s age is increased by 20 years")
+    assert answer.selection_ids == [person]
+    assert changes(answer) == [("Age", "increase", 20)] and answer.query.steps[-1].op == "predict"
+
+
+def test_an_amount_for_a_threshold_flag_sets_it_by_its_threshold(german):
+    flag = "SavingsAccountBalanceGreaterOrEqualThan200"
+    assert flag in german.schema.features
+    person = int(german.data.index[german.data[flag] == 0][0])
+    bot = Assistant(german)
+    bot.ask(f"I am applicant {person}.")
+    more = bot.ask("What would the model say if I had at least 200 in my savings account?")
+    assert more.selection_ids == [person] and changes(more) == [(flag, "set", 1)]
+    less = Assistant(german).ask(f"what if applicant {person} had 100 in savings?")
+    assert changes(less) == [(flag, "set", 0)]
+
+
+def test_a_negation_before_a_value_and_a_clause_before_a_number(german, diabetes):
+    data = german.data
+    flag = "SavingsAccountBalanceGreaterOrEqualThan200"
+    answer = Assistant(german).ask(
+        "For applicants younger than 25 who don't have 200 or more in savings, what does the model predict?")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] < 25) & (data[flag] == 0)])
+    d = diabetes.data
+    share = Assistant(diabetes).ask("What percentage of the patients who were never pregnant and are over 30 "
+                                    "does the model predict as diabetic?")
+    assert sorted(share.selection_ids) == sorted(d.index[(d["Pregnancies"] == 0) & (d["Age"] > 30)])
+
+
+def test_the_class_after_goal_words_and_a_verb_of_the_model_is_the_goal(diabetes):
+    d = diabetes.data
+    answer = Assistant(diabetes).ask("What would patients with glucose over 160 and a BMI over 35 need to change "
+                                     "to not be flagged as diabetic?")
+    assert answer.query.steps[-1].op == "counterfactual"
+    assert sorted(answer.selection_ids) == sorted(d.index[(d["Glucose"] > 160) & (d["BMI"] > 35)])
+
+
+def test_a_typo_corrected_onto_a_learned_typo_goes_on_to_the_word_it_is_of(credit):
+    grounder = Assistant(credit).parser.grounder
+    tokens = grounder.ground("applicants where the model's confidnce is below 60%").tokens
+    assert "confidence" in tokens
+
+
+def test_a_percentage_after_a_group_cut_on_confidence_is_the_confidence(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    low = bot.ask("how accurate is it when it is less than 70% sure")
+    high = bot.ask("and above 90%?")
+    proba = compas.model.predict_proba(data[compas.schema.feature_names]).max(axis=1)
+    assert sorted(low.selection_ids) == sorted(data.index[proba < 0.7])
+    assert sorted(high.selection_ids) == sorted(data.index[proba > 0.9])
+    assert high.query.steps[-1].op == "score"

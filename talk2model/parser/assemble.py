@@ -108,6 +108,8 @@ class Assembler:
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
                         lambda x: C.change_said_without_a_hypothesis(g, r, x),
                         lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),
+                        lambda x: C.argument_left_as_a_condition(g, r, x, self.schema),
+                        lambda x: C.negation_before_a_value(g, x),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),
                         lambda x: C.band_list(g, x),
@@ -242,12 +244,13 @@ class Assembler:
                 if i not in bound and k and bound.get(numbers[k - 1]) and \
                         C.same_comparison_run(g, numbers[k - 1], i):
                     bound[i] = bound[numbers[k - 1]]
-            for i in numbers:
-                if i not in bound:
-                    j = C.feature_after(spans, i, named, owned | set(self.bound_from.values()), stops, gap=4,
-                                        words=g.tokens)
-                    if j is not None:
-                        self._bind(bound, i, j, g)
+            for candidates, gap in ((named, 4), (features, 3)):   # 'at least 200 in my savings': left out
+                for i in numbers:
+                    if i not in bound:
+                        j = C.feature_after(spans, i, candidates, owned | set(self.bound_from.values()), stops,
+                                            gap=gap, words=g.tokens)
+                        if j is not None:
+                            self._bind(bound, i, j, g)
             if kinds == WHATIF_NUMBER:      # "her bmi is 48. what if she got it down to 30"
                 free = [j for j in named if j not in self.bound_from.values()]
                 for i in numbers:
@@ -255,7 +258,8 @@ class Assembler:
                         self._bind(bound, i, free[0], g)
             for i in numbers:
                 if bound.get(i) is None:
-                    bound[i] = C.implied_feature(self.workspace, g, i, person) \
+                    bound[i] = C.confidence_of_the_group(self.state, spans[i]) \
+                        or C.implied_feature(self.workspace, g, i, person) \
                         or C.feature_of_last_turn(self.state, spans[i], role[i], self.schema)
                     if bound[i] is None:
                         out.ask_number = (spans[i].number, C.features_holding(self.workspace, spans[i].number))
@@ -428,6 +432,8 @@ class Assembler:
                 if not features:       # "would it differ if he weren't black?": the attribute changed
                     self.flipped = [w for w in self.changes_said if w.feature in self.schema.sensitive]
                     features = [w.feature for w in self.flipped[:1]]
+            if not features and op == "dependence" and self.changes_said:
+                return [q.Predict()]    # "how does the prediction change if her age is increased by 20?"
             if not features:
                 out.ask_feature = op
                 return None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from talk2model.parser.grounding import Grounding, Span
+from talk2model.parser.grounding import CONFIDENCE, Grounding, Span
 from talk2model.parser.lexicon import damerau
 from talk2model.parser.lexicon import stem as stem_word
 from talk2model.parser.lexicon import threshold
@@ -42,6 +42,12 @@ def same_comparison_run(g: Grounding, a: int, b: int) -> bool:
 
 
 _ABOUT_PEOPLE = frozenset({"who", "aged"})
+_AND_THEN_A_VERB = (frozenset({"and", "but", "or"}), frozenset({"are", "is", "was", "were", "has", "have", "had"}))
+
+
+def _new_clause(words: list[str]) -> bool:
+    """'never pregnant *and are* over 30': a joiner and a verb start a clause about the people."""
+    return any(a in _AND_THEN_A_VERB[0] and b in _AND_THEN_A_VERB[1] for a, b in zip(words, words[1:]))
 
 
 def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[int],
@@ -54,13 +60,15 @@ def feature_before(spans: list[Span], i: int, candidates: list[int], stops: set[
         return None
     j = max(before, key=lambda j: spans[j].start)
     between = [k for k in stops if spans[j].end <= spans[k].start < spans[i].start]
+    said = list(words[spans[j].end:spans[i].start])
     return None if between or spans[i].start - spans[j].end > 6 or spans[i].start - spans[j].end > 1 and \
-        _ABOUT_PEOPLE.intersection(words[spans[j].end:spans[i].start]) else j
+        (_ABOUT_PEOPLE.intersection(said) or _new_clause(said)) else j
 
 
 # a verb or a relative word between a number and the feature after it starts a clause of its own
 # ('applicants under 30 has loans of 36 months': the 30 is not the loan's)
-_CLAUSE_START = frozenset({"has", "have", "had", "is", "are", "was", "were", "who", "whose", "which", "that", "with"})
+_CLAUSE_START = frozenset({"has", "have", "had", "is", "are", "was", "were", "who", "whose", "which", "that", "with",
+                           ",", ";", ".", "?", "how", "what", "why"})
 
 
 def feature_after(spans: list[Span], i: int, candidates: list[int], used: set[int], stops: set[int],
@@ -440,6 +448,11 @@ def number_whatif(schema, feature: str, role: str, span: Span) -> q.WhatIf | Non
     spec = schema.features[feature]
     action = ACTION_OF_ROLE[role]
     if spec.kind != "numeric":
+        limit = threshold(spec)
+        if action == "set" and limit is not None and span.number is not None:   # 'if I had at least 200 in savings'
+            meets = {">=": span.number >= limit[2], ">": span.number > limit[2],
+                     "<": span.number < limit[2], "<=": span.number <= limit[2]}[limit[1]]
+            return q.WhatIf(feature, "set", int(meets))
         if action == "set" and span.number in (0, 1):
             return q.WhatIf(feature, "set", span.number)
         return None
@@ -528,6 +541,16 @@ def class_of_selection(state) -> Any:
         if isinstance(c, q.Cmp) and c.feature in ("prediction", "label") and c.cmp == "==":
             return c.value
     return None
+
+
+def confidence_of_the_group(state, span: Span) -> str | None:
+    """'And above 90%?' after 'how accurate is it when it is less than 70% sure': a percentage
+    said with no column, after a group cut on the model's confidence, is that confidence (not a
+    column whose range happens to hold 90)."""
+    if span.unit != "percent" or state is None:
+        return None
+    cut = {c.feature for c in _comparisons(getattr(state, "last_where", None))}
+    return CONFIDENCE if CONFIDENCE in cut else None
 
 
 def feature_of_last_turn(state, span: Span, role: str, schema=None) -> str | None:
@@ -1135,6 +1158,42 @@ def group_of_a_fairness_check(g: Grounding, reading, role: dict, schema) -> dict
     return role
 
 
+_FEATURE_TAKERS = ("define", "dependence")
+
+
+def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> dict:
+    """'How many pregnancies on average do the patients who have diabetes have?', 'what counts as
+    a misdemeaner?': an operation that is about one column (a statistic of a column, a definition,
+    a dependence) was read with no column as its argument, while a column said with no number to
+    compare it with (or a value, for a definition) was read as a condition it cannot make. That
+    column is the operation's argument."""
+    ops = [s for s in reading.slots if s.op in _FEATURE_TAKERS
+           or s.op == "statistic" and s.args.get("statistic", ("feature",))[0] == "feature"]
+    if not ops or any(r in ("f_arg", "v_arg") for r in role.values()):
+        return role
+    if any(r in ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade") for r in role.values()):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if role.get(i) == "f_filter" and sp.features and \
+                getattr(schema.features.get(sp.features[0]), "kind", None) == "numeric":
+            role[i] = "f_arg"
+        elif role.get(i) == "v_eq" and all(s.op == "define" for s in ops):
+            role[i] = "v_arg"
+    return role
+
+
+def negation_before_a_value(g: Grounding, role: dict) -> dict:
+    """'Applicants who don't have 200 or more in savings': a value read as equal, with "not",
+    "no", "never" or "without" in the two words before it, is not that value."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "value" and role.get(i) == "v_eq" and \
+                {"not", "never", "without"}.intersection(g.tokens[max(0, sp.start - 2):sp.start]):
+            role[i] = "v_ne"
+    return role
+
+
 def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below: float = 0.7) -> dict:
     """'and men?', 'just for people borrowing for a car': a value of the workspace the reader
     was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
@@ -1477,8 +1536,9 @@ def outcome_being_explained(g: Grounding, reading, role: dict) -> dict:
 
 def goal_of_a_change(g: Grounding, reading, role: dict) -> dict:
     """'What would it take for applicants under 23 who got rejected to be approved?': in a question
-    asking what must change, a class said right after the words for a goal (cues.toml [goal]) is
-    the outcome wanted, not a condition on the rows."""
+    asking what must change, a class said right after the words for a goal (cues.toml [goal]), or
+    after them and a verb of the model ("to not be flagged as diabetic"), is the outcome wanted,
+    not a condition on the rows."""
     if "counterfactual" not in [s.op for s in reading.slots]:
         return role
     goals = _cue_phrases("goal")
@@ -1486,7 +1546,10 @@ def goal_of_a_change(g: Grounding, reading, role: dict) -> dict:
     for i, sp in enumerate(g.spans):
         if sp.kind not in ("class", "model", "truth") or role.get(i) in (None, "none"):
             continue
-        before = tuple(g.tokens[max(0, sp.start - 3):sp.start])
+        start = sp.start          # 'to not be *flagged as* diabetic': the goal words are before the verb
+        verb = next((m for m in g.spans if m.kind == "model" and 0 <= start - m.end <= 1), None)
+        start = verb.start if verb is not None and sp.kind == "class" else start
+        before = tuple(g.tokens[max(0, start - 3):start])
         if any(before[len(before) - len(p):] == p for p in goals if len(p) <= len(before)):
             role[i] = "none"
     return role

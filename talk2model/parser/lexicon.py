@@ -436,6 +436,8 @@ class Speller:
                 d = damerau(word, cand, limit)
                 if d < best_d or (d == best_d and _prefer(cand, best, word)):
                     best, best_d = cand, d
+        if best != word:            # landed on a learned typo ('confidnce' -> 'confidance'): the word it is of
+            best = self._own_slip(best)
         self._cache[word] = best
         return best
 

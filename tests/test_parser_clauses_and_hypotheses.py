@@ -171,3 +171,66 @@ def test_a_percentage_after_a_group_cut_on_confidence_is_the_confidence(compas):
     assert sorted(low.selection_ids) == sorted(data.index[proba < 0.7])
     assert sorted(high.selection_ids) == sorted(data.index[proba > 0.9])
     assert high.query.steps[-1].op == "score"
+
+
+def test_back_to_a_person_after_a_group_is_that_person(compas):
+    data = compas.data
+    person = int(data.index[(data["woman"] == 1) & (data["number_of_prior_crimes"] >= 3)][0])
+    bot = Assistant(compas)
+    bot.ask(f"can you tell me why defendant {person} is considered likely to commit another crime")
+    group = bot.ask("how many black women are there in the data?")
+    assert len(group.selection_ids) > 1
+    back = bot.ask("back to my client: what if she had 2 fewer priors?")
+    assert back.selection_ids == [person]
+    assert changes(back) == [("number_of_prior_crimes", "decrease", 2)]
+
+
+def test_a_group_said_again_is_named_afresh_unless_the_words_point_back(diabetes, compas):
+    d = diabetes.data
+    bot = Assistant(diabetes)
+    bot.ask("what's the recall for patients over 50")
+    diabetic = bot.ask("how many of them actually have diabetes?")
+    assert sorted(diabetic.selection_ids) == sorted(d.index[(d["Age"] > 50) & (d[diabetes.schema.target] == 1)])
+    again = bot.ask("what fraction of the over 50s does the model flag as diabetic")
+    assert sorted(again.selection_ids) == sorted(d.index[d["Age"] > 50])
+    c = compas.data
+    bot = Assistant(compas)
+    bot.ask("how many black women are there?")
+    older = bot.ask("how many of those women are over 40?")
+    assert sorted(older.selection_ids) == sorted(c.index[(c["black"] == 1) & (c["woman"] == 1) & (c["age"] > 40)])
+
+
+def test_a_threshold_said_to_be_below_is_never_read_above(diabetes):
+    d = diabetes.data
+    person = int(d.index[3])
+    bot = Assistant(diabetes)
+    bot.ask(f"what does the model say for patient {person}?")
+    bot.ask("and if she got her bmi down to 28?")
+    answer = bot.ask("now show me patients a bit like her: glucose over 160 and younger than 35")
+    assert sorted(answer.selection_ids) == sorted(d.index[(d["Glucose"] > 160) & (d["Age"] < 35)])
+
+
+def test_a_short_follow_up_about_something_the_data_lacks_says_so(german):
+    bot = Assistant(german)
+    bot.ask("how many applicants are single?")
+    answer = bot.ask("what about divorced applicants?")
+    assert "nothing called 'divorced'" in answer.text
+    assert answer.query is None
+
+
+def test_a_class_in_a_relative_clause_of_the_model_restricts_the_rows(diabetes, compas):
+    d = diabetes.data
+    predicted = diabetes.model.predict(d[diabetes.schema.feature_names])
+    bot = Assistant(diabetes)
+    bot.ask("how acurate is the model for patients under 25")
+    bot.ask("and between 25 and 40?")
+    why = bot.ask("for the ones in that age range that it predicts diabetic, why?")
+    in_range = (d["Age"] >= 25) & (d["Age"] <= 40)
+    assert why.query.steps[-1].op == "explain"
+    assert sorted(why.selection_ids) == sorted(d.index[in_range & (predicted == 1)])
+    c = compas.data
+    flagged = compas.model.predict(c[compas.schema.feature_names])
+    likely = [k for k, v in compas.schema.classes.items() if v.startswith("likely")][0]
+    shown = Assistant(compas).ask("show me women under 30 that the model does not flag as likely to reoffend")
+    group = (c["woman"] == 1) & (c["age"] < 30) & (flagged != int(likely))
+    assert sorted(shown.selection_ids) == sorted(c.index[group])

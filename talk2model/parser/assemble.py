@@ -116,6 +116,7 @@ class Assembler:
                         lambda x: C.time_window(g, x),
                         lambda x: C.task_named_as_context(g, x),
                         lambda x: C.outcome_being_explained(g, r, x),
+                        lambda x: C.class_in_a_relative_clause(g, x),
                         lambda x: C.goal_of_a_change(g, r, x),
                         lambda x: C.current_value_before_if(g, x),
                         lambda x: C.complement_of_the_group(g, r, x, state),
@@ -152,7 +153,7 @@ class Assembler:
         turned = C.the_last_condition_negated(g, state, self.workspace) if where is None else None
         if turned is not None:                # "and how many aren't?" after "how many of those are black?"
             steps, where = [], turned
-        back = C.group_gone_back_to(g, where, state)
+        back = C.group_gone_back_to(g, where, state) or C.person_gone_back_to(g, where, state)
         if back is not None:                  # "going back to the renters": the group as first named
             steps, where = [], back
         if placed is not None and where is None:
@@ -162,7 +163,8 @@ class Assembler:
         if not steps and C.person_spoken_of(g, state, where):
             steps.append(q.PreviousFilter())  # "what if her glucose were 150?" after a turn about all
         if where is not None and steps and isinstance(steps[-1], q.PreviousFilter):
-            replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace, ops or [])
+            replaced = C.narrowing_or_replacing(getattr(state, "last_where", None), where, self.workspace, ops or [],
+                                                pointed=any(role[i] == "r_prev" for i in role))
             if replaced is not None:          # "and for men?" after women: not an empty "and"
                 steps.pop()
                 where = replaced

@@ -708,15 +708,26 @@ def conv_layers(workspace) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- follow-ups
-def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, ops=()) -> q.Expr | None:
+def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, ops=(),
+                           pointed: bool = False) -> q.Expr | None:
     """'And for men?' after women, 'ok, now applicant 1' after applicant 4: a condition that no
     row of the group could meet with the group's own condition on that column takes that
     condition's place (the rest of the group is kept, except a condition on what the turn
-    measures: '% of women flagged' after 'men it flags'). None when the new conditions only narrow."""
+    measures: '% of women flagged' after 'men it flags'). A group that says again one of the
+    group's conditions drops the group's conditions on the model's output or the truth ('what
+    fraction of the over 50s ...' after 'how many of them have diabetes?'), unless the words point
+    back at the group ("those women"). None when the new conditions only narrow."""
     if last_where is None:
         return None
     old = list(q.conjuncts(last_where))
     new = list(q.conjuncts(where))
+    if len(old) > 1 and any(n in old for n in new) and not only_ids(where) and not pointed:
+        # 'the over 50s' said again after 'how many of them have diabetes?': the group as named,
+        # without the model's output or the truth it was narrowed by ('the married ones' keeps 'men')
+        named = {c.feature for c in _comparisons(where)}
+        kept = [c for c in old if not (isinstance(c, q.Cmp) and (c.feature in _OUTCOME_COLUMNS or c.feature in named))
+                and not any(_exclusive(c, n, workspace) for n in new)]
+        return q.And(tuple(kept + new)) if kept else where
     swaps = {k: [n for n in new if _exclusive(c, n, workspace)] for k, c in enumerate(old)}
     if not any(swaps.values()):
         return None
@@ -956,14 +967,15 @@ _NAME_NO_COLUMN = ("describe_model", "describe_data", "capabilities", "define", 
 def unknown_in_place_of_a_feature(reading, g: Grounding, unknown: list[str]):
     """'What about their income?', 'what does her cholesterol say?', 'is his religion a factor?'
     in a talk about data with no such column: the question points back at the person or group (a
-    reference) and names nothing else of this workspace (no column, value, class, number or
+    reference), or is short ("and the divorced ones?"), and names nothing else of this workspace (no column, value, class, number or
     metric) but leans on a word the workspace lacks (`unknown`, found by the caller) where a
     column would stand (after "her", "their", "about" ...). The reader, led by the conversation,
     may read the last operation again or "not for us"; the honest answer says the data lacks it.
     A reading of an operation that names no column keeps its reading."""
     if not unknown or not reading.slots or reading.slots[0].op in ("unknown", "end") + _NAME_NO_COLUMN:
         return reading
-    if not g.of_kind("reference") or any(s.kind in _OWN_CONTENT_KINDS for s in g.spans):
+    short = sum(t.isalpha() for t in g.tokens) <= 6      # "and the divorced ones?", "what about hispanic defendants?"
+    if not (g.of_kind("reference") or short) or any(s.kind in _OWN_CONTENT_KINDS for s in g.spans):
         return reading
     before = set(_cue_words("unknown_place", "before"))
     if not any(i and t in unknown and g.tokens[i - 1] in before for i, t in enumerate(g.tokens)):
@@ -1185,12 +1197,19 @@ def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> d
 
 def negation_before_a_value(g: Grounding, role: dict) -> dict:
     """'Applicants who don't have 200 or more in savings': a value read as equal, with "not",
-    "no", "never" or "without" in the two words before it, is not that value."""
+    "never" or "without" in the two words before it, is not that value; 'women the model does not
+    flag as likely to reoffend': a class read as the model's, with "not" or "never" in the three
+    words before it and no other span between, is the model's other class."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         if sp.kind == "value" and role.get(i) == "v_eq" and \
                 {"not", "never", "without"}.intersection(g.tokens[max(0, sp.start - 2):sp.start]):
             role[i] = "v_ne"
+        elif sp.kind == "class" and role.get(i) == "c_pred":
+            at = max(0, sp.start - 3)
+            negated = [k for k in range(at, sp.start) if g.tokens[k] in ("not", "never")]
+            if negated and not any(negated[-1] < o.start < sp.start for o in g.spans if o.kind != "model"):
+                role[i] = "c_pred_not"
     return role
 
 
@@ -1317,12 +1336,18 @@ def band_list(g: Grounding, role: dict) -> dict:
 def said_bounds(g: Grounding, role: dict) -> dict:
     """'Defendants 21 or younger', 'at least 5 priors': a threshold whose words say it includes
     its number (cues.toml [comparisons] before_ge/le, after_ge/le) is `>=` or `<=`, whatever
-    comparison the reader put on it; 'applicants 50 and older' is never a row id."""
+    comparison the reader put on it; 'applicants 50 and older' is never a row id; a threshold whose
+    words say above or below ('younger than 35') is never read the other way round."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         if sp.kind == "number" and sp.hint in ("ge", "le") and role.get(i) in _FILTER_CMP_ROLES + ("n_id",):
             role[i] = "n_" + sp.hint
+        elif sp.kind == "number" and role.get(i) in _OTHER_WAY.get(sp.hint, ()):
+            role[i] = "n_" + sp.hint      # 'younger than 35' is never "over 35", however unsure the reader
     return role
+
+
+_OTHER_WAY = {"gt": ("n_lt", "n_le"), "lt": ("n_gt", "n_ge")}
 
 
 def compared_with_last(g: Grounding, ops: list, state) -> list:
@@ -1338,6 +1363,19 @@ def compared_with_last(g: Grounding, ops: list, state) -> list:
     if not last or last[-1].feature == ops[0].feature or any(sp.kind == "feature" for sp in subject):
         return ops
     return [last[-1], ops[0]]
+
+
+def person_gone_back_to(g: Grounding, where: q.Expr | None, state) -> q.Expr | None:
+    """'Back to my client: what if she had 2 fewer priors?' after turns about a group: words that
+    return (cues.toml [back]) with a word that can only mean one person ([one_person]), and no rows
+    of its own, are the last person the talk was about."""
+    if where is not None or not says_back(g) or len(getattr(state, "current_ids", None) or ()) == 1:
+        return None
+    one = set(_cue_phrases("one_person"))
+    if not any(sp.kind == "reference" and tuple(g.tokens[sp.start:sp.end]) in one for sp in g.spans):
+        return None
+    return next((w for w in reversed(getattr(state, "past_wheres", ()) or ()) if only_ids(w) and len(ids_in(w)) == 1),
+                None)
 
 
 def group_gone_back_to(g: Grounding, where: q.Expr | None, state) -> q.Expr | None:
@@ -1531,6 +1569,29 @@ def outcome_being_explained(g: Grounding, reading, role: dict) -> dict:
     role = dict(role)
     for i in classes:
         role[i] = "none"
+    return role
+
+
+_RELATIVE = frozenset({"that", "who", "which", "whom"})
+
+
+def class_in_a_relative_clause(g: Grounding, role: dict) -> dict:
+    """'For the ones in that age range *that it predicts diabetic*, why?': a class the reader left
+    without a role, said in a relative clause whose verb is the model's, restricts the rows to
+    that prediction ("that it doesn't flag": to the other)."""
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "class" or role.get(i) not in (None, "none"):
+            continue
+        verb = next((m for m in g.spans if m.kind == "model" and 0 <= sp.start - m.end <= 1), None)
+        if verb is None:
+            continue
+        at = max(0, verb.start - 5)                                 # 'that it does not flag'
+        rel = [k for k in range(at, verb.start) if g.tokens[k] in _RELATIVE and not (k and g.tokens[k - 1] == "so")]
+        # the clause's subject is the model ("it", "the model", "you"): no row or person is named in it
+        if rel and not any(rel[-1] < o.start < sp.start for o in g.spans if o.kind not in ("model", "reference")):
+            negated = {"not", "never"}.intersection(g.tokens[max(0, verb.start - 3):sp.start])
+            role[i] = "c_pred_not" if negated else "c_pred"
     return role
 
 

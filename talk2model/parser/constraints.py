@@ -967,14 +967,14 @@ _NAME_NO_COLUMN = ("describe_model", "describe_data", "capabilities", "define", 
 def unknown_in_place_of_a_feature(reading, g: Grounding, unknown: list[str]):
     """'What about their income?', 'what does her cholesterol say?', 'is his religion a factor?'
     in a talk about data with no such column: the question points back at the person or group (a
-    reference), or is short ("and the divorced ones?"), and names nothing else of this workspace (no column, value, class, number or
-    metric) but leans on a word the workspace lacks (`unknown`, found by the caller) where a
+    reference), or is short ("what about divorced applicants?"), and names nothing else of this
+    workspace (no column, value, class, number or metric) but leans on a word the workspace lacks (`unknown`, found by the caller) where a
     column would stand (after "her", "their", "about" ...). The reader, led by the conversation,
     may read the last operation again or "not for us"; the honest answer says the data lacks it.
     A reading of an operation that names no column keeps its reading."""
     if not unknown or not reading.slots or reading.slots[0].op in ("unknown", "end") + _NAME_NO_COLUMN:
         return reading
-    short = sum(t.isalpha() for t in g.tokens) <= 6      # "and the divorced ones?", "what about hispanic defendants?"
+    short = sum(t.isalpha() for t in g.tokens) <= 6      # "what about hispanic defendants?"
     if not (g.of_kind("reference") or short) or any(s.kind in _OWN_CONTENT_KINDS for s in g.spans):
         return reading
     before = set(_cue_words("unknown_place", "before"))
@@ -1183,7 +1183,7 @@ def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> d
            or s.op == "statistic" and s.args.get("statistic", ("feature",))[0] == "feature"]
     if not ops or any(r in ("f_arg", "v_arg") for r in role.values()):
         return role
-    if any(r in ("n_gt", "n_ge", "n_lt", "n_le", "n_eq", "n_ne", "n_decade") for r in role.values()):
+    if any(r in _FILTER_CMP_ROLES + ("n_ne", "n_decade") for r in role.values()):
         return role
     role = dict(role)
     for i, sp in enumerate(g.spans):
@@ -1195,6 +1195,9 @@ def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> d
     return role
 
 
+_NOT = frozenset({"not", "never"})
+
+
 def negation_before_a_value(g: Grounding, role: dict) -> dict:
     """'Applicants who don't have 200 or more in savings': a value read as equal, with "not",
     "never" or "without" in the two words before it, is not that value; 'women the model does not
@@ -1203,11 +1206,11 @@ def negation_before_a_value(g: Grounding, role: dict) -> dict:
     role = dict(role)
     for i, sp in enumerate(g.spans):
         if sp.kind == "value" and role.get(i) == "v_eq" and \
-                {"not", "never", "without"}.intersection(g.tokens[max(0, sp.start - 2):sp.start]):
+                (_NOT | {"without"}).intersection(g.tokens[max(0, sp.start - 2):sp.start]):
             role[i] = "v_ne"
         elif sp.kind == "class" and role.get(i) == "c_pred":
             at = max(0, sp.start - 3)
-            negated = [k for k in range(at, sp.start) if g.tokens[k] in ("not", "never")]
+            negated = [k for k in range(at, sp.start) if g.tokens[k] in _NOT]
             if negated and not any(negated[-1] < o.start < sp.start for o in g.spans if o.kind != "model"):
                 role[i] = "c_pred_not"
     return role
@@ -1575,6 +1578,11 @@ def outcome_being_explained(g: Grounding, reading, role: dict) -> dict:
 _RELATIVE = frozenset({"that", "who", "which", "whom"})
 
 
+def _model_verb_before(g: Grounding, sp: Span) -> Span | None:
+    """The model's verb said right before a span ('flagged as *diabetic*', 'predicts *diabetic*')."""
+    return next((m for m in g.spans if m.kind == "model" and 0 <= sp.start - m.end <= 1), None)
+
+
 def class_in_a_relative_clause(g: Grounding, role: dict) -> dict:
     """'For the ones in that age range *that it predicts diabetic*, why?': a class the reader left
     without a role, said in a relative clause whose verb is the model's, restricts the rows to
@@ -1583,14 +1591,14 @@ def class_in_a_relative_clause(g: Grounding, role: dict) -> dict:
     for i, sp in enumerate(g.spans):
         if sp.kind != "class" or role.get(i) not in (None, "none"):
             continue
-        verb = next((m for m in g.spans if m.kind == "model" and 0 <= sp.start - m.end <= 1), None)
+        verb = _model_verb_before(g, sp)
         if verb is None:
             continue
         at = max(0, verb.start - 5)                                 # 'that it does not flag'
         rel = [k for k in range(at, verb.start) if g.tokens[k] in _RELATIVE and not (k and g.tokens[k - 1] == "so")]
         # the clause's subject is the model ("it", "the model", "you"): no row or person is named in it
         if rel and not any(rel[-1] < o.start < sp.start for o in g.spans if o.kind not in ("model", "reference")):
-            negated = {"not", "never"}.intersection(g.tokens[max(0, verb.start - 3):sp.start])
+            negated = _NOT.intersection(g.tokens[max(0, verb.start - 3):sp.start])
             role[i] = "c_pred_not" if negated else "c_pred"
     return role
 
@@ -1608,7 +1616,7 @@ def goal_of_a_change(g: Grounding, reading, role: dict) -> dict:
         if sp.kind not in ("class", "model", "truth") or role.get(i) in (None, "none"):
             continue
         start = sp.start          # 'to not be *flagged as* diabetic': the goal words are before the verb
-        verb = next((m for m in g.spans if m.kind == "model" and 0 <= start - m.end <= 1), None)
+        verb = _model_verb_before(g, sp)
         start = verb.start if verb is not None and sp.kind == "class" else start
         before = tuple(g.tokens[max(0, start - 3):start])
         if any(before[len(before) - len(p):] == p for p in goals if len(p) <= len(before)):
@@ -1792,9 +1800,10 @@ def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
 def asks_about_the_scenario(g: Grounding, ops: list | None, state) -> bool:
     """'How sure is the model about that?', 'why then?', 'how confident?' right after a what-if:
     the answer just given, under its changes (cues.toml [scenario]; a probability asked with
-    nothing else said is about that answer too, not when the turn names rows of its own). Not when the turn asks about the person as they are ('as things stand', 'originally':
+    nothing else said is about that answer too, not when the turn names rows of its own). Not
+    when the turn asks about the person as they are ('as things stand', 'originally':
     [as_is])."""
-    if not getattr(state, "last_whatifs", None) or _says(g, "as_is"):
+    if not getattr(state, "last_whatifs", None) or says_as_is(g):
         return False
     if _says(g, "scenario"):
         return True

@@ -226,7 +226,9 @@ def faithfulness_table(rows: list[dict]) -> pd.DataFrame:
         "sanity check": [("passes" if r["passes_sanity"] is True else "fails" if r["passes_sanity"] is False
                           else "not run") if not isinstance(r["passes_sanity"], float)
                          else f"passes on {pct(r['passes_sanity'])}" for r in rows],
-        "ms": [round(1000 * r["seconds"], 1) for r in rows] if all("seconds" in r for r in rows) else None,
+        # whole milliseconds, as the sentences write a time: a timing is measured anew on each run,
+        # and a tenth of a millisecond is noise
+        "ms": [round(1000 * r["seconds"]) for r in rows] if all("seconds" in r for r in rows) else None,
     }).dropna(axis=1, how="all")
 
 

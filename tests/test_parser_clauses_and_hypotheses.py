@@ -4,7 +4,8 @@ selects: a verb between a number and the feature after it starts a new clause ("
 ("and used car?"); in a fairness check, a value of a column that is not protected is the group
 ("fair across age for the felons?"); "not zero" after a group cut at zero is the same column;
 "current" asks about the person as they are; "in total" about "that" keeps the group; a misspelt
-decade ("twentys") is a decade; "unknown" is not answered when nothing unknown was said."""
+decade ("twentys") is a decade; "unknown" is not answered when nothing unknown was said; an amount
+of change said of a yes/no column is said back to the person, never dropped."""
 
 from __future__ import annotations
 
@@ -134,6 +135,16 @@ def test_an_amount_for_a_threshold_flag_sets_it_by_its_threshold(german):
     assert more.selection_ids == [person] and changes(more) == [(flag, "set", 1)]
     less = Assistant(german).ask(f"what if applicant {person} had 100 in savings?")
     assert changes(less) == [(flag, "set", 0)]
+
+
+def test_an_amount_of_change_on_a_yes_no_column_is_said_not_dropped(german):
+    flag = "SavingsAccountBalanceGreaterOrEqualThan200"
+    assert set(german.data[flag].unique()) <= {0, 1}          # a yes/no column: no amount moves it
+    person = int(german.data.index[german.data[flag] == 0][0])
+    answer = Assistant(german).ask(f"what if applicant {person} had 300 more in savings?")
+    # no answer that quietly leaves the change out: the person is told what could not be used
+    assert answer.query is None
+    assert "300" in answer.text and "savings" in answer.text and "yes or no" in answer.text
 
 
 def test_a_negation_before_a_value_and_a_clause_before_a_number(german, diabetes):

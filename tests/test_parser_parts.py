@@ -39,6 +39,18 @@ def test_grounding_types(credit):
     assert got == [("entity", "applicant"), ("number", "12"), ("class", "denied")]
 
 
+def test_a_slip_of_two_words_is_the_one_that_makes_a_phrase_of_the_workspace():
+    ws = load_workspace("diabetes")
+    # the oracle: the schema's own phrase for the glucose column, and a learned vocabulary in which
+    # 'suger' is one slip from both 'sugar' and 'super' (both learned words)
+    assert "blood sugar" in ws.schema.features["Glucose"].synonyms
+    g = Grounder(ws, frozenset({"suger", "super", "sugar"})).ground("what if her blood suger went down by 30?")
+    assert [(s.text, s.features) for s in g.spans if s.kind == "feature"] == [("blood sugar", ("Glucose",))]
+    # no phrase to complete: the word is left as it was said
+    alone = Grounder(ws, frozenset({"suger", "super", "sugar"})).ground("is suger in the data?")
+    assert "suger" in alone.tokens
+
+
 def test_negative_id_stays_negative(credit):
     g = Grounder(credit).ground("show applicant -5")
     assert [s.number for s in g.spans if s.kind == "number"] == [-5]

@@ -107,6 +107,7 @@ class Assembler:
         ws = self.workspace
         for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
                         lambda x: C.change_said_without_a_hypothesis(g, r, x),
+                        lambda x: C.change_added_with_a_carry_word(g, r, x, state),
                         lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),
                         lambda x: C.argument_left_as_a_condition(g, r, x, self.schema),
                         lambda x: C.negation_before_a_value(g, x),
@@ -127,7 +128,8 @@ class Assembler:
                         lambda x: C.numbers_only_ids(g, x, ws),
                         lambda x: C.named_rows(g, x, ws),
                         lambda x: C.another_value_of_the_change(g, x, state, self.schema),
-                        lambda x: C.earlier_person(g, x, state),
+                        lambda x: C.earlier_person(g, x, state, r),
+                        lambda x: C.row_after_a_change(g, r, x, state, self.schema, ws),
                         lambda x: C.the_person_by_number(g, x, state)):
             role = rewrite(role)
         return role
@@ -153,7 +155,8 @@ class Assembler:
         turned = C.the_last_condition_negated(g, state, self.workspace) if where is None else None
         if turned is not None:                # "and how many aren't?" after "how many of those are black?"
             steps, where = [], turned
-        back = C.group_gone_back_to(g, where, state) or C.person_gone_back_to(g, where, state)
+        back = C.group_gone_back_to(g, where, state) or (   # 'back to the first guy': the one by place
+            C.person_gone_back_to(g, where, state) if placed is None else None)
         if back is not None:                  # "going back to the renters": the group as first named
             steps, where = [], back
         if placed is not None and where is None:
@@ -333,6 +336,8 @@ class Assembler:
                 change = C.number_whatif(self.schema, bound[i], rl, span)
                 if change is not None:
                     found.append((span.start, change))
+                else:                    # said, so never dropped: 'if I had 200 more in savings' on a flag
+                    out.problems.append(C.unmade_change(self.schema.features[bound[i]], span))
             elif rl in ("v_whatif", "v_whatif_ne"):
                 feature, value = C.pick_value(self.schema, g, i)
                 flips = rl == "v_whatif_ne" or (_negated(g, span, 3) and feature in self.schema.features

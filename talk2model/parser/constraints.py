@@ -459,6 +459,12 @@ def number_whatif(schema, feature: str, role: str, span: Span) -> q.WhatIf | Non
     return q.WhatIf(feature, action, _typed(spec, convert(spec, span)))
 
 
+def unmade_change(spec, span: Span) -> str:
+    """What a number said as a change of a column that is not a number asks the person to say."""
+    kind = "says yes or no" if spec.kind == "flag" else "holds categories"
+    return f"'{span.text}' seems to change {spec.label} by an amount, but that column {kind}: say what it should become"
+
+
 # ---------------------------------------------------------------------------- operations
 def share_arguments(args: list[str], takers: list[int], k: int) -> list[str]:
     """Feature arguments, in the order said, to the operations that take one: each its own, the
@@ -1023,6 +1029,22 @@ def group_only_follow_up(reading, state, g: Grounding | None = None):
     return reading
 
 
+def count_said_as_an_average(reading, g: Grounding, schema):
+    """'How many pregnancies on average do the diabetic ones have?': a count of one question,
+    said with a word of an average (cues.toml [average]) about a numeric column the reader read
+    as an argument, is that column's statistics; a count takes no column, so it would be lost."""
+    if [s.op for s in reading.slots if s.op != "end"] != ["count"] or not _says(g, "average"):
+        return reading
+    numeric = [sp.features[0] for sp, r in zip(g.spans, reading.roles) if r is not None and r[0] == "f_arg"
+               and sp.features and sp.features[0] in schema.features
+               and schema.features[sp.features[0]].kind == "numeric"]
+    if len(numeric) != 1:
+        return reading
+    slot = reading.slots[0]
+    slot.op, slot.args = "statistic", {}
+    return reading
+
+
 def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     """'Would applicant 5 be approved if she earned more?' on data with no income: an "if" clause
     that says a change (cues.toml [change_clause]) but names nothing of this workspace, in a query
@@ -1147,6 +1169,24 @@ def change_said_without_a_hypothesis(g: Grounding, reading, role: dict, below: f
             continue
         second = max((r for r in dist if r != "v_whatif"), key=dist.get, default=None)
         if second is not None and second.startswith("v_"):
+            role[i] = second
+    return role
+
+
+def change_added_with_a_carry_word(g: Grounding, reading, role: dict, state, below: float = 0.7) -> dict:
+    """'What if they had a guarantor?' then 'and a co-applicant as well?': right after a turn
+    with what-ifs, a value the reader was unsure (below 0.7) to read as a condition, in a
+    question that says a carry word (cues.toml [carry]), is one more change when the reader's
+    next role for it is a change."""
+    if not getattr(state, "last_whatifs", None) or not _says(g, "carry"):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        dist = reading.role_probs[i] if i < len(reading.role_probs) else None
+        if sp.kind != "value" or not dist or role.get(i) not in ("v_eq", "v_ne") or dist[role[i]] >= below:
+            continue
+        second = max((r for r in dist if r != role[i]), key=dist.get, default=None)
+        if second in ("v_whatif", "v_whatif_ne"):
             role[i] = second
     return role
 
@@ -1439,6 +1479,12 @@ def says_as_is(g: Grounding) -> bool:
     return _says(g, "as_is")
 
 
+def says_fairness(g: Grounding) -> bool:
+    """'Is the model biased against foreigners?': the words ask whether the model is fair
+    (cues.toml [fairness])."""
+    return _says(g, "fairness")
+
+
 def says_also(g: Grounding) -> bool:
     """'What if I also shortened the term?': the words keep the last what-ifs (cues.toml [carry])."""
     return _says(g, "carry")
@@ -1527,18 +1573,49 @@ def _only_a_number_for_the_change(g: Grounding, state, schema) -> int | None:
     return said[0] if ok else None
 
 
-def earlier_person(g: Grounding, role: dict, state) -> dict:
-    """'Back to 512 - ...': a whole number the reader gave no role that is a row the conversation
-    already talked about names that row again."""
+_AMOUNT_ROLES = ("n_set", "n_inc", "n_dec")
+
+
+def _unsure_amount(g: Grounding, reading, role: dict, i: int, below: float) -> bool:
+    """The reader read span i as a what-if amount, unsure (below `below`), in a question that names
+    no column the amount could be of."""
+    dist = reading.role_probs[i] if reading is not None and i < len(reading.role_probs) else None
+    return (role.get(i) in _AMOUNT_ROLES and bool(dist) and dist[role[i]] < below
+            and not any(sp.kind == "feature" for sp in g.spans))
+
+
+def earlier_person(g: Grounding, role: dict, state, reading=None) -> dict:
+    """'Back to 512 - ...', 'if 103 owned their home instead, would it flip?': a whole number that
+    is a row the conversation already talked about names that row again, when the reader gave it
+    no role or was unsure (below 0.5) it is an amount, with no column said it could be of."""
     earlier = {c.value for w in getattr(state, "past_wheres", ()) or () for c in _comparisons(w)
                if c.feature == "id" and c.cmp == "=="}
     if not earlier:
         return role
     role = dict(role)
     for i, sp in enumerate(g.spans):
-        if sp.kind == "number" and role.get(i) in (None, "none") and _whole(sp) in earlier and not sp.unit:
+        if sp.kind == "number" and _whole(sp) in earlier and not sp.unit and (
+                role.get(i) in (None, "none") or _unsure_amount(g, reading, role, i, 0.5)):
             role[i] = "n_id"
     return role
+
+
+def row_after_a_change(g: Grounding, reading, role: dict, state, schema, workspace) -> dict:
+    """'What if applicant 10 were 30?', 'and 45?', then 'and 500?': a follow-up that says only a
+    whole number, after a change of a numeric column of one row, that the column cannot hold and
+    that is a row of the data, names that row when the reader was unsure (below 0.6) it is an
+    amount of some other column."""
+    current = getattr(state, "current_ids", None) or []
+    changes = getattr(state, "last_whatifs", ()) or ()
+    said = [i for i, sp in enumerate(g.spans) if sp.kind != "reference"]
+    if len(current) != 1 or not changes or len(said) != 1 or g.spans[said[0]].kind != "number":
+        return role
+    i, spec = said[0], schema.features.get(changes[-1].feature)
+    n = _whole(g.spans[i])
+    if spec is None or spec.kind != "numeric" or n is None or _in_range(spec, n) or g.spans[i].unit \
+            or n not in workspace.data.index or not _unsure_amount(g, reading, role, i, 0.6):
+        return role
+    return {**role, i: "n_id"}
 
 
 def task_named_as_context(g: Grounding, role: dict) -> dict:

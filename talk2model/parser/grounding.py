@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from talk2model.parser.lexicon import Lexicon, Meaning, Speller, Splitter
+from talk2model.parser.lexicon import Lexicon, Meaning, Speller, Splitter, damerau, english_words
 from talk2model.parser.normalize import number_value, tokenize
 from talk2model.paths import resource_dir
 
@@ -131,6 +131,8 @@ class Grounder:
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8},
                               own=self.lexicon.words | metric_words)    # 'presicion', learned, is precision
         self.splitter = Splitter(self.lexicon.words)
+        # neighbouring words of the workspace's phrases ('blood sugar'): a slip beside its neighbour
+        self.pairs = {pair for phrase in self.lexicon.phrases for pair in zip(phrase, phrase[1:])}
         self.references = _phrases(spec["references"])
         self.ref_len = max(len(k) for k in self.references)
         self.units = {tuple(tokenize(w)): unit for unit, words in spec["units"].items() for w in words}
@@ -158,7 +160,25 @@ class Grounder:
     def words(self, question: str) -> list[str]:
         raw = [p for t in tokenize(question) for p in self._split(t)]
         # a misspelt column name written as one word is corrected, then split ("loandurattion")
-        return [p for t in raw for p in self._split(self.speller.correct(t))]
+        return self._completing_a_phrase(raw, [p for t in raw for p in self._split(self.speller.correct(t))])
+
+    def _completing_a_phrase(self, raw: list[str], words: list[str]) -> list[str]:
+        """A slip left as it was (it is one slip from several words: 'suger' from 'sugar' and
+        'super') is the workspace's word that makes a phrase of the workspace with its neighbour
+        ('blood suger' -> 'blood sugar')."""
+        if len(words) != len(raw):          # a word was split: positions no longer match
+            return words
+        out = list(words)
+        for i, (said, word) in enumerate(zip(raw, words)):
+            if word != said or not said.isalpha() or len(said) < 4 or said in english_words() \
+                    or said in self.lexicon.words:
+                continue
+            near = {w for w in self.lexicon.words if abs(len(w) - len(said)) <= 1 and damerau(said, w, 1) <= 1}
+            fits = {w for w in near if (i > 0 and (out[i - 1], w) in self.pairs)
+                    or (i + 1 < len(out) and (w, out[i + 1]) in self.pairs)}
+            if len(fits) == 1:
+                out[i] = fits.pop()
+        return out
 
     def _split(self, token: str) -> list[str]:
         m = re.fullmatch(r"([a-z]+?)(\d+)", token)

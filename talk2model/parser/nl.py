@@ -76,6 +76,7 @@ class NaturalLanguageParser:
         else:
             reading = C.unknown_in_place_of_a_feature(reading, g, unknown)
         reading = C.group_only_follow_up(reading, state, g)
+        reading = C.count_said_as_an_average(reading, g, self.schema)
         built = self.assembler.build(g, reading, state)
         if "outside" in built.problems:
             return self._examples(OUT_OF_SCOPE)
@@ -144,7 +145,7 @@ class NaturalLanguageParser:
 
         asked = [op for op, p in (reading.slots[0].alternatives if reading.slots else [])
                  if op not in ("end", "outside", "unknown") and p >= 0.1]
-        if asked[:1] == ["bias"]:
+        if asked[:1] == ["bias"] or C.says_fairness(g):
             return self._ask_feature("bias", g, [])
         unknown = self._unknown_words(g)
         clause = C.change_clause_naming_nothing(g)

@@ -164,7 +164,14 @@ def test_a_sql_table_in_partitions_answers_as_its_csv_twin(client, adult, tmp_pa
     assert csv.source == "1 CSV file"
     assert results["sql"][0].source == "SQL table decisions" and results["query"][0].source == "a SQL query"
     for sql, sql_rows in (results["sql"], results["query"]):
-        pd.testing.assert_frame_equal(sql_rows, csv_rows, check_exact=True)
+        # the same rows and decisions exactly; attributions to the last bits a different split into
+        # partitions leaves (4 of the values differed, by at most 3.5e-18, in a run of this test)
+        shap_cols = [c for c in csv_rows.columns if c.startswith("attribution_")]
+        assert shap_cols
+        pd.testing.assert_frame_equal(sql_rows.drop(columns=shap_cols), csv_rows.drop(columns=shap_cols),
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(sql_rows[shap_cols], csv_rows[shap_cols], check_exact=False,
+                                      rtol=0, atol=1e-12)
         assert list(sql_rows.index) == list(data["id"])
         for key in csv.fairness:
             pd.testing.assert_frame_equal(sql.fairness[key].groups, csv.fairness[key].groups, check_exact=True)

@@ -1155,6 +1155,11 @@ def numbers_only_ids(g: Grounding, role: dict, workspace) -> dict:
     return role
 
 
+def _runner_up(dist: dict[str, float], role: str) -> str | None:
+    """The role the reader put next after `role`."""
+    return max((r for r in dist if r != role), key=dist.get, default=None)
+
+
 def change_said_without_a_hypothesis(g: Grounding, reading, role: dict, below: float = 0.5) -> dict:
     """'How many loans are for a new car?' then 'and used car?': a value the reader was unsure
     (below 0.5) to read as a what-if change, in a question with no word of a hypothesis ("if",
@@ -1167,7 +1172,7 @@ def change_said_without_a_hypothesis(g: Grounding, reading, role: dict, below: f
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
         if sp.kind != "value" or not dist or role.get(i) != "v_whatif" or dist["v_whatif"] >= below:
             continue
-        second = max((r for r in dist if r != "v_whatif"), key=dist.get, default=None)
+        second = _runner_up(dist, "v_whatif")
         if second is not None and second.startswith("v_"):
             role[i] = second
     return role
@@ -1185,7 +1190,7 @@ def change_added_with_a_carry_word(g: Grounding, reading, role: dict, state, bel
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
         if sp.kind != "value" or not dist or role.get(i) not in ("v_eq", "v_ne") or dist[role[i]] >= below:
             continue
-        second = max((r for r in dist if r != role[i]), key=dist.get, default=None)
+        second = _runner_up(dist, role[i])
         if second in ("v_whatif", "v_whatif_ne"):
             role[i] = second
     return role
@@ -1266,7 +1271,7 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
         if sp.kind not in ("value", "feature") or not dist or role.get(i) != "none" or dist["none"] >= below:
             continue
-        second = max((r for r in dist if r != "none"), key=dist.get, default=None)
+        second = _runner_up(dist, "none")
         flag = sp.kind == "feature" and schema is not None and bool(sp.features) and \
             getattr(schema.features.get(sp.features[0]), "kind", None) == "flag"    # "who never missed one"
         if second is not None and (second.startswith("v_") or (second == "f_filter" and flag)):
@@ -1557,20 +1562,29 @@ def new_value_for_the_person(g: Grounding, role: dict, state, schema) -> bool:
     return i is not None and role.get(i) == "n_set"
 
 
-def _only_a_number_for_the_change(g: Grounding, state, schema) -> int | None:
-    """The one number span of a turn that says nothing else, when the last turn changed a numeric
-    column of one row and the column's range holds the number."""
+def _lone_number_after_a_change(g: Grounding, state, schema, action: str | None = "set"):
+    """(span index, changed column's spec) of the one number span of a turn that says nothing
+    else, when the last turn changed a numeric column of one row (by `action`, if given)."""
     current = getattr(state, "current_ids", None) or []
     changes = getattr(state, "last_whatifs", ()) or ()
-    if len(current) != 1 or not changes or changes[-1].action != "set":
+    if len(current) != 1 or not changes or (action is not None and changes[-1].action != action):
         return None
     spec = schema.features.get(changes[-1].feature)
     said = [i for i, sp in enumerate(g.spans) if sp.kind != "reference"]
     if spec is None or spec.kind != "numeric" or len(said) != 1 or g.spans[said[0]].kind != "number":
         return None
-    span = g.spans[said[0]]
-    ok = not span.unit and span.number is not None and _in_range(spec, span.number)
-    return said[0] if ok else None
+    return said[0], spec
+
+
+def _only_a_number_for_the_change(g: Grounding, state, schema) -> int | None:
+    """The one number span of a turn that says nothing else, when the last turn changed a numeric
+    column of one row and the column's range holds the number."""
+    found = _lone_number_after_a_change(g, state, schema)
+    if found is None:
+        return None
+    span = g.spans[found[0]]
+    ok = not span.unit and span.number is not None and _in_range(found[1], span.number)
+    return found[0] if ok else None
 
 
 _AMOUNT_ROLES = ("n_set", "n_inc", "n_dec")
@@ -1605,15 +1619,13 @@ def row_after_a_change(g: Grounding, reading, role: dict, state, schema, workspa
     whole number, after a change of a numeric column of one row, that the column cannot hold and
     that is a row of the data, names that row when the reader was unsure (below 0.6) it is an
     amount of some other column."""
-    current = getattr(state, "current_ids", None) or []
-    changes = getattr(state, "last_whatifs", ()) or ()
-    said = [i for i, sp in enumerate(g.spans) if sp.kind != "reference"]
-    if len(current) != 1 or not changes or len(said) != 1 or g.spans[said[0]].kind != "number":
+    found = _lone_number_after_a_change(g, state, schema, action=None)
+    if found is None:
         return role
-    i, spec = said[0], schema.features.get(changes[-1].feature)
+    i, spec = found
     n = _whole(g.spans[i])
-    if spec is None or spec.kind != "numeric" or n is None or _in_range(spec, n) or g.spans[i].unit \
-            or n not in workspace.data.index or not _unsure_amount(g, reading, role, i, 0.6):
+    if n is None or _in_range(spec, n) or g.spans[i].unit or n not in workspace.data.index \
+            or not _unsure_amount(g, reading, role, i, 0.6):
         return role
     return {**role, i: "n_id"}
 

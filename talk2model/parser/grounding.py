@@ -173,7 +173,8 @@ class Grounder:
             if word != said or not said.isalpha() or len(said) < 4 or said in english_words() \
                     or said in self.lexicon.words:
                 continue
-            near = {w for w in self.lexicon.words if abs(len(w) - len(said)) <= 1 and damerau(said, w, 1) <= 1}
+            near = {w for n in (len(said) - 1, len(said), len(said) + 1) for w in self.speller.by_len.get(n, ())
+                    if w in self.lexicon.words and damerau(said, w, 1) <= 1}
             fits = {w for w in near if (i > 0 and (out[i - 1], w) in self.pairs)
                     or (i + 1 < len(out) and (w, out[i + 1]) in self.pairs)}
             if len(fits) == 1:

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
 from talk2model.parser.normalize import tokenize
 from talk2model.workspace.schema import Schema
 
@@ -341,22 +343,9 @@ def english_words() -> frozenset[str]:
 
 
 def damerau(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance, giving up above `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] | None = None
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
+    """Optimal string alignment distance (transpositions count one), `limit + 1` when above
+    `limit`; rapidfuzz computes it (the spelling checks call it millions of times in training)."""
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 _GLUE = frozenset({"of", "at", "to", "as", "or", "in", "is", "has", "num", "no", "and", "per", "than"})

@@ -1045,6 +1045,22 @@ def count_said_as_an_average(reading, g: Grounding, schema):
     return reading
 
 
+def fairness_of_rows_without_groups(reading, g: Grounding):
+    """'Compare defendants 4, 5 and 10': a fairness check compares groups; a question that names
+    only rows by id (no column, value or class that could make the groups) and says no fairness
+    word (cues.toml [fairness]) is not one: the reader's next operation is taken."""
+    if [s.op for s in reading.slots if s.op != "end"] != ["bias"] or _says(g, "fairness"):
+        return reading
+    roles = [r[0] for r in reading.roles if r is not None]
+    if not roles or any(r != "n_id" for r in roles) or any(sp.kind in ("feature", "value", "class") for sp in g.spans):
+        return reading
+    slot = reading.slots[0]
+    runner = next(((op, p) for op, p in slot.alternatives if op not in ("bias", "end", "unknown")), None)
+    if runner is not None:
+        slot.op, slot.p, slot.args = runner[0], runner[1], {}
+    return reading
+
+
 def unread_change_clause(g: Grounding, query: q.Query) -> str | None:
     """'Would applicant 5 be approved if she earned more?' on data with no income: an "if" clause
     that says a change (cues.toml [change_clause]) but names nothing of this workspace, in a query
@@ -1265,16 +1281,20 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
     """'and men?', 'just for people borrowing for a car': a value of the workspace the reader
     was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
     condition, a change, an argument); so does a yes/no column it leant to read as a condition
-    ("people who never missed one"). What is said is used, not dropped silently."""
+    ("people who never missed one"), and a count said with a zero word ("never been pregnant").
+    What is said is used, not dropped silently."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
         if sp.kind not in ("value", "feature") or not dist or role.get(i) != "none" or dist["none"] >= below:
             continue
         second = _runner_up(dist, "none")
-        flag = sp.kind == "feature" and schema is not None and bool(sp.features) and \
-            getattr(schema.features.get(sp.features[0]), "kind", None) == "flag"    # "who never missed one"
-        if second is not None and (second.startswith("v_") or (second == "f_filter" and flag)):
+        spec = schema.features.get(sp.features[0]) if schema is not None and sp.kind == "feature" and sp.features \
+            else None
+        # "who never missed one"; "never been pregnant", "no priors": a count said with a zero word
+        condition = spec is not None and (spec.kind == "flag" or (
+            counted_none(spec) and ZERO_WORDS.intersection(g.tokens[max(0, sp.start - 3):sp.start])))
+        if second is not None and (second.startswith("v_") or (second == "f_filter" and condition)):
             role[i] = second
     return role
 

@@ -1,8 +1,8 @@
 """Train the reader: `make parser` (= `python -m talk2model.parser.train.fit`).
 
-Reproducible (fixed seeds, a fixed order of the sources) and bounded (`--minutes`, default 30: a
-run stopped by the bound is not the committed reader; the committed one took 1,346 s on this
-project's 2-core machine, over the 15 minutes the issue asks for). Writes
+Reproducible (fixed seeds, a fixed order of the sources) and bounded (`--minutes`, default 20: a
+run stopped by the bound is not the committed reader; the committed one took 840 s on this
+project's 2-core machine: the written examples three times, the generated ones once). Writes
 `models/parser_reader.safetensors` (the LoRA factors of the encoder and the heads: a few MB,
 committed) and `models/parser_reader.json` (labels, the typo vocabulary, the training data's
 digest, the settings and the held-out figures).
@@ -27,8 +27,8 @@ from talk2model.parser.train.net import HEADS, LORA_TARGETS, ReaderNet
 from talk2model.paths import resource_dir
 
 ARTIFACT = "parser_reader"
-SETTINGS = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "lr": 5e-4, "head_lr": 1e-3, "batch": 32, "epochs": 3,
-            "weight_decay": 0.01, "warmup": 0.06, "holdout": 0.03}
+SETTINGS = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "lr": 5e-4, "head_lr": 1e-3, "batch": 32, "epochs": 3,
+            "weight_decay": 0.01, "warmup": 0.06, "holdout": 0.03, "generated_once": True}
 
 
 def artifact_paths():
@@ -139,6 +139,17 @@ def batches(examples: list[Example], size: int, rng: random.Random) -> list[list
     return chunks
 
 
+def epoch_plan(examples: list[Example], epochs: int) -> list[list[Example]]:
+    """The examples of each epoch: every written one, and a share of the generated ones, each seen
+    once over the run (the generator's sentences are many and alike: a second and third pass over
+    them cost a third of the training time and taught little next to the written questions)."""
+    if not SETTINGS["generated_once"]:
+        return [examples] * epochs
+    written = [e for e in examples if e.item.source != "generated"]
+    made = [e for e in examples if e.item.source == "generated"]
+    return [written + made[k::epochs] for k in range(epochs)]
+
+
 def evaluate(model, examples: list[Example]) -> dict[str, float]:
     """Held-out figures, and the temperatures that calibrate the operation and role probabilities
     (fitted on the held-out examples by minimising their negative log-likelihood)."""
@@ -175,7 +186,7 @@ def _temperature(logits: torch.Tensor, gold: torch.Tensor) -> float:
         loss.backward()
         return loss
     opt.step(nll)
-    return float(log_t.exp())
+    return float(log_t.detach().exp())
 
 
 def correction_targets(vocab):
@@ -184,7 +195,7 @@ def correction_targets(vocab):
     return targets(vocab)
 
 
-def train(minutes: float = 30.0, seed: int = 0, epochs: int | None = None, log=print,
+def train(minutes: float = 20.0, seed: int = 0, epochs: int | None = None, log=print,
           generated: bool = True) -> dict:
     from peft import get_peft_model, get_peft_model_state_dict
     from safetensors.torch import save_file
@@ -213,10 +224,11 @@ def train(minutes: float = 30.0, seed: int = 0, epochs: int | None = None, log=p
     lower_states(model, examples)
     log(f"lower layers computed once ({time.perf_counter() - started:.0f} s)")
     opt = torch.optim.AdamW([{"params": lora, "lr": SETTINGS["lr"]},
-                             {"params": heads, "lr": SETTINGS["head_lr"]}], weight_decay=SETTINGS["weight_decay"])
+                             {"params": heads, "lr": SETTINGS["head_lr"]}], weight_decay=SETTINGS["weight_decay"],
+                            fused=True)
     epochs = epochs or SETTINGS["epochs"]
-    steps_per_epoch = (len(fit) + SETTINGS["batch"] - 1) // SETTINGS["batch"]
-    total = steps_per_epoch * epochs
+    plan = epoch_plan(fit, epochs)
+    total = sum((len(part) + SETTINGS["batch"] - 1) // SETTINGS["batch"] for part in plan)
     warm = max(1, int(total * SETTINGS["warmup"]))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.05, 1 - s / total))
@@ -224,9 +236,9 @@ def train(minutes: float = 30.0, seed: int = 0, epochs: int | None = None, log=p
     step = 0
     model.train()
     stopped_early = False
-    for epoch in range(epochs):
+    for epoch, part in enumerate(plan):
         running = 0.0
-        for chunk in batches(fit, SETTINGS["batch"], rng):
+        for chunk in batches(part, SETTINGS["batch"], rng):
             batch = batch_tensors(chunk)
             upper = model.get_base_model().upper
             loss = losses(upper(lower_batch(chunk, batch["ids"].shape[1]), batch["span_types"], batch["mask"]), batch)
@@ -265,7 +277,7 @@ def train(minutes: float = 30.0, seed: int = 0, epochs: int | None = None, log=p
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m talk2model.parser.train.fit", description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-generated", action="store_true", help="only the written examples")

@@ -62,3 +62,22 @@ def test_onnx_reader_matches_the_torch_network():
         assert [o.name for o in reader.session.get_outputs()] == OUTPUT_NAMES
         for a, b in zip(onnx_out, torch_out):
             assert np.abs(a - b.numpy()).max() < 1e-3
+
+
+def test_each_epoch_sees_every_written_example_and_each_generated_one_once_over_the_run():
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from talk2model.parser.train.fit import SETTINGS, epoch_plan
+
+    examples = [SimpleNamespace(item=SimpleNamespace(source="generated" if k % 3 else "a_single"), k=k)
+                for k in range(100)]
+    written = {e.k for e in examples if e.item.source != "generated"}
+    made = {e.k for e in examples if e.item.source == "generated"}
+    plan = epoch_plan(examples, 3)
+    assert SETTINGS["generated_once"] and len(plan) == 3
+    for part in plan:                       # every written example in every epoch, once
+        assert Counter(e.k for e in part if e.k in written) == Counter(written)
+    seen = Counter(e.k for part in plan for e in part if e.k in made)
+    assert set(seen) == made and set(seen.values()) == {1}
+    assert max(len(p) for p in plan) - min(len(p) for p in plan) <= 1     # the generated ones shared out

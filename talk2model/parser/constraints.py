@@ -1291,7 +1291,7 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
         second = _runner_up(dist, "none")
         spec = schema.features.get(sp.features[0]) if schema is not None and sp.kind == "feature" and sp.features \
             else None
-        # "who never missed one"; "never been pregnant", "no priors": a count said with a zero word
+        # "who never missed one"; a count said with a zero word: "have never been pregnant"
         condition = spec is not None and (spec.kind == "flag" or (
             counted_none(spec) and ZERO_WORDS.intersection(g.tokens[max(0, sp.start - 3):sp.start])))
         if second is not None and (second.startswith("v_") or (second == "f_filter" and condition)):

@@ -141,8 +141,9 @@ def batches(examples: list[Example], size: int, rng: random.Random) -> list[list
 
 def epoch_plan(examples: list[Example], epochs: int) -> list[list[Example]]:
     """The examples of each epoch: every written one, and a share of the generated ones, each seen
-    once over the run (the generator's sentences are many and alike: a second and third pass over
-    them cost a third of the training time and taught little next to the written questions)."""
+    once over the run. The generator's sentences are many and alike: their second and third pass
+    cost a third of the training time, for the same figures on the newer blind sets and 8 more of
+    the 658 `test` questions (docs/parser.md)."""
     if not SETTINGS["generated_once"]:
         return [examples] * epochs
     written = [e for e in examples if e.item.source != "generated"]

@@ -999,12 +999,22 @@ def _unknown_unless(reading, roles: tuple[str, ...]):
         return reading
     if not any(r is not None and r[0] in roles and r[1] > 0.5 for r in reading.roles):
         return reading
-    nxt = [(op, p) for op, p in reading.slots[0].alternatives if op not in ("end", "outside", "unknown")]
-    if not nxt:
-        return reading
-    slot = reading.slots[0]
-    slot.op, slot.p, slot.args = nxt[0][0], nxt[0][1], {}
+    _take_next_operation(reading.slots[0], skip=("end", "outside", "unknown"))
     return reading
+
+
+def _take_next_operation(slot, skip: tuple[str, ...]) -> None:
+    """The slot becomes the best other operation the reader considered, none of `skip` (kept
+    as it is when there is none)."""
+    nxt = next(((op, p) for op, p in slot.alternatives if op not in skip), None)
+    if nxt is not None:
+        slot.op, slot.p, slot.args = nxt[0], nxt[1], {}
+
+
+def _sole_op(reading) -> str | None:
+    """The operation of a reading that asks exactly one."""
+    ops = [s.op for s in reading.slots if s.op != "end"]
+    return ops[0] if len(ops) == 1 else None
 
 
 def group_only_follow_up(reading, state, g: Grounding | None = None):
@@ -1033,7 +1043,7 @@ def count_said_as_an_average(reading, g: Grounding, schema):
     """'How many pregnancies on average do the diabetic ones have?': a count of one question,
     said with a word of an average (cues.toml [average]) about a numeric column the reader read
     as an argument, is that column's statistics; a count takes no column, so it would be lost."""
-    if [s.op for s in reading.slots if s.op != "end"] != ["count"] or not _says(g, "average"):
+    if _sole_op(reading) != "count" or not _says(g, "average"):
         return reading
     numeric = [sp.features[0] for sp, r in zip(g.spans, reading.roles) if r is not None and r[0] == "f_arg"
                and sp.features and sp.features[0] in schema.features
@@ -1049,15 +1059,12 @@ def fairness_of_rows_without_groups(reading, g: Grounding):
     """'Compare defendants 4, 5 and 10': a fairness check compares groups; a question that names
     only rows by id (no column, value or class that could make the groups) and says no fairness
     word (cues.toml [fairness]) is not one: the reader's next operation is taken."""
-    if [s.op for s in reading.slots if s.op != "end"] != ["bias"] or _says(g, "fairness"):
+    if _sole_op(reading) != "bias" or _says(g, "fairness"):
         return reading
     roles = [r[0] for r in reading.roles if r is not None]
     if not roles or any(r != "n_id" for r in roles) or any(sp.kind in ("feature", "value", "class") for sp in g.spans):
         return reading
-    slot = reading.slots[0]
-    runner = next(((op, p) for op, p in slot.alternatives if op not in ("bias", "end", "unknown")), None)
-    if runner is not None:
-        slot.op, slot.p, slot.args = runner[0], runner[1], {}
+    _take_next_operation(reading.slots[0], skip=("bias", "end", "unknown"))
     return reading
 
 

@@ -115,6 +115,39 @@ def test_generated_talks_are_valid_and_their_complements_are_right():
                 assert w1["not"] == w0
 
 
+def test_follow_ups_asked_alone_repeat_the_last_operation_and_never_get_an_earlier_turn():
+    from talk2model.parser.train.check import check_gold
+    from talk2model.parser.train.data import Item, with_earlier_turns
+    from talk2model.parser.train.generate import Generator, Schema
+    from talk2model.parser.train.schemas import load_training_workspace
+
+    gen = Generator(5)
+    made = []
+    for name in ("german", "compas", "diabetes", "a_card_fraud", "b_stroke_risk"):
+        s = Schema(name)
+        for _ in range(40):
+            said = gen.follow_up_alone(s)
+            if said is not None:
+                made.append((name, said))
+    assert len(made) >= 150
+    problems = [(name, said.text, p) for name, said in made
+                for p in check_gold(load_training_workspace(name), {"steps": said.gold})]
+    assert problems == []
+    ops = [[st["op"] for st in said.gold] for _, said in made]
+    assert all(o[-1] == "repeat" and o.count("repeat") == 1 for o in ops)
+    # each says what is new: rows, or a change (on the same rows when it says "same group")
+    assert all(o[:-1] in (["filter"], ["whatif"], ["previous_filter", "whatif"]) for o in ops)
+    assert {tuple(o) for o in ops} == {("filter", "repeat"), ("whatif", "repeat"), ("previous_filter", "whatif", "repeat")}
+    # read after an earlier turn, such a question asks that turn's operation: never labelled `repeat` there
+    earlier = [{"op": "filter", "where": {"feature": "id", "cmp": "==", "value": 3}}, {"op": "predict"}]
+    items = [Item(name, said.text, said.gold) for name, said in made]
+    items += [Item(name, "explain everyone", [{"op": "explain", "method": "auto"}]) for name in {n for n, _ in made}]
+    items += [Item(name, "why?", earlier, earlier, 1, 0) for name in {n for n, _ in made}]
+    read = with_earlier_turns(items, seed=0, share=1.0)
+    assert all(it.previous is None for it in read if it.steps and it.steps[-1]["op"] == "repeat")
+    assert all(it.previous is not None for it in read if it.question == "explain everyone")
+
+
 def _only_an_id(ws) -> int:
     """A row id no numeric column's range can hold (so a bare number can only be that row)."""
     from talk2model.parser.constraints import features_holding

@@ -106,7 +106,7 @@ _POINTING = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them",
 
 
 def with_earlier_turns(items: list[Item], seed: int, share: float = 0.2) -> list[Item]:
-    """A share of the questions that stand alone (no word pointing back) are read after an
+    """A share of the questions that stand alone (no word pointing back, no `repeat`) are read after an
     earlier turn of a real talk about the same workspace: what a question asks is in its words,
     whatever the conversation was about ("ok thanks" after a what-if is still thanks; "top 5?"
     after a probability is still the top 5). Whether such a turn continues the selection or keeps
@@ -119,8 +119,8 @@ def with_earlier_turns(items: list[Item], seed: int, share: float = 0.2) -> list
     for it in items:
         if it.previous is not None or not earlier[it.workspace] or rng.random() >= share:
             continue
-        if _POINTING.intersection(tokenize(it.question)):
-            continue
+        if _POINTING.intersection(tokenize(it.question)) or any(st["op"] == "repeat" for st in it.steps or ()):
+            continue                # after a turn, "now for the men" is that turn's operation, not `repeat`
         it.previous = rng.choice(earlier[it.workspace])
         it.follows = it.carry = None
     return items

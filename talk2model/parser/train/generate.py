@@ -417,6 +417,30 @@ class Generator:
         gold = ([{"op": "filter", "where": where}] if where else []) + whatifs + steps
         return Said(_noise(rng, text), gold)
 
+    def follow_up_alone(self, s: Schema) -> Said | None:
+        """A question shaped like a follow-up, asked with no earlier turn ("same for the women",
+        "and if they were 20?", "same group but with 500 less loan"): its operation is the last
+        turn's, so its gold is `repeat` on the selection or what-if it says (query-language.md,
+        rules 9 and 10). In a talk the same words are read with the state, as that operation."""
+        rng = self.rng
+        form = rng.choice(["selection", "selection", "change", "change", "same_group"])
+        if form == "selection":
+            picked = self.selection(s, rng.choice(["one", "group", "group"]))
+            pattern = self.pick("op", "repeat", "one")
+            if picked is None or pattern is None:
+                return None
+            who, where = picked
+            return Said(_noise(rng, _fill(pattern, who=who)),
+                        [{"op": "filter", "where": where}, {"op": "repeat"}])
+        change = self.whatif(s)
+        pattern = self.pick("follow_up_alone", form)
+        if change is None or pattern is None:
+            return None
+        words, step = change
+        text = _fill(pattern, change=words, entities=s.entities)
+        return Said(_noise(rng, text), ([{"op": "previous_filter"}] if form == "same_group" else [])
+                    + [step, {"op": "repeat"}])
+
     def whatif(self, s: Schema) -> tuple[str, dict] | None:
         rng = self.rng
         if s.numeric and rng.random() < 0.7:
@@ -748,11 +772,12 @@ def legacy_question(gen: "Generator", s: Schema) -> Said | None:
 
 
 def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 40,
-             unknown_per_schema: int = 8, talks_per_schema: int = 60) -> list[dict]:
+             unknown_per_schema: int = 8, talks_per_schema: int = 60, alone_per_schema: int = 15) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
     if not bank():
         return []
     gen = Generator(seed)
+    alone = Generator(seed + 1)     # its own draws: the other families stay as they were
     out: list[dict] = []
     for name in training_schema_names() + list(BUILTINS):
         s = Schema(name)
@@ -777,6 +802,13 @@ def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 40,
             talk = conversation(gen, s)
             if talk is not None:
                 out.append(talk)
+                made += 1
+        made = tries = 0
+        while made < alone_per_schema and tries < alone_per_schema * 5:
+            tries += 1
+            said = alone.follow_up_alone(s)
+            if said is not None:
+                out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
                 made += 1
         made = tries = 0
         while legacy_phrases() and made < legacy_per_schema and tries < legacy_per_schema * 5:

@@ -39,6 +39,21 @@ def test_tokenize(text, tokens):
     assert tokenize(text) == tokens
 
 
+@pytest.mark.parametrize("words,digits", [
+    ("the twelfth defendant", "the 12th defendant"),
+    ("the thirty-second data point", "the 32nd data point"),
+    ("the twenty first applicant", "the 21st applicant"),
+    ("patient number fifteenth", "patient number 15th"),
+])
+def test_an_ordinal_in_words_reads_as_the_same_ordinal_in_digits(words, digits):
+    assert tokenize(words) == tokenize(digits)
+
+
+@pytest.mark.parametrize("text", ["the second most important feature", "a third of them", "first, why?"])
+def test_first_second_and_third_alone_stay_words(text):
+    assert not any(t.isdigit() for t in tokenize(text))
+
+
 def test_damerau_counts_a_swap_as_one_edit():
     assert damerau("modle", "model", 2) == 1
     assert damerau("glucoes", "glucose", 2) == 1

@@ -21,6 +21,15 @@ TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "six
 DECADES = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fourties": 40,
            "fifties": 50, "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90}
 DECADES.update({tens + "s": n for tens, n in TENS.items()})      # "in their twentys", "fortys"
+# ordinals in words are numbers as "12th" is ("the twelfth defendant", "the thirty-second row");
+# "first", "second" and "third" only after a tens word ("twenty-first"): alone they are other words
+ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                 "eighth": 8, "ninth": 9}
+ORDINALS = {"fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+            "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+            "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+            "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70,
+            "eightieth": 80, "ninetieth": 90, "hundredth": 100}
 SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 TIMES = {"once": 1, "twice": 2, "thrice": 3}
 # "one" is a pronoun after these words ("which one", "the one that")
@@ -173,12 +182,20 @@ def number_value(tok: str) -> int | float:
 
 def words_to_numbers(tokens: list[str]) -> list[str]:
     """'forty five' -> '45', 'two thousand' -> '2000', 'a hundred' -> '100', 'twice' -> '2',
-    'thirties' -> '30 s', 'a year' -> '1 year'."""
+    'thirties' -> '30 s', 'a year' -> '1 year', 'the twelfth' -> 'the 12', 'thirty-second' -> '32'."""
     out: list[str] = []
     i = 0
     n = len(tokens)
     while i < n:
         tok = tokens[i]
+        if tok in TENS and i + 1 < n and tokens[i + 1] in ORDINAL_UNITS:
+            out.append(str(TENS[tok] + ORDINAL_UNITS[tokens[i + 1]]))       # "thirty-second" -> 32
+            i += 2
+            continue
+        if tok in ORDINALS:
+            out.append(str(ORDINALS[tok]))
+            i += 1
+            continue
         if tok in DECADES:
             out.extend([str(DECADES[tok]), "s"])
             i += 1

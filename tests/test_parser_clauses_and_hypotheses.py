@@ -245,3 +245,23 @@ def test_a_class_in_a_relative_clause_of_the_model_restricts_the_rows(diabetes, 
     shown = Assistant(compas).ask("show me women under 30 that the model does not flag as likely to reoffend")
     group = (c["woman"] == 1) & (c["age"] < 30) & (flagged != int(likely))
     assert sorted(shown.selection_ids) == sorted(c.index[group])
+
+
+def test_a_number_a_person_is_said_to_be_is_their_age_not_the_column_before_it(compas):
+    row = int(compas.data.index[compas.data["number_of_prior_crimes"] >= 1][0])
+    bot = Assistant(compas)
+    bot.ask(f"why is defendant {row} rated high risk?")
+    answer = bot.ask("I only have 2 priors. what if I was 45?")
+    assert answer.selection_ids == [row]
+    assert [c for c in changes(answer) if c[0] == "age"] == [("age", "set", 45)]
+    assert all(c[2] != 45 for c in changes(answer) if c[0] == "number_of_prior_crimes")
+
+
+def test_the_value_said_after_instead_of_is_the_persons_own_not_a_new_group(compas):
+    row = int(compas.data.index[compas.data["felony"] == 1][0])
+    bot = Assistant(compas)
+    bot.ask(f"why is defendant {row} high risk?")
+    bot.ask("what if he had 3 priors?")
+    answer = bot.ask("and if the offence was a misdemeanor rather than a felony?")
+    assert answer.selection_ids == [row]          # not every defendant without a felony
+    assert changes(answer) == [("misdemeanor", "set", 1)]

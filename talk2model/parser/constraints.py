@@ -166,6 +166,16 @@ def _someone_is(tokens: list[str], at: int) -> bool:
     return tokens[at - 2] in _PERSONS or (tokens[at - 2] in ("would", "will") and at >= 3 and tokens[at - 3] in _PERSONS)
 
 
+def age_someone_is(workspace, g: Grounding, i: int) -> str | None:
+    """'I have zero priors tho. what if I was 30?': a number a person is said to be, in the age's
+    range and with no unit other than years, is the age, never the column said before it."""
+    span = g.spans[i]
+    age = age_feature(workspace.schema)
+    if age is None or span.number is None or span.unit not in (None, "year") or not _someone_is(g.tokens, span.start):
+        return None
+    return age if _in_range(workspace.schema.features[age], span.number) else None
+
+
 def implied_feature(workspace, g: Grounding, i: int, person: bool = False) -> str | None:
     """A number said with no feature ('people over 40', 'were 45', '2 years longer'): its unit's
     feature, the age when people are described, else the one numeric feature whose range holds it."""
@@ -1289,7 +1299,8 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
     was unsure to give no role (below 0.7) takes the role it put second when that role uses it (a
     condition, a change, an argument); so does a yes/no column it leant to read as a condition
     ("people who never missed one"), and a count said with a zero word ("never been pregnant").
-    What is said is used, not dropped silently."""
+    What is said is used, not dropped silently; but a value said after "instead of" is the row's
+    own, never a condition that would replace the person talked about."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         dist = reading.role_probs[i] if i < len(reading.role_probs) else None
@@ -1301,9 +1312,17 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
         # "who never missed one"; a count said with a zero word: "have never been pregnant"
         condition = spec is not None and (spec.kind == "flag" or (
             counted_none(spec) and ZERO_WORDS.intersection(g.tokens[max(0, sp.start - 3):sp.start])))
+        if second in ("v_eq", "v_ne") and _contrasted(g.tokens, sp.start):
+            continue            # "a misdemeanor instead of a felony": the row's value, said to contrast
         if second is not None and (second.startswith("v_") or (second == "f_filter" and condition)):
             role[i] = second
     return role
+
+
+def _contrasted(tokens: list[str], at: int) -> bool:
+    """A value said after 'instead of' or 'rather than' (an article between may be)."""
+    before = tokens[max(0, at - 3):at]
+    return any(a == "instead" and b == "of" or a == "rather" and b == "than" for a, b in zip(before, before[1:]))
 
 
 def changed_by_an_amount(g: Grounding, reading, role: dict) -> dict:

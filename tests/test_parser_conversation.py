@@ -83,6 +83,19 @@ def test_a_new_group_starts_fresh_and_the_header_agrees(credit):
     assert overall.selection.startswith("all 1,000 applicants")
 
 
+def test_in_the_data_after_a_group_is_everyone(diabetes):
+    d = diabetes.data
+    bot = Assistant(diabetes)
+    older = bot.ask("how many patients are over 50?")
+    assert sorted(older.selection_ids) == sorted(d.index[d["Age"] > 50])
+    answer = bot.ask("what does the glucose distribution look like in the dataset?")
+    assert len(answer.selection_ids) == len(d)
+    assert ops(answer) == ["statistic"]
+    # words that point back keep the group
+    kept = bot.ask("and the average glucose of those over 50?")
+    assert sorted(kept.selection_ids) == sorted(d.index[d["Age"] > 50])
+
+
 def test_the_asker_is_remembered_when_they_speak_of_themselves(credit):
     """'I'm applicant 10' once; later 'for me' / 'my' mean applicant 10 even after a turn about
     everyone, while 'I'd like to know ...' (the asker only asking) does not select them."""

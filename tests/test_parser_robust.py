@@ -70,11 +70,23 @@ def test_speller_fixes_domain_words_and_leaves_english_alone():
     assert speller.correct("house") == "house"     # a real word is never "corrected"
 
 
+def test_a_slip_known_from_training_one_slip_from_a_word_and_its_plural_is_that_word():
+    """'prios' is common enough in the training questions to be a known word, and one slip from
+    both 'prior' and 'priors': either way the workspace's word, not left as it was."""
+    schema = load_workspace("compas").schema
+    words = Lexicon.build(schema).words
+    assert {"prior", "priors"} <= words
+    speller = Speller(words | {"prios"}, own=words)
+    assert speller.correct("prios") in ("prior", "priors")
+    assert speller.correct("prison") == "prison"
+
+
 # ---------------------------------------------------------------------------- typos, casing, punctuation
 TYPOS = [
     ("diabetes", "waht is the acuracy for pateints over 50", "filter Age > 50 then score accuracy"),
     ("diabetes", "WHY IS PATIENT 12 PREDICTED DIABETIC???", "filter id == 12 then explain auto"),
     ("compas", "how many defendents have more than 3 priros", "filter number_of_prior_crimes > 3 then count"),
+    ("compas", "how many defendants have more than 4 prios", "filter number_of_prior_crimes > 4 then count"),
     ("credit", "wich features are most importnt", "importance"),
     ("german", "...explain applicant 5!!!", "filter id == 5 then explain auto"),
 ]

@@ -440,7 +440,11 @@ class Speller:
             if not near and len(word) >= 8:       # two slips in a long word ('presicion', 'specifity')
                 near = [w for w in self.own if len(w) >= 8 and abs(len(w) - len(word)) <= 2
                         and damerau(word, w, 2) <= 2 and not w.startswith(word) and not word.startswith(w)]
-            if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain if w != near[0]
+            if len(near) > 1 and len({w.removesuffix("s") for w in near}) == 1:
+                # one slip from a word and from its plural ('prios': 'prior', 'priors'): that word
+                near = [max(near, key=lambda w: (_subsequence(word, w), len(w)))]
+            if len(near) == 1 and any(damerau(word, w, 1) <= 1 for w in self.domain
+                                      if w.removesuffix("s") != near[0].removesuffix("s")
                                       and w in english_words() and abs(len(w) - len(word)) <= 1):
                 near = []       # also a slip of an English word ('defendents'): not only ours
             self._cache[word] = near[0] if len(near) == 1 else word

@@ -21,6 +21,9 @@ def test_chat_shorthands_with_a_slash_are_the_words(german):
     assert sorted(answer.selection_ids) == sorted(data.index[data["HasTelephone"] == 0])
     answer = Assistant(german).ask("how many applicants w/ a telephone?")
     assert sorted(answer.selection_ids) == sorted(data.index[data["HasTelephone"] == 1])
+    # a value phrase said without its article ('without a phone' as 'w/o phone')
+    answer = Assistant(german).ask("skilled workers w/o phone how many")
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["JobClassIsSkilled"] == 1) & (data["HasTelephone"] == 0)])
 
 
 def test_locals_are_the_applicants_who_are_not_foreign_workers(german):
@@ -40,9 +43,10 @@ def test_loan_length_is_the_duration_and_a_typed_comparison_is_read(german):
 def test_found_a_job_is_a_change_to_employed(german):
     data = german.data
     person = int(data.index[data["Unemployed"] == 1][0])
-    answer = Assistant(german).ask(f"what if applicant {person} found a job?")
-    assert answer.selection_ids == [person]
-    assert [(s.feature, s.action, s.value) for s in steps_of(answer, "whatif")] == [("Unemployed", "set", 0)]
+    for said in (f"what if applicant {person} found a job?", f"what if applicant {person} were getting a job?"):
+        answer = Assistant(german).ask(said)
+        assert answer.selection_ids == [person]
+        assert [(s.feature, s.action, s.value) for s in steps_of(answer, "whatif")] == [("Unemployed", "set", 0)]
 
 
 def steps_of(answer, op):

@@ -225,7 +225,19 @@ class Lexicon:
                 lex.add(phrase, Meaning("class", None, value, strength=2))
         for noun in (schema.entity, schema.entity_plural) + PEOPLE:
             lex.add(noun, Meaning("entity"))
+        lex._without_articles()
         return lex
+
+    def _without_articles(self) -> None:
+        """'without phone' as 'without a phone': a declared value phrase with an article inside
+        is also said without it, when those words name nothing else."""
+        for key, meanings in list(self.phrases.items()):
+            for m in meanings:
+                words = [w for w in m.surface if w not in ("a", "an", "the")]
+                if m.kind != "value" or m.strength < 2 or len(words) < 2 or m.surface[0] in ("a", "an", "the") \
+                        or len(words) == len(m.surface) or stems(words) in self.phrases:
+                    continue
+                self.add(" ".join(words), Meaning("value", m.feature, m.value, strength=1))
 
     def add(self, phrase: str, meaning: Meaning) -> None:
         toks = tokenize(phrase)

@@ -180,6 +180,13 @@ def number_value(tok: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def _ordinal(tokens: list[str], i: int) -> tuple[int, int] | None:
+    """An ordinal in words at `i`: its number and how many tokens it takes ("thirty second": 32, 2)."""
+    if tokens[i] in TENS and i + 1 < len(tokens) and tokens[i + 1] in ORDINAL_UNITS:
+        return TENS[tokens[i]] + ORDINAL_UNITS[tokens[i + 1]], 2
+    return (ORDINALS[tokens[i]], 1) if tokens[i] in ORDINALS else None
+
+
 def words_to_numbers(tokens: list[str]) -> list[str]:
     """'forty five' -> '45', 'two thousand' -> '2000', 'a hundred' -> '100', 'twice' -> '2',
     'thirties' -> '30 s', 'a year' -> '1 year', 'the twelfth' -> 'the 12', 'thirty-second' -> '32'."""
@@ -188,13 +195,10 @@ def words_to_numbers(tokens: list[str]) -> list[str]:
     n = len(tokens)
     while i < n:
         tok = tokens[i]
-        if tok in TENS and i + 1 < n and tokens[i + 1] in ORDINAL_UNITS:
-            out.append(str(TENS[tok] + ORDINAL_UNITS[tokens[i + 1]]))       # "thirty-second" -> 32
-            i += 2
-            continue
-        if tok in ORDINALS:
-            out.append(str(ORDINALS[tok]))
-            i += 1
+        ordinal = _ordinal(tokens, i)
+        if ordinal:
+            out.append(str(ordinal[0]))
+            i += ordinal[1]
             continue
         if tok in DECADES:
             out.extend([str(DECADES[tok]), "s"])

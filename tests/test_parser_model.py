@@ -81,3 +81,15 @@ def test_each_epoch_sees_every_written_example_and_each_generated_one_once_over_
     seen = Counter(e.k for part in plan for e in part if e.k in made)
     assert set(seen) == made and set(seen.values()) == {1}
     assert max(len(p) for p in plan) - min(len(p) for p in plan) <= 1     # the generated ones shared out
+
+
+def test_a_question_two_sources_hold_is_trained_on_once():
+    from talk2model.parser.train.data import Item, distinct
+
+    before = [{"op": "filter", "where": {"feature": "id", "cmp": "==", "value": 3}}, {"op": "predict"}]
+    why = [{"op": "previous_filter"}, {"op": "explain", "method": "auto"}]
+    items = [Item("german", "Why?", why, before, 1, 0, "a"), Item("german", "why? ", why, before, 1, 0, "b"),
+             Item("german", "why?", why, None, None, None, "c"),          # alone: another example
+             Item("compas", "why?", why, before, 1, 0, "d"),              # another workspace
+             Item("german", "why?", [{"op": "explain", "method": "shap"}], before, 1, 0, "e")]
+    assert [it.source for it in distinct(items)] == ["a", "c", "d", "e"]

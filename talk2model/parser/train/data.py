@@ -98,7 +98,21 @@ def load_items(include_generated: bool = True, seed: int = 0) -> list[Item]:
         from talk2model.parser.train.generate import generate
 
         items += items_from(generate(seed=seed), "generated")
-    return with_earlier_turns(items, seed)
+    return with_earlier_turns(distinct(items), seed)
+
+
+def distinct(items: list[Item]) -> list[Item]:
+    """Each question once, however many sources hold it (the same words after the same turn,
+    with the same gold): a copy only costs training time."""
+    seen: set[tuple] = set()
+    out: list[Item] = []
+    for it in items:
+        key = (it.workspace, " ".join(it.question.lower().split()), json.dumps(it.steps, sort_keys=True),
+               json.dumps(it.previous, sort_keys=True), it.follows, it.carry)
+        if key not in seen:
+            seen.add(key)
+            out.append(it)
+    return out
 
 
 _POINTING = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them", "their", "those", "these", "that",

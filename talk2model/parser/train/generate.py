@@ -771,7 +771,7 @@ def legacy_question(gen: "Generator", s: Schema) -> Said | None:
     return Said(_noise(rng, text), gold)
 
 
-def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 20,
+def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 40,
              unknown_per_schema: int = 8, talks_per_schema: int = 60, alone_per_schema: int = 15) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
     if not bank():

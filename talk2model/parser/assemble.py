@@ -236,8 +236,9 @@ class Assembler:
                 lambda i: C.feature_before(spans, i, features, stops, g.tokens),
             )
             for i in numbers:           # "what if I was 30?": the age, whatever column was said before
-                if C.age_someone_is(self.workspace, g, i):
-                    bound[i] = C.age_someone_is(self.workspace, g, i)
+                age = C.age_someone_is(self.workspace, g, i)
+                if age:
+                    bound[i] = age
             for rule in rules:
                 for i in numbers:
                     if i not in bound:

@@ -771,6 +771,18 @@ def legacy_question(gen: "Generator", s: Schema) -> Said | None:
     return Said(_noise(rng, text), gold)
 
 
+def _draws(make, n: int, tries: int = 5) -> list:
+    """Up to `n` of what `make` draws (None: a draw that did not fit), in at most `n * tries` draws."""
+    out: list = []
+    for _ in range(n * tries):
+        if len(out) >= n:
+            break
+        made = make()
+        if made is not None:
+            out.append(made)
+    return out
+
+
 def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 40,
              unknown_per_schema: int = 8, talks_per_schema: int = 60, alone_per_schema: int = 15) -> list[dict]:
     """Training records for every schema (empty when there is no paraphrase bank)."""
@@ -781,42 +793,16 @@ def generate(seed: int = 0, per_schema: int = 180, legacy_per_schema: int = 40,
     out: list[dict] = []
     for name in training_schema_names() + list(BUILTINS):
         s = Schema(name)
-        made = 0
-        tries = 0
-        while made < per_schema and tries < per_schema * 5:
-            tries += 1
-            said = gen.question(s)
-            if said is not None:
-                out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
-                made += 1
-        made = tries = 0
-        while made < unknown_per_schema and tries < unknown_per_schema * 5:
-            tries += 1
-            said = gen.unknown(s)
-            if said is not None:
-                out.append({"workspace": name, "question": said.text, "gold": None, "unknown": said.unknown})
-                made += 1
-        made = tries = 0
-        while made < talks_per_schema and tries < talks_per_schema * 6:
-            tries += 1
-            talk = conversation(gen, s)
-            if talk is not None:
-                out.append(talk)
-                made += 1
-        made = tries = 0
-        while made < alone_per_schema and tries < alone_per_schema * 5:
-            tries += 1
-            said = alone.follow_up_alone(s)
-            if said is not None:
-                out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
-                made += 1
-        made = tries = 0
-        while legacy_phrases() and made < legacy_per_schema and tries < legacy_per_schema * 5:
-            tries += 1
-            said = legacy_question(gen, s)
-            if said is not None:
-                out.append({"workspace": name, "question": said.text, "gold": {"steps": said.gold}})
-                made += 1
+
+        def single(said: Said) -> dict:
+            return {"workspace": name, "question": said.text, "gold": {"steps": said.gold}}
+        out += [single(said) for said in _draws(lambda: gen.question(s), per_schema)]
+        out += [{"workspace": name, "question": said.text, "gold": None, "unknown": said.unknown}
+                for said in _draws(lambda: gen.unknown(s), unknown_per_schema)]
+        out += _draws(lambda: conversation(gen, s), talks_per_schema, tries=6)
+        out += [single(said) for said in _draws(lambda: alone.follow_up_alone(s), alone_per_schema)]
+        if legacy_phrases():
+            out += [single(said) for said in _draws(lambda: legacy_question(gen, s), legacy_per_schema)]
     return out
 
 

@@ -1,7 +1,7 @@
 """Train the reader: `make parser` (= `python -m talk2model.parser.train.fit`).
 
 Reproducible (fixed seeds, a fixed order of the sources) and bounded (`--minutes`, default 20: a
-run stopped by the bound is not the committed reader; the committed one took 840 s on this
+run stopped by the bound is not the committed reader; the committed one took 872 s on this
 project's 2-core machine: the written examples three times, the generated ones once). Writes
 `models/parser_reader.safetensors` (the LoRA factors of the encoder and the heads: a few MB,
 committed) and `models/parser_reader.json` (labels, the typo vocabulary, the training data's
@@ -237,11 +237,11 @@ def train(minutes: float = 20.0, seed: int = 0, epochs: int | None = None, log=p
     step = 0
     model.train()
     stopped_early = False
+    upper = model.get_base_model().upper
     for epoch, part in enumerate(plan):
         running = 0.0
         for chunk in batches(part, SETTINGS["batch"], rng):
             batch = batch_tensors(chunk)
-            upper = model.get_base_model().upper
             loss = losses(upper(lower_batch(chunk, batch["ids"].shape[1]), batch["span_types"], batch["mask"]), batch)
             opt.zero_grad()
             loss.backward()

@@ -121,3 +121,24 @@ def test_a_bare_number_follows_the_feature_the_group_was_cut_on(diabetes):
     answer = bot.ask("and between 30 and 50?")
     assert answer.query is not None, answer.text
     assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] >= 30) & (data["Age"] <= 50)])
+
+
+def test_a_sibling_question_about_the_outcome_keeps_the_base_group(diabetes):
+    """'How many of them actually have diabetes?' then 'and how many does the model say have
+    it?': the second is about the same base group (the over 50s), not the ones who have it; with
+    'of those' it narrows them."""
+    data, predicted = diabetes.data, diabetes.predictions()
+    target = diabetes.schema.target
+    base = data["Age"] > 50
+    bot = Assistant(diabetes)
+    bot.ask("how many patients are older than 50?")
+    truth = bot.ask("how many of them actually have diabetes?")
+    assert sorted(truth.selection_ids) == sorted(data.index[base & (data[target] == 1)])
+    sibling = bot.ask("and how many does the model say have diabetes?")
+    expected = data.index[base & (predicted == 1)]
+    assert sorted(sibling.selection_ids) == sorted(expected) and str(len(expected)) in sibling.text
+    bot = Assistant(diabetes)
+    bot.ask("how many patients are older than 50?")
+    bot.ask("how many of them actually have diabetes?")
+    narrowed = bot.ask("and of those, how many does the model say have diabetes?")
+    assert sorted(narrowed.selection_ids) == sorted(data.index[base & (data[target] == 1) & (predicted == 1)])

@@ -91,3 +91,19 @@ def test_good_and_bad_alone_are_the_credit_classes(german):
     answer = Assistant(german).ask("how many unskilled women does it predict bad?")
     expected = data.index[(data["JobClassIsSkilled"] == 0) & (data["Gender"] == 0) & (predicted == 0)]
     assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_a_category_marking_no_record_is_said_as_unknown_or_missing(credit):
+    """The schema declares 'not_known' as the value nobody recorded: 'unknown', 'missing' and 'not
+    recorded' said of that column are that value, never a dropped condition."""
+    data = credit.data
+    unknown = data["checking_account"] == "not_known"
+    for question in ("how many applicants whose checking account status is unknown",
+                     "count applicants with missing checking account info",
+                     "how many applicants with a checking account that is not recorded"):
+        answer = Assistant(credit).ask(question)
+        assert sorted(answer.selection_ids) == sorted(data.index[unknown]), question
+    both = Assistant(credit).ask("how many applicants have unknown savings and unknown checking")
+    expected = data.index[unknown & (data["saving_accounts"] == "not_known")]
+    assert 0 < len(expected) < len(data)
+    assert sorted(both.selection_ids) == sorted(expected) and str(len(expected)) in both.text

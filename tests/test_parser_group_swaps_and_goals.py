@@ -219,3 +219,32 @@ def test_same_question_for_a_new_group(german):
                              {"op": "statistic", "feature": "prediction"}]
     assert sorted(answer.selection_ids) == sorted(data.index[data["Age"] > 60])
 
+
+
+def test_a_group_after_what_about_is_the_group_when_the_operation_takes_no_argument(german):
+    """'What about education loans?' after the accuracy on new-car loans: the operation (a score)
+    takes no column, so the value is the group it runs on, never dropped into 'everyone'."""
+    data, predicted = german.data, german.predictions()
+    bot = Assistant(german)
+    bot.ask("how accurate is the model on the new car loans?")
+    answer = bot.ask("what about education loans")
+    group = data["loanpurposeEducation"] == 1
+    assert [s.op for s in answer.query.steps] == ["filter", "score"]
+    assert sorted(answer.selection_ids) == sorted(data.index[group])
+    accuracy = (predicted[group] == data.loc[group, german.schema.target]).mean()
+    assert f"{accuracy:.1%}" in answer.text
+
+
+def test_a_value_said_before_a_word_for_people_is_the_group(german):
+    """'Accuracy on the foreign ones?' after a turn about the locals: the value describes the
+    people asked about, so it is the group (never dropped, leaving the locals)."""
+    data, predicted = german.data, german.predictions()
+    bot = Assistant(german)
+    bot.ask("how many foreign workers are in the data")
+    locals_ = bot.ask("and the locals?")
+    assert sorted(locals_.selection_ids) == sorted(data.index[data["ForeignWorker"] == 0])
+    answer = bot.ask("accuracy on the foreign ones?")
+    group = data["ForeignWorker"] == 1
+    assert [s.op for s in answer.query.steps] == ["filter", "score"]
+    assert sorted(answer.selection_ids) == sorted(data.index[group])
+    assert f"{(predicted[group] == data.loc[group, german.schema.target]).mean():.1%}" in answer.text

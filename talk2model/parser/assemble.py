@@ -110,6 +110,8 @@ class Assembler:
                         lambda x: C.change_added_with_a_carry_word(g, r, x, state),
                         lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),
                         lambda x: C.argument_left_as_a_condition(g, r, x, self.schema),
+                        lambda x: C.argument_no_operation_takes(g, r, x),
+                        lambda x: C.value_describing_people(g, r, x),
                         lambda x: C.negation_before_a_value(g, x),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),

@@ -746,7 +746,7 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
         return q.And(tuple(kept + new)) if kept else where
     swaps = {k: [n for n in new if _exclusive(c, n, workspace)] for k, c in enumerate(old)}
     if not any(swaps.values()):
-        return None
+        return None if pointed else sibling_outcome(old, new)
     measured = {f for op in ops for f in _measured(op)}
     parts: list[q.Expr] = []
     for k, c in enumerate(old):
@@ -755,6 +755,21 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
         elif not (isinstance(c, q.Cmp) and c.feature in measured):
             parts.append(c)
     parts += [n for n in new if n not in parts]
+    return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
+def sibling_outcome(old: list, new: list) -> q.Expr | None:
+    """'How many of them actually reoffended?' then 'and how many did the model call high risk?':
+    a group narrowed by the truth (or the model's output), asked about the other one with no word
+    pointing at the narrowed rows ("of those"), is a sibling question about the same base group:
+    the new outcome condition takes the old one's place. None otherwise."""
+    said = _comparisons(q.And(tuple(new)) if len(new) > 1 else new[0])
+    if not said or len(said) != len(new) or not all(c.feature in _OUTCOME_COLUMNS for c in said):
+        return None
+    base = [c for c in old if not (isinstance(c, q.Cmp) and c.feature in _OUTCOME_COLUMNS)]
+    if not base or len(base) == len(old):
+        return None
+    parts = base + [n for n in new if n not in base]
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
 
 
@@ -1270,6 +1285,42 @@ def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> d
             role[i] = "f_arg"
         elif role.get(i) == "v_eq" and all(s.op == "define" for s in ops):
             role[i] = "v_arg"
+    return role
+
+
+# operations that take a column or a value as their argument (the rest take none)
+_ARGUMENT_TAKERS = frozenset({"repeat", "importance", "dependence", "define", "statistic", "bias", "embedding",
+                              "concepts", "outside", "unknown"})
+
+
+def argument_no_operation_takes(g: Grounding, reading, role: dict) -> dict:
+    """'What about education loans?' after the accuracy on new-car loans: a value read as an
+    operation's argument when no operation asked takes one (a score, a count, mistakes, a
+    prediction) would be dropped unsaid; a value is a condition of the selection."""
+    if not reading.slots or any(s.op in _ARGUMENT_TAKERS for s in reading.slots):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if role.get(i) in ("f_arg", "v_arg") and sp.values:
+            role[i] = "v_eq"
+    return role
+
+
+def value_describing_people(g: Grounding, reading, role: dict) -> dict:
+    """'Accuracy on the foreign ones?', 'the divorced applicants': a value said right before a
+    word for people describes those people; given no role it would be dropped, so it is a
+    condition of the selection. Not in a fairness check, nor when another span of the same
+    column has a role: 'black and non-black defendants' name the groups compared."""
+    if any(s.op == "bias" for s in reading.slots):
+        return role
+    starts = {sp.start for sp in g.spans if sp.kind == "entity"}
+    used = {f for k, sp in enumerate(g.spans) if role.get(k) not in (None, "none")
+            for f in set(sp.features) | {v[0] for v in sp.values}}
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind == "value" and sp.values and role.get(i) == "none" and sp.end in starts \
+                and not used.intersection(v[0] for v in sp.values):
+            role[i] = "v_eq"
     return role
 
 
@@ -1829,14 +1880,18 @@ def narrows_by_the_outcome(pieces: list, state, g: Grounding) -> bool:
     ones that actually have it' after a turn about a group: a follow-up whose only conditions are
     on the model's output or the true outcome narrows the group, whatever the reader's lean to
     continue (the blind sets' writers kept the group in all 52 such turns, never the class alone).
-    Not after one person or everyone, nor when the group already has such a condition (then it
-    is a swap, see narrowing_or_replacing), nor with a word for everyone."""
+    Not after one person or everyone, nor with a word for everyone, nor after a group of outcome
+    conditions only; after a group narrowed by one, the base group is kept and the outcome
+    condition swapped (see narrowing_or_replacing and sibling_outcome)."""
     last = getattr(state, "last_where", None)
     if last is None or only_ids(last) or not pieces or says_everyone(g):
         return False
     said = [c for p in pieces for c in _comparisons(p.expr)]
-    return bool(said) and all(c.feature in _OUTCOME_COLUMNS for c in said) \
-        and not any(c.feature in _OUTCOME_COLUMNS for c in _comparisons(last))
+    if not said or not all(c.feature in _OUTCOME_COLUMNS for c in said):
+        return False
+    before = _comparisons(last)       # a group narrowed by an outcome: the sibling question's base
+    return not any(c.feature in _OUTCOME_COLUMNS for c in before) or \
+        any(c.feature not in _OUTCOME_COLUMNS for c in before)
 
 
 _BARE_NEGATIONS = frozenset({"not", "without", "non"})

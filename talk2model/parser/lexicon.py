@@ -37,6 +37,8 @@ ID_NOUNS = ("id", "ids", "row", "rows", "instance", "instances", "sample", "samp
             "defendant", "defendants", "borrower", "member", "profile", "line", "inmate", "woman", "man",
             "lady", "guy")
 
+# words for a value nobody recorded: the categories a schema declares as `missing_values`
+MISSING = ("unknown", "not known", "missing", "not recorded", "unrecorded", "not available", "no record")
 
 # words that say what kind of column it is, not what it is about
 GENERIC = frozenset({"num", "number", "no", "count", "cnt", "n", "amount", "amt", "total", "tot", "avg", "average",
@@ -94,6 +96,9 @@ def derived_phrases(schema: Schema):
         for w in set(words):
             counts[w] = counts.get(w, 0) + 1
     for name, f in feats.items():
+        for value in f.missing_values:      # 'checking account unknown': the category marking no record
+            for phrase in MISSING:
+                yield name, phrase, Meaning("value", name, value, strength=1)
         words = f.words.split()
         found = threshold(f)
         if found is not None:     # 'YearsAtCurrentJobLessThan1' is about 'years at current job', 'current job'

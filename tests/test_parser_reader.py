@@ -157,3 +157,26 @@ def test_parse_never_raises():
     for text in ["", "?", "-" * 500, "\x00\x01", "why " * 300, "1e308", "applicant " + "9" * 400]:
         parsed = parser("compas").parse(text)
         assert parsed.query is not None or parsed.message or parsed.choices
+
+
+def test_the_reader_opened_from_its_saved_optimised_graph_reads_as_the_plain_export():
+    """The session opens in the background from the graph ONNX Runtime optimised once and saved
+    beside the export; its outputs equal those of the plain export opened directly."""
+    import onnxruntime as ort
+
+    from talk2model.parser.encode import encode
+    from talk2model.parser.reader import Reader, _onnx_path, artifact_paths
+
+    reader = Reader()
+    optimised = _onnx_path(artifact_paths()[0]).with_suffix(".optimised.onnx")
+    session = reader.session
+    assert optimised.exists()
+    plain = ort.InferenceSession(str(_onnx_path(artifact_paths()[0])), providers=["CPUExecutionProvider"])
+    g = parser("german").grounder.ground("what if applicant 12 had 2,000 less credit, would he be approved?")
+    enc = encode(g, "")
+    feed = {"ids": enc.ids[None], "segments": enc.segments[None], "span_types": enc.span_types[None],
+            "mask": np.ones((1, len(enc)), dtype=np.int64)}
+    names = [o.name for o in plain.get_outputs()]
+    assert reader.outputs == names
+    for got, want in zip(session.run(None, feed), plain.run(None, feed)):
+        assert got.shape == want.shape and np.allclose(got, want, atol=1e-4)

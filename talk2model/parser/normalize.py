@@ -8,6 +8,7 @@ Typo correction is not done here: it needs the workspace's vocabulary (see `lexi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 UNITS = {
@@ -97,6 +98,13 @@ def split_camel(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
+    """The normalised words of a text (a new list each call; the work is cached: a workspace's
+    phrases are tokenized again and again while its vocabulary is built)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=16384)
+def _tokens(text: str) -> tuple[str, ...]:
     text = split_camel(clean(text)).lower()
     for pattern, repl in CONTRACTIONS:
         text = re.sub(pattern, repl, text)
@@ -125,7 +133,7 @@ def tokenize(text: str) -> list[str]:
             out.append("for")                   # "gimme lime explanaton 4 applicant 784"
         else:
             out.append(tok)
-    return _idioms(words_to_numbers(out))
+    return tuple(_idioms(words_to_numbers(out)))
 
 
 _FOR_WHOM = {"me", "you", "u", "him", "her", "them", "us", "this", "that", "these", "those", "the", "my", "his",

@@ -139,14 +139,45 @@ class Reader:
         path = _onnx_path(weights)
         if not path.exists():
             build_onnx(weights, path)
+        # the session opens in the background while the workspace's vocabulary is built
+        self._session = None
+        self._failed: BaseException | None = None
+        self._opening = threading.Thread(target=self._open, args=(path,))
+        self._opening.start()
+
+    def _open(self, path: Path) -> None:
+        """The ONNX session, from the graph ONNX Runtime optimised once and saved beside the
+        export (loading it skips the optimisation: about a third of the session's start-up)."""
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        self.outputs = [o.name for o in self.session.get_outputs()]
+        try:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            optimised = path.with_suffix(".optimised.onnx")
+            if optimised.exists():
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+                source = optimised
+            else:
+                partial = path.with_suffix(f".{os.getpid()}.part.onnx")
+                opts.optimized_model_filepath = str(partial)
+                source = path
+            session = ort.InferenceSession(str(source), opts, providers=["CPUExecutionProvider"])
+            if source == path:
+                os.replace(partial, optimised)
+            self.outputs = [o.name for o in session.get_outputs()]
+            self._session = session
+        except BaseException as exc:       # noqa: BLE001 - said when the reader is first used
+            self._failed = exc
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._opening.join()
+            if self._failed is not None:
+                raise ReaderMissing(f"the parser's reader could not be opened: {self._failed}")
+        return self._session
 
     @classmethod
     def shared(cls) -> "Reader":
@@ -164,7 +195,8 @@ class Reader:
         enc = encode(grounding, state)
         feed = {"ids": enc.ids[None], "segments": enc.segments[None], "span_types": enc.span_types[None],
                 "mask": np.ones((1, len(enc)), dtype=np.int64)}
-        out = dict(zip(self.outputs, self.session.run(None, feed)))
+        session = self.session           # waits for the session opening in the background
+        out = dict(zip(self.outputs, session.run(None, feed)))
         return self._decode(grounding, enc.span_at, out, exclude, fold or {})
 
     def _decode(self, grounding: Grounding, span_at: list[int], out: dict,
@@ -278,7 +310,7 @@ if __name__ == "__main__":          # `make`: export the reader and the sentence
     import time
 
     started = time.perf_counter()
-    Reader.shared()
+    Reader.shared().session      # opened, and its optimised graph saved beside the export
     from talk2model.parser.semantic import embedder
 
     embedder()

@@ -142,3 +142,35 @@ def test_a_sibling_question_about_the_outcome_keeps_the_base_group(diabetes):
     bot.ask("how many of them actually have diabetes?")
     narrowed = bot.ask("and of those, how many does the model say have diabetes?")
     assert sorted(narrowed.selection_ids) == sorted(data.index[base & (data[target] == 1) & (predicted == 1)])
+
+
+def test_a_column_leaking_the_truth_is_an_outcome_for_sibling_questions(compas):
+    """compas' 'recidivated' is the truth in other words (the workspace's checks find it leaking
+    the outcome): 'how many of them reoffended?' then 'and how many did the model call high
+    risk?' asks about the same base group."""
+    data, predicted = compas.data, compas.predictions()
+    assert "recidivated" in {item["feature"] for item in compas.checks.leakage}
+    high_risk = next(v for v, phrase in compas.schema.classes.items() if str(phrase).startswith("likely"))
+    base = data["number_of_prior_crimes"] > 5
+    bot = Assistant(compas)
+    bot.ask("How accurate is the model for people with more than 5 priors?")
+    reoffended = bot.ask("how many of them actually reoffended?")
+    assert sorted(reoffended.selection_ids) == sorted(data.index[base & (data["recidivated"] == 1)])
+    sibling = bot.ask("and how many did the model call high risk")
+    assert sorted(sibling.selection_ids) == sorted(data.index[base & (predicted == high_risk)])
+
+
+def test_a_word_of_narrowing_narrows_the_group_being_discussed(compas):
+    """'Narrow that to the under 25s' keeps the group and adds the condition, however unsure
+    the reader is that the turn continues."""
+    data, predicted = compas.data, compas.predictions()
+    high_risk = next(v for v, phrase in compas.schema.classes.items() if str(phrase).startswith("likely"))
+    bot = Assistant(compas)
+    bot.ask("How accurate is the model for people with more than 5 priors?")
+    bot.ask("how many of them actually reoffended?")
+    bot.ask("and how many did the model call high risk")
+    bot.ask("show me the ones it got wrong")
+    answer = bot.ask("narrow that to the under 25s")
+    group = (data["number_of_prior_crimes"] > 5) & (predicted == high_risk) & (data["age"] < 25)
+    assert 0 < group.sum()
+    assert sorted(answer.selection_ids) == sorted(data.index[group])

@@ -724,6 +724,17 @@ def conv_layers(workspace) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- follow-ups
+_OUTCOME_COLUMNS = frozenset({"prediction", "label"})
+
+
+def outcome_columns(workspace) -> frozenset[str]:
+    """The model's output, the truth, and a column the workspace's checks find leaking the truth
+    (compas' 'recidivated': the outcome in other words, so 'how many of them reoffended?'
+    narrows a group by the truth)."""
+    checks = getattr(workspace, "checks", None)
+    return _OUTCOME_COLUMNS | {item["feature"] for item in getattr(checks, "leakage", ())}
+
+
 def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, ops=(),
                            pointed: bool = False) -> q.Expr | None:
     """'And for men?' after women, 'ok, now applicant 1' after applicant 4: a condition that no
@@ -746,7 +757,7 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
         return q.And(tuple(kept + new)) if kept else where
     swaps = {k: [n for n in new if _exclusive(c, n, workspace)] for k, c in enumerate(old)}
     if not any(swaps.values()):
-        return None if pointed else sibling_outcome(old, new)
+        return None if pointed else sibling_outcome(old, new, outcome_columns(workspace))
     measured = {f for op in ops for f in _measured(op)}
     parts: list[q.Expr] = []
     for k, c in enumerate(old):
@@ -758,15 +769,15 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
 
 
-def sibling_outcome(old: list, new: list) -> q.Expr | None:
+def sibling_outcome(old: list, new: list, outcome: frozenset[str] = _OUTCOME_COLUMNS) -> q.Expr | None:
     """'How many of them actually reoffended?' then 'and how many did the model call high risk?':
     a group narrowed by the truth (or the model's output), asked about the other one with no word
     pointing at the narrowed rows ("of those"), is a sibling question about the same base group:
     the new outcome condition takes the old one's place. None otherwise."""
     said = _comparisons(q.And(tuple(new)) if len(new) > 1 else new[0])
-    if not said or len(said) != len(new) or not all(c.feature in _OUTCOME_COLUMNS for c in said):
+    if not said or len(said) != len(new) or not all(c.feature in outcome for c in said):
         return None
-    base = [c for c in old if not (isinstance(c, q.Cmp) and c.feature in _OUTCOME_COLUMNS)]
+    base = [c for c in old if not (isinstance(c, q.Cmp) and c.feature in outcome)]
     if not base or len(base) == len(old):
         return None
     parts = base + [n for n in new if n not in base]
@@ -973,6 +984,12 @@ def says_everyone(g: Grounding) -> bool:
         return True
     entity_at = {s.start for s in g.spans if s.kind == "entity"}
     return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
+
+
+def says_narrow(g: Grounding) -> bool:
+    """'Narrow that to the under 25s', 'drill down into the women': the follow-up's conditions
+    narrow the group being discussed (cues.toml [narrowing])."""
+    return _says(g, "narrowing")
 
 
 def unknown_with_known_argument(reading):
@@ -1872,10 +1889,7 @@ def about_the_model_overall(g: Grounding, ops: list | None) -> bool:
     return bool(ops) and all(isinstance(o, _MODEL_WIDE) for o in ops) and says_everyone(g)
 
 
-_OUTCOME_COLUMNS = frozenset({"prediction", "label"})
-
-
-def narrows_by_the_outcome(pieces: list, state, g: Grounding) -> bool:
+def narrows_by_the_outcome(pieces: list, state, g: Grounding, workspace=None) -> bool:
     """'And how many of those does the model reject?', 'which ones aren't flagged?', 'show me the
     ones that actually have it' after a turn about a group: a follow-up whose only conditions are
     on the model's output or the true outcome narrows the group, whatever the reader's lean to
@@ -1887,11 +1901,11 @@ def narrows_by_the_outcome(pieces: list, state, g: Grounding) -> bool:
     if last is None or only_ids(last) or not pieces or says_everyone(g):
         return False
     said = [c for p in pieces for c in _comparisons(p.expr)]
-    if not said or not all(c.feature in _OUTCOME_COLUMNS for c in said):
+    outcome = outcome_columns(workspace)
+    if not said or not all(c.feature in outcome for c in said):
         return False
     before = _comparisons(last)       # a group narrowed by an outcome: the sibling question's base
-    return not any(c.feature in _OUTCOME_COLUMNS for c in before) or \
-        any(c.feature not in _OUTCOME_COLUMNS for c in before)
+    return not any(c.feature in outcome for c in before) or any(c.feature not in outcome for c in before)
 
 
 _BARE_NEGATIONS = frozenset({"not", "without", "non"})

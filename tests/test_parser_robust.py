@@ -44,12 +44,14 @@ def test_tokenize(text, tokens):
     ("the thirty-second data point", "the 32nd data point"),
     ("the twenty first applicant", "the 21st applicant"),
     ("patient number fifteenth", "patient number 15th"),
+    ("the second most important feature", "the 2nd most important feature"),     # a rank
+    ("the third biggest factor", "the 3rd biggest factor"),
 ])
 def test_an_ordinal_in_words_reads_as_the_same_ordinal_in_digits(words, digits):
     assert tokenize(words) == tokenize(digits)
 
 
-@pytest.mark.parametrize("text", ["the second most important feature", "a third of them", "first, why?"])
+@pytest.mark.parametrize("text", ["a third of them", "first, why?", "who has the second highest loan", "a second question"])
 def test_first_second_and_third_alone_stay_words(text):
     assert not any(t.isdigit() for t in tokenize(text))
 
@@ -225,3 +227,15 @@ def test_the_assistant_states_its_reading():
     assert answer.query is not None and answer.query.ops == ["filter", "explain", "counterfactual"]
     assert answer.text.startswith("I understood: ")
     assert "applicant 12" in answer.reading
+
+
+def test_the_second_most_important_feature_asks_for_the_top_two(german):
+    """'What is the second most important feature?' (and 'third most'): the ranking down to that
+    place, as '2nd most important' was; never the first alone."""
+    from talk2model.assistant import Assistant
+
+    third = Assistant(german).ask("whats the third most influential variable")
+    assert [s.to_json() for s in third.query.steps] == [{"op": "importance", "top": 3}]
+    answer = Assistant(german).ask("what is the second most important feature for the model?")
+    steps = [s.to_json() for s in answer.query.steps]
+    assert steps == [{"op": "importance", "top": 2}]

@@ -31,6 +31,9 @@ ORDINALS = {"fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "nin
             "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
             "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70,
             "eightieth": 80, "ninetieth": 90, "hundredth": 100}
+# ... and before a word of rank, as "2nd most important" is ("the second most important feature")
+RANKED = frozenset({"most", "least", "biggest", "greatest", "strongest", "best", "main", "leading", "worst",
+                    "weakest"})
 SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 TIMES = {"once": 1, "twice": 2, "thrice": 3}
 # "one" is a pronoun after these words ("which one", "the one that")
@@ -189,9 +192,12 @@ def number_value(tok: str) -> int | float:
 
 
 def _ordinal(tokens: list[str], i: int) -> tuple[int, int] | None:
-    """An ordinal in words at `i`: its number and how many tokens it takes ("thirty second": 32, 2)."""
+    """An ordinal in words at `i`: its number and how many tokens it takes ("thirty second": 32, 2;
+    "second" before a word of rank: 2, 1)."""
     if tokens[i] in TENS and i + 1 < len(tokens) and tokens[i + 1] in ORDINAL_UNITS:
         return TENS[tokens[i]] + ORDINAL_UNITS[tokens[i + 1]], 2
+    if tokens[i] in ORDINAL_UNITS and i + 1 < len(tokens) and tokens[i + 1] in RANKED:
+        return ORDINAL_UNITS[tokens[i]], 1          # "the second most important": a rank
     return (ORDINALS[tokens[i]], 1) if tokens[i] in ORDINALS else None
 
 

@@ -94,6 +94,12 @@ def test_in_the_data_after_a_group_is_everyone(diabetes):
     # words that point back keep the group
     kept = bot.ask("and the average glucose of those over 50?")
     assert sorted(kept.selection_ids) == sorted(d.index[d["Age"] > 50])
+    # the asker speaking of themselves "in the data" is the asker, not everyone
+    person = int(d.index[d[diabetes.schema.target] == 1][3])
+    bot = Assistant(diabetes)
+    bot.ask(f"hello, I am patient {person}, does the model think I have diabetes?")
+    mine = bot.ask("and what's my actual diagnosis in the data")
+    assert mine.selection_ids == [person] and ops(mine) == ["labels"]
 
 
 def test_the_asker_is_remembered_when_they_speak_of_themselves(credit):

@@ -976,10 +976,13 @@ def _direction(words: list[str]) -> str | None:
 
 def says_everyone(g: Grounding) -> bool:
     """'Which features matter most overall?', 'accuracy for all applicants': the follow-up is about
-    everyone, whatever the last turn was about (cues.toml [everyone])."""
+    everyone, whatever the last turn was about (cues.toml [everyone]); not when the asker speaks
+    of themselves ('my actual diagnosis in the data')."""
     words = g.tokens
     if any(sp.kind == "complement" for sp in g.spans):
         return False            # "and everyone else?": the others of the group, not everyone
+    if speaks_of_self(words):
+        return False
     if _says(g, "everyone"):
         return True
     entity_at = {s.start for s in g.spans if s.kind == "entity"}

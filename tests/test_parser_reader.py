@@ -180,3 +180,23 @@ def test_the_reader_opened_from_its_saved_optimised_graph_reads_as_the_plain_exp
     assert reader.outputs == names
     for got, want in zip(session.run(None, feed), plain.run(None, feed)):
         assert got.shape == want.shape and np.allclose(got, want, atol=1e-4)
+
+
+def test_an_unreadable_saved_graph_is_optimised_and_saved_again(tmp_path):
+    import shutil
+
+    import onnxruntime as ort
+
+    from talk2model.parser.reader import Reader, _onnx_path, artifact_paths
+
+    export = tmp_path / "reader.onnx"
+    shutil.copyfile(_onnx_path(artifact_paths()[0]), export)
+    broken = export.with_suffix(".optimised.onnx")
+    broken.write_bytes(b"not a graph")
+    reader = Reader()
+    reader.session                      # the shared export opened as usual
+    reader._session = None
+    reader._open(export)
+    assert reader._failed is None and reader._session is not None
+    ort.InferenceSession(str(broken), providers=["CPUExecutionProvider"])     # a real graph again
+    assert not list(tmp_path.glob("*.part.onnx"))

@@ -8,8 +8,8 @@ Typo correction is not done here: it needs the workspace's vocabulary (see `lexi
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
+from functools import lru_cache
 
 UNITS = {
     "zero": 0, "none": None, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,

@@ -147,24 +147,32 @@ class Reader:
 
     def _open(self, path: Path) -> None:
         """The ONNX session, from the graph ONNX Runtime optimised once and saved beside the
-        export (loading it skips the optimisation: about a third of the session's start-up)."""
+        export (loading it skips the optimisation: about a third of the session's start-up); an
+        unreadable saved graph is optimised and saved again."""
         import onnxruntime as ort
 
-        try:
+        def options(**extra) -> "ort.SessionOptions":
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = 1
-            opts.inter_op_num_threads = 1
+            opts.intra_op_num_threads = opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
+            for name, value in extra.items():
+                setattr(opts, name, value)
+            return opts
+
+        cpu = ["CPUExecutionProvider"]
+        try:
             optimised = path.with_suffix(".optimised.onnx")
+            session = None
             if optimised.exists():
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-                source = optimised
-            else:
+                try:
+                    session = ort.InferenceSession(str(optimised), options(
+                        graph_optimization_level=ort.GraphOptimizationLevel.ORT_DISABLE_ALL), providers=cpu)
+                except Exception:            # noqa: BLE001 - unreadable: optimised again below
+                    session = None
+            if session is None:
                 partial = path.with_suffix(f".{os.getpid()}.part.onnx")
-                opts.optimized_model_filepath = str(partial)
-                source = path
-            session = ort.InferenceSession(str(source), opts, providers=["CPUExecutionProvider"])
-            if source == path:
+                session = ort.InferenceSession(str(path), options(optimized_model_filepath=str(partial)),
+                                               providers=cpu)
                 os.replace(partial, optimised)
             self.outputs = [o.name for o in session.get_outputs()]
             self._session = session

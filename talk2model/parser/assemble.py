@@ -147,8 +147,7 @@ class Assembler:
                 and (not pieces or (r.follows > NARROWS and len(state.last_ids) > 1))
                 and not self._is_fresh(r) and not C.says_everyone(g) and not C.one_feature_of_the_model(ops))
                 or C.narrows_by_the_outcome(pieces, state, g, self.workspace)
-                or (pieces and C.says_narrow(g) and state is not None and state.last_ids is not None
-                    and len(state.last_ids) > 1)):
+                or C.narrows_by_words(g, pieces, state)):
             steps.append(q.PreviousFilter())
         if others is not None:
             pieces.insert(0, Piece(-1, others))

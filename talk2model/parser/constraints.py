@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from talk2model.parser.grounding import CONFIDENCE, Grounding, Span
+from talk2model.parser.labels import FEATURE_OPS
 from talk2model.parser.lexicon import damerau
 from talk2model.parser.lexicon import stem as stem_word
 from talk2model.parser.lexicon import threshold
@@ -774,7 +775,7 @@ def sibling_outcome(old: list, new: list, outcome: frozenset[str] = _OUTCOME_COL
     a group narrowed by the truth (or the model's output), asked about the other one with no word
     pointing at the narrowed rows ("of those"), is a sibling question about the same base group:
     the new outcome condition takes the old one's place. None otherwise."""
-    said = _comparisons(q.And(tuple(new)) if len(new) > 1 else new[0])
+    said = [c for n in new for c in _comparisons(n)]
     if not said or len(said) != len(new) or not all(c.feature in outcome for c in said):
         return None
     base = [c for c in old if not (isinstance(c, q.Cmp) and c.feature in outcome)]
@@ -989,10 +990,11 @@ def says_everyone(g: Grounding) -> bool:
     return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
 
 
-def says_narrow(g: Grounding) -> bool:
-    """'Narrow that to the under 25s', 'drill down into the women': the follow-up's conditions
-    narrow the group being discussed (cues.toml [narrowing])."""
-    return _says(g, "narrowing")
+def narrows_by_words(g: Grounding, pieces: list, state) -> bool:
+    """'Narrow that to the under 25s', 'drill down into the women': a follow-up with conditions
+    of its own and a word of narrowing (cues.toml [narrowing]) narrows the group being discussed."""
+    ids = getattr(state, "last_ids", None)
+    return bool(pieces) and ids is not None and len(ids) > 1 and _says(g, "narrowing")
 
 
 def unknown_with_known_argument(reading):
@@ -1309,8 +1311,7 @@ def argument_left_as_a_condition(g: Grounding, reading, role: dict, schema) -> d
 
 
 # operations that take a column or a value as their argument (the rest take none)
-_ARGUMENT_TAKERS = frozenset({"repeat", "importance", "dependence", "define", "statistic", "bias", "embedding",
-                              "concepts", "outside", "unknown"})
+_ARGUMENT_TAKERS = frozenset(FEATURE_OPS) | {"repeat", "embedding", "concepts", "outside", "unknown"}
 
 
 def argument_no_operation_takes(g: Grounding, reading, role: dict) -> dict:

@@ -332,11 +332,13 @@ def _query_text(query: Any) -> str:
 
 
 def _ran_on(query: Query, run, before: list | None) -> list:
-    """The rows an answer is about: the selection its operations ran on (before any what-if);
-    for "tell me more" alone, the rows of the answer it continues."""
+    """The rows an answer is about: the selection its operations ran on (before any what-if; the
+    group as chosen when a what-if left some of it out); for "tell me more" alone, the rows of the
+    answer it continues."""
     if all(step.op == "followup" for step in query.steps):
         return list(before) if before is not None else list(run.context.workspace.data.index)
-    return list(run.context.original.index)
+    ctx = run.context
+    return list(ctx.selected if ctx.selected is not None else ctx.original.index)
 
 
 def _sentence(text: str) -> str:

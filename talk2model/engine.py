@@ -75,6 +75,9 @@ class Context:
     # answered over every row themselves (count through Dask)
     fetched: bool = False
     exact_ops: int = 0
+    # the rows the turn selected, when a what-if then left some out (no such person could have the
+    # changed value): the conversation goes on about the group as chosen, not the rows that remained
+    selected: pd.Index | None = None
     _pred: pd.Series | None = None
     _proba: pd.DataFrame | None = None
 
@@ -251,6 +254,8 @@ def _keep_possible(ctx: Context, step: q.WhatIf) -> None:
         k=int(bad.sum()), n=len(bad), entities=schema.entity_plural, change=change,
         label=spec.label, where="below" if side == "lowest" else "above", bound=fmt_number(plain(bound)),
         side=side, rest=int((~bad).sum())))
+    if ctx.selected is None:
+        ctx.selected = ctx.original.index
     ctx.frame = ctx.frame[~bad]
     ctx.original = ctx.original.loc[ctx.frame.index]
 
@@ -362,8 +367,9 @@ def _run_op(registry, step: q.Step, ctx: Context) -> StepOutcome:
 
 def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: list[StepOutcome]) -> None:
     selected = any(isinstance(s, (q.Filter, q.PreviousFilter)) for s in steps)
+    chosen = list(ctx.selected if ctx.selected is not None else ctx.frame.index)
     if selected:
-        state.last_ids = list(ctx.frame.index)
+        state.last_ids = chosen
         state.last_where = q.and_all([e for e in (ctx.inherited, ctx.where) if e is not None]) or None
         if state.last_where is not None:
             state.past_wheres = (state.past_wheres + [state.last_where])[-12:]
@@ -373,7 +379,7 @@ def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: 
         state.last_ops = ops
         state.last_whatifs = tuple(ctx.whatifs)
         # what this turn was about: the person or group it selected, or everyone
-        state.current_ids = list(ctx.frame.index) if selected else None
+        state.current_ids = chosen if selected else None
         state.current_text = state.last_selection_text if selected else None
         state.last_steps = tuple(ctx.whatifs) + ops
     state.turns += 1

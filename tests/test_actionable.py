@@ -248,6 +248,20 @@ def test_a_group_whatif_leaves_out_the_rows_it_makes_impossible():
             else answer.result["predictions"][i] for i in keep.index] == list(expected)
 
 
+def test_rows_a_whatif_leaves_out_stay_in_the_group_being_discussed():
+    # the conversation goes on about the group as chosen: "how accurate is it on them?" after a
+    # what-if that was impossible for some of them is about all of them (pandas is the oracle)
+    ws = load_workspace("compas")
+    bot = Assistant(ws)
+    older = ws.data.index[ws.data["age"] > 50]
+    whatif = bot.run("filter age > 50 then whatif number_of_prior_crimes decrease 2 then predict")
+    assert whatif.result["n"] < len(older)                  # some left out of the what-if itself
+    assert sorted(whatif.selection_ids) == sorted(older)     # but the answer is about the group
+    after = bot.run("previous_filter then count")
+    assert after.result["count"] == len(older)
+    assert sorted(after.selection_ids) == sorted(older)
+
+
 def test_setting_a_missing_value_code_is_allowed_and_said():
     ws = load_workspace("credit")
     answer = Assistant(ws).run('filter id == 3 then whatif checking_account set "not_known" then predict')

@@ -378,8 +378,10 @@ def _remember(state: Conversation, steps: list[q.Step], ctx: Context, outcomes: 
     if ops:
         state.last_ops = ops
         state.last_whatifs = tuple(ctx.whatifs)
-        # what this turn was about: the person or group it selected, or everyone
-        state.current_ids = chosen if selected else None
-        state.current_text = state.last_selection_text if selected else None
+        # what this turn was about: the person or group it selected, or everyone; a turn that reads
+        # no rows ("what does 'job' mean?") leaves the person or group being discussed as it was
+        if selected or not all(o.step.op in ROWLESS_OPS for o in outcomes):
+            state.current_ids = chosen if selected else None
+            state.current_text = state.last_selection_text if selected else None
         state.last_steps = tuple(ctx.whatifs) + ops
     state.turns += 1

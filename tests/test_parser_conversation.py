@@ -180,3 +180,14 @@ def test_a_word_of_narrowing_narrows_the_group_being_discussed(compas):
     group = (data["number_of_prior_crimes"] > 5) & (predicted == high_risk) & (data["age"] < 25)
     assert 0 < group.sum()
     assert sorted(answer.selection_ids) == sorted(data.index[group])
+
+
+def test_a_turn_that_reads_no_rows_keeps_the_group_being_discussed(credit):
+    # a definition asked mid-conversation is about a word, not about new people: the group stays
+    bot = Assistant(credit)
+    bot.ask("how many applicants are renting?")
+    bot.ask("what does duration mean?")
+    answer = bot.ask("and of those, how many are older than 50?")
+    data = credit.data
+    assert ops(answer) == ["count"]
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["housing"] == "rent") & (data["age"] > 50)])

@@ -89,6 +89,8 @@ class Assembler:
         steps += ops
         one_row = (C.only_ids(where) and len(C.ids_in(where)) == 1) or (
             any(isinstance(s, q.PreviousFilter) for s in steps) and getattr(state, "current_size", None) == 1)
+        if one_row:                       # "which features pushed her prediction the most?"
+            steps = C.importance_of_one_row(steps)
         flip = C.flip_test(g, whatifs, ops, one_row, self.schema)
         if flip is not None:              # "would his outcome differ if he weren't black?"
             steps = [s for s in steps if isinstance(s, (q.Filter, q.PreviousFilter))] + flip
@@ -112,6 +114,7 @@ class Assembler:
                         lambda x: C.argument_left_as_a_condition(g, r, x, self.schema),
                         lambda x: C.argument_no_operation_takes(g, r, x),
                         lambda x: C.value_describing_people(g, r, x),
+                        lambda x: C.pointing_at_the_group(g, x, state),
                         lambda x: C.negation_before_a_value(g, x),
                         lambda x: C.absent_ids_of_the_person(g, x, ws, state),
                         lambda x: C.said_bounds(g, x),
@@ -152,7 +155,8 @@ class Assembler:
         if others is not None:
             pieces.insert(0, Piece(-1, others))
         where = C.join_conditions(g, pieces, self.workspace)
-        speaker = C.speaker_row(state, g.tokens, where, role)
+        speaker = C.speaker_row(state, g.tokens, where, role) or C.speaker_described(state, g.tokens, where,
+                                                                                      self.workspace)
         if speaker is not None:              # "what if my savings were higher?": the asker's own row
             steps, where = [], speaker
         turned = C.the_last_condition_negated(g, state, self.workspace) if where is None else None
@@ -174,6 +178,8 @@ class Assembler:
             if replaced is not None:          # "and for men?" after women: not an empty "and"
                 steps.pop()
                 where = replaced
+            elif C.said_again(getattr(state, "last_where", None), where):
+                where = None                  # "the same women": the group, not narrowed by itself
             elif C.only_ids(where) and C.names_new_rows(where, state):
                 steps.pop()                   # "my cousin is 6815, does he ...": a new person, not "and"
             elif C.new_group_after_one_person(where, state):

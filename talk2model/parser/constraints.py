@@ -646,6 +646,32 @@ def speaker_row(state, tokens: list[str], where, role: dict) -> q.Expr | None:
     return q.Cmp("id", "==", ids[0])
 
 
+_HOLDS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
+          ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+def speaker_described(state, tokens: list[str], where, workspace) -> q.Expr | None:
+    """'I'm 25 and have a skilled job, what would get me approved?' from an asker who said which
+    row they are: conditions that are all true of the asker's own row describe the asker, not a
+    group of others like them; the row is the asker's. None otherwise."""
+    ids = getattr(state, "speaker_ids", None)
+    if not ids or where is None or not speaks_of_self(tokens):
+        return None
+    data = workspace.data
+    if ids[0] not in data.index:
+        return None
+    row = data.loc[ids[0]]
+    for c in q.conjuncts(where):
+        if not isinstance(c, q.Cmp) or c.feature not in data.columns or c.cmp not in _HOLDS:
+            return None
+        try:
+            if not _HOLDS[c.cmp](row[c.feature], c.value):
+                return None
+        except TypeError:
+            return None
+    return q.Cmp("id", "==", ids[0])
+
+
 def without_repeats(steps: list[q.Step]) -> list[q.Step]:
     """The same operation with the same arguments twice in a row is asked once."""
     out: list[q.Step] = []
@@ -749,6 +775,8 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
         return None
     old = list(q.conjuncts(last_where))
     new = list(q.conjuncts(where))
+    if len(old) > len(new) and all(n in old for n in new) and not only_ids(where) and not pointed:
+        return where        # 'the over-60 group' after 'how many of the over 60s are women?': as named
     if len(old) > 1 and any(n in old for n in new) and not only_ids(where) and not pointed:
         # 'the over 50s' said again after 'how many of them have diabetes?': the group as named,
         # without the model's output or the truth it was narrowed by ('the married ones' keeps 'men')
@@ -768,6 +796,12 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
             parts.append(c)
     parts += [n for n in new if n not in parts]
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
+
+
+def said_again(last_where: q.Expr | None, where: q.Expr) -> bool:
+    """'Those women' about women the model flags: every condition of the turn is already one of
+    the group's, so it adds nothing (the group is kept, not narrowed by itself again)."""
+    return last_where is not None and all(n in q.conjuncts(last_where) for n in q.conjuncts(where))
 
 
 def sibling_outcome(old: list, new: list, outcome: frozenset[str] = _OUTCOME_COLUMNS) -> q.Expr | None:
@@ -1073,9 +1107,9 @@ def group_only_follow_up(reading, state, g: Grounding | None = None):
     if not reading.slots or not getattr(state, "last_ops", None):
         return reading
     slot = reading.slots[0]
-    same = g is not None and _says(g, "same_question")
+    same = g is not None and (_says(g, "same_question") or names_rows_only(g))
     unsure = slot.op in ("unknown", "outside") and slot.p < 0.5
-    if not (same or unsure) or any(s.op != "end" for s in reading.slots[1:]):
+    if not (same or unsure) or (not same and any(s.op != "end" for s in reading.slots[1:])):
         return reading
     if not any(r is not None and r[0] in _OWN_CONDITION_ROLES and r[1] > 0.5 for r in reading.roles):
         return reading
@@ -1083,7 +1117,34 @@ def group_only_follow_up(reading, state, g: Grounding | None = None):
     odds = {slot.op: slot.p, **dict(slot.alternatives)}
     slot.p = 1.0 - sum(p for op, p in odds.items() if op in ("unknown", "outside"))
     slot.op, slot.args = "repeat", {}
+    reading.slots = [slot] + [s for s in reading.slots[1:] if s.op == "end"]
     return reading
+
+
+def importance_of_one_row(steps: list[q.Step]) -> list[q.Step]:
+    """'Which features pushed her prediction the most?', 'her top 3 factors': the features that
+    matter for one person are why the model decided as it did for them (explain); importance
+    weighs features over many rows. A feature named ('does it rely on his age?') stays asked."""
+    out: list[q.Step] = []
+    for step in steps:
+        if isinstance(step, q.Importance) and step.feature is None:
+            step = q.Explain()
+        if step not in out:
+            out.append(step)
+    return out
+
+
+def names_rows_only(g: Grounding) -> bool:
+    """'And applicant 141?', 'among them, the ones aged 40 or older?': every word outside the
+    grounded spans is one that says nothing of its own (cues.toml [bare_follow_up]), and a span
+    names rows (a number, a value, a feature with its number); the turn asks nothing new."""
+    if not any(sp.kind in ("number", "value") for sp in g.spans):
+        return False
+    if any(sp.kind in ("metric", "method", "class", "model", "truth") for sp in g.spans):
+        return False
+    covered = {i for sp in g.spans for i in range(sp.start, sp.end)}
+    bare = set(_cue_words("bare_follow_up"))
+    return all(k in covered or not t.isalnum() or t in bare for k, t in enumerate(g.tokens))
 
 
 def count_said_as_an_average(reading, g: Grounding, schema):
@@ -1342,6 +1403,31 @@ def value_describing_people(g: Grounding, reading, role: dict) -> dict:
         if sp.kind == "value" and sp.values and role.get(i) == "none" and sp.end in starts \
                 and not used.intersection(v[0] for v in sp.values):
             role[i] = "v_eq"
+    return role
+
+
+def pointing_at_the_group(g: Grounding, role: dict, state) -> dict:
+    """'Are the same people mostly men?', 'show me those women', 'for the same group': a word
+    that points (cues.toml [pointing]) right before a word for people, or a value describing them,
+    is the person or group being discussed, when there is one; the reader may leave it unused
+    ('the same' also says 'is it the same for men and women?')."""
+    if state is None or not getattr(state, "current_ids", None):
+        return role
+    pointing = set(_cue_phrases("pointing"))
+    starts = {sp.start: sp for sp in g.spans}
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        words = tuple(g.tokens[sp.start:sp.end])
+        if sp.kind != "reference" or role.get(i) not in (None, "none"):
+            continue
+        said = next((p for p in pointing if words[:len(p)] == p), None)
+        if said is None:
+            continue
+        after = starts.get(sp.end)
+        people = len(words) > len(said) or (after is not None and after.kind in ("entity", "value")) or \
+            (sp.end < len(g.tokens) and g.tokens[sp.end] in ("group", "ones", "lot", "bunch", "crowd"))
+        if people:
+            role[i] = "r_prev"
     return role
 
 
@@ -1917,9 +2003,10 @@ _BARE_NEGATIONS = frozenset({"not", "without", "non"})
 
 def the_last_condition_negated(g: Grounding, state, workspace) -> q.Expr | None:
     """'How many of those are black?' then 'and how many aren't?'; 'accuracy on people with
-    missed payments' then 'and without?': a short follow-up that names nothing of its own and only
-    says "not" or "without" is the group with its last-named condition turned round, as
-    `everyone_else` turns a group of one condition."""
+    missed payments' then 'and without?'; 'show the ones that don't' after 'how many of those
+    actually have it?': a short follow-up that names nothing of its own and only says "not" or
+    "without" is the group with its last-named condition turned round, as `everyone_else` turns a
+    group of one condition."""
     last = getattr(state, "last_where", None)
     if last is None or only_ids(last) or isinstance(last, q.Or) or len(g.tokens) > 7:
         return None
@@ -1927,8 +2014,9 @@ def the_last_condition_negated(g: Grounding, state, workspace) -> q.Expr | None:
         return None
     parts = q.conjuncts(last)
     tail = parts[-1]
-    if not isinstance(tail, q.Cmp) or tail.feature in ("id", "prediction", "label"):
-        return None
+    if not isinstance(tail, q.Cmp) or tail.feature == "id" or (
+            tail.feature in ("prediction", "label") and len(getattr(workspace.schema, "classes", ()) or ()) != 2):
+        return None         # the model's output or the truth turns round only with two classes
     parts = parts[:-1] + [_turned(tail, workspace.schema)]
     return parts[0] if len(parts) == 1 else q.And(tuple(parts))
 

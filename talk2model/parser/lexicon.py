@@ -433,6 +433,10 @@ class Speller:
             return self._own_slip(word)
         if word in self._cache:
             return self._cache[word]
+        plain = unstretched(word, self.known)
+        if plain is not None:       # 'whyy', 'pleeease', 'sooo': a letter held down, not a slip
+            self._cache[word] = plain
+            return plain
         limit = 1 if len(word) <= 5 else 2
         best, best_d = word, limit + 1
         for n in range(len(word) - limit, len(word) + limit + 1):
@@ -466,6 +470,15 @@ class Speller:
                 near = []       # also a slip of an English word ('defendents'): not only ours
             self._cache[word] = near[0] if len(near) == 1 else word
         return self._cache[word]
+
+
+def unstretched(word: str, known) -> str | None:
+    """A word typed with a letter held down ('whyy', 'pleeease', 'sooo', 'helllo'): the known word
+    left when the repeated letters are cut back (runs of three to two or one, a doubled last letter
+    to one), or None."""
+    tries = [re.sub(r"(.)\1{2,}", r"\1\1", word), re.sub(r"(.)\1{2,}", r"\1", word)]
+    tries += [re.sub(r"(.)\1+$", r"\1", t) for t in tries]
+    return next((t for t in tries if t != word and t in known), None)
 
 
 def _prefer(a: str, b: str, word: str) -> bool:

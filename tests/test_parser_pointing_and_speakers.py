@@ -1,0 +1,101 @@
+"""Follow-ups that point at the group being discussed ("the same people", "those women"), name it
+again in part, turn its last condition round, or name only new rows; questions about one person's
+features; an asker who describes themselves; words typed with a letter held down. Every selection
+is checked against pandas on the workspace's data and the model's predictions."""
+
+from __future__ import annotations
+
+from talk2model.assistant import Assistant
+from talk2model.parser.reader import correction_targets
+
+
+def ops(answer) -> list[str]:
+    return [s.op for s in answer.query.steps if s.op not in ("filter", "previous_filter")]
+
+
+def test_the_same_people_before_a_word_for_people_is_the_group(credit):
+    data, predicted = credit.data, credit.predictions()
+    bot = Assistant(credit)
+    bot.ask("how many renters does the model think are a bad risk?")
+    answer = bot.ask("the same people - what's the breakdown of their savings accounts?")
+    assert ops(answer) == ["statistic"]
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["housing"] == "rent") & (predicted == 0)])
+
+
+def test_those_with_a_value_of_the_group_keeps_the_group_without_saying_it_twice(compas):
+    data, predicted = compas.data, compas.predictions()
+    bot = Assistant(compas)
+    bot.ask("how many black defendants are predicted likely to reoffend?")
+    answer = bot.ask("show me those black defendants")
+    expected = data.index[(data["black"] == 1) & (predicted == 0)]
+    assert sorted(answer.selection_ids) == sorted(expected)
+    # the group's own condition is not added again (nor said twice in the answer)
+    assert [s.op for s in answer.query.steps] == ["previous_filter", "show"]
+
+
+def test_a_group_named_again_in_part_is_the_group_as_named(credit):
+    data = credit.data
+    bot = Assistant(credit)
+    bot.ask("how many applicants are older than 50?")
+    bot.ask("how many of them are women?")
+    answer = bot.ask("which features matter most for the over-50 group?")
+    assert ops(answer) == ["importance"]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["age"] > 50])
+
+
+def test_the_ones_that_dont_turn_the_truth_round(diabetes):
+    data, predicted = diabetes.data, diabetes.predictions()
+    truth = data[diabetes.schema.target]
+    bot = Assistant(diabetes)
+    bot.ask("how many patients older than 40 does the model call diabetic?")
+    bot.ask("and how many of those really have diabetes?")
+    answer = bot.ask("list the ones that don't")
+    expected = data.index[(data["Age"] > 40) & (predicted == 1) & (truth == 0)]
+    assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_new_rows_alone_ask_every_question_of_the_last_turn_again(credit, diabetes):
+    data = diabetes.data
+    bot = Assistant(diabetes)
+    bot.ask("what does the model predict for patients with a BMI over 40, and how confident is it?")
+    answer = bot.ask("of those, the ones older than 50?")
+    assert ops(answer) == ["predict", "likelihood"]
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["BMI"] > 40) & (data["Age"] > 50)])
+    bot = Assistant(credit)
+    bot.ask("what's the precision and recall for renters?")
+    answer = bot.ask("and for applicants who own?")
+    assert [s.to_json() for s in answer.query.steps if s.op == "score"] == [
+        {"op": "score", "metric": "precision"}, {"op": "score", "metric": "recall"}]
+    assert sorted(answer.selection_ids) == sorted(credit.data.index[credit.data["housing"] == "own"])
+
+
+def test_the_features_that_matter_for_one_person_are_why_it_decided(credit):
+    bot = Assistant(credit)
+    answer = bot.ask("which features weighed most in the decision on applicant 7?")
+    assert ops(answer) == ["explain"]
+    assert answer.selection_ids == [7]
+    follow = bot.ask("and for applicant 8?")
+    assert ops(follow) == ["explain"] and follow.selection_ids == [8]
+
+
+def test_an_asker_who_describes_themselves_is_their_own_row(credit):
+    data = credit.data
+    row = data.index[(data["housing"] == "rent") & (data["age"] < 40)][0]
+    bot = Assistant(credit)
+    bot.ask(f"hello, I'm applicant {row}. what did the model decide about me?")
+    answer = bot.ask(f"I'm {data.loc[row, 'age']} and I rent my flat. what would I need to change to get approved?")
+    assert ops(answer) == ["counterfactual"]
+    assert answer.selection_ids == [row]
+
+
+def test_a_letter_held_down_is_the_word(credit):
+    bot = Assistant(credit)
+    bot.ask("what does the model predict for applicant 3?")
+    answer = bot.ask("whyyy")
+    assert ops(answer) == ["explain"]
+    assert answer.selection_ids == [3]
+
+
+def test_a_dropped_last_vowel_is_a_slip_not_a_word_to_correct_to():
+    targets = correction_targets({"those", "thos", "these", "predict"})
+    assert "thos" not in targets and {"those", "these", "predict"} <= targets

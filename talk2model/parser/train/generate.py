@@ -231,6 +231,10 @@ class Generator:
             return None
         if op in ("labels", "show", "counterfactual", "anchor") and not who:
             return None
+        if op == "counterfactual" and rng.random() < 0.3:       # "what would get her approved?"
+            goal = self.pick("op", "counterfactual", "goal")
+            value = rng.choice(list(s.schema.classes))
+            return (_fill(goal, **{"class": s.class_words(rng, value)}), [{"op": "counterfactual"}]) if goal else None
         pattern = self.pick("op", op, kind) or self.pick("op", op, "all" if kind == "one" else "one")
         if pattern is None or ("{who}" in pattern) != bool(who):
             return None

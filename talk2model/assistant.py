@@ -168,7 +168,10 @@ class Assistant:
 
     def parse(self, question: str) -> Parse:
         question = question.strip()
-        if looks_like_query(question):
+        # "show" or "explain" alone mid-conversation is a word of the chat about the person or group
+        # being discussed, not the query about everyone: the reader takes it with the conversation
+        chat_word = " " not in question and bool(self.state.current_ids)
+        if looks_like_query(question) and not chat_word:
             try:
                 return parse_formal(question)
             except QueryError as exc:

@@ -99,3 +99,105 @@ def test_a_letter_held_down_is_the_word(credit):
 def test_a_dropped_last_vowel_is_a_slip_not_a_word_to_correct_to():
     targets = correction_targets({"those", "thos", "these", "predict"})
     assert "thos" not in targets and {"those", "these", "predict"} <= targets
+
+
+def test_a_swap_said_with_the_groups_other_conditions_keeps_the_rest(compas):
+    data, predicted = compas.data, compas.predictions()
+    bot = Assistant(compas)
+    bot.ask("how many women under 30 are there?")
+    bot.ask("how many of them does the model see as unlikely to reoffend?")
+    answer = bot.ask("and the men under 30?")
+    expected = data.index[(data["man"] == 1) & (data["age"] < 30) & (predicted == 1)]
+    assert ops(answer) == ["count"]
+    assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_a_question_that_reads_no_rows_takes_no_group(german):
+    bot = Assistant(german)
+    bot.ask("how accurate is the model for applicants who rent?")
+    answer = bot.ask("and what does 'rent' mean for them?")
+    assert [s.op for s in answer.query.steps] == ["define"]
+    answer = bot.ask("what kind of model is it for those people?")
+    assert [s.op for s in answer.query.steps] == ["describe_model"]
+
+
+def test_which_of_them_lists_the_rows(diabetes):
+    data = diabetes.data
+    bot = Assistant(diabetes)
+    bot.ask("how many patients are over 60?")
+    answer = bot.ask("of those, which have a BMI over 35")
+    assert ops(answer) == ["show"]
+    assert sorted(answer.selection_ids) == sorted(data.index[(data["Age"] > 60) & (data["BMI"] > 35)])
+    answer = Assistant(diabetes)
+    answer.ask("how many patients are over 60?")
+    who = answer.ask("who among them has an insulin of 0?")
+    assert ops(who) == ["show"]
+    assert sorted(who.selection_ids) == sorted(data.index[(data["Age"] > 60) & (data["Insulin"] == 0)])
+
+
+def test_thirty_somethings_are_a_decade_of_age(compas):
+    data = compas.data
+    answer = Assistant(compas).ask("how many thirty-somethings have more than 4 priors?")
+    expected = data.index[(data["age"] >= 30) & (data["age"] < 40) & (data["number_of_prior_crimes"] > 4)]
+    assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_the_same_question_about_someone_else_keeps_the_what_if(credit):
+    bot = Assistant(credit)
+    bot.ask("what if applicant 12 asked for 1000 less?")
+    answer = bot.ask("same question for applicant 30")
+    assert [s.to_json() for s in answer.query.steps if s.op == "whatif"] == [
+        {"op": "whatif", "feature": "credit_amount", "action": "decrease", "value": 1000}]
+    assert answer.selection_ids == [30]
+
+
+def test_how_many_are_there_in_total_is_everyone(credit):
+    bot = Assistant(credit)
+    bot.ask("how many applicants rent?")
+    answer = bot.ask("how many people are there in total?")
+    assert ops(answer) == ["count"]
+    assert sorted(answer.selection_ids) == sorted(credit.data.index)
+
+
+def test_the_outcome_in_the_data_is_the_persons(compas):
+    bot = Assistant(compas)
+    bot.ask("what does the model predict for defendant 1595?")
+    answer = bot.ask("and what's the true label in the dataset?")
+    assert ops(answer) == ["labels"]
+    assert answer.selection_ids == [1595]
+
+
+def test_a_step_word_alone_mid_conversation_is_about_the_group(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    bot.ask("how many defendants have more than 10 priors?")
+    answer = bot.ask("show")
+    assert ops(answer) == ["show"]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["number_of_prior_crimes"] > 10])
+    # the first turn of a conversation is still the query language's own "show": everyone
+    first = Assistant(compas).ask("show")
+    assert sorted(first.selection_ids) == sorted(data.index)
+
+
+def test_non_before_a_value_turns_only_that_value(compas):
+    data = compas.data
+    answer = Assistant(compas).ask("how many non-white men are younger than 25?")
+    expected = data.index[(data["black"] == 1) & (data["man"] == 1) & (data["age"] < 25)]
+    assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_a_value_before_a_value_of_people_describes_them(compas):
+    data = compas.data
+    bot = Assistant(compas)
+    bot.ask("what share of black women does the model rate as low risk?")
+    answer = bot.ask("compare that with non-black women")
+    expected = data.index[(data["black"] == 0) & (data["woman"] == 1)]
+    assert sorted(answer.selection_ids) == sorted(expected)
+
+
+def test_a_value_is_not_negated_without_a_word_of_negation(german):
+    data = german.data
+    bot = Assistant(german)
+    bot.ask("can you show me the rules the model follows?")
+    answer = bot.ask("only for skilled applicants")
+    assert sorted(answer.selection_ids) == sorted(data.index[data["JobClassIsSkilled"] == 1])

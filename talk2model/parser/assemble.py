@@ -87,6 +87,8 @@ class Assembler:
             out.partial = steps          # what was read before the missing feature: kept in choices
             return out
         steps += ops
+        if C.reads_no_rows(ops):          # "what else can you do?", "what does duration mean?"
+            steps = [s for s in steps if not isinstance(s, (q.Filter, q.PreviousFilter))]
         one_row = (C.only_ids(where) and len(C.ids_in(where)) == 1) or (
             any(isinstance(s, q.PreviousFilter) for s in steps) and getattr(state, "current_size", None) == 1)
         if one_row:                       # "which features pushed her prediction the most?"
@@ -107,7 +109,8 @@ class Assembler:
         if placed is not None and placed[1] is not None:     # "the first one": the one is no number
             role = {i: (None if g.spans[i].start == placed[1] else x) for i, x in role.items()}
         ws = self.workspace
-        for rewrite in (lambda x: C.unsure_dropped_values(g, r, x, self.schema),
+        for rewrite in (lambda x: C.negation_not_said(g, r, x),
+                        lambda x: C.unsure_dropped_values(g, r, x, self.schema),
                         lambda x: C.change_said_without_a_hypothesis(g, r, x),
                         lambda x: C.change_added_with_a_carry_word(g, r, x, state),
                         lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),
@@ -198,11 +201,13 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
+        again = not whatifs and C.says_same_question(g)     # "same question for applicant 531"
         if state is not None and state.last_whatifs and not more and ((r.carry > 0.5 and not whatifs
                                                                        and not C.says_as_is(g)) or said_also
-                                                                      or C.asks_about_the_scenario(g, ops, state)) \
+                                                                      or C.asks_about_the_scenario(g, ops, state)
+                                                                      or again) \
                 and not C.replaces_change(g) and not C.says_back(g) \
-                and not C.names_new_rows(where, state):
+                and (again or not C.names_new_rows(where, state)):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept
         return whatifs

@@ -823,8 +823,10 @@ def contrast_with_the_group(state, where: q.Expr | None, ops: list, workspace) -
     """'What about homeowners?' after 'how many renters does it approve?', 'men?' after 'women
     it flags': a turn whose every condition only swaps one of the group's conditions for one no
     row meets with it (another value of the column, a sibling yes/no column) asks about the same
-    group with that swap, so the rest of the group is kept. Only when the turn asks what the last
-    one asked; None when a condition is on a new column (a new group)."""
+    group with that swap, so the rest of the group is kept; conditions of the group said again with
+    the swap change nothing ('and the men charged with felonies?' after 'women charged with
+    felonies it rates low risk'). Only when the turn asks what the last one asked; None when a
+    condition is on a new column (a new group)."""
     last = getattr(state, "last_where", None)
     if last is None or where is None:
         return None
@@ -833,9 +835,10 @@ def contrast_with_the_group(state, where: q.Expr | None, ops: list, workspace) -
         return None
     if tuple(ops) != tuple(getattr(state, "last_ops", ()) or ()):
         return None                      # a new question about the new rows ("going back to the renters, ...")
-    if not all(any(_exclusive(o, n, workspace) for o in old) for n in new):
+    swapping = [n for n in new if any(_exclusive(o, n, workspace) for o in old)]
+    if not swapping or not all(n in swapping or n in old for n in new):
         return None
-    return narrowing_or_replacing(last, where, workspace, ops)
+    return narrowing_or_replacing(last, q.and_all(swapping), workspace, ops)
 
 
 def _measured(op) -> set[str]:
@@ -1011,17 +1014,32 @@ def _direction(words: list[str]) -> str | None:
 
 def says_everyone(g: Grounding) -> bool:
     """'Which features matter most overall?', 'accuracy for all applicants': the follow-up is about
-    everyone, whatever the last turn was about (cues.toml [everyone]); not when the asker speaks
-    of themselves ('my actual diagnosis in the data')."""
+    everyone, whatever the last turn was about (cues.toml [everyone]; 'how many applicants are
+    there in total?': [total]); not when the asker speaks of themselves ('my actual diagnosis in
+    the data')."""
     words = g.tokens
     if any(sp.kind == "complement" for sp in g.spans):
         return False            # "and everyone else?": the others of the group, not everyone
     if speaks_of_self(words):
         return False
-    if _says(g, "everyone"):
+    if _says_everyone_words(g):
         return True
+    if _says(g, "total") and "there" in words and not any(sp.kind == "reference" for sp in g.spans):
+        return True             # "how many applicants are there in total?"
     entity_at = {s.start for s in g.spans if s.kind == "entity"}
     return any(k + 1 in entity_at for k, w in enumerate(words) if w in ("all", "every", "each"))
+
+
+def _says_everyone_words(g: Grounding) -> bool:
+    """A phrase of cues.toml [everyone] that is not where a value is recorded: 'in the data'
+    after a word of [recorded] ('the actual outcome in the data') names no rows."""
+    words, recorded = g.tokens, set(_cue_words("recorded"))
+    for phrase in _cue_phrases("everyone"):
+        for k in range(len(words) - len(phrase) + 1):
+            if tuple(words[k:k + len(phrase)]) == phrase and not (
+                    phrase[0] in ("in", "across") and k and words[k - 1] in recorded):
+                return True
+    return False
 
 
 def narrows_by_words(g: Grounding, pieces: list, state) -> bool:
@@ -1121,6 +1139,15 @@ def group_only_follow_up(reading, state, g: Grounding | None = None):
     return reading
 
 
+_ROWLESS = (q.Capabilities, q.Define, q.DescribeModel)
+
+
+def reads_no_rows(ops: list) -> bool:
+    """'What else can you do?', 'what does duration mean?', 'what kind of model is it?': questions
+    answered without reading any rows take no selection, whatever the conversation was about."""
+    return bool(ops) and all(isinstance(o, _ROWLESS) for o in ops)
+
+
 def importance_of_one_row(steps: list[q.Step]) -> list[q.Step]:
     """'Which features pushed her prediction the most?', 'her top 3 factors': the features that
     matter for one person are why the model decided as it did for them (explain); importance
@@ -1145,6 +1172,31 @@ def names_rows_only(g: Grounding) -> bool:
     covered = {i for sp in g.spans for i in range(sp.start, sp.end)}
     bare = set(_cue_words("bare_follow_up"))
     return all(k in covered or not t.isalnum() or t in bare for k, t in enumerate(g.tokens))
+
+
+_CLAUSE_OPENERS = frozenset({"and", "so", "ok", "okay", "now", "then", "but", "also", "just", "tell", "me", "show"})
+
+
+def rows_asked_by_which(reading, g: Grounding):
+    """'Of those, which are women?', 'which of them asked for more than 5000?': a question that
+    asks which rows (cues.toml [which_rows]: "which" or "who" before "of", "ones", a verb or a word
+    for people), read as a count, a statistic or the last question again, lists the rows (show)."""
+    if _sole_op(reading) not in ("count", "statistic", "repeat"):
+        return reading
+    cue = _cue_words("which_rows")
+    after = set(_cue_words("which_rows", "next"))
+    people = {sp.start for sp in g.spans if sp.kind in ("entity", "reference", "value")}
+    words = g.tokens
+
+    def opens(k: int) -> bool:       # a question's first word, not a relative clause ('applicants who own')
+        return k == 0 or not words[k - 1].isalnum() or words[k - 1] in _CLAUSE_OPENERS
+
+    if not any(w in cue and opens(k) and k + 1 < len(words) and (words[k + 1] in after or k + 1 in people)
+               for k, w in enumerate(words)):
+        return reading
+    slot = reading.slots[0]
+    slot.op, slot.args = "show", {}
+    return reading
 
 
 def count_said_as_an_average(reading, g: Grounding, schema):
@@ -1389,13 +1441,16 @@ def argument_no_operation_takes(g: Grounding, reading, role: dict) -> dict:
 
 
 def value_describing_people(g: Grounding, reading, role: dict) -> dict:
-    """'Accuracy on the foreign ones?', 'the divorced applicants': a value said right before a
-    word for people describes those people; given no role it would be dropped, so it is a
+    """'Accuracy on the foreign ones?', 'the divorced applicants', 'non-black women': a value said
+    right before a word for people (or a value of them the reader used) describes those people;
+    given no role it would be dropped, so it is a
     condition of the selection. Not in a fairness check, nor when another span of the same
     column has a role: 'black and non-black defendants' name the groups compared."""
     if any(s.op == "bias" for s in reading.slots):
         return role
-    starts = {sp.start for sp in g.spans if sp.kind == "entity"}
+    # a word for people, or a value describing them the reader used ('non-black *women*')
+    starts = {sp.start for k, sp in enumerate(g.spans)
+              if sp.kind == "entity" or (sp.kind == "value" and role.get(k) in ("v_eq", "v_ne"))}
     used = {f for k, sp in enumerate(g.spans) if role.get(k) not in (None, "none")
             for f in set(sp.features) | {v[0] for v in sp.values}}
     role = dict(role)
@@ -1449,6 +1504,19 @@ def negation_before_a_value(g: Grounding, role: dict) -> dict:
             negated = [k for k in range(at, sp.start) if g.tokens[k] in _NOT]
             if negated and not any(negated[-1] < o.start < sp.start for o in g.spans if o.kind != "model"):
                 role[i] = "c_pred_not"
+    return role
+
+
+def negation_not_said(g: Grounding, reading, role: dict, below: float = 0.8) -> dict:
+    """'Only for skilled workers': a value the reader read, unsure, as *not* that value, with no
+    word of "not" (cues.toml [negation]) in the four words before it, is that value."""
+    words = set(_cue_words("negation"))
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        if sp.kind != "value" or role.get(i) != "v_ne" or reading.roles[i] is None or reading.roles[i][1] >= below:
+            continue
+        if not words.intersection(g.tokens[max(0, sp.start - 4):sp.end]):
+            role[i] = "v_eq"
     return role
 
 
@@ -1697,6 +1765,12 @@ def says_fairness(g: Grounding) -> bool:
 def says_also(g: Grounding) -> bool:
     """'What if I also shortened the term?': the words keep the last what-ifs (cues.toml [carry])."""
     return _says(g, "carry")
+
+
+def says_same_question(g: Grounding) -> bool:
+    """'Same question for applicant 531' after 'what if he had a co-applicant?': the question asked
+    again is the whole of it, the what-if included (cues.toml [same_question])."""
+    return _says(g, "same_question")
 
 
 def _says(g: Grounding, section: str) -> bool:
@@ -1959,7 +2033,7 @@ def complement_of_the_group(g: Grounding, reading, role: dict, state) -> dict:
         return role
     if any(r in _OWN_CONDITION_ROLES for r in role.values()):
         return role
-    if reading.slots and reading.slots[0].op in ("followup", "show"):
+    if reading.slots and reading.slots[0].op in ("followup", "show", "capabilities", "define", "describe_model"):
         return role
     role = dict(role)
     for i, sp in enumerate(g.spans):

@@ -76,6 +76,7 @@ class NaturalLanguageParser:
         else:
             reading = C.unknown_in_place_of_a_feature(reading, g, unknown)
         reading = C.group_only_follow_up(reading, state, g)
+        reading = C.rows_asked_by_which(reading, g)
         reading = C.count_said_as_an_average(reading, g, self.schema)
         reading = C.fairness_of_rows_without_groups(reading, g)
         built = self.assembler.build(g, reading, state)

@@ -170,6 +170,7 @@ _IDIOMS = [
      r"heavier|lighter|other|rather) then (?=\d)", r"\1 than "),  # "older then 45": a slip of "than"
     (r"(^|[.?!;] )i mean\b ?,? ?", r"\1"),                  # a discourse marker, not a statistic
     (r"\b(my|his|her|their|your|our) (\w+) , (?=\d)", r"\1 \2 "),   # "his age, 55"
+    (r"\b(\d0) ?somethings?\b", r"\1 s"),          # "twenty-somethings", "30 something": the decade
     (r"\bhow much (people|persons|patients|applicants|defendants|rows|records|individuals|cases)\b",
      r"how many \1"),
 ]

@@ -96,3 +96,23 @@ def test_bootstrap_interval_matches_a_plain_resampling_loop():
     rng = np.random.default_rng(12)
     loop = np.array([big[rng.integers(0, 20000, 20000)].mean(axis=0) for _ in range(300)])
     np.testing.assert_allclose([blo, bhi], np.percentile(loop, [2.5, 97.5], axis=0), rtol=0.005)
+
+
+def test_the_importance_of_a_feature_for_one_row_is_its_own_attribution():
+    # "does the model rely on his age?": one person's own attribution, ranked among their features;
+    # closed form for a linear model: coef_j (x_j - mean x_j)
+    X, signal, rng = synthetic()
+    y = signal + 0.1 * rng.normal(size=len(X))
+    model = LinearRegression().fit(X, y)
+    ws = Workspace.from_frame("synthetic", X.assign(y=y), model, {"target": "y", "task": "regression"})
+    row = 7
+    contributions = model.coef_ * (X.iloc[row] - X.mean())
+    order = list(contributions.abs().sort_values(ascending=False).index)
+    answer = Assistant(ws).run(f"filter id == {row} then importance feature weak")
+    assert answer.error is None, answer.text
+    result = answer.to_json()["result"]
+    assert result["rank"] == order.index("weak") + 1
+    assert result["signed"] == pytest.approx(contributions["weak"], rel=1e-6, abs=1e-9)
+    assert ("toward" if contributions["weak"] >= 0 else "away from") in answer.text
+    # without a feature, one row has no importance over rows: the answer says to ask why
+    assert Assistant(ws).run(f"filter id == {row} then importance").error is not None

@@ -58,6 +58,7 @@ class ImportanceResult(Result):
     rank_range: list[int] = field(default_factory=list)  # 95% of bootstrap ranks fall here
     of: int = 0
     rows_used: int = 0                 # rows attributed: n, or a random sample of a big selection
+    signed: float | None = None        # one row: the feature's own attribution (its sign: which way)
 
 
 @operation("importance", description="Which features matter most to the model (mean |SHAP|, "
@@ -71,7 +72,7 @@ def importance(ctx, step) -> ImportanceResult:
 
         return image_answers.importance(ctx, step)
     schema = ctx.schema
-    if len(ctx.frame) < 2:
+    if len(ctx.frame) < 2 and step.feature is None:
         raise OperationError(ERR_FEW_ROWS.format(entities=schema.entity_plural))
     ex = explainer_for(ctx.workspace)
     feature = None
@@ -95,6 +96,8 @@ def importance(ctx, step) -> ImportanceResult:
         result.rank = next(r["rank"] for r in ranking if r["feature"] == feature)
         low, high = np.percentile(ranks[:, j], [2.5, 97.5])
         result.rank_range = [int(np.floor(low)), int(np.ceil(high))]
+        if len(ctx.frame) == 1:       # "does the model rely on his age?": his own attribution
+            result.signed = float(att.values.iloc[0, j])
     return result
 
 
@@ -132,6 +135,8 @@ def say_importance(r: ImportanceResult, ctx) -> Reply:
     figure = FigureSpec(kind="bar", title=f"Feature importance, {r.selection}",
                         labels=[x["label"] for x in r.ranking[:10]],
                         values=[x["importance"] for x in r.ranking[:10]], xlabel=f"mean |attribution| ({r.output_space})")
+    if r.feature is not None and r.n == 1:
+        return _say_one_row(r, ctx, how, table, figure)
     if r.feature is not None:
         item = next(x for x in r.ranking if x["feature"] == r.feature)
         lo, hi = r.rank_range
@@ -165,3 +170,24 @@ def say_importance(r: ImportanceResult, ctx) -> Reply:
     text += "\n" + details + (" " + meanings if meanings else "")
     table_k, more = page(table.iloc[:k] if r.top else table, "More features")
     return Reply(text, table=table_k, figure=figure, more=more)
+
+
+def _say_one_row(r: ImportanceResult, ctx, how: str, table, figure) -> Reply:
+    """One person: how much the feature weighed in the model's decision on them, its rank among
+    their features and which way it pushed (their own attribution, not an average over others)."""
+    item = next(x for x in r.ranking if x["feature"] == r.feature)
+    toward = "toward" if (r.signed or 0) >= 0 else "away from"
+    classes = getattr(ctx.schema, "classes", None) or {}
+    aim = classes.get(r.explained_class) if r.explained_class is not None else None
+    aim = aim or space_text(r.output_space, ctx.schema, r.explained_class)
+    text = (f"For {r.selection}, {item['label']} ranks {ordinal(r.rank)} of {r.of} features in the model's "
+            f"decision, pushing it {toward} {aim}")
+    text += f"; the feature that weighed most for them is {r.ranking[0]['label']}." if r.rank > 1 else "."
+    details = (f"Details: for one {ctx.schema.entity}, importance is the size of its own attribution "
+               f"({how.split(', over')[0]}): {item['label']} {fmt_number(r.signed)}")
+    if r.rank > 1:
+        details += f", {r.ranking[0]['label']} {fmt_number(r.ranking[0]['importance'])} in size"
+    details += "."
+    meanings = define_terms(details, ctx.state)
+    text += "\n" + details + (" " + meanings if meanings else "")
+    return Reply(text, table=table.iloc[max(0, r.rank - 3):r.rank + 2].drop(columns=["95% interval"]), figure=figure)

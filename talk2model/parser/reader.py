@@ -293,8 +293,9 @@ def _values(args: dict) -> dict:
 def correction_targets(words) -> frozenset[str]:
     """The training questions' frequent words as targets for typo correction, without the
     frequent typos themselves: a word that is not English and is one slip away from an English
-    word of the list by a letter dropped, added or swapped ('acuracy', 'pateints', a last vowel:
-    'thos'; not an ending: 'alerts') is a misspelling of it, not a word to correct to."""
+    word of the list by a letter dropped, added or swapped ('acuracy', 'pateints'; not an ending:
+    'alerts', nor a word cut short: 'shap' is no slip of 'shape') is a misspelling of it, not a word
+    to correct to."""
     from talk2model.parser.lexicon import damerau, english_words
 
     words = frozenset(words)
@@ -306,10 +307,8 @@ def correction_targets(words) -> frozenset[str]:
 
     def slip(w: str) -> bool:       # a letter dropped, doubled or swapped (a substitution may be a word)
         for c in by_len.get(len(w) - 1, []) + by_len.get(len(w) + 1, []) + by_len.get(len(w), []):
-            if w.startswith(c) or damerau(w, c, 1) > 1:
+            if w.startswith(c) or c.startswith(w) or damerau(w, c, 1) > 1:
                 continue
-            if c.startswith(w) and (len(w) < 4 or c[-1] not in "aeiou"):
-                continue            # a stem, not a slip ('stat'); a last vowel dropped is ('thos')
             if len(c) != len(w) or sorted(c) == sorted(w):
                 return True
         return False

@@ -202,3 +202,10 @@ def test_a_value_is_not_negated_without_a_word_of_negation(german):
     bot.ask("can you show me the rules the model follows?")
     answer = bot.ask("only for skilled applicants")
     assert sorted(answer.selection_ids) == sorted(data.index[data["JobClassIsSkilled"] == 1])
+
+
+def test_a_number_with_a_word_of_comparison_completes_the_condition(credit):
+    data = credit.data
+    answer = Assistant(credit).ask("ok now only loans longer than 24 months - how accurate is it there")
+    assert ops(answer) == ["score"]
+    assert sorted(answer.selection_ids) == sorted(data.index[data["duration"] > 24])

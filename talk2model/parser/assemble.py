@@ -111,6 +111,7 @@ class Assembler:
         ws = self.workspace
         for rewrite in (lambda x: C.negation_not_said(g, r, x),
                         lambda x: C.unsure_dropped_values(g, r, x, self.schema),
+                        lambda x: C.comparison_left_unused(g, r, x),
                         lambda x: C.change_said_without_a_hypothesis(g, r, x),
                         lambda x: C.change_added_with_a_carry_word(g, r, x, state),
                         lambda x: C.group_of_a_fairness_check(g, r, x, self.schema),

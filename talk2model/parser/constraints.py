@@ -1490,14 +1490,16 @@ _NOT = frozenset({"not", "never"})
 
 
 def negation_before_a_value(g: Grounding, role: dict) -> dict:
-    """'Applicants who don't have 200 or more in savings': a value read as equal, with "not",
-    "never" or "without" in the two words before it, is not that value; 'women the model does not
+    """'Applicants who don't have 200 or more in savings', 'non-white men': a value read as equal,
+    with "not", "never", "without" or "non" in the two words before it (and no other span between),
+    is not that value; 'women the model does not
     flag as likely to reoffend': a class read as the model's, with "not" or "never" in the three
     words before it and no other span between, is the model's other class."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
-        if sp.kind == "value" and role.get(i) == "v_eq" and \
-                (_NOT | {"without"}).intersection(g.tokens[max(0, sp.start - 2):sp.start]):
+        before = [k for k in range(max(0, sp.start - 2), sp.start) if g.tokens[k] in _NOT | {"without", "non"}]
+        if sp.kind == "value" and role.get(i) == "v_eq" and before and \
+                not any(before[-1] < o.start < sp.start for o in g.spans):     # 'non-white *men*': not men
             role[i] = "v_ne"
         elif sp.kind == "class" and role.get(i) == "c_pred":
             at = max(0, sp.start - 3)
@@ -1542,6 +1544,27 @@ def unsure_dropped_values(g: Grounding, reading, role: dict, schema=None, below:
             continue            # "a misdemeanor instead of a felony": the row's value, said to contrast
         if second is not None and (second.startswith("v_") or (second == "f_filter" and condition)):
             role[i] = second
+    return role
+
+
+_FILTER_HINTS = ("gt", "ge", "lt", "le")
+
+
+def comparison_left_unused(g: Grounding, reading, role: dict, below: float = 0.7) -> dict:
+    """'Loans longer than 24 months': a number said with a word of comparison that the reader was
+    unsure to give no role (below 0.7), in a question with a column read as a condition and no
+    other number compared, is that comparison; the condition would otherwise lack its value."""
+    if not any(r == "f_filter" for r in role.values()):
+        return role
+    if any(role.get(k) in _FILTER_CMP_ROLES for k, sp in enumerate(g.spans) if sp.kind == "number"):
+        return role
+    role = dict(role)
+    for i, sp in enumerate(g.spans):
+        dist = reading.role_probs[i] if i < len(reading.role_probs) else None
+        if sp.kind == "number" and sp.hint in _FILTER_HINTS and role.get(i) == "none" and dist \
+                and dist["none"] < below:
+            role[i] = "n_" + sp.hint
+            break
     return role
 
 

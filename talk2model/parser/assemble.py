@@ -202,12 +202,12 @@ class Assembler:
         whatifs = C.consistent_changes(whatifs, where, state, self.workspace)
         said_also = bool(whatifs) and C.says_also(g)
         more = bool(ops) and all(isinstance(o, q.Followup) for o in ops)     # "tell me more": the last answer
+        if state is None or not state.last_whatifs or more:
+            return whatifs
         again = not whatifs and C.says_same_question(g)     # "same question for applicant 531"
-        if state is not None and state.last_whatifs and not more and ((r.carry > 0.5 and not whatifs
-                                                                       and not C.says_as_is(g)) or said_also
-                                                                      or C.asks_about_the_scenario(g, ops, state)
-                                                                      or again) \
-                and not C.replaces_change(g) and not C.says_back(g) \
+        carried_on = (r.carry > 0.5 and not whatifs and not C.says_as_is(g)) or said_also or again \
+            or C.asks_about_the_scenario(g, ops, state)
+        if carried_on and not C.replaces_change(g) and not C.says_back(g) \
                 and (again or not C.names_new_rows(where, state)):
             carried = C.carried_changes(state.last_whatifs, whatifs, self.workspace, said=said_also)
             whatifs = carried + [w for w in whatifs if w not in carried]   # a change said again is kept

@@ -1174,9 +1174,6 @@ def names_rows_only(g: Grounding) -> bool:
     return all(k in covered or not t.isalnum() or t in bare for k, t in enumerate(g.tokens))
 
 
-_CLAUSE_OPENERS = frozenset({"and", "so", "ok", "okay", "now", "then", "but", "also", "just", "tell", "me", "show"})
-
-
 def rows_asked_by_which(reading, g: Grounding):
     """'Of those, which are women?', 'which of them asked for more than 5000?': a question that
     asks which rows (cues.toml [which_rows]: "which" or "who" before "of", "ones", a verb or a word
@@ -1186,10 +1183,11 @@ def rows_asked_by_which(reading, g: Grounding):
     cue = _cue_words("which_rows")
     after = set(_cue_words("which_rows", "next"))
     people = {sp.start for sp in g.spans if sp.kind in ("entity", "reference", "value")}
+    openers = set(_cue_words("which_rows", "openers"))
     words = g.tokens
 
     def opens(k: int) -> bool:       # a question's first word, not a relative clause ('applicants who own')
-        return k == 0 or not words[k - 1].isalnum() or words[k - 1] in _CLAUSE_OPENERS
+        return k == 0 or not words[k - 1].isalnum() or words[k - 1] in openers
 
     if not any(w in cue and opens(k) and k + 1 < len(words) and (words[k + 1] in after or k + 1 in people)
                for k, w in enumerate(words)):

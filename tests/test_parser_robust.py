@@ -114,7 +114,7 @@ def test_very_short(ws, question, text):
     check(ws, question, text)
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the reader (v6 to v32): the first of three operations asked in one "
+@pytest.mark.xfail(strict=True, reason="known weakness of the reader (v6 to v35): the first of three operations asked in one "
                    "long sentence ('how many there are') is dropped; recorded in docs/parser.md")
 def test_very_long_question_keeps_every_part():
     question = ("Hello, I am a loan officer at a small bank and I have been looking at this model for a "

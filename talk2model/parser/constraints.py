@@ -389,13 +389,19 @@ def _same_column_exclusive(a: q.Expr, b: q.Expr, workspace) -> bool:
     data = workspace.data
     if a.feature not in data:
         return False
-    col = data[a.feature]
-    ops = {"==": col.eq, "!=": col.ne, ">": col.gt, ">=": col.ge, "<": col.lt, "<=": col.le}
-    try:
-        ma, mb = ops[a.cmp](a.value), ops[b.cmp](b.value)
-    except TypeError:
+    ma, mb = _met(data[a.feature], a), _met(data[a.feature], b)
+    if ma is None or mb is None:
         return False
     return bool(ma.any() and mb.any() and not (ma & mb).any())
+
+
+def _met(column: pd.Series, c: q.Cmp) -> pd.Series | None:
+    """Which values of a column meet one comparison (None when they cannot be compared)."""
+    ops = {"==": column.eq, "!=": column.ne, ">": column.gt, ">=": column.ge, "<": column.lt, "<=": column.le}
+    try:
+        return ops[c.cmp](c.value) if c.cmp in ops else None
+    except TypeError:
+        return None
 
 
 _EXCLUDING = frozenset({"not", "excluding", "except", "outside", "exclude", "without"})
@@ -646,10 +652,6 @@ def speaker_row(state, tokens: list[str], where, role: dict) -> q.Expr | None:
     return q.Cmp("id", "==", ids[0])
 
 
-_HOLDS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
-          ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
-
-
 def speaker_described(state, tokens: list[str], where, workspace) -> q.Expr | None:
     """'I'm 25 and have a skilled job, what would get me approved?' from an asker who said which
     row they are: conditions that are all true of the asker's own row describe the asker, not a
@@ -660,14 +662,10 @@ def speaker_described(state, tokens: list[str], where, workspace) -> q.Expr | No
     data = workspace.data
     if ids[0] not in data.index:
         return None
-    row = data.loc[ids[0]]
+    row = data.loc[[ids[0]]]
     for c in q.conjuncts(where):
-        if not isinstance(c, q.Cmp) or c.feature not in data.columns or c.cmp not in _HOLDS:
-            return None
-        try:
-            if not _HOLDS[c.cmp](row[c.feature], c.value):
-                return None
-        except TypeError:
+        met = _met(row[c.feature], c) if isinstance(c, q.Cmp) and c.feature in data.columns else None
+        if met is None or not met.all():
             return None
     return q.Cmp("id", "==", ids[0])
 
@@ -775,7 +773,7 @@ def narrowing_or_replacing(last_where: q.Expr | None, where: q.Expr, workspace, 
         return None
     old = list(q.conjuncts(last_where))
     new = list(q.conjuncts(where))
-    if len(old) > len(new) and all(n in old for n in new) and not only_ids(where) and not pointed:
+    if len(old) > len(new) and said_again(last_where, where) and not only_ids(where) and not pointed:
         return where        # 'the over-60 group' after 'how many of the over 60s are women?': as named
     if len(old) > 1 and any(n in old for n in new) and not only_ids(where) and not pointed:
         # 'the over 50s' said again after 'how many of them have diabetes?': the group as named,

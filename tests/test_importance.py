@@ -116,3 +116,22 @@ def test_the_importance_of_a_feature_for_one_row_is_its_own_attribution():
     assert ("toward" if contributions["weak"] >= 0 else "away from") in answer.text
     # without a feature, one row has no importance over rows: the answer says to ask why
     assert Assistant(ws).run(f"filter id == {row} then importance").error is not None
+
+
+def test_the_top_features_of_one_row_are_its_largest_own_attributions():
+    # "which single thing mattered most for her?": one person's own attributions, largest first,
+    # each with the way it pushed; closed form for a linear model: coef_j (x_j - mean x_j)
+    X, signal, rng = synthetic(seed=3)
+    y = signal + 0.1 * rng.normal(size=len(X))
+    model = LinearRegression().fit(X, y)
+    ws = Workspace.from_frame("synthetic", X.assign(y=y), model, {"target": "y", "task": "regression"})
+    row = 11
+    contributions = model.coef_ * (X.iloc[row] - X.mean())
+    order = list(contributions.abs().sort_values(ascending=False).index)
+    answer = Assistant(ws).run(f"filter id == {row} then importance top 2")
+    assert answer.error is None, answer.text
+    result = answer.to_json()["result"]
+    assert [x["feature"] for x in result["ranking"][:2]] == order[:2]
+    assert result["signed_top"] == pytest.approx([contributions[f] for f in order[:2]], rel=1e-6, abs=1e-9)
+    for f in order[:2]:
+        assert f"{f} ({'toward' if contributions[f] >= 0 else 'away from'}" in answer.text

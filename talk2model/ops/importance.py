@@ -20,7 +20,8 @@ from talk2model.textutil import did_you_mean
 BOOTSTRAP = 200
 POISSON_ABOVE = 5000
 SEED = 0
-ERR_FEW_ROWS = "importance needs at least 2 {entities}; there is only one here, so ask why instead (\"explain\")"
+ERR_FEW_ROWS = ("importance over rows needs at least 2 {entities}; there is only one here, so ask why "
+                "instead (\"explain\"), or for their top features (\"importance top 3\")")
 
 
 def bootstrap_importance(values: np.ndarray, *, rounds: int = BOOTSTRAP, seed: int = SEED,
@@ -59,6 +60,7 @@ class ImportanceResult(Result):
     of: int = 0
     rows_used: int = 0                 # rows attributed: n, or a random sample of a big selection
     signed: float | None = None        # one row: the feature's own attribution (its sign: which way)
+    signed_top: list[float] = field(default_factory=list)   # one row, top N: each one's own attribution
 
 
 @operation("importance", description="Which features matter most to the model (mean |SHAP|, "
@@ -72,7 +74,7 @@ def importance(ctx, step) -> ImportanceResult:
 
         return image_answers.importance(ctx, step)
     schema = ctx.schema
-    if len(ctx.frame) < 2 and step.feature is None:
+    if len(ctx.frame) < 2 and step.feature is None and step.top is None:
         raise OperationError(ERR_FEW_ROWS.format(entities=schema.entity_plural))
     ex = explainer_for(ctx.workspace)
     feature = None
@@ -98,6 +100,8 @@ def importance(ctx, step) -> ImportanceResult:
         result.rank_range = [int(np.floor(low)), int(np.ceil(high))]
         if len(ctx.frame) == 1:       # "does the model rely on his age?": his own attribution
             result.signed = float(att.values.iloc[0, j])
+    elif len(ctx.frame) == 1:         # "which single thing mattered most for her?": her own top N
+        result.signed_top = [float(att.values.iloc[0, j]) for j in order[:step.top]]
     return result
 
 
@@ -137,6 +141,8 @@ def say_importance(r: ImportanceResult, ctx) -> Reply:
                         values=[x["importance"] for x in r.ranking[:10]], xlabel=f"mean |attribution| ({r.output_space})")
     if r.feature is not None and r.n == 1:
         return _say_one_row(r, ctx, how, table, figure)
+    if r.n == 1:
+        return _say_top_of_one_row(r, ctx, how, table, figure)
     if r.feature is not None:
         item = next(x for x in r.ranking if x["feature"] == r.feature)
         lo, hi = r.rank_range
@@ -172,14 +178,37 @@ def say_importance(r: ImportanceResult, ctx) -> Reply:
     return Reply(text, table=table_k, figure=figure, more=more)
 
 
+def _aim(r: ImportanceResult, ctx) -> str:
+    classes = getattr(ctx.schema, "classes", None) or {}
+    aim = classes.get(r.explained_class) if r.explained_class is not None else None
+    return aim or space_text(r.output_space, ctx.schema, r.explained_class)
+
+
+def _say_top_of_one_row(r: ImportanceResult, ctx, how: str, table, figure) -> Reply:
+    """One person, the top N: the features that weighed most in the model's decision on them (the
+    size of their own attributions) and which way each pushed."""
+    aim = _aim(r, ctx)
+    shown = r.ranking[:len(r.signed_top)]
+    ways = [f"{x['label']} ({'toward' if v >= 0 else 'away from'} {aim})" for x, v in zip(shown, r.signed_top)]
+    if len(shown) == 1:
+        text = f"For {r.selection}, the feature that weighed most in the model's decision is {ways[0]}."
+    else:
+        text = (f"For {r.selection}, the {len(shown)} features that weighed most in the model's decision, "
+                f"in order: {join_words(ways)}.")
+    numbers = ", ".join(f"{x['label']} {fmt_number(v)}" for x, v in zip(shown, r.signed_top))
+    details = (f"Details: for one {ctx.schema.entity}, importance is the size of its own attribution "
+               f"({how.split(', over')[0]}): {numbers}.")
+    meanings = define_terms(details, ctx.state)
+    text += "\n" + details + (" " + meanings if meanings else "")
+    return Reply(text, table=table.iloc[:len(shown)].drop(columns=["95% interval"]), figure=figure)
+
+
 def _say_one_row(r: ImportanceResult, ctx, how: str, table, figure) -> Reply:
     """One person: how much the feature weighed in the model's decision on them, its rank among
     their features and which way it pushed (their own attribution, not an average over others)."""
     item = next(x for x in r.ranking if x["feature"] == r.feature)
     toward = "toward" if (r.signed or 0) >= 0 else "away from"
-    classes = getattr(ctx.schema, "classes", None) or {}
-    aim = classes.get(r.explained_class) if r.explained_class is not None else None
-    aim = aim or space_text(r.output_space, ctx.schema, r.explained_class)
+    aim = _aim(r, ctx)
     text = (f"For {r.selection}, {item['label']} ranks {ordinal(r.rank)} of {r.of} features in the model's "
             f"decision, pushing it {toward} {aim}")
     text += f"; the feature that weighed most for them is {r.ranking[0]['label']}." if r.rank > 1 else "."

@@ -102,7 +102,8 @@ def describe_step(step: q.Step, schema: Schema, sel: str) -> str | None:
             if feature:
                 return f"how important {label(feature)} is for {sel}"
             if top:
-                return f"the {top} most important feature{'s' if top > 1 else ''} for {sel}"
+                return (f"the most important feature for {sel}" if top == 1 else
+                        f"the {top} most important features for {sel}")
             return f"how important each feature is for {sel}"
         case q.Score(metric=metric):
             return f"the model's {metric.replace('_', ' ')} on {sel}"

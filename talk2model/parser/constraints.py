@@ -615,7 +615,10 @@ _TO_ME_VERBS = frozenset({"tell", "show", "give", "let", "help", "explain", "rem
 _ASKER_PHRASES = (("i", "want"), ("i", "would"), ("i", "d"), ("i", "wonder"), ("i", "was", "wondering"),
                   ("i", "need"), ("i", "am", "curious"), ("i", "m", "curious"), ("i", "like"), ("can", "i", "ask"),
                   ("i", "have", "a"), ("i", "have", "another"), ("i", "have", "one"), ("i", "have", "some"), ("i", "think"), ("i", "see"), ("i", "don"), ("i", "do", "not"), ("i", "understand"),
-                  ("i", "get"), ("i", "mean"), ("could", "i"), ("may", "i"), ("i", "ll"), ("i", "will"))
+                  ("i", "get"), ("i", "mean"), ("could", "i"), ("may", "i"), ("i", "ll"), ("i", "will"),
+                  # others compared with the asker ('how many people like me, black men in their 30s'):
+                  # the group described, not the asker's row
+                  ("like", "me"), ("similar", "to", "me"), ("such", "as", "me"), ("as", "me"))
 
 
 def speaks_of_self(tokens: list[str]) -> bool:
@@ -1149,10 +1152,12 @@ def reads_no_rows(ops: list) -> bool:
 def importance_of_one_row(steps: list[q.Step]) -> list[q.Step]:
     """'Which features pushed her prediction the most?', 'her top 3 factors': the features that
     matter for one person are why the model decided as it did for them (explain); importance
-    weighs features over many rows. A feature named ('does it rely on his age?') stays asked."""
+    weighs features over many rows. A feature named ('does it rely on his age?') stays asked, and
+    so does a number of them ('which single feature mattered most for her?': the top one of her
+    own attributions)."""
     out: list[q.Step] = []
     for step in steps:
-        if isinstance(step, q.Importance) and step.feature is None:
+        if isinstance(step, q.Importance) and step.feature is None and step.top is None:
             step = q.Explain()
         if step not in out:
             out.append(step)
@@ -1394,6 +1399,30 @@ def group_of_a_fairness_check(g: Grounding, reading, role: dict, schema) -> dict
     return role
 
 
+def attribute_named_after_a_fairness_check(g: Grounding, reading, role: dict, state, workspace) -> dict:
+    """'What about women?' after 'is the model biased against black defendants?': a follow-up
+    whose one operation is the fairness check and which names only values of another protected
+    column asks the same check across that column (read as a group, the old check would run on
+    the women). A value of the column checked last ('and for white defendants?') is not another
+    attribute, and neither is one said with a word pointing back ('those women')."""
+    schema = workspace.schema
+    last = next((s for s in getattr(state, "last_steps", ()) if isinstance(s, q.Bias)), None)
+    if last is None or [s.op for s in reading.slots] != ["bias"]:
+        return role
+    checked = [last.attribute, *(last.attributes or ())]
+    values = [i for i, sp in enumerate(g.spans) if sp.kind == "value" and sp.values]
+    others = [sp for sp in g.spans if sp.kind not in ("value", "entity")]
+    if not values or others or any(role.get(i) not in ("v_eq", "v_ne") for i in values):
+        return role
+    columns = {i: pick_value(schema, g, i)[0] for i in values}
+    if not all(c in schema.sensitive and c not in checked
+               and not any(_exclusive_changes(q.WhatIf(k, "set", 1), q.WhatIf(c, "set", 1), workspace)
+                           for k in checked if k in workspace.data.columns)
+               for c in columns.values()):
+        return role
+    return {**role, **{i: "v_arg" for i in values}}
+
+
 _FEATURE_TAKERS = ("define", "dependence")
 
 
@@ -1593,9 +1622,38 @@ _SET_WORDS = frozenset({"were", "was", "be", "is", "to", "at", "became", "become
 _AGE_WAYS = {"older": "up", "younger": "down"}
 
 
+def _value_of_the_feature_before(g: Grounding, sp: Span) -> bool:
+    """'BMI 32', 'glucose 110 instead': a number right after a feature's name, which no verb of
+    change or "by" comes before ('raise glucose 20' is an amount)."""
+    f = next((x for x in g.spans if x.kind == "feature" and x.end == sp.start), None)
+    if f is None or sp.hint is not None:
+        return False
+    before = g.tokens[f.start - 1:f.start]
+    return not before or (before[0] not in _SAID_BEFORE_A_FEATURE and _direction(before) is None)
+
+
+_SAID_BEFORE_A_FEATURE = frozenset({"by", "than", "least", "most", "over", "under", "above", "below", "beyond",
+                                    "exceeding", "exceeds", "between", "from"})
+
+
+def value_said_after_the_feature(g: Grounding, role: dict) -> dict:
+    """'How many women like me, age 23?', 'patients with BMI 30': a number right after a feature's
+    name, with no word of comparison around it, is the feature's value (==), not a bound; 'aged
+    21 to 30' is a range."""
+    role = dict(role)
+    words = g.tokens
+    for i, sp in enumerate(g.spans):
+        ranged = sp.end + 1 < len(words) and words[sp.end] in _RANGE_WORDS and _NUMERIC.fullmatch(words[sp.end + 1])
+        if sp.kind == "number" and role.get(i) in ("n_gt", "n_ge", "n_lt", "n_le") and not ranged \
+                and _value_of_the_feature_before(g, sp):
+            role[i] = "n_eq"
+    return role
+
+
 def direction_after_amount(g: Grounding, role: dict) -> dict:
     """'5 years older', '2000 less': a comparative right after a what-if amount (a unit between
-    may be) says which way it goes; 'were 30' with none after it is a new value."""
+    may be) says which way it goes; 'were 30' with none after it is a new value, and so is
+    'BMI 32' (the number said right after the feature's name)."""
     role = dict(role)
     for i, sp in enumerate(g.spans):
         if sp.kind != "number" or role.get(i) not in ("n_set", "n_inc", "n_dec"):
@@ -1605,7 +1663,8 @@ def direction_after_amount(g: Grounding, role: dict) -> dict:
         way = way or (_direction(after) if after and after[0] not in ("to", "by") else None)
         if way is not None:
             role[i] = "n_inc" if way == "up" else "n_dec"
-        elif role[i] != "n_set" and sp.start > 0 and g.tokens[sp.start - 1] in _SET_WORDS \
+        elif role[i] != "n_set" and sp.start > 0 and (g.tokens[sp.start - 1] in _SET_WORDS
+                                                      or _value_of_the_feature_before(g, sp)) \
                 and not (after and after[0].endswith("er")):      # an unknown comparative: the reader's way
             role[i] = "n_set"
     return role
@@ -2179,10 +2238,27 @@ def position_reference(g: Grounding, state) -> tuple[q.Expr, int | None] | None:
             return None
         return q.Cmp("id", "==", pool[index]), number
     words = g.tokens
-    if "both" in words and not _CHANGE_NOUNS.intersection(words[words.index("both"):]) and len(people) >= 2:
-        last = _pinned(getattr(state, "last_where", None)) or []
-        pair = last if len(last) == 2 else people[-2:]
-        return q.Or(tuple(q.Cmp("id", "==", v) for v in pair)), None
+    if "both" in words and not _CHANGE_NOUNS.intersection(words[words.index("both"):]):
+        pair = _last_pair(pinned)
+        if pair is not None:
+            return q.Or(tuple(q.Cmp("id", "==", v) for v in pair)), None
+    return None
+
+
+def _last_pair(pinned: list) -> list | None:
+    """The two people 'both' means: the latest two named one at a time, or the latest pair named
+    together ('compare 553 and 558' ... 'why for 558?' ... 'show me both rows'), whichever came
+    later."""
+    people: list = []
+    for ids in reversed(pinned):
+        if ids is None:
+            continue
+        if len(ids) == 2 and (not people or people[0] in ids):
+            return list(ids)
+        if len(ids) == 1 and ids[0] not in people:
+            people.append(ids[0])
+            if len(people) == 2:
+                return people[::-1]
     return None
 
 
@@ -2205,9 +2281,9 @@ _REST_WORDS = frozenset({"rest", "remaining", "more", "others", "remainder"})
 
 
 def rest_of_the_answer(g: Grounding, state, ops: list | None) -> bool:
-    """'Show the rest' after a list that was cut short: the rest of that answer, not everyone
-    else (the complement of the group)."""
-    if getattr(state, "followup", None) is None or not ops or not all(isinstance(o, q.Show) for o in ops):
+    """'Show the rest' after an answer: the rest of that answer (when it was cut short; else the
+    answer says there is no more), not everyone else, nor every row of the data."""
+    if not getattr(state, "last_steps", None) or not ops or not all(isinstance(o, q.Show) for o in ops):
         return False
     named = [s for s in g.spans if s.kind not in ("complement", "entity", "reference")]
     return not named and bool(_REST_WORDS.intersection(g.tokens))

@@ -114,6 +114,10 @@ def _phrases(items) -> dict[tuple[str, ...], str]:
     return {tuple(tokenize(p)): p for p in items if tokenize(p)}
 
 
+# one word written like a column name: CamelCase ('LoanRateAsPercentOfIncome') or snake_case
+_IDENTIFIER = re.compile(r"\b[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]*|_[A-Za-z0-9]+)+\b")
+
+
 class Grounder:
     """The workspace's vocabulary applied to a question (built once per workspace)."""
 
@@ -125,7 +129,8 @@ class Grounder:
             self.lexicon.add(phrase, Meaning("feature", feature, strength=1))
         for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
             self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
-        joined = {re.sub(r"[^a-z]", "", name.lower()) for name in self.schema.features}
+        self.identifiers = {re.sub(r"[^a-z]", "", name.lower()): name for name in self.schema.features}
+        joined = set(self.identifiers)
         spec = cues()
         metric_words = {w for names in spec["metrics"].values() for name in names for w in tokenize(name)}
         self.speller = Speller(self.lexicon.words | set(vocabulary) | {w for w in joined if len(w) >= 8},
@@ -158,9 +163,23 @@ class Grounder:
 
     # ------------------------------------------------------------------ words
     def words(self, question: str) -> list[str]:
+        question = _IDENTIFIER.sub(self._column_meant, question)
         raw = [p for t in tokenize(question) for p in self._split(t)]
         # a misspelt column name written as one word is corrected, then split ("loandurattion")
         return self._completing_a_phrase(raw, [p for t in raw for p in self._split(self.speller.correct(t))])
+
+    def _column_meant(self, m: re.Match) -> str:
+        """A column's name written as one identifier with a slip ('LoanRatAsPercentOfIncome',
+        'credit_ammount'): the column, before the name is split into words (split first, 'rat'
+        is a word of its own and 'loan' another column's)."""
+        said = m.group(0)
+        key = re.sub(r"[^a-z]", "", said.lower())
+        if key in self.identifiers or len(key) < 8:
+            return said
+        limit = 1 if len(key) < 12 else 2
+        near = {name for k, name in self.identifiers.items() if abs(len(k) - len(key)) <= limit
+                and damerau(key, k, limit) <= limit}
+        return near.pop() if len(near) == 1 else said
 
     def _completing_a_phrase(self, raw: list[str], words: list[str]) -> list[str]:
         """A slip left as it was (it is one slip from several words: 'suger' from 'sugar' and

@@ -68,6 +68,7 @@ _MISSING_APOSTROPHE = {"whats": ["what", "is"], "hows": ["how", "is"], "wheres":
                        "prob": ["probability"], "probs": ["probabilities"], "pred": ["prediction"],
                        "preds": ["predictions"], "expl": ["explain"], "imp": ["importance"], "w": ["with"],
                        "wt": ["what"], "tho": ["though"],
+                       "lvl": ["level"], "amt": ["amount"],
                        "atleast": ["at", "least"], "atmost": ["at", "most"], "les": ["less"],
                        "lessthan": ["less", "than"], "morethan": ["more", "than"], "mor": ["more"]}
 
@@ -132,6 +133,8 @@ def _tokens(text: str) -> tuple[str, ...]:
         elif tok in _OPENERS and (i == 0 or raw[i - 1] in ".?!;") and i + 1 < len(raw) \
                 and raw[i + 1] in _OPENERS[tok][1]:
             out.append(_OPENERS[tok][0])        # phone typing: "y was 412 rejected", "n if ..."
+        elif tok == "y" and len(raw) == 1:
+            out.append("why")                   # "y" sent alone, after an answer
         elif tok == "4" and _texted_for(raw, i):
             out.append("for")                   # "gimme lime explanaton 4 applicant 784"
         else:

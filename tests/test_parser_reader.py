@@ -200,3 +200,22 @@ def test_an_unreadable_saved_graph_is_optimised_and_saved_again(tmp_path):
     assert reader._failed is None and reader._session is not None
     ort.InferenceSession(str(broken), providers=["CPUExecutionProvider"])     # a real graph again
     assert not list(tmp_path.glob("*.part.onnx"))
+
+
+def test_examples_built_in_two_processes_are_the_ones_one_process_builds():
+    # `make parser` grounds its examples in two processes: what the network is fed (the batches)
+    # must be exactly what one process would feed it, in the same order
+    import torch
+
+    from talk2model.parser.train.data import build_examples, load_items, vocabulary
+    from talk2model.parser.train.fit import batch_tensors
+
+    items = load_items(include_generated=False)
+    vocab = vocabulary(items)
+    items = items[::20][:1600]
+    one, two = build_examples(items, vocab), build_examples(items, vocab, processes=2)
+    assert [e.item.question for e in two] == [it.question for it in items]
+    for k in range(0, len(one), 64):
+        a, b = batch_tensors(one[k:k + 64]), batch_tensors(two[k:k + 64])
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[name], b[name]) for name in a)

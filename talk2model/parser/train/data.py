@@ -176,7 +176,23 @@ def digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def build_examples(items: list[Item], vocab: frozenset[str]) -> list[Example]:
+def build_examples(items: list[Item], vocab: frozenset[str], processes: int = 1) -> list[Example]:
+    """Every item grounded, labelled and encoded, in order. With `processes` > 1 the items are cut
+    into that many runs, each built in a process of its own (forked, so each starts from this
+    one's state) and joined back in order: the same examples as one process builds
+    (tests/test_parser_reader.py), in about half the time on two cores."""
+    if processes <= 1 or len(items) < 1000:
+        return _build(items, vocab)
+    import multiprocessing
+
+    step = -(-len(items) // processes)
+    runs = [items[k:k + step] for k in range(0, len(items), step)]
+    with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
+        parts = pool.starmap(_build, [(run, vocab) for run in runs])
+    return [e for part in parts for e in part]
+
+
+def _build(items: list[Item], vocab: frozenset[str]) -> list[Example]:
     grounders: dict[str, Grounder] = {}
     out: list[Example] = []
     for item in items:

@@ -707,9 +707,14 @@ def one_per_sibling_group(features: list[str], workspace) -> list[str]:
     (woman, man): one comparison of the two groups, on the column named first."""
     kept: list[str] = []
     for f in features:
-        if not any(_exclusive_changes(q.WhatIf(k, "set", 1), q.WhatIf(f, "set", 1), workspace) for k in kept):
+        if not any(_sibling_flags(k, f, workspace) for k in kept):
             kept.append(f)
     return kept
+
+
+def _sibling_flags(a: str, b: str, workspace) -> bool:
+    """Two yes/no columns no row has both of (woman, man): one attribute, said two ways."""
+    return _exclusive_changes(q.WhatIf(a, "set", 1), q.WhatIf(b, "set", 1), workspace)
 
 
 # ---------------------------------------------------------------------------- inside the network
@@ -1415,9 +1420,7 @@ def attribute_named_after_a_fairness_check(g: Grounding, reading, role: dict, st
     if not values or others or any(role.get(i) not in ("v_eq", "v_ne") for i in values):
         return role
     columns = {i: pick_value(schema, g, i)[0] for i in values}
-    if not all(c in schema.sensitive and c not in checked
-               and not any(_exclusive_changes(q.WhatIf(k, "set", 1), q.WhatIf(c, "set", 1), workspace)
-                           for k in checked if k in workspace.data.columns)
+    if not all(c in schema.sensitive and c not in checked and not any(_sibling_flags(k, c, workspace) for k in checked)
                for c in columns.values()):
         return role
     return {**role, **{i: "v_arg" for i in values}}
@@ -1622,6 +1625,10 @@ _SET_WORDS = frozenset({"were", "was", "be", "is", "to", "at", "became", "become
 _AGE_WAYS = {"older": "up", "younger": "down"}
 
 
+_SAID_BEFORE_A_FEATURE = frozenset({"by", "than", "least", "most", "over", "under", "above", "below", "beyond",
+                                    "exceeding", "exceeds", "between", "from"})
+
+
 def _value_of_the_feature_before(g: Grounding, sp: Span) -> bool:
     """'BMI 32', 'glucose 110 instead': a number right after a feature's name, which no verb of
     change or "by" comes before ('raise glucose 20' is an amount)."""
@@ -1632,10 +1639,6 @@ def _value_of_the_feature_before(g: Grounding, sp: Span) -> bool:
     return not before or (before[0] not in _SAID_BEFORE_A_FEATURE and _direction(before) is None)
 
 
-_SAID_BEFORE_A_FEATURE = frozenset({"by", "than", "least", "most", "over", "under", "above", "below", "beyond",
-                                    "exceeding", "exceeds", "between", "from"})
-
-
 def value_said_after_the_feature(g: Grounding, role: dict) -> dict:
     """'How many women like me, age 23?', 'patients with BMI 30': a number right after a feature's
     name, with no word of comparison around it, is the feature's value (==), not a bound; 'aged
@@ -1643,9 +1646,10 @@ def value_said_after_the_feature(g: Grounding, role: dict) -> dict:
     role = dict(role)
     words = g.tokens
     for i, sp in enumerate(g.spans):
+        if sp.kind != "number" or role.get(i) not in ("n_gt", "n_ge", "n_lt", "n_le"):
+            continue
         ranged = sp.end + 1 < len(words) and words[sp.end] in _RANGE_WORDS and _NUMERIC.fullmatch(words[sp.end + 1])
-        if sp.kind == "number" and role.get(i) in ("n_gt", "n_ge", "n_lt", "n_le") and not ranged \
-                and _value_of_the_feature_before(g, sp):
+        if not ranged and _value_of_the_feature_before(g, sp):
             role[i] = "n_eq"
     return role
 

@@ -118,6 +118,11 @@ def _phrases(items) -> dict[tuple[str, ...], str]:
 _IDENTIFIER = re.compile(r"\b[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]*|_[A-Za-z0-9]+)+\b")
 
 
+def _joined(name: str) -> str:
+    """A column name's letters, lower case, run together ('LoanDuration', 'loan_duration': 'loanduration')."""
+    return re.sub(r"[^a-z]", "", name.lower())
+
+
 class Grounder:
     """The workspace's vocabulary applied to a question (built once per workspace)."""
 
@@ -129,7 +134,7 @@ class Grounder:
             self.lexicon.add(phrase, Meaning("feature", feature, strength=1))
         for phrase in cues()["confidence"]:       # the model's confidence, a column of every workspace
             self.lexicon.add(phrase, Meaning("feature", CONFIDENCE, strength=1))
-        self.identifiers = {re.sub(r"[^a-z]", "", name.lower()): name for name in self.schema.features}
+        self.identifiers = {_joined(name): name for name in self.schema.features}
         joined = set(self.identifiers)
         spec = cues()
         metric_words = {w for names in spec["metrics"].values() for name in names for w in tokenize(name)}
@@ -173,7 +178,7 @@ class Grounder:
         'credit_ammount'): the column, before the name is split into words (split first, 'rat'
         is a word of its own and 'loan' another column's)."""
         said = m.group(0)
-        key = re.sub(r"[^a-z]", "", said.lower())
+        key = _joined(said)
         if key in self.identifiers or len(key) < 8:
             return said
         limit = 1 if len(key) < 12 else 2
